@@ -1,0 +1,56 @@
+# bgpcomm — the commands of README.md. Everything a target needs is installed by `make deps`.
+SHELL := /bin/bash
+BUILD_DIR ?= build
+FUZZ_BUILD_DIR ?= build-fuzz
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 20
+FUZZ_CXX ?= clang++-16
+CTEST_ARGS ?=
+
+.PHONY: all deps build test unit fuzz-build fuzz demo down bench clean format
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD_DIR)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# libFuzzer targets, built with clang (g++ has no -fsanitize=fuzzer).
+fuzz-build: deps
+	@if command -v $(FUZZ_CXX) >/dev/null; then \
+	  [ -f $(FUZZ_BUILD_DIR)/CMakeCache.txt ] || \
+	    cmake -S . -B $(FUZZ_BUILD_DIR) -DBGPCOMM_FUZZ=ON -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) \
+	      -DCMAKE_BUILD_TYPE=RelWithDebInfo; \
+	  cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target fuzz_targets; \
+	else echo "fuzz-build: $(FUZZ_CXX) not found, fuzz targets skipped"; fi
+
+# Unit, fuzz (bounded by FUZZ_SECONDS each) and end-to-end tests; ends with ctest's summary.
+test: build fuzz-build
+	cd $(BUILD_DIR) && BGPCOMM_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
+
+# Run every fuzz target for FUZZ_SECONDS (e.g. make fuzz FUZZ_SECONDS=600).
+fuzz: fuzz-build
+	cd $(BUILD_DIR) && BGPCOMM_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --output-on-failure -L fuzz
+
+demo: build
+	@scripts/demo.sh
+
+down:
+	@if [ -x e2e/cluster/down.sh ]; then e2e/cluster/down.sh; else echo "down: nothing is running"; fi
+
+bench: build
+	@bench/run.sh
+
+format:
+	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR) $(FUZZ_BUILD_DIR)

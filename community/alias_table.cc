@@ -1,0 +1,1 @@
+#include "community/alias_table.h"

@@ -1,0 +1,54 @@
+// The bgpcomm.io/resolved-communities annotation: what bgpcomm stores on every admitted
+// BGPAdvertisement and what the speaker announces from.
+#pragma once
+
+#include <expected>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "community/alias_table.h"
+#include "community/objects.h"
+#include "community/resolve.h"
+#include "community/value.h"
+
+namespace bgpcomm::community {
+
+inline constexpr std::string_view kResolvedAnnotation = "bgpcomm.io/resolved-communities";
+
+enum class ExpandMode { kAnnotation, kInPlace };
+
+// Compact JSON with keys in the order from, communities, unresolved (the last only when
+// non-empty): {"from":["primary-route"],"communities":["64512:100"]}.
+std::string EncodeAnnotation(const Resolution& resolution);
+// Parses an annotation value; a message says what is wrong with it.
+std::expected<Resolution, std::string> DecodeAnnotation(std::string_view text);
+
+// What bgpcomm stores for an advertisement.
+struct StoredCommunities {
+  std::vector<std::string> spec_communities;  // spec.communities after admission
+  Resolution resolution;                      // the annotation's content
+  std::string annotation;                     // EncodeAnnotation(resolution)
+};
+
+// Computes what to store for `submitted`. The entries resolved are spec.communities,
+// except where spec.communities equals the `communities` of the annotation already on
+// `submitted` or on `old` (an in-place expansion being read back and written again): then
+// that annotation's `from`. In kInPlace mode spec_communities becomes the canonical values
+// (unresolved entries stay as written); otherwise it is unchanged.
+StoredCommunities ComputeStored(const Advertisement& submitted, const Advertisement* old,
+                                const AliasTable& aliases, UnresolvedPolicy policy,
+                                ExpandMode mode, Diagnostics& out);
+
+// The entries an advertisement references: the annotation's `from` when the annotation
+// is present and spec.communities equals its `communities` (in-place), else
+// spec.communities.
+std::vector<std::string> ReferencedEntries(const Advertisement& advertisement);
+
+// The communities the speaker may announce for `advertisement`, or the reason it must
+// announce nothing: annotation missing or unreadable, stale (spec.communities equals
+// neither `from` nor `communities`), or with unresolved entries.
+std::expected<std::vector<CommunityValue>, std::string> AnnouncedCommunities(
+    const Advertisement& advertisement);
+
+}  // namespace bgpcomm::community

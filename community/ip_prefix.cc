@@ -1,0 +1,1 @@
+#include "community/ip_prefix.h"

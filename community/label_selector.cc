@@ -1,0 +1,1 @@
+#include "community/label_selector.h"

@@ -1,0 +1,1 @@
+#include "community/well_known.h"

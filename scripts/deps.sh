@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of bgpcomm from Debian packages.
+# Idempotent: when every package is already installed it returns in well under a second.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git ca-certificates curl openssl
+  libcpp-httplib-dev libssl-dev rapidjson-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libasio-dev
+  libbenchmark-dev clang-16 libclang-rt-16-dev libfuzzer-16-dev clang-format
+  bats bats-assert bats-support iproute2 procps psmisc
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,3 @@
+#include "community/admission.h"
+
+#include <gtest/gtest.h>

@@ -1,0 +1,3 @@
+#include "community/alias_table.h"
+
+#include <gtest/gtest.h>

@@ -1,0 +1,3 @@
+#include "community/annotation.h"
+
+#include <gtest/gtest.h>

@@ -1,0 +1,3 @@
+#include "community/ip_prefix.h"
+
+#include <gtest/gtest.h>

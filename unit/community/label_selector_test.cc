@@ -1,0 +1,3 @@
+#include "community/label_selector.h"
+
+#include <gtest/gtest.h>

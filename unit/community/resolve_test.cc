@@ -1,0 +1,3 @@
+#include "community/resolve.h"
+
+#include <gtest/gtest.h>

@@ -1,0 +1,3 @@
+#include "community/value.h"
+
+#include <gtest/gtest.h>
