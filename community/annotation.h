@@ -37,8 +37,8 @@ struct StoredCommunities {
 // that annotation's `from`. In kInPlace mode spec_communities becomes the canonical values
 // (unresolved entries stay as written); otherwise it is unchanged.
 StoredCommunities ComputeStored(const Advertisement& submitted, const Advertisement* old,
-                                const AliasTable& aliases, UnresolvedPolicy policy,
-                                ExpandMode mode, Diagnostics& out);
+                                const AliasTable& aliases, UnresolvedPolicy policy, ExpandMode mode,
+                                Diagnostics& out);
 
 // The entries an advertisement references: the annotation's `from` when the annotation
 // is present and spec.communities equals its `communities` (in-place), else

@@ -81,7 +81,7 @@ struct Peer {
   std::string router_id;
   std::vector<LabelSelector> node_selectors;
   std::string password;
-  std::string password_secret;  // name of a Secret in the same namespace
+  std::string password_secret;                    // name of a Secret in the same namespace
   std::optional<std::int64_t> ebgp_multihop_ttl;  // bgpcomm: ebgpMultiHop true -> 255
   bool ebgp_multihop = false;
   bool dual_stack_address_family = false;

@@ -22,13 +22,21 @@ struct Resolution {
   bool operator==(const Resolution&) const = default;
 };
 
-// Resolves `entries` (field path `field`, e.g. "spec.communities"): a literal, an alias
-// of `aliases` (an alias wins over a well-known name of the same spelling) or a
-// well-known name. Unknown names are errors under kReject and warnings (and listed in
-// `unresolved`) under kWarn; both carry a did-you-mean suggestion when one is close.
-// Also warns about duplicates and blackhole without no-export/no-advertise.
+// Resolves `entries` (field path `field`, e.g. "spec.communities"; entry i is reported as
+// `field[i]`): a literal, an alias of `aliases` (an alias wins over a well-known name of
+// the same spelling) or a well-known name. Invalid literals are errors. Unknown names are
+// errors under kReject and warnings (and listed in `unresolved`) under kWarn; both carry
+// a did-you-mean suggestion (aliases and well-known names) when one is close, and name
+// `namespace_name` when it is given. Also warns about non-canonical literals, reserved
+// and unassigned values, duplicates (dropped, first occurrence kept) and blackhole
+// without no-export/no-advertise (RFC 7999 §3.2).
 Resolution Resolve(std::span<const std::string> entries, const AliasTable& aliases,
-                   UnresolvedPolicy policy, std::string_view field, Diagnostics& out);
+                   UnresolvedPolicy policy, std::string_view field, Diagnostics& out,
+                   std::string_view namespace_name = {});
+
+// The value one entry resolves to (literal, alias, then well-known name), or nullopt when
+// it is an invalid literal or an unknown name. Reports nothing.
+std::optional<CommunityValue> ResolveEntry(std::string_view entry, const AliasTable& aliases);
 
 // Levenshtein distance between two strings.
 std::size_t EditDistance(std::string_view a, std::string_view b);

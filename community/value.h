@@ -59,4 +59,8 @@ std::string Format(LargeCommunity value);
 // are not literals are names: aliases or well-known names.
 bool LooksLikeLiteral(std::string_view text);
 
+// `text` in double quotes for a message, with `"`, `\` and bytes outside printable ASCII
+// escaped (`\xNN`), so that untrusted input cannot forge or break a message line.
+std::string Quote(std::string_view text);
+
 }  // namespace bgpcomm::community

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "community/value.h"
@@ -23,6 +24,11 @@ std::optional<StandardCommunity> LookupWellKnown(std::string_view name);
 
 // The well-known name of a value, or nullopt when it has none.
 std::optional<std::string_view> WellKnownName(StandardCommunity value);
+
+// Why a standard value deserves a warning, or nullopt: the reserved range 0:x, or a value
+// of the well-known range 65535:x that has no name (RFC 1997). E.g.
+// `0:100 is in the reserved range 0:0-0:65535 (RFC 1997)`.
+std::optional<std::string> RangeWarning(StandardCommunity value);
 
 inline constexpr StandardCommunity kNoExport{65535, 65281};
 inline constexpr StandardCommunity kNoAdvertise{65535, 65282};
