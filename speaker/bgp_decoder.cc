@@ -291,8 +291,10 @@ class AttributeParser {
     return AttributeName(type) + " length " + std::to_string(length) + " is not " + want;
   }
 
-  std::expected<void, DecodeError> ParseOne(std::uint8_t flags, std::uint8_t type, Span value,
+  std::expected<void, DecodeError> ParseOne(std::uint8_t wire_flags, std::uint8_t type, Span value,
                                             Span whole) {
+    // Extended Length only describes the wire form; the encoder recomputes it.
+    const std::uint8_t flags = wire_flags & ~attr::kFlagExtendedLength;
     const bool is_mp = type == attr::kMpReachNlri || type == attr::kMpUnreachNlri;
     if (seen_.test(type)) {
       if (is_mp) {  // RFC 7606 §3 g
@@ -320,7 +322,7 @@ class AttributeParser {
     constexpr std::uint8_t kKindFlags = attr::kFlagOptional | attr::kFlagTransitive;
     if ((flags & kKindFlags) != *expected_flags) {
       std::string message =
-          AttributeName(type) + " flags 0x" + Hex(flags) + " conflict with its type";
+          AttributeName(type) + " flags 0x" + Hex(wire_flags) + " conflict with its type";
       if (is_mp) {  // RFC 7606 §7.11
         return Reject(error::kUpdateMessage, error::kAttributeFlagsError,
                       Bytes(whole.begin(), whole.end()), std::move(message));

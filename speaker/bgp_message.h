@@ -239,7 +239,8 @@ struct MpUnreachNlri {
 
 // A path attribute the codec does not interpret (unknown optional ones, and known ones a
 // speaker only passes along such as ATOMIC_AGGREGATE or AGGREGATOR), kept as received.
-// The encoder sets or clears the Extended Length flag from the value's size.
+// The encoder sets or clears the Extended Length flag from the value's size; the decoder
+// clears it.
 struct RawAttribute {
   std::uint8_t flags = attr::kFlagOptional | attr::kFlagTransitive;
   std::uint8_t type = 0;
