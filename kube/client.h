@@ -1,0 +1,145 @@
+// A small Kubernetes REST client over cpp-httplib: GET, paginated LIST, CREATE,
+// REPLACE, PATCH, DELETE and a streaming WATCH. Each call opens its own connection, so
+// one Client is safe to share between threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kube/clock.h"
+#include "kube/config.h"
+#include "kube/error.h"
+#include "kube/resource.h"
+
+namespace bgpcomm::kube {
+
+struct ClientOptions {
+  Duration connect_timeout = std::chrono::seconds(10);
+  // Read and write timeout of every call but WATCH.
+  Duration request_timeout = std::chrono::seconds(30);
+  // Clock of the token cache; nullptr: the system clock.
+  const Clock* clock = nullptr;
+  // Reads the token file; tests replace it.
+  FileReader read_file = ReadWholeFile;
+  std::string user_agent = "bgpcomm";
+};
+
+struct ListOptions {
+  std::string label_selector;
+  std::string field_selector;
+  // Page size (`limit`); the client follows `continue` until the list is complete.
+  std::int64_t page_size = 500;
+};
+
+struct ListResult {
+  std::vector<nlohmann::json> items;
+  // `metadata.resourceVersion` of the list: where a WATCH resumes.
+  std::string resource_version;
+};
+
+struct WriteOptions {
+  // `dryRun=All`: the apiserver validates and admits but stores nothing.
+  bool dry_run = false;
+  // `fieldManager`; required for server-side apply.
+  std::string field_manager;
+  // `force=true` for server-side apply conflicts.
+  bool force = false;
+};
+
+enum class PatchType {
+  kJson,   // application/json-patch+json (RFC 6902)
+  kMerge,  // application/merge-patch+json (RFC 7386)
+  kApply,  // application/apply-patch+yaml (server-side apply; JSON is valid YAML)
+};
+
+struct WatchOptions {
+  // Where to start; empty: the current state as synthetic ADDED events.
+  std::string resource_version;
+  std::string label_selector;
+  std::string field_selector;
+  // `timeoutSeconds`: the apiserver ends the stream after this long.
+  std::chrono::seconds timeout = std::chrono::minutes(5);
+  bool allow_bookmarks = true;
+};
+
+enum class WatchEventType { kAdded, kModified, kDeleted, kBookmark, kError };
+
+// `ADDED`, `MODIFIED`, ...
+std::string_view ToString(WatchEventType type);
+
+struct WatchEvent {
+  WatchEventType type = WatchEventType::kAdded;
+  // The object (for kBookmark only its resourceVersion is meaningful).
+  Object object;
+  // For kError: the Status the apiserver sent (410 `Expired` means relist).
+  Error error;
+};
+
+// Identity and resourceVersion of a JSON object; the text is `object.dump()`.
+Object ToObject(const nlohmann::json& object);
+
+class Client {
+ public:
+  // Validates `config` (server URL, PEM material) and builds a client.
+  static std::expected<std::unique_ptr<Client>, Error> New(RestConfig config,
+                                                           ClientOptions options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // The namespace of the config (kubeconfig context or service account); may be empty.
+  const std::string& DefaultNamespace() const;
+
+  // GET one object.
+  std::expected<nlohmann::json, Error> Get(const Resource& resource, std::string_view ns,
+                                           std::string_view name);
+  // LIST all objects, following `continue` across pages. An expired continue token
+  // (410) fails the call; the caller lists again.
+  std::expected<ListResult, Error> List(const Resource& resource, std::string_view ns,
+                                        const ListOptions& options = {});
+  // POST `object` to the collection; returns the stored object.
+  std::expected<nlohmann::json, Error> Create(const Resource& resource, std::string_view ns,
+                                              const nlohmann::json& object,
+                                              const WriteOptions& options = {});
+  // PUT `object` (its metadata.resourceVersion makes this a compare-and-swap: 409 on
+  // conflict); returns the stored object.
+  std::expected<nlohmann::json, Error> Replace(const Resource& resource, std::string_view ns,
+                                               std::string_view name, const nlohmann::json& object,
+                                               const WriteOptions& options = {});
+  // PATCH with `body` of `type`; returns the stored object.
+  std::expected<nlohmann::json, Error> Patch(const Resource& resource, std::string_view ns,
+                                             std::string_view name, PatchType type,
+                                             std::string_view body,
+                                             const WriteOptions& options = {});
+  // DELETE; returns the apiserver's answer (the object or a Status).
+  std::expected<nlohmann::json, Error> Delete(const Resource& resource, std::string_view ns,
+                                              std::string_view name,
+                                              const WriteOptions& options = {});
+
+  // Streams WATCH events of the collection to `on_event` until the apiserver ends the
+  // stream (success), `on_event` returns false or `stop` is requested (success), or the
+  // connection fails or the apiserver refuses (error; 410 means relist).
+  std::expected<void, Error> Watch(const Resource& resource, std::string_view ns,
+                                   const WatchOptions& options,
+                                   const std::function<bool(WatchEvent&&)>& on_event,
+                                   std::stop_token stop = {});
+
+ private:
+  struct Impl;
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// `value` percent-encoded for a URL query (RFC 3986 unreserved characters kept).
+std::string QueryEscape(std::string_view value);
+
+}  // namespace bgpcomm::kube

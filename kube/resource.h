@@ -1,0 +1,60 @@
+// Kubernetes resource types and the objects the client hands out.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace bgpcomm::kube {
+
+// One REST resource type, e.g. metallb.io/v1beta1 communities.
+struct Resource {
+  std::string group;  // empty for the core group
+  std::string version;
+  std::string plural;
+  std::string kind;
+  bool namespaced = true;
+
+  // `v1` for the core group, `group/version` otherwise.
+  std::string ApiVersion() const { return group.empty() ? version : group + "/" + version; }
+  // The collection URL path: `/api/v1/namespaces/NS/pods`, `/apis/G/V/namespaces/NS/R`;
+  // without a namespace (or for cluster-scoped types) the cluster-wide collection.
+  std::string CollectionPath(std::string_view ns) const {
+    std::string path = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
+    if (namespaced && !ns.empty()) path += "/namespaces/" + std::string(ns);
+    return path + "/" + plural;
+  }
+  // The URL path of one object.
+  std::string ObjectPath(std::string_view ns, std::string_view name) const {
+    return CollectionPath(ns) + "/" + std::string(name);
+  }
+  bool operator==(const Resource&) const = default;
+};
+
+namespace resources {
+inline const Resource kCommunities{"metallb.io", "v1beta1", "communities", "Community"};
+inline const Resource kBGPAdvertisements{"metallb.io", "v1beta1", "bgpadvertisements",
+                                         "BGPAdvertisement"};
+inline const Resource kIPAddressPools{"metallb.io", "v1beta1", "ipaddresspools",
+                                      "IPAddressPool"};
+inline const Resource kBGPPeers{"metallb.io", "v1beta2", "bgppeers", "BGPPeer"};
+inline const Resource kLeases{"coordination.k8s.io", "v1", "leases", "Lease"};
+inline const Resource kEvents{"", "v1", "events", "Event"};
+}  // namespace resources
+
+// An object as the apiserver served it: its identity plus the full JSON text, which
+// callers decode with the JSON library of their choice.
+struct Object {
+  std::string namespace_name;
+  std::string name;
+  std::string uid;
+  std::string resource_version;
+  std::string json;
+
+  // `namespace/name`, or `name` for cluster-scoped objects.
+  std::string Key() const { return namespace_name.empty() ? name : namespace_name + "/" + name; }
+};
+
+using ObjectPtr = std::shared_ptr<const Object>;
+
+}  // namespace bgpcomm::kube
