@@ -1,0 +1,95 @@
+#include "cli/app.h"
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <map>
+#include <string>
+
+#include "cli/lint.h"
+#include "cli/options.h"
+#include "cli/resolve_command.h"
+
+namespace bgpcomm::cli {
+namespace {
+
+// Flags both subcommands take, bound to `options` and the raw strings they map from.
+struct CommonFlags {
+  std::string output = "text";
+  std::string unresolved = "reject";
+};
+
+void AddCommonFlags(CLI::App& command, CheckOptions& options, CommonFlags& flags) {
+  command
+      .add_option("--namespace", options.namespace_name,
+                  "namespace of objects without metadata.namespace, and the one the "
+                  "speaker serves")
+      ->capture_default_str();
+  command.add_option("--output", flags.output, "diagnostics as text lines or one JSON object")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  command
+      .add_option("--unresolved-aliases", flags.unresolved,
+                  "an entry naming no alias: reject (error) or warn (left unresolved)")
+      ->check(CLI::IsMember({"reject", "warn"}))
+      ->capture_default_str();
+  command.add_option("paths", options.paths, "YAML or JSON files, or folders (recursed)")
+      ->required();
+}
+
+void ApplyCommonFlags(const CommonFlags& flags, CheckOptions& options) {
+  options.output = flags.output == "json" ? OutputFormat::kJson : OutputFormat::kText;
+  options.unresolved = flags.unresolved == "warn" ? community::UnresolvedPolicy::kWarn
+                                                  : community::UnresolvedPolicy::kReject;
+}
+
+}  // namespace
+
+int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{"bgpcomm: BGP community aliases for MetalLB-style manifests, checked offline"};
+  app.name("bgpcomm");
+  app.require_subcommand(1);
+
+  CheckOptions lint_options;
+  CommonFlags lint_flags;
+  CLI::App* lint = app.add_subcommand(
+      "lint",
+      "judge manifests as one set with the webhook's rules (exit 0 clean, 1 problems, "
+      "2 unreadable)");
+  AddCommonFlags(*lint, lint_options, lint_flags);
+
+  ResolveOptions resolve_options;
+  CommonFlags resolve_flags;
+  std::string expand = "annotation";
+  CLI::App* resolve = app.add_subcommand(
+      "resolve", "print the manifests as the webhook would store them (exit as lint)");
+  AddCommonFlags(*resolve, resolve_options, resolve_flags);
+  resolve
+      ->add_option("--expand", expand,
+                   "annotation: store the resolution in an annotation; in-place: also "
+                   "rewrite spec.communities")
+      ->check(CLI::IsMember({"annotation", "in-place"}))
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e, out, err);
+    return code == 0 ? kExitClean : kExitUnreadable;
+  }
+
+  try {
+    if (lint->parsed()) {
+      ApplyCommonFlags(lint_flags, lint_options);
+      return RunLint(lint_options, out, err);
+    }
+    ApplyCommonFlags(resolve_flags, resolve_options);
+    resolve_options.expand =
+        expand == "in-place" ? community::ExpandMode::kInPlace : community::ExpandMode::kAnnotation;
+    return RunResolve(resolve_options, out, err);
+  } catch (const std::exception& e) {
+    err << "bgpcomm: error: " << e.what() << '\n';
+    return kExitUnreadable;
+  }
+}
+
+}  // namespace bgpcomm::cli

@@ -1,0 +1,88 @@
+#include "cli/resolve_command.h"
+
+#include <variant>
+#include <vector>
+
+#include "community/annotation.h"
+#include "manifest/loader.h"
+#include "manifest/yaml_writer.h"
+
+namespace bgpcomm::cli {
+namespace {
+
+// A string scalar the writer quotes, whatever it looks like.
+YAML::Node QuotedString(const std::string& text) {
+  YAML::Node node(text);
+  node.SetTag("!");
+  return node;
+}
+
+void Store(manifest::Document& doc, const community::StoredCommunities& stored,
+           community::ExpandMode mode) {
+  YAML::Node metadata = doc.node["metadata"];
+  YAML::Node annotations = metadata["annotations"];
+  annotations[std::string(community::kResolvedAnnotation)] = QuotedString(stored.annotation);
+  if (mode == community::ExpandMode::kInPlace) {
+    YAML::Node communities(YAML::NodeType::Sequence);
+    for (const std::string& entry : stored.spec_communities) {
+      communities.push_back(QuotedString(entry));
+    }
+    doc.node["spec"]["communities"] = communities;
+  }
+}
+
+}  // namespace
+
+std::expected<std::string, std::string> ResolveManifests(manifest::ManifestSet& set,
+                                                         const NamespaceStates& namespaces,
+                                                         const ResolveOptions& options) {
+  static const community::AliasTable kNoAliases;
+  for (manifest::Document& doc : set.documents) {
+    const auto* advertisement = std::get_if<community::Advertisement>(&doc.object);
+    if (advertisement == nullptr) continue;
+    auto state = namespaces.find(advertisement->meta.namespace_name);
+    const community::AliasTable& aliases =
+        state != namespaces.end() ? state->second.aliases : kNoAliases;
+    community::Diagnostics ignored;  // the same diagnostics JudgeSet reported
+    community::StoredCommunities stored = community::ComputeStored(
+        *advertisement, nullptr, aliases, options.unresolved, options.expand, ignored);
+    Store(doc, stored, options.expand);
+  }
+  std::vector<YAML::Node> nodes;
+  nodes.reserve(set.sources.size());
+  for (const manifest::SourceDocument& source : set.sources) nodes.push_back(source.node);
+  return manifest::WriteDocuments(nodes);
+}
+
+int RunResolve(const ResolveOptions& options, std::ostream& out, std::ostream& err) {
+  auto dump = [](const nlohmann::ordered_json& report) {
+    return report.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  };
+  manifest::ManifestSet set = manifest::LoadPaths(options.paths);
+  if (!set.ok()) {
+    if (options.output == OutputFormat::kJson) {
+      err << dump(ReportJson(set, nullptr, options.namespace_name)) << '\n';
+    } else {
+      WriteLoadErrorsText(set.errors, err);
+    }
+    return kExitUnreadable;
+  }
+  NamespaceStates namespaces = BuildNamespaces(set, options.namespace_name);
+  SetJudgment judgment = JudgeSet(set, namespaces, ToAdmissionOptions(options));
+  if (options.output == OutputFormat::kJson) {
+    if (!judgment.findings.empty())
+      err << dump(ReportJson(set, &judgment, options.namespace_name)) << '\n';
+  } else {
+    WriteFindingsText(set, judgment, err);
+  }
+  if (judgment.errors > 0) return kExitProblems;
+  auto text = ResolveManifests(set, namespaces, options);
+  if (!text) {
+    err << "error: " << text.error() << '\n';
+    return kExitUnreadable;
+  }
+  out << *text;
+  return kExitClean;
+}
+
+}  // namespace bgpcomm::cli

@@ -1,0 +1,171 @@
+#include "manifest/loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <exception>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+
+namespace bgpcomm::manifest {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool IsManifestFile(const fs::path& path) {
+  std::string ext = path.extension().string();
+  return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+bool IsList(const YAML::Node& node) {
+  if (!node.IsMap()) return false;
+  YAML::Node kind = node["kind"];
+  YAML::Node items = node["items"];
+  return kind.IsScalar() && kind.Scalar().ends_with("List") && items.IsSequence();
+}
+
+// Adds the objects of one parsed document to `set`.
+void AddDocument(const YAML::Node& node, std::string_view file, ManifestSet& set,
+                 const LoadOptions& options) {
+  std::size_t source = set.sources.size();
+  set.sources.push_back({std::string(file), LineOf(node), node});
+  auto add = [&](const YAML::Node& object) {
+    auto doc = DecodeObject(object, file, options.limits);
+    if (!doc) {
+      set.errors.push_back(std::move(doc.error()));
+      return;
+    }
+    doc->source = source;
+    set.documents.push_back(std::move(*doc));
+  };
+  // Check the whole document first: a List is walked once more per item below.
+  int error_line = 0;
+  if (auto checked = CheckStructure(node, options.limits, nullptr, &error_line); !checked) {
+    set.errors.push_back(
+        {std::string(file), error_line > 0 ? error_line : LineOf(node), checked.error()});
+    return;
+  }
+  if (IsList(node)) {
+    const YAML::Node items = node["items"];
+    for (auto it = items.begin(); it != items.end(); ++it) add(*it);
+  } else {
+    add(node);
+  }
+}
+
+}  // namespace
+
+void LoadText(std::string_view text, std::string_view file, ManifestSet& set,
+              const LoadOptions& options) {
+  std::vector<YAML::Node> nodes;
+  try {
+    nodes = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    std::string message = "malformed YAML: " + e.msg;
+    if (e.mark.column >= 0) message += " (column " + std::to_string(e.mark.column + 1) + ")";
+    set.errors.push_back({std::string(file), e.mark.line >= 0 ? e.mark.line + 1 : 0, message});
+    return;
+  } catch (const std::exception& e) {
+    set.errors.push_back({std::string(file), 0, std::string("cannot parse: ") + e.what()});
+    return;
+  }
+  for (const YAML::Node& node : nodes) {
+    if (!node.IsDefined() || node.IsNull()) continue;
+    try {
+      AddDocument(node, file, set, options);
+    } catch (const std::exception& e) {
+      // yaml-cpp's node API throws on some shapes of input; no input may end the process.
+      set.errors.push_back(
+          {std::string(file), LineOf(node), std::string("cannot read: ") + e.what()});
+    }
+  }
+}
+
+void LoadFile(const InputFile& input, ManifestSet& set, const LoadOptions& options) {
+  std::error_code ec;
+  auto status = fs::status(input.path, ec);
+  if (ec || !fs::exists(status)) {
+    set.errors.push_back({input.display, 0, "no such file or directory"});
+    return;
+  }
+  if (fs::is_directory(status)) {
+    set.errors.push_back({input.display, 0, "is a folder, expected a file"});
+    return;
+  }
+  auto size = fs::file_size(input.path, ec);
+  if (!ec && size > options.max_file_bytes) {
+    set.errors.push_back(
+        {input.display, 0,
+         "file is larger than " + std::to_string(options.max_file_bytes) + " bytes"});
+    return;
+  }
+  std::ifstream stream(input.path, std::ios::binary);
+  if (!stream) {
+    set.errors.push_back({input.display, 0, "cannot open file for reading"});
+    return;
+  }
+  std::string text;
+  text.reserve(ec ? 0 : size);
+  char buffer[65536];
+  while (stream.read(buffer, sizeof buffer) || stream.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(stream.gcount()));
+    if (text.size() > options.max_file_bytes) {
+      set.errors.push_back(
+          {input.display, 0,
+           "file is larger than " + std::to_string(options.max_file_bytes) + " bytes"});
+      return;
+    }
+  }
+  if (stream.bad()) {
+    set.errors.push_back({input.display, 0, "read error"});
+    return;
+  }
+  set.files.push_back(input.display);
+  LoadText(text, input.display, set, options);
+}
+
+std::expected<std::vector<InputFile>, LoadError> ExpandPath(std::string_view path) {
+  fs::path root{std::string(path)};
+  std::error_code ec;
+  auto status = fs::status(root, ec);
+  if (ec || !fs::exists(status)) {
+    return std::unexpected(LoadError{std::string(path), 0, "no such file or directory"});
+  }
+  if (!fs::is_directory(status)) return std::vector<InputFile>{{root, std::string(path)}};
+
+  std::vector<fs::path> relative;
+  fs::recursive_directory_iterator it(root, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::error_code file_ec;
+    if (!it->is_regular_file(file_ec) || !IsManifestFile(it->path())) continue;
+    relative.push_back(it->path().lexically_relative(root));
+  }
+  if (ec) {
+    return std::unexpected(LoadError{std::string(path), 0, "cannot read folder: " + ec.message()});
+  }
+  std::sort(relative.begin(), relative.end(), [](const fs::path& a, const fs::path& b) {
+    return a.generic_string() < b.generic_string();
+  });
+  std::vector<InputFile> out;
+  out.reserve(relative.size());
+  for (const fs::path& rel : relative) {
+    out.push_back({root / rel, (root / rel).string()});
+  }
+  return out;
+}
+
+ManifestSet LoadPaths(std::span<const std::string> paths, const LoadOptions& options) {
+  ManifestSet set;
+  for (const std::string& path : paths) {
+    auto files = ExpandPath(path);
+    if (!files) {
+      set.errors.push_back(std::move(files.error()));
+      continue;
+    }
+    for (const InputFile& file : *files) LoadFile(file, set, options);
+  }
+  return set;
+}
+
+}  // namespace bgpcomm::manifest

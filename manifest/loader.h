@@ -1,0 +1,48 @@
+// Loads Kubernetes manifests (multi-document YAML or JSON) from memory, files and folders.
+// Malformed input never throws: every problem becomes a LoadError with file and line.
+#pragma once
+
+#include <cstddef>
+#include <expected>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "manifest/document.h"
+#include "manifest/object_decoder.h"
+
+namespace bgpcomm::manifest {
+
+struct LoadOptions {
+  DecodeLimits limits;
+  std::size_t max_file_bytes = std::size_t{64} << 20;  // larger files are refused
+};
+
+// One input file: where to read it and the name to show for it.
+struct InputFile {
+  std::filesystem::path path;
+  std::string display;  // the path as given, joined with the path inside a folder
+  bool operator==(const InputFile&) const = default;
+};
+
+// Parses `text` (one or more YAML documents; JSON is YAML) as the content of `file` and
+// appends its documents, the objects in them (`kind: *List` items expanded) and any errors
+// to `set`. Empty documents are skipped.
+void LoadText(std::string_view text, std::string_view file, ManifestSet& set,
+              const LoadOptions& options = {});
+
+// Reads `input` and loads it as LoadText does; an unreadable or oversized file is an error.
+void LoadFile(const InputFile& input, ManifestSet& set, const LoadOptions& options = {});
+
+// The files `path` stands for: the file itself, or for a folder every *.yaml, *.yml and
+// *.json file below it (recursively), sorted by their path inside the folder. Fails when
+// the path does not exist or a folder cannot be read.
+std::expected<std::vector<InputFile>, LoadError> ExpandPath(std::string_view path);
+
+// Expands and loads every path in order. All errors are collected; objects of readable
+// files are kept even when another file fails.
+ManifestSet LoadPaths(std::span<const std::string> paths, const LoadOptions& options = {});
+
+}  // namespace bgpcomm::manifest

@@ -1,0 +1,630 @@
+#include "manifest/object_decoder.h"
+
+#include <charconv>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bgpcomm::manifest {
+namespace {
+
+using community::Diagnostic;
+using community::Severity;
+
+bool IsPlainKey(std::string_view key) {
+  if (key.empty()) return false;
+  for (char c : key) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// `spec` + `communities` -> `spec.communities`; keys that are not identifiers (annotation
+// names such as `bgpcomm.io/resolved-communities`) are bracketed.
+std::string ChildPath(std::string_view parent, std::string_view key) {
+  std::string out(parent);
+  if (IsPlainKey(key)) {
+    if (!out.empty()) out += '.';
+    out += key;
+  } else {
+    out += '[';
+    out += key;
+    out += ']';
+  }
+  return out;
+}
+
+std::string IndexPath(std::string_view parent, std::size_t index) {
+  return std::string(parent) + "[" + std::to_string(index) + "]";
+}
+
+std::string Quote(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[(c >> 4) & 0xf];
+      out += kHex[c & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  if (out.size() > 81) out = out.substr(0, 77) + "...";
+  out += '"';
+  return out;
+}
+
+class StructureWalker {
+ public:
+  StructureWalker(const DecodeLimits& limits, FieldLines* lines) : limits_(limits), lines_(lines) {}
+
+  bool Walk(const YAML::Node& node, const std::string& path, int depth) {
+    if (++visited_ > limits_.max_nodes) {
+      return Fail(node, "document has more than " + std::to_string(limits_.max_nodes) +
+                            " nodes (aliases counted each time they are used)");
+    }
+    if (depth > limits_.max_depth) {
+      return Fail(node, "document nests deeper than " + std::to_string(limits_.max_depth) +
+                            " levels (or an anchor refers to itself)");
+    }
+    if (node.IsMap()) {
+      std::set<std::string> seen;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        const YAML::Node& key = it->first;
+        if (!key.IsScalar()) return Fail(key, "mapping key is not a scalar");
+        if (!seen.insert(key.Scalar()).second) {
+          return Fail(key, "duplicate mapping key " + Quote(key.Scalar()));
+        }
+        std::string child = ChildPath(path, key.Scalar());
+        Record(child, key);
+        if (!Walk(it->second, child, depth + 1)) return false;
+      }
+    } else if (node.IsSequence()) {
+      std::size_t index = 0;
+      for (auto it = node.begin(); it != node.end(); ++it, ++index) {
+        std::string child = IndexPath(path, index);
+        Record(child, *it);
+        if (!Walk(*it, child, depth + 1)) return false;
+      }
+    }
+    return true;
+  }
+
+  const std::string& error() const { return error_; }
+  int error_line() const { return error_line_; }
+
+ private:
+  void Record(const std::string& path, const YAML::Node& node) {
+    int line = LineOf(node);
+    if (lines_ != nullptr && line > 0) lines_->Record(path, line);
+  }
+  bool Fail(const YAML::Node& node, std::string message) {
+    error_ = std::move(message);
+    error_line_ = LineOf(node);
+    return false;
+  }
+
+  const DecodeLimits& limits_;
+  FieldLines* lines_;
+  std::size_t visited_ = 0;
+  std::string error_;
+  int error_line_ = 0;
+};
+
+// How a scalar would reach the API server after YAML -> JSON conversion (YAML 1.1 rules as
+// sigs.k8s.io/yaml applies them): quoted scalars are strings; plain ones may be numbers,
+// booleans or null.
+enum class ScalarType { kNull, kBool, kInteger, kFloat, kString };
+
+bool IsYamlBool(std::string_view s) {
+  static const std::set<std::string_view> kWords = {
+      "y", "Y", "yes", "Yes", "YES", "on",  "On",  "ON",  "true",  "True",  "TRUE",
+      "n", "N", "no",  "No",  "NO",  "off", "Off", "OFF", "false", "False", "FALSE"};
+  return kWords.contains(s);
+}
+bool IsTrueWord(std::string_view s) {
+  return s == "y" || s == "Y" || s == "yes" || s == "Yes" || s == "YES" || s == "on" || s == "On" ||
+         s == "ON" || s == "true" || s == "True" || s == "TRUE";
+}
+
+bool IsDecimalInteger(std::string_view s) {
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+bool IsYamlFloat(std::string_view s) {
+  if (s == ".inf" || s == ".Inf" || s == ".INF" || s == "-.inf" || s == "+.inf" || s == ".nan" ||
+      s == ".NaN" || s == ".NAN")
+    return true;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  std::size_t i = 0, digits = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++digits;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    std::size_t exp_digits = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++exp_digits;
+    if (exp_digits == 0) return false;
+  }
+  return i == s.size();
+}
+
+bool IsHexInteger(std::string_view s) {
+  if (s.size() < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) return false;
+  for (char c : s.substr(2))
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+ScalarType Classify(const YAML::Node& node) {
+  if (node.IsNull()) return ScalarType::kNull;
+  const std::string& tag = node.Tag();
+  if (tag == "!" || tag == "tag:yaml.org,2002:str") return ScalarType::kString;
+  if (tag == "tag:yaml.org,2002:int") return ScalarType::kInteger;
+  if (tag == "tag:yaml.org,2002:bool") return ScalarType::kBool;
+  if (tag == "tag:yaml.org,2002:float") return ScalarType::kFloat;
+  if (tag != "?" && !tag.empty()) return ScalarType::kString;
+  const std::string& text = node.Scalar();
+  if (IsYamlBool(text)) return ScalarType::kBool;
+  if (IsDecimalInteger(text) || IsHexInteger(text)) return ScalarType::kInteger;
+  if (IsYamlFloat(text)) return ScalarType::kFloat;
+  return ScalarType::kString;
+}
+
+// `a list`, `string "abc"`: what was found where something else was expected.
+std::string Describe(const YAML::Node& node) {
+  if (node.IsMap()) return "a mapping";
+  if (node.IsSequence()) return "a list";
+  switch (Classify(node)) {
+    case ScalarType::kNull:
+      return "null";
+    case ScalarType::kBool:
+      return "boolean " + node.Scalar();
+    case ScalarType::kInteger:
+      return "integer " + node.Scalar();
+    case ScalarType::kFloat:
+      return "number " + node.Scalar();
+    case ScalarType::kString:
+      return "string " + Quote(node.Scalar());
+  }
+  return "a value";
+}
+
+using Fields = std::vector<std::pair<std::string, YAML::Node>>;
+
+// Reads typed fields and reports every wrongly typed one under its field path. Null values
+// count as absent, as the API server prunes them.
+class Decoder {
+ public:
+  explicit Decoder(std::vector<Diagnostic>& problems) : problems_(problems) {}
+
+  void Error(std::string path, std::string message) {
+    problems_.push_back({Severity::kError, std::move(path), std::move(message)});
+  }
+  void Warning(std::string path, std::string message) {
+    problems_.push_back({Severity::kWarning, std::move(path), std::move(message)});
+  }
+  void Unknown(std::string path) {
+    Warning(std::move(path), "unknown field; the API server drops it or rejects the object");
+  }
+
+  // The entries of a mapping; empty (with an error unless null) for anything else.
+  Fields MapFields(const YAML::Node& node, const std::string& path) {
+    Fields out;
+    if (node.IsNull()) return out;
+    if (!node.IsMap()) {
+      Error(path, "must be a mapping, got " + Describe(node));
+      return out;
+    }
+    for (auto it = node.begin(); it != node.end(); ++it)
+      out.emplace_back(it->first.Scalar(), it->second);
+    return out;
+  }
+
+  std::optional<std::string> String(const YAML::Node& node, const std::string& path) {
+    if (node.IsNull()) return std::nullopt;
+    if (!node.IsScalar()) {
+      Error(path, "must be a string, got " + Describe(node));
+      return std::nullopt;
+    }
+    if (Classify(node) != ScalarType::kString) {
+      Error(path, "must be a string, got " + Describe(node) + " (quote it)");
+      return node.Scalar();
+    }
+    return node.Scalar();
+  }
+
+  std::optional<std::int64_t> Integer(const YAML::Node& node, const std::string& path) {
+    if (node.IsNull()) return std::nullopt;
+    if (!node.IsScalar() || Classify(node) != ScalarType::kInteger) {
+      Error(path, "must be an integer, got " + Describe(node));
+      return std::nullopt;
+    }
+    std::string_view text = node.Scalar();
+    if (!text.empty() && text[0] == '+') text.remove_prefix(1);
+    std::int64_t value = 0;
+    int base = 10;
+    if (IsHexInteger(text)) {
+      text.remove_prefix(2);
+      base = 16;
+    }
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+    if (ec != std::errc() || end != text.data() + text.size()) {
+      Error(path, "integer " + node.Scalar() + " is out of range");
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<bool> Bool(const YAML::Node& node, const std::string& path) {
+    if (node.IsNull()) return std::nullopt;
+    if (!node.IsScalar() || Classify(node) != ScalarType::kBool) {
+      Error(path, "must be true or false, got " + Describe(node));
+      return std::nullopt;
+    }
+    return IsTrueWord(node.Scalar());
+  }
+
+  // A list of strings. Wrongly typed items keep their place (as their text, or "") so that
+  // later field paths `path[i]` still point at the item written.
+  std::vector<std::string> StringList(const YAML::Node& node, const std::string& path) {
+    std::vector<std::string> out;
+    if (node.IsNull()) return out;
+    if (!node.IsSequence()) {
+      Error(path, "must be a list, got " + Describe(node));
+      return out;
+    }
+    std::size_t index = 0;
+    for (auto it = node.begin(); it != node.end(); ++it, ++index) {
+      out.push_back(String(*it, IndexPath(path, index)).value_or(""));
+    }
+    return out;
+  }
+
+  std::map<std::string, std::string> StringMap(const YAML::Node& node, const std::string& path) {
+    std::map<std::string, std::string> out;
+    for (auto& [key, value] : MapFields(node, path)) {
+      auto text = String(value, ChildPath(path, key));
+      out.emplace(key, text.value_or(""));
+    }
+    return out;
+  }
+
+  community::LabelSelector Selector(const YAML::Node& node, const std::string& path) {
+    community::LabelSelector out;
+    for (auto& [key, value] : MapFields(node, path)) {
+      std::string child = ChildPath(path, key);
+      if (key == "matchLabels") {
+        out.match_labels = StringMap(value, child);
+      } else if (key == "matchExpressions") {
+        out.match_expressions = Requirements(value, child);
+      } else {
+        Unknown(child);
+      }
+    }
+    return out;
+  }
+
+  std::vector<community::LabelSelector> SelectorList(const YAML::Node& node,
+                                                     const std::string& path) {
+    std::vector<community::LabelSelector> out;
+    if (node.IsNull()) return out;
+    if (!node.IsSequence()) {
+      Error(path, "must be a list, got " + Describe(node));
+      return out;
+    }
+    std::size_t index = 0;
+    for (auto it = node.begin(); it != node.end(); ++it, ++index) {
+      out.push_back(Selector(*it, IndexPath(path, index)));
+    }
+    return out;
+  }
+
+ private:
+  std::vector<community::LabelSelectorRequirement> Requirements(const YAML::Node& node,
+                                                                const std::string& path) {
+    std::vector<community::LabelSelectorRequirement> out;
+    if (node.IsNull()) return out;
+    if (!node.IsSequence()) {
+      Error(path, "must be a list, got " + Describe(node));
+      return out;
+    }
+    std::size_t index = 0;
+    for (auto it = node.begin(); it != node.end(); ++it, ++index) {
+      std::string item = IndexPath(path, index);
+      community::LabelSelectorRequirement requirement;
+      for (auto& [key, value] : MapFields(*it, item)) {
+        std::string child = ChildPath(item, key);
+        if (key == "key") {
+          requirement.key = String(value, child).value_or("");
+        } else if (key == "operator") {
+          requirement.op = String(value, child).value_or("");
+        } else if (key == "values") {
+          requirement.values = StringList(value, child);
+        } else {
+          Unknown(child);
+        }
+      }
+      out.push_back(std::move(requirement));
+    }
+    return out;
+  }
+
+  std::vector<Diagnostic>& problems_;
+};
+
+// The value of `key` in a mapping, or a null node.
+YAML::Node Get(const YAML::Node& map, std::string_view key) {
+  if (map.IsMap()) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key) return it->second;
+    }
+  }
+  return YAML::Node(YAML::NodeType::Null);
+}
+
+community::ObjectMeta DecodeMeta(Decoder& decoder, const YAML::Node& object) {
+  community::ObjectMeta meta;
+  for (auto& [key, value] : decoder.MapFields(Get(object, "metadata"), "metadata")) {
+    std::string path = ChildPath("metadata", key);
+    if (key == "name") {
+      meta.name = decoder.String(value, path).value_or("");
+    } else if (key == "namespace") {
+      meta.namespace_name = decoder.String(value, path).value_or("");
+    } else if (key == "labels") {
+      meta.labels = decoder.StringMap(value, path);
+    } else if (key == "annotations") {
+      meta.annotations = decoder.StringMap(value, path);
+    }
+  }
+  if (meta.name.empty()) decoder.Error("metadata.name", "is required");
+  return meta;
+}
+
+community::CommunityObject DecodeCommunity(Decoder& decoder, const Fields& spec) {
+  community::CommunityObject out;
+  for (auto& [key, value] : spec) {
+    std::string path = ChildPath("spec", key);
+    if (key != "communities") {
+      decoder.Unknown(path);
+      continue;
+    }
+    if (value.IsNull()) continue;
+    if (!value.IsSequence()) {
+      decoder.Error(path, "must be a list, got " + Describe(value));
+      continue;
+    }
+    std::size_t index = 0;
+    for (auto it = value.begin(); it != value.end(); ++it, ++index) {
+      std::string item = IndexPath(path, index);
+      community::CommunityAlias alias;
+      for (auto& [field, field_value] : decoder.MapFields(*it, item)) {
+        std::string child = ChildPath(item, field);
+        if (field == "name") {
+          alias.name = decoder.String(field_value, child).value_or("");
+        } else if (field == "value") {
+          alias.value = decoder.String(field_value, child).value_or("");
+        } else {
+          decoder.Unknown(child);
+        }
+      }
+      out.aliases.push_back(std::move(alias));
+    }
+  }
+  return out;
+}
+
+community::Advertisement DecodeAdvertisement(Decoder& decoder, const Fields& spec) {
+  community::Advertisement out;
+  for (auto& [key, value] : spec) {
+    std::string path = ChildPath("spec", key);
+    if (key == "aggregationLength") {
+      out.aggregation_length = decoder.Integer(value, path);
+    } else if (key == "aggregationLengthV6") {
+      out.aggregation_length_v6 = decoder.Integer(value, path);
+    } else if (key == "localPref") {
+      out.local_pref = decoder.Integer(value, path);
+    } else if (key == "communities") {
+      out.communities = decoder.StringList(value, path);
+    } else if (key == "ipAddressPools") {
+      out.ip_address_pools = decoder.StringList(value, path);
+    } else if (key == "ipAddressPoolSelectors") {
+      out.ip_address_pool_selectors = decoder.SelectorList(value, path);
+    } else if (key == "nodeSelectors") {
+      out.node_selectors = decoder.SelectorList(value, path);
+    } else if (key == "peers") {
+      out.peers = decoder.StringList(value, path);
+    } else {
+      decoder.Unknown(path);
+    }
+  }
+  return out;
+}
+
+community::AddressPool DecodePool(Decoder& decoder, const Fields& spec) {
+  community::AddressPool out;
+  for (auto& [key, value] : spec) {
+    std::string path = ChildPath("spec", key);
+    if (key == "addresses") {
+      out.addresses = decoder.StringList(value, path);
+    } else if (key == "autoAssign") {
+      out.auto_assign = decoder.Bool(value, path);
+    } else if (key == "avoidBuggyIPs") {
+      decoder.Bool(value, path);
+    } else if (key == "serviceAllocation") {
+      decoder.MapFields(value, path);
+    } else {
+      decoder.Unknown(path);
+    }
+  }
+  return out;
+}
+
+community::Peer DecodePeer(Decoder& decoder, const Fields& spec) {
+  community::Peer out;
+  for (auto& [key, value] : spec) {
+    std::string path = ChildPath("spec", key);
+    if (key == "myASN") {
+      out.my_asn = decoder.Integer(value, path);
+    } else if (key == "peerASN") {
+      out.peer_asn = decoder.Integer(value, path);
+    } else if (key == "dynamicASN") {
+      out.dynamic_asn = decoder.String(value, path).value_or("");
+    } else if (key == "peerAddress") {
+      out.peer_address = decoder.String(value, path).value_or("");
+    } else if (key == "sourceAddress") {
+      out.source_address = decoder.String(value, path).value_or("");
+    } else if (key == "peerPort") {
+      out.peer_port = decoder.Integer(value, path);
+    } else if (key == "holdTime") {
+      out.hold_time = decoder.String(value, path).value_or("");
+    } else if (key == "keepaliveTime") {
+      out.keepalive_time = decoder.String(value, path).value_or("");
+    } else if (key == "connectTime") {
+      out.connect_time = decoder.String(value, path).value_or("");
+    } else if (key == "routerID") {
+      out.router_id = decoder.String(value, path).value_or("");
+    } else if (key == "nodeSelectors") {
+      out.node_selectors = decoder.SelectorList(value, path);
+    } else if (key == "password") {
+      out.password = decoder.String(value, path).value_or("");
+    } else if (key == "passwordSecret") {
+      // A SecretReference {name, namespace}.
+      for (auto& [field, field_value] : decoder.MapFields(value, path)) {
+        std::string child = ChildPath(path, field);
+        if (field == "name") {
+          out.password_secret = decoder.String(field_value, child).value_or("");
+        } else if (field == "namespace") {
+          decoder.String(field_value, child);
+        } else {
+          decoder.Unknown(child);
+        }
+      }
+    } else if (key == "ebgpMultiHop") {
+      out.ebgp_multihop = decoder.Bool(value, path).value_or(false);
+      if (out.ebgp_multihop) out.ebgp_multihop_ttl = 255;
+    } else if (key == "dualStackAddressFamily") {
+      out.dual_stack_address_family = decoder.Bool(value, path).value_or(false);
+    } else if (key == "disableMP") {
+      out.disable_mp = decoder.Bool(value, path).value_or(false);
+    } else if (key == "vrf") {
+      out.vrf = decoder.String(value, path).value_or("");
+    } else if (key == "bfdProfile" || key == "interface") {
+      decoder.String(value, path);
+    } else if (key == "enableGracefulRestart") {
+      decoder.Bool(value, path);
+    } else {
+      decoder.Unknown(path);
+    }
+  }
+  return out;
+}
+
+bool IsMetallbKind(std::string_view kind) {
+  return kind == "Community" || kind == "BGPAdvertisement" || kind == "IPAddressPool" ||
+         kind == "BGPPeer";
+}
+
+}  // namespace
+
+int LineOf(const YAML::Node& node) {
+  if (!node.IsDefined()) return 0;
+  YAML::Mark mark = node.Mark();
+  return mark.line >= 0 ? mark.line + 1 : 0;
+}
+
+std::expected<void, std::string> CheckStructure(const YAML::Node& node, const DecodeLimits& limits,
+                                                FieldLines* lines, int* error_line) {
+  StructureWalker walker(limits, lines);
+  if (walker.Walk(node, "", 0)) return {};
+  if (error_line != nullptr) *error_line = walker.error_line();
+  return std::unexpected(walker.error());
+}
+
+bool IsJudgedKind(std::string_view api_version, std::string_view kind) {
+  if (api_version == "metallb.io/v1beta1") return IsMetallbKind(kind);
+  return api_version == "metallb.io/v1beta2" && kind == "BGPPeer";
+}
+
+std::expected<Document, LoadError> DecodeObject(const YAML::Node& node, std::string_view file,
+                                                const DecodeLimits& limits) {
+  Document doc;
+  doc.file = std::string(file);
+  doc.line = LineOf(node);
+  doc.node = node;
+  auto fail = [&](int line, std::string message) {
+    return std::unexpected(LoadError{doc.file, line > 0 ? line : doc.line, std::move(message)});
+  };
+  if (!node.IsMap()) {
+    return fail(doc.line, "expected a Kubernetes object (a mapping), got " + Describe(node));
+  }
+  int error_line = 0;
+  if (auto checked = CheckStructure(node, limits, &doc.field_lines, &error_line); !checked) {
+    return fail(error_line, checked.error());
+  }
+  YAML::Node api_version = Get(node, "apiVersion");
+  YAML::Node kind = Get(node, "kind");
+  if (!api_version.IsScalar() || Classify(api_version) != ScalarType::kString ||
+      api_version.Scalar().empty()) {
+    return fail(doc.LineOf("apiVersion"), "object has no apiVersion (a string)");
+  }
+  if (!kind.IsScalar() || Classify(kind) != ScalarType::kString || kind.Scalar().empty()) {
+    return fail(doc.LineOf("kind"), "object has no kind (a string)");
+  }
+  doc.api_version = api_version.Scalar();
+  doc.kind = kind.Scalar();
+  YAML::Node metadata = Get(node, "metadata");
+  if (YAML::Node name = Get(metadata, "name"); name.IsScalar()) doc.name = name.Scalar();
+  if (YAML::Node ns = Get(metadata, "namespace"); ns.IsScalar()) doc.namespace_name = ns.Scalar();
+
+  if (!IsJudgedKind(doc.api_version, doc.kind)) {
+    if (doc.api_version.starts_with("metallb.io/") && IsMetallbKind(doc.kind)) {
+      doc.problems.push_back({Severity::kWarning, "apiVersion",
+                              doc.api_version + " " + doc.kind +
+                                  " is not a version bgpcomm checks; the object is ignored"});
+    }
+    return doc;
+  }
+
+  Decoder decoder(doc.problems);
+  community::ObjectMeta meta = DecodeMeta(decoder, node);
+  Fields spec = decoder.MapFields(Get(node, "spec"), "spec");
+  if (doc.kind == "Community") {
+    auto object = DecodeCommunity(decoder, spec);
+    object.meta = std::move(meta);
+    doc.object = std::move(object);
+  } else if (doc.kind == "BGPAdvertisement") {
+    auto object = DecodeAdvertisement(decoder, spec);
+    object.meta = std::move(meta);
+    doc.object = std::move(object);
+  } else if (doc.kind == "IPAddressPool") {
+    auto object = DecodePool(decoder, spec);
+    object.meta = std::move(meta);
+    doc.object = std::move(object);
+  } else {
+    auto object = DecodePeer(decoder, spec);
+    object.meta = std::move(meta);
+    doc.object = std::move(object);
+  }
+  return doc;
+}
+
+}  // namespace bgpcomm::manifest

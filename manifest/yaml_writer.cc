@@ -1,0 +1,71 @@
+#include "manifest/yaml_writer.h"
+
+#include <exception>
+
+namespace bgpcomm::manifest {
+namespace {
+
+bool HasExplicitTag(const std::string& tag) { return !tag.empty() && tag != "?" && tag != "!"; }
+
+void Write(YAML::Emitter& out, const YAML::Node& node) {
+  const std::string& tag = node.Tag();
+  if (HasExplicitTag(tag)) out << YAML::VerbatimTag(tag);
+  switch (node.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null:
+      out << YAML::Null;
+      break;
+    case YAML::NodeType::Scalar:
+      // A quoted input scalar ("!" tag) is a string whatever it looks like: keep it quoted
+      // (single quotes; yaml-cpp falls back to double quotes where single ones cannot be used).
+      if (tag == "!") out << YAML::SingleQuoted;
+      out << node.Scalar();
+      break;
+    case YAML::NodeType::Sequence:
+      out << YAML::BeginSeq;
+      for (auto it = node.begin(); it != node.end(); ++it) Write(out, *it);
+      out << YAML::EndSeq;
+      break;
+    case YAML::NodeType::Map:
+      out << YAML::BeginMap;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        out << YAML::Key;
+        Write(out, it->first);
+        out << YAML::Value;
+        Write(out, it->second);
+      }
+      out << YAML::EndMap;
+      break;
+  }
+}
+
+}  // namespace
+
+std::expected<std::string, std::string> WriteYaml(const YAML::Node& node) {
+  try {
+    YAML::Emitter out;
+    out.SetIndent(2);
+    out.SetSeqFormat(YAML::Block);
+    out.SetMapFormat(YAML::Block);
+    Write(out, node);
+    if (!out.good()) return std::unexpected("cannot write YAML: " + out.GetLastError());
+    std::string text = out.c_str();
+    if (text.empty() || text.back() != '\n') text += '\n';
+    return text;
+  } catch (const std::exception& e) {
+    return std::unexpected(std::string("cannot write YAML: ") + e.what());
+  }
+}
+
+std::expected<std::string, std::string> WriteDocuments(std::span<const YAML::Node> nodes) {
+  std::string out;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    auto text = WriteYaml(nodes[i]);
+    if (!text) return text;
+    if (i > 0) out += "---\n";
+    out += *text;
+  }
+  return out;
+}
+
+}  // namespace bgpcomm::manifest
