@@ -30,6 +30,8 @@ class TestServer {
   // Starts serving; call after the handlers are registered.
   void Start() {
     thread_ = std::jthread([this] { server_.listen_after_bind(); });
+    // stop() is a no-op until the accept loop runs, so wait for it.
+    while (!server_.is_running()) std::this_thread::yield();
   }
   void Stop() {
     server_.stop();

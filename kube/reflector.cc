@@ -1,0 +1,108 @@
+#include "kube/reflector.h"
+
+namespace bgpcomm::kube {
+
+Reflector::Reflector(Client& client, Resource resource, std::string ns, ReflectorSink& sink,
+                     Sleeper& sleeper, Random& random, ReflectorOptions options)
+    : client_(client),
+      resource_(std::move(resource)),
+      namespace_(std::move(ns)),
+      sink_(sink),
+      sleeper_(sleeper),
+      random_(random),
+      options_(std::move(options)) {}
+
+std::string Reflector::LastResourceVersion() const {
+  std::lock_guard lock(mu_);
+  return resource_version_;
+}
+
+std::string Reflector::LastError() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
+void Reflector::SetResourceVersion(const std::string& rv) {
+  std::lock_guard lock(mu_);
+  resource_version_ = rv;
+}
+
+void Reflector::SetError(const Error& error) {
+  std::lock_guard lock(mu_);
+  last_error_ = resource_.plural + ": " + error.ToString();
+}
+
+void Reflector::Run(std::stop_token stop) {
+  Backoff backoff(options_.backoff, random_);
+  bool need_list = true;
+  while (!stop.stop_requested()) {
+    if (need_list) {
+      auto list = client_.List(resource_, namespace_, options_.list);
+      if (stop.stop_requested()) return;
+      if (!list) {
+        SetError(list.error());
+        if (!sleeper_.SleepFor(backoff.Next(), stop)) return;
+        continue;
+      }
+      std::vector<Object> objects;
+      objects.reserve(list->items.size());
+      for (const auto& item : list->items) objects.push_back(ToObject(item));
+      SetResourceVersion(list->resource_version);
+      sink_.Replace(std::move(objects), list->resource_version);
+      ++list_count_;
+      need_list = false;
+    }
+
+    bool gone = false;
+    bool received = false;
+    std::optional<Error> stream_error;
+    WatchOptions watch{.resource_version = LastResourceVersion(),
+                       .label_selector = options_.list.label_selector,
+                       .field_selector = options_.list.field_selector,
+                       .timeout = options_.watch_timeout};
+    auto result = client_.Watch(
+        resource_, namespace_, watch,
+        [&](WatchEvent&& event) {
+          received = true;
+          switch (event.type) {
+            case WatchEventType::kError:
+              if (event.error.http_status == 410) gone = true;
+              stream_error = event.error;
+              return false;
+            case WatchEventType::kBookmark:
+              SetResourceVersion(event.object.resource_version);
+              return true;
+            case WatchEventType::kAdded:
+            case WatchEventType::kModified:
+            case WatchEventType::kDeleted:
+              if (!event.object.resource_version.empty())
+                SetResourceVersion(event.object.resource_version);
+              sink_.Apply(event);
+              return true;
+          }
+          return true;
+        },
+        stop);
+    if (stop.stop_requested()) return;
+    if (!result) {
+      stream_error = result.error();
+      if (result.error().IsGone()) gone = true;
+    }
+    if (gone) {
+      // The resourceVersion is compacted away: only a fresh LIST can resync (no backoff,
+      // the apiserver is healthy).
+      SetError(*stream_error);
+      need_list = true;
+      continue;
+    }
+    if (received) backoff.Reset();
+    if (stream_error) SetError(*stream_error);
+    // A failed stream, or one that ended without a single event (a healthy apiserver
+    // sends bookmarks), waits before reconnecting so that a broken server is not hammered.
+    if (stream_error || !received) {
+      if (!sleeper_.SleepFor(backoff.Next(), stop)) return;
+    }
+  }
+}
+
+}  // namespace bgpcomm::kube

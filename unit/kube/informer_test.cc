@@ -1,0 +1,230 @@
+#include "kube/informer.h"
+
+#include <gtest/gtest.h>
+
+#include "kube/metallb_cache.h"
+#include "kube/reflector.h"
+#include "unit/kube/scripted_apiserver.h"
+
+namespace bgpcomm::kube {
+namespace {
+
+using namespace bgpcomm::kube::testing;
+using namespace std::chrono_literals;
+
+// Records handler calls as `add a 10`, `update a 10->12`, `delete b 31`.
+class Recorder {
+ public:
+  InformerHandlers Handlers() {
+    return {
+        .on_add = [this](const ObjectPtr& o) { Push("add " + o->name + " " + o->resource_version); },
+        .on_update =
+            [this](const ObjectPtr& a, const ObjectPtr& b) {
+              Push("update " + b->name + " " + a->resource_version + "->" + b->resource_version);
+            },
+        .on_delete = [this](const ObjectPtr& o) { Push("delete " + o->name + " " + o->resource_version); },
+    };
+  }
+  std::vector<std::string> Calls() const {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+  bool WaitForCount(std::size_t n) const {
+    return WaitFor([&] { return Calls().size() >= n; });
+  }
+
+ private:
+  void Push(std::string s) {
+    std::lock_guard lock(mu_);
+    calls_.push_back(std::move(s));
+  }
+  mutable std::mutex mu_;
+  std::vector<std::string> calls_;
+};
+
+class InformerTest : public ::testing::Test {
+ protected:
+  InformerTest() {
+    auto client = Client::New(RestConfig{.server = apiserver_.Url()},
+                              ClientOptions{.request_timeout = std::chrono::seconds(5)});
+    EXPECT_TRUE(client);
+    client_ = std::move(*client);
+  }
+  InformerOptions Options() { return {.sleeper = &sleeper_, .random = &random_}; }
+
+  ScriptedApiserver apiserver_;
+  std::unique_ptr<Client> client_;
+  FakeSleeper sleeper_;
+  FixedRandom random_{0.5};
+};
+
+TEST_F(InformerTest, ListsThenWatchesAndResumesAfterBookmarks) {
+  apiserver_.AddList("communities", {200, CommunityListJson("20", CommunityJson("a", "10") + "," +
+                                                                       CommunityJson("b", "11"))});
+  apiserver_.AddWatch("communities", {.lines = {WatchEventLine("ADDED", CommunityJson("c", "21")),
+                                                WatchEventLine("MODIFIED", CommunityJson("a", "22")),
+                                                BookmarkLine("30"),
+                                                WatchEventLine("DELETED", CommunityJson("b", "31")),
+                                                BookmarkLine("35")},
+                                      .end = StreamEnd::kClean});
+  Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
+  Recorder recorder;
+  informer.AddHandlers(recorder.Handlers());
+  EXPECT_FALSE(informer.HasSynced());
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(10s));
+  ASSERT_TRUE(recorder.WaitForCount(5));
+  ASSERT_TRUE(WaitFor([&] { return apiserver_.WatchCount("communities") == 2; }));
+  informer.Stop();
+
+  EXPECT_EQ(recorder.Calls(), (std::vector<std::string>{"add a 10", "add b 11", "add c 21",
+                                                        "update a 10->22", "delete b 31"}));
+  EXPECT_EQ(apiserver_.Requests("communities"),
+            (std::vector<std::string>{"LIST metallb-system continue=",
+                                      "WATCH metallb-system rv=20 bookmarks=true",
+                                      "WATCH metallb-system rv=35 bookmarks=true"}));
+  auto objects = informer.List();
+  ASSERT_EQ(objects.size(), 2u);
+  EXPECT_EQ(objects[0]->Key(), "metallb-system/a");
+  EXPECT_EQ(objects[0]->resource_version, "22");
+  EXPECT_NE(objects[0]->json.find("\"primary-route\""), std::string::npos);
+  EXPECT_EQ(informer.Get("metallb-system", "c")->resource_version, "21");
+  EXPECT_EQ(informer.Get("metallb-system", "b"), nullptr);
+  EXPECT_EQ(informer.reflector().ListCount(), 1);
+  // A clean end of a stream that carried events reconnects at once.
+  EXPECT_TRUE(sleeper_.Delays().empty());
+}
+
+TEST_F(InformerTest, ErrorEvent410Relists) {
+  apiserver_.AddList("communities", {200, CommunityListJson("20", CommunityJson("a", "10") + "," +
+                                                                       CommunityJson("b", "11"))});
+  apiserver_.AddList("communities", {200, CommunityListJson("40", CommunityJson("b", "38") + "," +
+                                                                       CommunityJson("d", "39"))});
+  apiserver_.AddWatch("communities",
+                      {.lines = {WatchEventLine("ADDED", CommunityJson("c", "21")),
+                                 ErrorEventLine(410, "Expired", "too old resource version: 21 (37)")},
+                       .end = StreamEnd::kHang});
+  Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
+  Recorder recorder;
+  informer.AddHandlers(recorder.Handlers());
+  informer.Start();
+  ASSERT_TRUE(recorder.WaitForCount(7));
+  ASSERT_TRUE(WaitFor([&] { return apiserver_.WatchCount("communities") == 2; }));
+  informer.Stop();
+  // The relist reports what changed while the watch was gone: a and c deleted, b
+  // updated, d added.
+  EXPECT_EQ(recorder.Calls(),
+            (std::vector<std::string>{"add a 10", "add b 11", "add c 21", "delete a 10", "delete c 21",
+                                      "update b 11->38", "add d 39"}));
+  EXPECT_EQ(apiserver_.Requests("communities"),
+            (std::vector<std::string>{"LIST metallb-system continue=",
+                                      "WATCH metallb-system rv=20 bookmarks=true",
+                                      "LIST metallb-system continue=",
+                                      "WATCH metallb-system rv=40 bookmarks=true"}));
+  EXPECT_EQ(informer.reflector().ListCount(), 2);
+  EXPECT_TRUE(sleeper_.Delays().empty());
+  EXPECT_EQ(informer.reflector().LastError(),
+            "communities: HTTP 410 Expired: too old resource version: 21 (37)");
+}
+
+TEST_F(InformerTest, Http410OnWatchRelists) {
+  apiserver_.AddList("communities", {200, CommunityListJson("20", CommunityJson("a", "10"))});
+  apiserver_.AddList("communities", {200, CommunityListJson("50", CommunityJson("a", "45"))});
+  apiserver_.AddWatch("communities", {.status = 410, .body = GoneJson("20")});
+  Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
+  Recorder recorder;
+  informer.AddHandlers(recorder.Handlers());
+  informer.Start();
+  ASSERT_TRUE(recorder.WaitForCount(2));
+  ASSERT_TRUE(WaitFor([&] { return apiserver_.WatchCount("communities") == 2; }));
+  informer.Stop();
+  EXPECT_EQ(recorder.Calls(), (std::vector<std::string>{"add a 10", "update a 10->45"}));
+  EXPECT_EQ(apiserver_.Requests("communities").back(), "WATCH metallb-system rv=50 bookmarks=true");
+}
+
+TEST_F(InformerTest, DroppedConnectionReconnectsFromLastResourceVersion) {
+  apiserver_.AddList("communities", {200, CommunityListJson("20", CommunityJson("a", "10"))});
+  apiserver_.AddWatch("communities", {.lines = {WatchEventLine("ADDED", CommunityJson("b", "21")),
+                                                WatchEventLine("MODIFIED", CommunityJson("b", "22"))},
+                                      .end = StreamEnd::kDrop});
+  apiserver_.AddWatch("communities", {.status = 500, .body = StatusJson(500, "InternalError", "etcd timeout")});
+  apiserver_.AddWatch("communities", {.lines = {WatchEventLine("DELETED", CommunityJson("a", "23"))},
+                                      .end = StreamEnd::kHang});
+  Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
+  Recorder recorder;
+  informer.AddHandlers(recorder.Handlers());
+  informer.Start();
+  ASSERT_TRUE(recorder.WaitForCount(4));
+  informer.Stop();
+  EXPECT_EQ(recorder.Calls(),
+            (std::vector<std::string>{"add a 10", "add b 21", "update b 21->22", "delete a 23"}));
+  EXPECT_EQ(apiserver_.Requests("communities"),
+            (std::vector<std::string>{"LIST metallb-system continue=",
+                                      "WATCH metallb-system rv=20 bookmarks=true",
+                                      "WATCH metallb-system rv=22 bookmarks=true",
+                                      "WATCH metallb-system rv=22 bookmarks=true"}));
+  EXPECT_EQ(informer.reflector().ListCount(), 1);
+  // Backoff: 800ms base, then doubled, each with jitter 0.25 * 0.5.
+  EXPECT_EQ(sleeper_.Delays(), (std::vector<Duration>{900ms, 1800ms}));
+}
+
+TEST_F(InformerTest, ListFailuresBackOffUntilTheApiserverAnswers) {
+  apiserver_.AddList("communities", {503, StatusJson(503, "ServiceUnavailable", "etcd not ready")});
+  apiserver_.AddList("communities", {503, StatusJson(503, "ServiceUnavailable", "etcd not ready")});
+  apiserver_.AddList("communities", {403, StatusJson(403, "Forbidden", "communities.metallb.io is forbidden")});
+  apiserver_.AddList("communities", {200, CommunityListJson("20", "")});
+  Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(10s));
+  informer.Stop();
+  EXPECT_TRUE(informer.List().empty());
+  EXPECT_EQ(sleeper_.Delays(), (std::vector<Duration>{900ms, 1800ms, 3600ms}));
+}
+
+TEST(BackoffTest, CapsAndResets) {
+  FixedRandom random(0.0);
+  Backoff backoff({.initial = 1s, .cap = 5s, .factor = 2.0, .jitter = 0.2}, random);
+  std::vector<Duration> delays;
+  for (int i = 0; i < 5; ++i) delays.push_back(backoff.Next());
+  EXPECT_EQ(delays, (std::vector<Duration>{1s, 2s, 4s, 5s, 5s}));
+  backoff.Reset();
+  EXPECT_EQ(backoff.Next(), 1s);
+  FixedRandom high(0.999);
+  Backoff jittered({.initial = 1s, .cap = 5s, .factor = 2.0, .jitter = 0.2}, high);
+  EXPECT_GT(jittered.Next(), 1190ms);
+}
+
+TEST_F(InformerTest, MetallbCacheSyncsAllFourAndHandsOutANamespace) {
+  apiserver_.AddList("communities", {200, CommunityListJson("5", CommunityJson("my-communities", "3"))});
+  apiserver_.AddList("bgpadvertisements",
+                     {200, R"({"apiVersion":"metallb.io/v1beta1","kind":"BGPAdvertisementList","metadata":{"resourceVersion":"5"},"items":[{"apiVersion":"metallb.io/v1beta1","kind":"BGPAdvertisement","metadata":{"name":"primary-advert","namespace":"metallb-system","resourceVersion":"4","uid":"u1"},"spec":{"communities":["primary-route"],"ipAddressPools":["production-pool"]}}]})"});
+  apiserver_.AddList("ipaddresspools",
+                     {200, R"({"apiVersion":"metallb.io/v1beta1","kind":"IPAddressPoolList","metadata":{"resourceVersion":"5"},"items":[]})"});
+  Informer* peers_informer = nullptr;
+  MetallbCache cache(*client_, "metallb-system", Options());
+  peers_informer = &cache.peers();
+  std::atomic<int> changes{0};
+  cache.OnChange([&](const Resource&) { ++changes; });
+  cache.Start();
+  // BGPPeer (v1beta2) has no scripted list yet: the cache is not synced.
+  ASSERT_TRUE(WaitFor([&] { return cache.communities().HasSynced() && cache.advertisements().HasSynced() && cache.pools().HasSynced(); }));
+  EXPECT_FALSE(cache.HasSynced());
+  EXPECT_FALSE(peers_informer->HasSynced());
+  apiserver_.AddList("bgppeers",
+                     {200, R"({"apiVersion":"metallb.io/v1beta2","kind":"BGPPeerList","metadata":{"resourceVersion":"6"},"items":[{"apiVersion":"metallb.io/v1beta2","kind":"BGPPeer","metadata":{"name":"router","namespace":"metallb-system","resourceVersion":"6"},"spec":{"myASN":64512,"peerASN":64513,"peerAddress":"198.51.100.2"}}]})"});
+  ASSERT_TRUE(cache.WaitForSync(10s));
+  cache.Stop();
+  auto objects = cache.Objects("metallb-system");
+  ASSERT_EQ(objects.communities.size(), 1u);
+  ASSERT_EQ(objects.advertisements.size(), 1u);
+  EXPECT_EQ(objects.advertisements[0]->name, "primary-advert");
+  EXPECT_TRUE(objects.pools.empty());
+  ASSERT_EQ(objects.peers.size(), 1u);
+  EXPECT_NE(objects.peers[0]->json.find("198.51.100.2"), std::string::npos);
+  EXPECT_TRUE(cache.Objects("default").communities.empty());
+  EXPECT_EQ(changes.load(), 3);
+  EXPECT_EQ(apiserver_.Requests("bgppeers").front(), "LIST metallb-system continue=");
+}
+
+}  // namespace
+}  // namespace bgpcomm::kube
