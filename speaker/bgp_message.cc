@@ -27,7 +27,7 @@ bool UpdateMessage::TreatAsWithdraw() const {
 }
 
 std::optional<AfiSafi> UpdateMessage::EndOfRibFamily() const {
-  if (!withdrawn.empty() || !nlri.empty()) return std::nullopt;
+  if (!withdrawn.empty() || !nlri.empty() || !attribute_errors.empty()) return std::nullopt;
   const PathAttributes& a = attributes;
   const bool only_mp_unreach = !a.origin && !a.as_path && !a.next_hop && !a.multi_exit_disc &&
                                !a.local_pref && a.communities.empty() &&

@@ -294,7 +294,8 @@ struct UpdateMessage {
   // treat `nlri` and `attributes.mp_reach->nlri` as withdrawn.
   bool TreatAsWithdraw() const;
   // The family whose End-of-RIB marker (RFC 4724 §2) this is, if it is one: an UPDATE
-  // with nothing in it (IPv4), or only an empty MP_UNREACH_NLRI.
+  // with nothing in it (IPv4), or only an empty MP_UNREACH_NLRI; never one whose
+  // attributes were malformed (they may have hidden routes).
   std::optional<AfiSafi> EndOfRibFamily() const;
 };
 

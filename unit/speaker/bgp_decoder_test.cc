@@ -455,6 +455,11 @@ TEST(DecoderUpdateTest, EndOfRibIsRecognised) {
   EXPECT_EQ(v6.EndOfRibFamily(), kIpv6Unicast);
   auto not_eor = DecodeUpdate(Update("18 c63364", "", ""));
   EXPECT_EQ(not_eor.EndOfRibFamily(), std::nullopt);
+  // Only a malformed attribute: its contents are unknown, so it is no End-of-RIB.
+  auto malformed = DecodeUpdate(Update("", "c0 08 03 fc0000", ""));
+  EXPECT_EQ(malformed.EndOfRibFamily(), std::nullopt);
+  auto overrun = DecodeUpdate(Update("", "80 0e", ""));
+  EXPECT_EQ(overrun.EndOfRibFamily(), std::nullopt);
 }
 
 TEST(DecoderTest, NotificationAndRouteRefresh) {
