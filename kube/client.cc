@@ -87,8 +87,7 @@ std::expected<ServerUrl, Error> ParseServer(const std::string& server) {
   if (!port_text.empty()) {
     int port = 0;
     auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 1 ||
-        port > 65535)
+    if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 1 || port > 65535)
       return std::unexpected(LocalError("server \"" + server + "\": bad port"));
     url.port = port;
   }
@@ -123,19 +122,26 @@ std::expected<WatchEvent, Error> DecodeWatchLine(std::string_view line) {
   rapidjson::Document doc;
   doc.Parse(line.data(), line.size());
   if (doc.HasParseError() || !doc.IsObject())
-    return std::unexpected(LocalError("watch: undecodable event: " + std::string(line.substr(0, 128))));
+    return std::unexpected(
+        LocalError("watch: undecodable event: " + std::string(line.substr(0, 128))));
   std::string type = StringMember(doc, "type");
   auto object_it = doc.FindMember("object");
   if (object_it == doc.MemberEnd() || !object_it->value.IsObject())
     return std::unexpected(LocalError("watch: event " + type + " has no object"));
   const rapidjson::Value& object = object_it->value;
   WatchEvent event;
-  if (type == "ADDED") event.type = WatchEventType::kAdded;
-  else if (type == "MODIFIED") event.type = WatchEventType::kModified;
-  else if (type == "DELETED") event.type = WatchEventType::kDeleted;
-  else if (type == "BOOKMARK") event.type = WatchEventType::kBookmark;
-  else if (type == "ERROR") event.type = WatchEventType::kError;
-  else return std::unexpected(LocalError("watch: unknown event type \"" + type + "\""));
+  if (type == "ADDED")
+    event.type = WatchEventType::kAdded;
+  else if (type == "MODIFIED")
+    event.type = WatchEventType::kModified;
+  else if (type == "DELETED")
+    event.type = WatchEventType::kDeleted;
+  else if (type == "BOOKMARK")
+    event.type = WatchEventType::kBookmark;
+  else if (type == "ERROR")
+    event.type = WatchEventType::kError;
+  else
+    return std::unexpected(LocalError("watch: unknown event type \"" + type + "\""));
 
   if (event.type == WatchEventType::kError) {
     auto code = object.FindMember("code");
@@ -175,11 +181,16 @@ void AppendWriteOptions(std::string& query, const WriteOptions& options) {
 
 std::string_view ToString(WatchEventType type) {
   switch (type) {
-    case WatchEventType::kAdded: return "ADDED";
-    case WatchEventType::kModified: return "MODIFIED";
-    case WatchEventType::kDeleted: return "DELETED";
-    case WatchEventType::kBookmark: return "BOOKMARK";
-    case WatchEventType::kError: return "ERROR";
+    case WatchEventType::kAdded:
+      return "ADDED";
+    case WatchEventType::kModified:
+      return "MODIFIED";
+    case WatchEventType::kDeleted:
+      return "DELETED";
+    case WatchEventType::kBookmark:
+      return "BOOKMARK";
+    case WatchEventType::kError:
+      return "ERROR";
   }
   return "UNKNOWN";
 }
@@ -237,9 +248,8 @@ struct Client::Impl {
   std::unique_ptr<httplib::ClientImpl> Connect(Duration read_timeout) const {
     std::unique_ptr<httplib::ClientImpl> conn;
     if (url.https) {
-      auto ssl = client_cert ? std::make_unique<httplib::SSLClient>(url.host, url.port,
-                                                                    client_cert.get(),
-                                                                    client_key.get())
+      auto ssl = client_cert ? std::make_unique<httplib::SSLClient>(
+                                   url.host, url.port, client_cert.get(), client_key.get())
                              : std::make_unique<httplib::SSLClient>(url.host, url.port);
       if (!ca_certs.empty()) {
         X509_STORE* store = X509_STORE_new();
@@ -286,8 +296,8 @@ struct Client::Impl {
       }
       auto result = conn->send(req);
       if (!result)
-        return std::unexpected(LocalError(method + " " + path + ": " +
-                                          httplib::to_string(result.error())));
+        return std::unexpected(
+            LocalError(method + " " + path + ": " + httplib::to_string(result.error())));
       if (result->status == 401 && attempt == 0 && !config.token_file.empty()) {
         tokens->Invalidate();
         continue;
@@ -396,8 +406,8 @@ std::expected<nlohmann::json, Error> Client::Create(const Resource& resource, st
                        "application/json");
 }
 
-std::expected<nlohmann::json, Error> Client::Replace(const Resource& resource,
-                                                     std::string_view ns, std::string_view name,
+std::expected<nlohmann::json, Error> Client::Replace(const Resource& resource, std::string_view ns,
+                                                     std::string_view name,
                                                      const nlohmann::json& object,
                                                      const WriteOptions& options) {
   std::string query;

@@ -39,8 +39,7 @@ class RealSleeper final : public Sleeper {
     std::mutex mu;
     std::condition_variable_any cv;
     std::unique_lock lock(mu);
-    return !cv.wait_for(lock, stop, duration, [] { return false; }) &&
-           !stop.stop_requested();
+    return !cv.wait_for(lock, stop, duration, [] { return false; }) && !stop.stop_requested();
   }
 };
 
@@ -80,8 +79,8 @@ class Backoff {
   Duration Next() {
     auto base = std::min<Duration>(current_, options_.cap);
     if (current_ == Duration::zero()) base = options_.initial;
-    current_ = std::min<Duration>(
-        std::chrono::duration_cast<Duration>(base * options_.factor), options_.cap);
+    current_ = std::min<Duration>(std::chrono::duration_cast<Duration>(base * options_.factor),
+                                  options_.cap);
     double scale = 1.0 + options_.jitter * random_.Uniform();
     return std::chrono::duration_cast<Duration>(base * scale);
   }

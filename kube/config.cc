@@ -136,7 +136,8 @@ class KubeconfigParser {
     if (!context) return std::unexpected(context.error());
     auto cluster_name = OptionalString(*context, "cluster", context_path);
     if (!cluster_name) return std::unexpected(cluster_name.error());
-    if (!*cluster_name || (*cluster_name)->empty()) return Fail(context_path + ".cluster", "missing");
+    if (!*cluster_name || (*cluster_name)->empty())
+      return Fail(context_path + ".cluster", "missing");
     auto user_name = OptionalString(*context, "user", context_path);
     if (!user_name) return std::unexpected(user_name.error());
     auto ns = OptionalString(*context, "namespace", context_path);
@@ -239,7 +240,8 @@ std::expected<std::string, std::string> DecodeBase64(std::string_view text) {
   clean.reserve(text.size());
   for (char c : text)
     if (c != ' ' && c != '\n' && c != '\r' && c != '\t') clean += c;
-  if (clean.size() % 4 != 0) return std::unexpected(std::string("not base64: length is not a multiple of 4"));
+  if (clean.size() % 4 != 0)
+    return std::unexpected(std::string("not base64: length is not a multiple of 4"));
   std::string out;
   out.reserve(clean.size() / 4 * 3);
   for (std::size_t i = 0; i < clean.size(); i += 4) {
@@ -249,14 +251,16 @@ std::expected<std::string, std::string> DecodeBase64(std::string_view text) {
     for (std::size_t j = 0; j < 4; ++j) {
       char c = clean[i + j];
       if (c == '=') {
-        if (!last || j < 2) return std::unexpected("not base64: '=' at offset " + std::to_string(i + j));
+        if (!last || j < 2)
+          return std::unexpected("not base64: '=' at offset " + std::to_string(i + j));
         ++pad;
         group <<= 6;
         continue;
       }
       int v = value_of(c);
       if (v < 0 || pad > 0)
-        return std::unexpected("not base64: unexpected character at offset " + std::to_string(i + j));
+        return std::unexpected("not base64: unexpected character at offset " +
+                               std::to_string(i + j));
       group = (group << 6) | static_cast<std::uint32_t>(v);
     }
     out += static_cast<char>((group >> 16) & 0xff);
@@ -271,8 +275,10 @@ std::expected<RestConfig, Error> LoadKubeconfig(const std::string& path,
   auto text = options.read_file(path);
   if (!text) return std::unexpected(LocalError(path + ": cannot read: " + text.error()));
   std::string base_dir;
-  if (auto slash = path.rfind('/'); slash != std::string::npos) base_dir = path.substr(0, slash);
-  else base_dir = ".";
+  if (auto slash = path.rfind('/'); slash != std::string::npos)
+    base_dir = path.substr(0, slash);
+  else
+    base_dir = ".";
   if (base_dir.empty()) base_dir = "/";
   return ParseKubeconfig(*text, path, base_dir, options);
 }

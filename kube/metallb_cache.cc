@@ -19,7 +19,8 @@ void MetallbCache::OnChange(ChangeHandler handler) {
     const Resource& resource = informer->resource();
     informer->AddHandlers({
         .on_add = [shared, &resource](const ObjectPtr&) { (*shared)(resource); },
-        .on_update = [shared, &resource](const ObjectPtr&, const ObjectPtr&) { (*shared)(resource); },
+        .on_update = [shared, &resource](const ObjectPtr&,
+                                         const ObjectPtr&) { (*shared)(resource); },
         .on_delete = [shared, &resource](const ObjectPtr&) { (*shared)(resource); },
     });
   }

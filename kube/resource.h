@@ -35,8 +35,7 @@ namespace resources {
 inline const Resource kCommunities{"metallb.io", "v1beta1", "communities", "Community"};
 inline const Resource kBGPAdvertisements{"metallb.io", "v1beta1", "bgpadvertisements",
                                          "BGPAdvertisement"};
-inline const Resource kIPAddressPools{"metallb.io", "v1beta1", "ipaddresspools",
-                                      "IPAddressPool"};
+inline const Resource kIPAddressPools{"metallb.io", "v1beta1", "ipaddresspools", "IPAddressPool"};
 inline const Resource kBGPPeers{"metallb.io", "v1beta2", "bgppeers", "BGPPeer"};
 inline const Resource kLeases{"coordination.k8s.io", "v1", "leases", "Lease"};
 inline const Resource kEvents{"", "v1", "events", "Event"};

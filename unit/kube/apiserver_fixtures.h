@@ -14,8 +14,7 @@ inline std::string CommunityJson(const std::string& name, const std::string& rv,
 }
 
 inline std::string CommunityListJson(const std::string& rv, const std::string& items,
-                                     const std::string& continue_token = "",
-                                     int remaining = 0) {
+                                     const std::string& continue_token = "", int remaining = 0) {
   std::string meta = R"("resourceVersion":")" + rv + R"(")";
   if (!continue_token.empty())
     meta += R"(,"continue":")" + continue_token + R"(","remainingItemCount":)" +
@@ -42,10 +41,11 @@ inline std::string WatchEventLine(const std::string& type, const std::string& ob
 }
 
 inline std::string BookmarkLine(const std::string& rv) {
-  return WatchEventLine("BOOKMARK",
-                        R"({"kind":"Community","apiVersion":"metallb.io/v1beta1","metadata":{"resourceVersion":")" +
-                            rv +
-                            R"(","creationTimestamp":null,"annotations":{"k8s.io/initial-events-end":"true"}},"spec":{}})");
+  return WatchEventLine(
+      "BOOKMARK",
+      R"({"kind":"Community","apiVersion":"metallb.io/v1beta1","metadata":{"resourceVersion":")" +
+          rv +
+          R"(","creationTimestamp":null,"annotations":{"k8s.io/initial-events-end":"true"}},"spec":{}})");
 }
 
 inline std::string ErrorEventLine(int code, const std::string& reason, const std::string& message) {

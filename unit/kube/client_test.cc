@@ -26,7 +26,8 @@ std::unique_ptr<Client> NewClient(const std::string& url, RestConfig config = {}
 
 TEST(ResourceTest, Paths) {
   EXPECT_EQ(kCommunities.CollectionPath("metallb-system"), kCollection);
-  EXPECT_EQ(kCommunities.ObjectPath("ns", "x"), "/apis/metallb.io/v1beta1/namespaces/ns/communities/x");
+  EXPECT_EQ(kCommunities.ObjectPath("ns", "x"),
+            "/apis/metallb.io/v1beta1/namespaces/ns/communities/x");
   EXPECT_EQ(kCommunities.CollectionPath(""), "/apis/metallb.io/v1beta1/communities");
   EXPECT_EQ(resources::kEvents.CollectionPath("default"), "/api/v1/namespaces/default/events");
   EXPECT_EQ(resources::kBGPPeers.ApiVersion(), "metallb.io/v1beta2");
@@ -34,7 +35,8 @@ TEST(ResourceTest, Paths) {
 }
 
 TEST(ClientTest, RejectsBadServerUrls) {
-  for (const char* server : {"ftp://x", "https://", "https://[::1", "https://h:99999", "https://h:x"}) {
+  for (const char* server :
+       {"ftp://x", "https://", "https://[::1", "https://h:99999", "https://h:x"}) {
     auto client = Client::New(RestConfig{.server = server});
     EXPECT_FALSE(client) << server;
   }
@@ -44,15 +46,16 @@ TEST(ClientTest, RejectsBadServerUrls) {
 TEST(ClientTest, GetAndNotFoundStatus) {
   TestServer server;
   std::string auth;
-  server.server().Get(std::string(kCollection) + "/(.+)", [&](const httplib::Request& req, httplib::Response& res) {
-    auth = req.get_header_value("Authorization");
-    if (req.matches[1] == "my-communities") {
-      res.set_content(CommunityJson("my-communities", "5001"), "application/json");
-    } else {
-      res.status = 404;
-      res.set_content(NotFoundJson(req.matches[1]), "application/json");
-    }
-  });
+  server.server().Get(
+      std::string(kCollection) + "/(.+)", [&](const httplib::Request& req, httplib::Response& res) {
+        auth = req.get_header_value("Authorization");
+        if (req.matches[1] == "my-communities") {
+          res.set_content(CommunityJson("my-communities", "5001"), "application/json");
+        } else {
+          res.status = 404;
+          res.set_content(NotFoundJson(req.matches[1]), "application/json");
+        }
+      });
   server.Start();
   auto client = NewClient(server.Url(), {.token = "sekret"});
   auto object = client->Get(kCommunities, "metallb-system", "my-communities");
@@ -67,7 +70,8 @@ TEST(ClientTest, GetAndNotFoundStatus) {
   EXPECT_EQ(missing.error().http_status, 404);
   EXPECT_EQ(missing.error().reason, "NotFound");
   EXPECT_EQ(missing.error().message, "communities.metallb.io \"nope\" not found");
-  EXPECT_EQ(missing.error().ToString(), "HTTP 404 NotFound: communities.metallb.io \"nope\" not found");
+  EXPECT_EQ(missing.error().ToString(),
+            "HTTP 404 NotFound: communities.metallb.io \"nope\" not found");
   EXPECT_TRUE(missing.error().IsNotFound());
 }
 
@@ -95,8 +99,9 @@ TEST(ClientTest, ListFollowsContinueAcrossPages) {
                       req.get_param_value("labelSelector"));
     std::string token = req.get_param_value("continue");
     if (token.empty()) {
-      res.set_content(CommunityListJson("7000", CommunityJson("a", "6001") + "," + CommunityJson("b", "6002"),
-                                        "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NzAwMCwic3RhcnQiOiJiXHUwMDAwIn0", 1),
+      res.set_content(CommunityListJson(
+                          "7000", CommunityJson("a", "6001") + "," + CommunityJson("b", "6002"),
+                          "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NzAwMCwic3RhcnQiOiJiXHUwMDAwIn0", 1),
                       "application/json");
     } else if (token == "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NzAwMCwic3RhcnQiOiJiXHUwMDAwIn0") {
       res.set_content(CommunityListJson("7000", CommunityJson("c", "6003")), "application/json");
@@ -131,21 +136,25 @@ TEST(ClientTest, CreatePatchDeleteWithDryRun) {
     record(req);
     if (req.body.find("\"dup\"") != std::string::npos) {
       res.status = 409;
-      res.set_content(StatusJson(409, "AlreadyExists", "communities.metallb.io \\\"dup\\\" already exists"),
-                      "application/json");
+      res.set_content(
+          StatusJson(409, "AlreadyExists", "communities.metallb.io \\\"dup\\\" already exists"),
+          "application/json");
       return;
     }
     res.status = 201;
     res.set_content(CommunityJson("new", "8001"), "application/json");
   });
-  server.server().Patch(std::string(kCollection) + "/(.+)", [&](const httplib::Request& req, httplib::Response& res) {
+  server.server().Patch(
+      std::string(kCollection) + "/(.+)", [&](const httplib::Request& req, httplib::Response& res) {
+        record(req);
+        res.set_content(CommunityJson(req.matches[1], "8002", "64512:200"), "application/json");
+      });
+  server.server().Delete(std::string(kCollection) + "/(.+)", [&](const httplib::Request& req,
+                                                                 httplib::Response& res) {
     record(req);
-    res.set_content(CommunityJson(req.matches[1], "8002", "64512:200"), "application/json");
-  });
-  server.server().Delete(std::string(kCollection) + "/(.+)", [&](const httplib::Request& req, httplib::Response& res) {
-    record(req);
-    res.set_content(R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","details":{"name":"new","group":"metallb.io","kind":"communities","uid":"u"}})",
-                    "application/json");
+    res.set_content(
+        R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","details":{"name":"new","group":"metallb.io","kind":"communities","uid":"u"}})",
+        "application/json");
   });
   server.Start();
   auto client = NewClient(server.Url());
@@ -160,7 +169,8 @@ TEST(ClientTest, CreatePatchDeleteWithDryRun) {
   EXPECT_EQ(conflict.error().http_status, 409);
   EXPECT_EQ(conflict.error().reason, "AlreadyExists");
 
-  const std::string json_patch = R"([{"op":"replace","path":"/spec/communities/0/value","value":"64512:200"}])";
+  const std::string json_patch =
+      R"([{"op":"replace","path":"/spec/communities/0/value","value":"64512:200"}])";
   auto patched = client->Patch(kCommunities, "metallb-system", "new", PatchType::kJson, json_patch);
   ASSERT_TRUE(patched) << patched.error().ToString();
   EXPECT_EQ((*patched)["spec"]["communities"][0]["value"], "64512:200");
@@ -174,10 +184,14 @@ TEST(ClientTest, CreatePatchDeleteWithDryRun) {
   ASSERT_EQ(seen.size(), 6u);
   EXPECT_EQ(seen[0].substr(0, seen[0].find(" {")),
             std::string("POST ") + kCollection + " dryRun=All application/json");
-  EXPECT_EQ(seen[2], std::string("PATCH ") + kCollection + "/new dryRun= application/json-patch+json " + json_patch);
-  EXPECT_EQ(seen[3], std::string("PATCH ") + kCollection +
-                         "/new dryRun=All application/merge-patch+json {\"metadata\":{\"labels\":{\"a\":\"b\"}}}");
-  EXPECT_EQ(seen[4], std::string("PATCH ") + kCollection + "/new dryRun= application/apply-patch+yaml {}");
+  EXPECT_EQ(seen[2], std::string("PATCH ") + kCollection +
+                         "/new dryRun= application/json-patch+json " + json_patch);
+  EXPECT_EQ(
+      seen[3],
+      std::string("PATCH ") + kCollection +
+          "/new dryRun=All application/merge-patch+json {\"metadata\":{\"labels\":{\"a\":\"b\"}}}");
+  EXPECT_EQ(seen[4],
+            std::string("PATCH ") + kCollection + "/new dryRun= application/apply-patch+yaml {}");
   EXPECT_EQ(seen[5], std::string("DELETE ") + kCollection + "/new dryRun=  ");
 }
 
@@ -188,19 +202,20 @@ TEST(ClientTest, TokenFileIsRereadOn401AndAfterAMinute) {
   std::string valid_token = "new-token";
   std::vector<std::string> auths;
   std::mutex mu;
-  server.server().Get(std::string(kCollection) + "/x", [&](const httplib::Request& req, httplib::Response& res) {
-    std::string auth = req.get_header_value("Authorization");
-    {
-      std::lock_guard lock(mu);
-      auths.push_back(auth);
-    }
-    if (auth != "Bearer " + valid_token) {
-      res.status = 401;
-      res.set_content(StatusJson(401, "Unauthorized", "Unauthorized"), "application/json");
-      return;
-    }
-    res.set_content(CommunityJson("x", "1"), "application/json");
-  });
+  server.server().Get(
+      std::string(kCollection) + "/x", [&](const httplib::Request& req, httplib::Response& res) {
+        std::string auth = req.get_header_value("Authorization");
+        {
+          std::lock_guard lock(mu);
+          auths.push_back(auth);
+        }
+        if (auth != "Bearer " + valid_token) {
+          res.status = 401;
+          res.set_content(StatusJson(401, "Unauthorized", "Unauthorized"), "application/json");
+          return;
+        }
+        res.set_content(CommunityJson("x", "1"), "application/json");
+      });
   server.Start();
   FakeClock clock;
   auto client = NewClient(server.Url(), {.token_file = file}, {.clock = &clock});
@@ -217,8 +232,8 @@ TEST(ClientTest, TokenFileIsRereadOn401AndAfterAMinute) {
   clock.Advance(std::chrono::seconds(61));
   valid_token = "newer-token";
   ASSERT_TRUE(client->Get(kCommunities, "metallb-system", "x"));
-  EXPECT_EQ(auths, (std::vector<std::string>{"Bearer old-token", "Bearer old-token", "Bearer new-token",
-                                             "Bearer newer-token"}));
+  EXPECT_EQ(auths, (std::vector<std::string>{"Bearer old-token", "Bearer old-token",
+                                             "Bearer new-token", "Bearer newer-token"}));
   // A token that stays invalid is reported with the apiserver's status.
   valid_token = "something-else";
   auto denied = client->Get(kCommunities, "metallb-system", "x");
@@ -228,9 +243,10 @@ TEST(ClientTest, TokenFileIsRereadOn401AndAfterAMinute) {
 
 TEST(ClientTest, ConcurrentCallsFromSeveralThreads) {
   TestServer server;
-  server.server().Get(std::string(kCollection) + "/(.+)", [&](const httplib::Request& req, httplib::Response& res) {
-    res.set_content(CommunityJson(req.matches[1], "1"), "application/json");
-  });
+  server.server().Get(std::string(kCollection) + "/(.+)",
+                      [&](const httplib::Request& req, httplib::Response& res) {
+                        res.set_content(CommunityJson(req.matches[1], "1"), "application/json");
+                      });
   server.Start();
   auto client = NewClient(server.Url());
   std::atomic<int> ok{0};
@@ -252,31 +268,36 @@ TEST(ClientTest, WatchDecodesEventsAndBookmarks) {
   TestServer server;
   std::string query;
   server.server().Get(kCollection, [&](const httplib::Request& req, httplib::Response& res) {
-    query = "watch=" + req.get_param_value("watch") + " bookmarks=" + req.get_param_value("allowWatchBookmarks") +
-            " rv=" + req.get_param_value("resourceVersion") + " timeout=" + req.get_param_value("timeoutSeconds");
+    query = "watch=" + req.get_param_value("watch") +
+            " bookmarks=" + req.get_param_value("allowWatchBookmarks") +
+            " rv=" + req.get_param_value("resourceVersion") +
+            " timeout=" + req.get_param_value("timeoutSeconds");
     std::string stream = WatchEventLine("ADDED", CommunityJson("a", "101")) +
-                         WatchEventLine("MODIFIED", CommunityJson("a", "102", "64512:7")) + BookmarkLine("150") +
-                         WatchEventLine("DELETED", CommunityJson("a", "151"));
+                         WatchEventLine("MODIFIED", CommunityJson("a", "102", "64512:7")) +
+                         BookmarkLine("150") + WatchEventLine("DELETED", CommunityJson("a", "151"));
     // Split at awkward places: events arrive in chunks that cut lines.
     auto chunks = std::make_shared<std::vector<std::string>>();
     for (std::size_t i = 0; i < stream.size(); i += 37) chunks->push_back(stream.substr(i, 37));
-    res.set_chunked_content_provider("application/json", [chunks, i = std::size_t{0}](std::size_t, httplib::DataSink& sink) mutable {
-      if (i == chunks->size()) {
-        sink.done();
-        return true;
-      }
-      const auto& c = (*chunks)[i++];
-      sink.write(c.data(), c.size());
-      return true;
-    });
+    res.set_chunked_content_provider(
+        "application/json",
+        [chunks, i = std::size_t{0}](std::size_t, httplib::DataSink& sink) mutable {
+          if (i == chunks->size()) {
+            sink.done();
+            return true;
+          }
+          const auto& c = (*chunks)[i++];
+          sink.write(c.data(), c.size());
+          return true;
+        });
   });
   server.Start();
   auto client = NewClient(server.Url());
   std::vector<std::string> events;
-  auto result = client->Watch(kCommunities, "metallb-system", {.resource_version = "100", .timeout = std::chrono::seconds(60)},
+  auto result = client->Watch(kCommunities, "metallb-system",
+                              {.resource_version = "100", .timeout = std::chrono::seconds(60)},
                               [&](WatchEvent&& e) {
-                                events.push_back(std::string(ToString(e.type)) + " " + e.object.name + " " +
-                                                 e.object.resource_version);
+                                events.push_back(std::string(ToString(e.type)) + " " +
+                                                 e.object.name + " " + e.object.resource_version);
                                 if (e.type == WatchEventType::kModified) {
                                   EXPECT_NE(e.object.json.find("64512:7"), std::string::npos);
                                 }
@@ -284,7 +305,8 @@ TEST(ClientTest, WatchDecodesEventsAndBookmarks) {
                               });
   ASSERT_TRUE(result) << result.error().ToString();
   EXPECT_EQ(query, "watch=1 bookmarks=true rv=100 timeout=60");
-  EXPECT_EQ(events, (std::vector<std::string>{"ADDED a 101", "MODIFIED a 102", "BOOKMARK  150", "DELETED a 151"}));
+  EXPECT_EQ(events, (std::vector<std::string>{"ADDED a 101", "MODIFIED a 102", "BOOKMARK  150",
+                                              "DELETED a 151"}));
 }
 
 TEST(ClientTest, WatchReportsGoneAndErrorEvents) {
@@ -295,20 +317,23 @@ TEST(ClientTest, WatchReportsGoneAndErrorEvents) {
       res.set_content(GoneJson("1"), "application/json");
       return;
     }
-    res.set_content(ErrorEventLine(410, "Expired", "too old resource version: 5 (300)"), "application/json");
+    res.set_content(ErrorEventLine(410, "Expired", "too old resource version: 5 (300)"),
+                    "application/json");
   });
   server.Start();
   auto client = NewClient(server.Url());
-  auto gone = client->Watch(kCommunities, "metallb-system", {.resource_version = "1"}, [](WatchEvent&&) { return true; });
+  auto gone = client->Watch(kCommunities, "metallb-system", {.resource_version = "1"},
+                            [](WatchEvent&&) { return true; });
   ASSERT_FALSE(gone);
   EXPECT_TRUE(gone.error().IsGone());
   EXPECT_EQ(gone.error().reason, "Expired");
 
   std::optional<Error> error;
-  auto result = client->Watch(kCommunities, "metallb-system", {.resource_version = "5"}, [&](WatchEvent&& e) {
-    if (e.type == WatchEventType::kError) error = e.error;
-    return true;
-  });
+  auto result =
+      client->Watch(kCommunities, "metallb-system", {.resource_version = "5"}, [&](WatchEvent&& e) {
+        if (e.type == WatchEventType::kError) error = e.error;
+        return true;
+      });
   ASSERT_TRUE(result);
   ASSERT_TRUE(error);
   EXPECT_EQ(error->http_status, 410);
@@ -319,27 +344,31 @@ TEST(ClientTest, WatchStopsWhenAskedWhileTheStreamIsIdle) {
   TestServer server;
   std::atomic<bool> release{false};
   server.server().Get(kCollection, [&](const httplib::Request&, httplib::Response& res) {
-    res.set_chunked_content_provider("application/json", [&, sent = false](std::size_t, httplib::DataSink& sink) mutable {
-      if (!sent) {
-        std::string line = WatchEventLine("ADDED", CommunityJson("a", "1"));
-        sink.write(line.data(), line.size());
-        sent = true;
-        return true;
-      }
-      // Idle like a quiet apiserver until the test ends.
-      WaitFor([&] { return release.load(); }, std::chrono::seconds(20));
-      return false;
-    });
+    res.set_chunked_content_provider(
+        "application/json", [&, sent = false](std::size_t, httplib::DataSink& sink) mutable {
+          if (!sent) {
+            std::string line = WatchEventLine("ADDED", CommunityJson("a", "1"));
+            sink.write(line.data(), line.size());
+            sent = true;
+            return true;
+          }
+          // Idle like a quiet apiserver until the test ends.
+          WaitFor([&] { return release.load(); }, std::chrono::seconds(20));
+          return false;
+        });
   });
   server.Start();
   auto client = NewClient(server.Url());
   std::stop_source stop;
   std::atomic<int> events{0};
   std::jthread watcher([&] {
-    auto r = client->Watch(kCommunities, "metallb-system", {}, [&](WatchEvent&&) {
-      ++events;
-      return true;
-    }, stop.get_token());
+    auto r = client->Watch(
+        kCommunities, "metallb-system", {},
+        [&](WatchEvent&&) {
+          ++events;
+          return true;
+        },
+        stop.get_token());
     EXPECT_TRUE(r);
   });
   ASSERT_TRUE(WaitFor([&] { return events.load() == 1; }));

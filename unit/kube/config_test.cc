@@ -21,7 +21,8 @@ std::string Base64(const std::string& in) {
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
     unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
     for (int s = 18; s >= 0; s -= 6) out += kTable[(v >> s) & 63];
   }
   if (i + 1 == in.size()) {
@@ -30,7 +31,8 @@ std::string Base64(const std::string& in) {
     out += kTable[(v >> 12) & 63];
     out += "==";
   } else if (i + 2 == in.size()) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    unsigned v =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
     out += kTable[(v >> 18) & 63];
     out += kTable[(v >> 12) & 63];
     out += kTable[(v >> 6) & 63];
@@ -44,10 +46,10 @@ class KubeconfigTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     certs_ = new TempDir();
-    std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                      "-days 1 -subj /CN=admin/O=system:masters -keyout " +
-                      certs_->path() + "/key.pem -out " + certs_->path() +
-                      "/cert.pem >/dev/null 2>&1";
+    std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+        "-days 1 -subj /CN=admin/O=system:masters -keyout " +
+        certs_->path() + "/key.pem -out " + certs_->path() + "/cert.pem >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
     cert_ = testing::ReadFile(certs_->path() + "/cert.pem");
     key_ = testing::ReadFile(certs_->path() + "/key.pem");
@@ -94,9 +96,9 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
 }
 
 TEST_F(KubeconfigTest, DataVariants) {
-  std::string text = Replace(Replace(Replace(kDataKubeconfig, "CA_DATA", Base64(cert_)),
-                                     "CERT_DATA", Base64(cert_)),
-                             "KEY_DATA", Base64(key_));
+  std::string text = Replace(
+      Replace(Replace(kDataKubeconfig, "CA_DATA", Base64(cert_)), "CERT_DATA", Base64(cert_)),
+      "KEY_DATA", Base64(key_));
   auto config = ParseKubeconfig(text, "/home/u/.kube/config", "/home/u/.kube");
   ASSERT_TRUE(config) << config.error().message;
   EXPECT_EQ(config->server, "https://127.0.0.1:38443");
@@ -162,35 +164,47 @@ struct ErrorCase {
 };
 
 TEST_F(KubeconfigTest, ErrorsNameTheFileAndField) {
-  const std::string head = "current-context: a\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\n";
+  const std::string head =
+      "current-context: a\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\n";
   std::vector<ErrorCase> cases = {
       {"not yaml", "clusters: [", "cfg: not YAML: line 1: "},
       {"not a map", "- a\n- b\n", "cfg: must be a mapping with clusters, contexts and users"},
-      {"no current context", "clusters: []\n", "cfg: current-context: not set and no context was given"},
-      {"missing context", "current-context: x\ncontexts: []\n", "cfg: contexts: context \"x\" not found"},
+      {"no current context", "clusters: []\n",
+       "cfg: current-context: not set and no context was given"},
+      {"missing context", "current-context: x\ncontexts: []\n",
+       "cfg: contexts: context \"x\" not found"},
       {"missing cluster", head + "clusters: []\n", "cfg: clusters: cluster \"c\" not found"},
       {"no server", head + "clusters:\n- name: c\n  cluster: {}\n",
        "cfg: clusters[name=c].cluster.server: missing"},
       {"bad scheme", head + "clusters:\n- name: c\n  cluster: {server: 'ftp://x'}\n",
        "cfg: clusters[name=c].cluster.server: \"ftp://x\" must start with https:// or http://"},
       {"bad base64",
-       head + "clusters:\n- name: c\n  cluster: {server: 'https://x', certificate-authority-data: 'a$b='}\n",
-       "cfg: clusters[name=c].cluster.certificate-authority-data: not base64: unexpected character at offset 1"},
+       head + "clusters:\n- name: c\n  cluster: {server: 'https://x', certificate-authority-data: "
+              "'a$b='}\n",
+       "cfg: clusters[name=c].cluster.certificate-authority-data: not base64: unexpected character "
+       "at offset 1"},
       {"unreadable ca",
-       head + "clusters:\n- name: c\n  cluster: {server: 'https://x', certificate-authority: nope.crt}\n",
-       "cfg: clusters[name=c].cluster.certificate-authority: cannot read /nowhere/nope.crt: No such file or directory"},
+       head + "clusters:\n- name: c\n  cluster: {server: 'https://x', certificate-authority: "
+              "nope.crt}\n",
+       "cfg: clusters[name=c].cluster.certificate-authority: cannot read /nowhere/nope.crt: No "
+       "such file or directory"},
       {"bad bool",
-       head + "clusters:\n- name: c\n  cluster: {server: 'https://x', insecure-skip-tls-verify: maybe}\n",
+       head + "clusters:\n- name: c\n  cluster: {server: 'https://x', insecure-skip-tls-verify: "
+              "maybe}\n",
        "cfg: clusters[name=c].cluster.insecure-skip-tls-verify: must be true or false"},
       {"missing user", head + "clusters:\n- name: c\n  cluster: {server: 'https://x'}\n",
        "cfg: users: missing, but user \"u\" is referenced"},
-      {"exec", head + "clusters:\n- name: c\n  cluster: {server: 'https://x'}\nusers:\n- name: u\n  user: {exec: {command: aws}}\n",
+      {"exec",
+       head + "clusters:\n- name: c\n  cluster: {server: 'https://x'}\nusers:\n- name: u\n  user: "
+              "{exec: {command: aws}}\n",
        "cfg: users[name=u].user.exec: is not supported by bgpcomm"},
       {"key without cert",
-       head + "clusters:\n- name: c\n  cluster: {server: 'https://x'}\nusers:\n- name: u\n  user: {client-key-data: YWJj}\n",
+       head + "clusters:\n- name: c\n  cluster: {server: 'https://x'}\nusers:\n- name: u\n  user: "
+              "{client-key-data: YWJj}\n",
        "cfg: users[name=u].user: client-key given without client-certificate"},
       {"token file unreadable",
-       head + "clusters:\n- name: c\n  cluster: {server: 'https://x'}\nusers:\n- name: u\n  user: {tokenFile: /nowhere/t}\n",
+       head + "clusters:\n- name: c\n  cluster: {server: 'https://x'}\nusers:\n- name: u\n  user: "
+              "{tokenFile: /nowhere/t}\n",
        "cfg: users[name=u].user.tokenFile: cannot read /nowhere/t: No such file or directory"},
       {"wrong type", head + "clusters:\n- name: c\n  cluster: {server: [1]}\n",
        "cfg: clusters[name=c].cluster.server: must be a string"},
@@ -227,7 +241,7 @@ TEST(Base64Test, DecodesAndRejects) {
   EXPECT_EQ(DecodeBase64("aGVs\nbG8h").value(), "hello!");
   EXPECT_EQ(DecodeBase64("aA==").value(), "h");
   EXPECT_FALSE(DecodeBase64("aGVsbG8"));
-  EXPECT_FALSE(DecodeBase64("a===")); 
+  EXPECT_FALSE(DecodeBase64("a==="));
   EXPECT_FALSE(DecodeBase64("aG=sbG8="));
 }
 

@@ -17,12 +17,14 @@ class Recorder {
  public:
   InformerHandlers Handlers() {
     return {
-        .on_add = [this](const ObjectPtr& o) { Push("add " + o->name + " " + o->resource_version); },
+        .on_add =
+            [this](const ObjectPtr& o) { Push("add " + o->name + " " + o->resource_version); },
         .on_update =
             [this](const ObjectPtr& a, const ObjectPtr& b) {
               Push("update " + b->name + " " + a->resource_version + "->" + b->resource_version);
             },
-        .on_delete = [this](const ObjectPtr& o) { Push("delete " + o->name + " " + o->resource_version); },
+        .on_delete =
+            [this](const ObjectPtr& o) { Push("delete " + o->name + " " + o->resource_version); },
     };
   }
   std::vector<std::string> Calls() const {
@@ -60,13 +62,13 @@ class InformerTest : public ::testing::Test {
 
 TEST_F(InformerTest, ListsThenWatchesAndResumesAfterBookmarks) {
   apiserver_.AddList("communities", {200, CommunityListJson("20", CommunityJson("a", "10") + "," +
-                                                                       CommunityJson("b", "11"))});
-  apiserver_.AddWatch("communities", {.lines = {WatchEventLine("ADDED", CommunityJson("c", "21")),
-                                                WatchEventLine("MODIFIED", CommunityJson("a", "22")),
-                                                BookmarkLine("30"),
-                                                WatchEventLine("DELETED", CommunityJson("b", "31")),
-                                                BookmarkLine("35")},
-                                      .end = StreamEnd::kClean});
+                                                                      CommunityJson("b", "11"))});
+  apiserver_.AddWatch(
+      "communities",
+      {.lines = {WatchEventLine("ADDED", CommunityJson("c", "21")),
+                 WatchEventLine("MODIFIED", CommunityJson("a", "22")), BookmarkLine("30"),
+                 WatchEventLine("DELETED", CommunityJson("b", "31")), BookmarkLine("35")},
+       .end = StreamEnd::kClean});
   Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
   Recorder recorder;
   informer.AddHandlers(recorder.Handlers());
@@ -80,9 +82,9 @@ TEST_F(InformerTest, ListsThenWatchesAndResumesAfterBookmarks) {
   EXPECT_EQ(recorder.Calls(), (std::vector<std::string>{"add a 10", "add b 11", "add c 21",
                                                         "update a 10->22", "delete b 31"}));
   EXPECT_EQ(apiserver_.Requests("communities"),
-            (std::vector<std::string>{"LIST metallb-system continue=",
-                                      "WATCH metallb-system rv=20 bookmarks=true",
-                                      "WATCH metallb-system rv=35 bookmarks=true"}));
+            (std::vector<std::string>{
+                "LIST metallb-system continue=", "WATCH metallb-system rv=20 bookmarks=true",
+                "WATCH metallb-system rv=35 bookmarks=true"}));
   auto objects = informer.List();
   ASSERT_EQ(objects.size(), 2u);
   EXPECT_EQ(objects[0]->Key(), "metallb-system/a");
@@ -97,13 +99,14 @@ TEST_F(InformerTest, ListsThenWatchesAndResumesAfterBookmarks) {
 
 TEST_F(InformerTest, ErrorEvent410Relists) {
   apiserver_.AddList("communities", {200, CommunityListJson("20", CommunityJson("a", "10") + "," +
-                                                                       CommunityJson("b", "11"))});
+                                                                      CommunityJson("b", "11"))});
   apiserver_.AddList("communities", {200, CommunityListJson("40", CommunityJson("b", "38") + "," +
-                                                                       CommunityJson("d", "39"))});
-  apiserver_.AddWatch("communities",
-                      {.lines = {WatchEventLine("ADDED", CommunityJson("c", "21")),
-                                 ErrorEventLine(410, "Expired", "too old resource version: 21 (37)")},
-                       .end = StreamEnd::kHang});
+                                                                      CommunityJson("d", "39"))});
+  apiserver_.AddWatch(
+      "communities",
+      {.lines = {WatchEventLine("ADDED", CommunityJson("c", "21")),
+                 ErrorEventLine(410, "Expired", "too old resource version: 21 (37)")},
+       .end = StreamEnd::kHang});
   Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
   Recorder recorder;
   informer.AddHandlers(recorder.Handlers());
@@ -114,13 +117,12 @@ TEST_F(InformerTest, ErrorEvent410Relists) {
   // The relist reports what changed while the watch was gone: a and c deleted, b
   // updated, d added.
   EXPECT_EQ(recorder.Calls(),
-            (std::vector<std::string>{"add a 10", "add b 11", "add c 21", "delete a 10", "delete c 21",
-                                      "update b 11->38", "add d 39"}));
+            (std::vector<std::string>{"add a 10", "add b 11", "add c 21", "delete a 10",
+                                      "delete c 21", "update b 11->38", "add d 39"}));
   EXPECT_EQ(apiserver_.Requests("communities"),
-            (std::vector<std::string>{"LIST metallb-system continue=",
-                                      "WATCH metallb-system rv=20 bookmarks=true",
-                                      "LIST metallb-system continue=",
-                                      "WATCH metallb-system rv=40 bookmarks=true"}));
+            (std::vector<std::string>{
+                "LIST metallb-system continue=", "WATCH metallb-system rv=20 bookmarks=true",
+                "LIST metallb-system continue=", "WATCH metallb-system rv=40 bookmarks=true"}));
   EXPECT_EQ(informer.reflector().ListCount(), 2);
   EXPECT_TRUE(sleeper_.Delays().empty());
   EXPECT_EQ(informer.reflector().LastError(),
@@ -144,12 +146,15 @@ TEST_F(InformerTest, Http410OnWatchRelists) {
 
 TEST_F(InformerTest, DroppedConnectionReconnectsFromLastResourceVersion) {
   apiserver_.AddList("communities", {200, CommunityListJson("20", CommunityJson("a", "10"))});
-  apiserver_.AddWatch("communities", {.lines = {WatchEventLine("ADDED", CommunityJson("b", "21")),
-                                                WatchEventLine("MODIFIED", CommunityJson("b", "22"))},
-                                      .end = StreamEnd::kDrop});
-  apiserver_.AddWatch("communities", {.status = 500, .body = StatusJson(500, "InternalError", "etcd timeout")});
-  apiserver_.AddWatch("communities", {.lines = {WatchEventLine("DELETED", CommunityJson("a", "23"))},
-                                      .end = StreamEnd::kHang});
+  apiserver_.AddWatch("communities",
+                      {.lines = {WatchEventLine("ADDED", CommunityJson("b", "21")),
+                                 WatchEventLine("MODIFIED", CommunityJson("b", "22"))},
+                       .end = StreamEnd::kDrop});
+  apiserver_.AddWatch("communities",
+                      {.status = 500, .body = StatusJson(500, "InternalError", "etcd timeout")});
+  apiserver_.AddWatch(
+      "communities",
+      {.lines = {WatchEventLine("DELETED", CommunityJson("a", "23"))}, .end = StreamEnd::kHang});
   Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
   Recorder recorder;
   informer.AddHandlers(recorder.Handlers());
@@ -159,10 +164,10 @@ TEST_F(InformerTest, DroppedConnectionReconnectsFromLastResourceVersion) {
   EXPECT_EQ(recorder.Calls(),
             (std::vector<std::string>{"add a 10", "add b 21", "update b 21->22", "delete a 23"}));
   EXPECT_EQ(apiserver_.Requests("communities"),
-            (std::vector<std::string>{"LIST metallb-system continue=",
-                                      "WATCH metallb-system rv=20 bookmarks=true",
-                                      "WATCH metallb-system rv=22 bookmarks=true",
-                                      "WATCH metallb-system rv=22 bookmarks=true"}));
+            (std::vector<std::string>{
+                "LIST metallb-system continue=", "WATCH metallb-system rv=20 bookmarks=true",
+                "WATCH metallb-system rv=22 bookmarks=true",
+                "WATCH metallb-system rv=22 bookmarks=true"}));
   EXPECT_EQ(informer.reflector().ListCount(), 1);
   // Backoff: 800ms base, then doubled, each with jitter 0.25 * 0.5.
   EXPECT_EQ(sleeper_.Delays(), (std::vector<Duration>{900ms, 1800ms}));
@@ -171,7 +176,8 @@ TEST_F(InformerTest, DroppedConnectionReconnectsFromLastResourceVersion) {
 TEST_F(InformerTest, ListFailuresBackOffUntilTheApiserverAnswers) {
   apiserver_.AddList("communities", {503, StatusJson(503, "ServiceUnavailable", "etcd not ready")});
   apiserver_.AddList("communities", {503, StatusJson(503, "ServiceUnavailable", "etcd not ready")});
-  apiserver_.AddList("communities", {403, StatusJson(403, "Forbidden", "communities.metallb.io is forbidden")});
+  apiserver_.AddList("communities",
+                     {403, StatusJson(403, "Forbidden", "communities.metallb.io is forbidden")});
   apiserver_.AddList("communities", {200, CommunityListJson("20", "")});
   Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
   informer.Start();
@@ -195,11 +201,16 @@ TEST(BackoffTest, CapsAndResets) {
 }
 
 TEST_F(InformerTest, MetallbCacheSyncsAllFourAndHandsOutANamespace) {
-  apiserver_.AddList("communities", {200, CommunityListJson("5", CommunityJson("my-communities", "3"))});
-  apiserver_.AddList("bgpadvertisements",
-                     {200, R"({"apiVersion":"metallb.io/v1beta1","kind":"BGPAdvertisementList","metadata":{"resourceVersion":"5"},"items":[{"apiVersion":"metallb.io/v1beta1","kind":"BGPAdvertisement","metadata":{"name":"primary-advert","namespace":"metallb-system","resourceVersion":"4","uid":"u1"},"spec":{"communities":["primary-route"],"ipAddressPools":["production-pool"]}}]})"});
-  apiserver_.AddList("ipaddresspools",
-                     {200, R"({"apiVersion":"metallb.io/v1beta1","kind":"IPAddressPoolList","metadata":{"resourceVersion":"5"},"items":[]})"});
+  apiserver_.AddList("communities",
+                     {200, CommunityListJson("5", CommunityJson("my-communities", "3"))});
+  apiserver_.AddList(
+      "bgpadvertisements",
+      {200,
+       R"({"apiVersion":"metallb.io/v1beta1","kind":"BGPAdvertisementList","metadata":{"resourceVersion":"5"},"items":[{"apiVersion":"metallb.io/v1beta1","kind":"BGPAdvertisement","metadata":{"name":"primary-advert","namespace":"metallb-system","resourceVersion":"4","uid":"u1"},"spec":{"communities":["primary-route"],"ipAddressPools":["production-pool"]}}]})"});
+  apiserver_.AddList(
+      "ipaddresspools",
+      {200,
+       R"({"apiVersion":"metallb.io/v1beta1","kind":"IPAddressPoolList","metadata":{"resourceVersion":"5"},"items":[]})"});
   Informer* peers_informer = nullptr;
   MetallbCache cache(*client_, "metallb-system", Options());
   peers_informer = &cache.peers();
@@ -207,11 +218,16 @@ TEST_F(InformerTest, MetallbCacheSyncsAllFourAndHandsOutANamespace) {
   cache.OnChange([&](const Resource&) { ++changes; });
   cache.Start();
   // BGPPeer (v1beta2) has no scripted list yet: the cache is not synced.
-  ASSERT_TRUE(WaitFor([&] { return cache.communities().HasSynced() && cache.advertisements().HasSynced() && cache.pools().HasSynced(); }));
+  ASSERT_TRUE(WaitFor([&] {
+    return cache.communities().HasSynced() && cache.advertisements().HasSynced() &&
+           cache.pools().HasSynced();
+  }));
   EXPECT_FALSE(cache.HasSynced());
   EXPECT_FALSE(peers_informer->HasSynced());
-  apiserver_.AddList("bgppeers",
-                     {200, R"({"apiVersion":"metallb.io/v1beta2","kind":"BGPPeerList","metadata":{"resourceVersion":"6"},"items":[{"apiVersion":"metallb.io/v1beta2","kind":"BGPPeer","metadata":{"name":"router","namespace":"metallb-system","resourceVersion":"6"},"spec":{"myASN":64512,"peerASN":64513,"peerAddress":"198.51.100.2"}}]})"});
+  apiserver_.AddList(
+      "bgppeers",
+      {200,
+       R"({"apiVersion":"metallb.io/v1beta2","kind":"BGPPeerList","metadata":{"resourceVersion":"6"},"items":[{"apiVersion":"metallb.io/v1beta2","kind":"BGPPeer","metadata":{"name":"router","namespace":"metallb-system","resourceVersion":"6"},"spec":{"myASN":64512,"peerASN":64513,"peerAddress":"198.51.100.2"}}]})"});
   ASSERT_TRUE(cache.WaitForSync(10s));
   cache.Stop();
   auto objects = cache.Objects("metallb-system");

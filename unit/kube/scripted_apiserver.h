@@ -36,10 +36,9 @@ struct ScriptedWatch {
 class ScriptedApiserver {
  public:
   ScriptedApiserver() {
-    server_.server().Get(R"(/apis/([^/]+)/([^/]+)/namespaces/([^/]+)/([^/]+))",
-                         [this](const httplib::Request& req, httplib::Response& res) {
-                           Handle(req, res);
-                         });
+    server_.server().Get(
+        R"(/apis/([^/]+)/([^/]+)/namespaces/([^/]+)/([^/]+))",
+        [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
     server_.Start();
   }
   ~ScriptedApiserver() {
@@ -110,8 +109,8 @@ class ScriptedApiserver {
     }
     auto shared = std::make_shared<ScriptedWatch>(std::move(script));
     res.set_chunked_content_provider(
-        "application/json", [this, shared, i = std::size_t{0}](std::size_t,
-                                                                httplib::DataSink& sink) mutable {
+        "application/json",
+        [this, shared, i = std::size_t{0}](std::size_t, httplib::DataSink& sink) mutable {
           if (i < shared->lines.size()) {
             const std::string& line = shared->lines[i++];
             sink.write(line.data(), line.size());

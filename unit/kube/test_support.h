@@ -115,8 +115,7 @@ inline bool WaitFor(const std::function<bool()>& condition,
 class TempDir {
  public:
   TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "bgpcomm-kube-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "bgpcomm-kube-XXXXXX").string();
     path_ = mkdtemp(pattern.data());
   }
   ~TempDir() { std::filesystem::remove_all(path_); }
