@@ -254,6 +254,51 @@ TEST(EncoderTest, AsPathOnTwoOctetSessionWithoutLargeAsnsHasNoAs4Path) {
                kTwoOctet);
 }
 
+TEST(EncoderTest, As4PathLeavesOutConfederationSegmentsAndRoundTripsSets) {
+  UpdateMessage update;
+  update.attributes.as_path = AsPath{{AsPathSegment::Type::kConfedSequence, {Asn(65100)}},
+                                     {AsPathSegment::Type::kSequence, {Asn(4200000000)}},
+                                     {AsPathSegment::Type::kSet, {Asn(65001), Asn(4200000001)}}};
+  auto bytes = EncodeUpdate(update, kTwoOctet);
+  ASSERT_TRUE(bytes);
+  EXPECT_EQ(ToHex(*bytes), ToHex(FromHex("ffffffffffffffffffffffffffffffff 003b 02 0000 0024"
+                                         "40 02 0e 03 01 fe4c 02 01 5ba0 01 02 fde9 5ba0"
+                                         "c0 11 10 02 01 fa56ea00 01 02 0000fde9 fa56ea01")));
+  auto decoded = Decode(*bytes, kTwoOctet);
+  ASSERT_TRUE(decoded);
+  // AS_PATH counts 2 (the confederation segment counts 0), AS4_PATH 2: all from AS4_PATH.
+  EXPECT_EQ(*std::get<UpdateMessage>(*decoded).attributes.as_path,
+            (AsPath{{AsPathSegment::Type::kSequence, {Asn(4200000000)}},
+                    {AsPathSegment::Type::kSet, {Asn(65001), Asn(4200000001)}}}));
+}
+
+TEST(EncoderTest, FieldsThatDoNotFitAreErrors) {
+  auto notification = EncodeNotification({6, 0, std::vector<std::uint8_t>(4076, 0)});
+  ASSERT_FALSE(notification);
+  EXPECT_EQ(notification.error().message, "message of 4097 octets exceeds 4096");
+  EXPECT_TRUE(EncodeNotification({6, 0, std::vector<std::uint8_t>(4075, 0)}));
+
+  OpenMessage open;
+  open.asn = Asn(1);
+  open.bgp_identifier = 1;
+  open.capabilities.graceful_restart = GracefulRestart{.restart_time_seconds = 4096};
+  auto gr = EncodeOpen(open);
+  ASSERT_FALSE(gr);
+  EXPECT_EQ(gr.error().message, "graceful restart time exceeds 4095");
+
+  open.capabilities.graceful_restart.reset();
+  open.capabilities.other.assign(127, RawCapability{70, {}});  // 254 octets
+  auto caps = EncodeOpen(open);
+  ASSERT_FALSE(caps);
+  EXPECT_EQ(caps.error().message, "capabilities exceed the 255-octet optional parameters");
+
+  UpdateMessage update;
+  update.attributes.next_hop = kV6NextHop;
+  auto next_hop = EncodeUpdate(update, kFourOctet);
+  ASSERT_FALSE(next_hop);
+  EXPECT_EQ(next_hop.error().message, "NEXT_HOP must be an IPv4 address");
+}
+
 TEST(EncoderTest, EndOfRibMarkers) {
   UpdateMessage v4;
   ExpectGolden(v4, "ffffffffffffffffffffffffffffffff 0017 02 0000 0000");  // RFC 4724 §2
