@@ -1,0 +1,145 @@
+#include "certs/serving_certificate.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <system_error>
+
+namespace bgpcomm::certs {
+namespace {
+
+constexpr char kTls12Ciphers[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+std::string OpenSslError() {
+  unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown OpenSSL error";
+  char buffer[256];
+  ERR_error_string_n(code, buffer, sizeof buffer);
+  return buffer;
+}
+
+std::string Fingerprint(const std::filesystem::path& a, const std::filesystem::path& b) {
+  std::string out;
+  for (const auto* path : {&a, &b}) {
+    std::error_code ec;
+    auto time = std::filesystem::last_write_time(*path, ec);
+    auto size = std::filesystem::file_size(*path, ec);
+    out += std::to_string(ec ? -1 : time.time_since_epoch().count()) + "/" +
+           std::to_string(ec ? 0 : size) + ";";
+  }
+  return out;
+}
+
+int SwitchToCurrent(SSL* ssl, int* /*alert*/, void* arg) {
+  auto* self = static_cast<ServingCertificate*>(arg);
+  self->ReloadIfChanged();
+  std::shared_ptr<SSL_CTX> current = self->Current();
+  // SSL_set_SSL_CTX takes its own reference, so the context outlives a later reload.
+  if (current) SSL_set_SSL_CTX(ssl, current.get());
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+}  // namespace
+
+void ApplyServerTlsPolicy(SSL_CTX& context) {
+  SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
+  SSL_CTX_set_cipher_list(&context, kTls12Ciphers);
+  SSL_CTX_set_options(
+      &context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+}
+
+ServingCertificate::ServingCertificate(std::filesystem::path cert_path,
+                                       std::filesystem::path key_path,
+                                       std::chrono::milliseconds check_interval)
+    : cert_path_(std::move(cert_path)),
+      key_path_(std::move(key_path)),
+      check_interval_(check_interval) {}
+
+std::expected<std::unique_ptr<ServingCertificate>, std::string> ServingCertificate::Load(
+    std::filesystem::path cert_path, std::filesystem::path key_path,
+    std::chrono::milliseconds check_interval) {
+  std::unique_ptr<ServingCertificate> certificate(
+      new ServingCertificate(std::move(cert_path), std::move(key_path), check_interval));
+  if (auto loaded = certificate->LoadFiles(); !loaded) return std::unexpected(loaded.error());
+  return certificate;
+}
+
+std::expected<void, std::string> ServingCertificate::LoadFiles() {
+  std::string fingerprint = Fingerprint(cert_path_, key_path_);
+  std::shared_ptr<SSL_CTX> context(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+  if (!context) return std::unexpected("cannot create a TLS context: " + OpenSslError());
+  ApplyServerTlsPolicy(*context);
+  if (SSL_CTX_use_certificate_chain_file(context.get(), cert_path_.c_str()) != 1) {
+    return std::unexpected("cannot load TLS certificate " + cert_path_.string() + ": " +
+                           OpenSslError());
+  }
+  if (SSL_CTX_use_PrivateKey_file(context.get(), key_path_.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return std::unexpected("cannot load TLS private key " + key_path_.string() + ": " +
+                           OpenSslError());
+  }
+  if (SSL_CTX_check_private_key(context.get()) != 1) {
+    return std::unexpected("TLS private key " + key_path_.string() +
+                           " does not match certificate " + cert_path_.string());
+  }
+  X509* leaf = SSL_CTX_get0_certificate(context.get());
+  std::chrono::system_clock::time_point not_after{};
+  if (leaf != nullptr) {
+    tm t{};
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &t) == 1) {
+      not_after = std::chrono::system_clock::from_time_t(timegm(&t));
+    }
+  }
+  std::lock_guard lock(mutex_);
+  if (current_) ++reloads_;
+  current_ = std::move(context);
+  not_after_ = not_after;
+  fingerprint_ = std::move(fingerprint);
+  return {};
+}
+
+void ServingCertificate::Install(SSL_CTX& server_context) {
+  ApplyServerTlsPolicy(server_context);
+  if (auto current = Current()) {
+    SSL_CTX_use_certificate(&server_context, SSL_CTX_get0_certificate(current.get()));
+    SSL_CTX_use_PrivateKey(&server_context, SSL_CTX_get0_privatekey(current.get()));
+  }
+  SSL_CTX_set_client_hello_cb(&server_context, SwitchToCurrent, this);
+}
+
+void ServingCertificate::ReloadIfChanged() {
+  {
+    std::lock_guard lock(mutex_);
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_check_ < check_interval_) return;
+    last_check_ = now;
+    if (Fingerprint(cert_path_, key_path_) == fingerprint_) return;
+  }
+  if (auto loaded = LoadFiles(); !loaded) {
+    // Keep serving the previous certificate; look again at the next interval.
+    if (on_error) on_error(loaded.error());
+    return;
+  }
+  if (on_reload) on_reload();
+}
+
+std::shared_ptr<SSL_CTX> ServingCertificate::Current() const {
+  std::lock_guard lock(mutex_);
+  return current_;
+}
+
+std::chrono::system_clock::time_point ServingCertificate::NotAfter() const {
+  std::lock_guard lock(mutex_);
+  return not_after_;
+}
+
+int ServingCertificate::reloads() const {
+  std::lock_guard lock(mutex_);
+  return reloads_;
+}
+
+}  // namespace bgpcomm::certs

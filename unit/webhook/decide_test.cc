@@ -1,0 +1,175 @@
+#include "webhook/decide.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "unit/webhook/review_fixtures.h"
+
+namespace bgpcomm::webhook {
+namespace {
+
+using testing::FakeView;
+using ::testing::HasSubstr;
+using testing::ReadReview;
+using testing::Walkthrough;
+
+AdmissionResponse Judge(Endpoint endpoint, const std::string& review, const ObjectView& view,
+                        community::AdmissionOptions options = {}) {
+  auto request = DecodeReview(ReadReview(review));
+  EXPECT_TRUE(request.has_value()) << review;
+  return Decide(endpoint, *request, view, options);
+}
+
+TEST(Decide, MutatingStoresTheWalkthroughResolution) {
+  FakeView view = FakeView::Of(Walkthrough(false));
+  auto response = Judge(Endpoint::kMutateAdvertisement, "create-primary-advert.json", view);
+  EXPECT_EQ(
+      EncodeReview(response),
+      R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":)"
+      R"({"uid":"705ab4f5-6393-11e8-b7cc-42010a800002","allowed":true,)"
+      R"("patchType":"JSONPatch","patch":")" +
+          std::string("W3sib3AiOiJhZGQiLCJwYXRoIjoiL21ldGFkYXRhL2Fubm90YXRpb25zIiwidmFsdWUiOnsiYmdw"
+                      "Y29tbS5pby9yZXNvbHZlZC1jb21tdW5pdGllcyI6IntcImZyb21cIjpbXCJwcmltYXJ5LXJvdXRl"
+                      "XCIsXCJyZWdpb24tdXMtZWFzdFwiXSxcImNvbW11bml0aWVzXCI6W1wiNjQ1MTI6MTAwXCIsXCJs"
+                      "YXJnZTo2NDUxMjoxOjEwMFwiXX0ifX1d") +
+          R"("}})");
+  ASSERT_TRUE(response.patch.has_value());
+  EXPECT_EQ(*response.patch,
+            R"([{"op":"add","path":"/metadata/annotations","value":)"
+            R"({"bgpcomm.io/resolved-communities":"{\"from\":[\"primary-route\",)"
+            R"(\"region-us-east\"],\"communities\":[\"64512:100\",\"large:64512:1:100\"]}"}}])");
+}
+
+TEST(Decide, MutatingIsIdempotent) {
+  FakeView view = FakeView::Of(Walkthrough(false));
+  auto response = Judge(Endpoint::kMutateAdvertisement, "create-advert-annotated.json", view);
+  EXPECT_TRUE(response.allowed);
+  EXPECT_EQ(response.patch, std::nullopt);
+}
+
+TEST(Decide, MutatingAnUpdateTouchesOnlyItsAnnotation) {
+  FakeView view = FakeView::Of(Walkthrough(true));
+  auto response = Judge(Endpoint::kMutateAdvertisement, "update-advert.json", view);
+  EXPECT_TRUE(response.allowed);
+  EXPECT_EQ(response.patch,
+            R"([{"op":"add","path":"/metadata/annotations/bgpcomm.io~1resolved-communities",)"
+            R"("value":"{\"from\":[\"backup-route\"],\"communities\":[\"64512:200\"]}"}])");
+}
+
+TEST(Decide, DryRunIsJudgedTheSame) {
+  FakeView view = FakeView::Of(Walkthrough(false));
+  auto dry = Judge(Endpoint::kMutateAdvertisement, "create-advert-dryrun.json", view);
+  auto real = Judge(Endpoint::kMutateAdvertisement, "create-primary-advert.json", view);
+  EXPECT_EQ(dry.patch, real.patch);
+}
+
+TEST(Decide, ValidatingAdmitsTheWalkthroughWithTheOverlapWarning) {
+  FakeView view = FakeView::Of(Walkthrough(true));
+  auto response = Judge(Endpoint::kValidateAdvertisement, "create-primary-advert.json", view);
+  EXPECT_TRUE(response.allowed);
+  ASSERT_EQ(response.warnings.size(), 1u);
+  EXPECT_THAT(response.warnings[0], HasSubstr("backup-advert"));
+  EXPECT_EQ(response.patch, std::nullopt);
+}
+
+TEST(Decide, DanglingAliasIsDeniedWithASuggestion) {
+  FakeView view = FakeView::Of(Walkthrough(false));
+  auto response = Judge(Endpoint::kValidateAdvertisement, "create-advert-typo.json", view);
+  EXPECT_FALSE(response.allowed);
+  EXPECT_EQ(response.code, 422);
+  EXPECT_EQ(response.reason, "Invalid");
+  EXPECT_THAT(response.message, HasSubstr("BGPAdvertisement \"primary-advert\" is invalid: "
+                                          "spec.communities[0]: "));
+  EXPECT_THAT(response.message, HasSubstr("did you mean \"primary-route\""));
+  ASSERT_EQ(response.causes.size(), 1u);
+  EXPECT_EQ(response.causes[0].field, "spec.communities[0]");
+}
+
+TEST(Decide, StaleCacheIsReadThroughBeforeDenying) {
+  FakeView view = FakeView::Of(Walkthrough(false));
+  view.cached = NamespaceSnapshot::Make({.namespace_name = "metallb-system"});
+  auto response = Judge(Endpoint::kValidateAdvertisement, "create-primary-advert.json", view);
+  EXPECT_TRUE(response.allowed) << response.message;
+  EXPECT_EQ(view.read_throughs, 1);
+}
+
+TEST(Decide, UnreachableApiDeniesWhatNeedsALookup) {
+  FakeView view;
+  view.api_error = "dial tcp 127.0.0.1:6443: connection refused";
+  auto response = Judge(Endpoint::kValidateAdvertisement, "create-primary-advert.json", view);
+  EXPECT_FALSE(response.allowed);
+  EXPECT_EQ(response.code, 503);
+  EXPECT_EQ(response.message,
+            "BGPAdvertisement \"primary-advert\" cannot be judged: bgpcomm could not read the "
+            "namespace's objects from the Kubernetes API (dial tcp 127.0.0.1:6443: connection "
+            "refused); try again");
+  // The mutating endpoint stores nothing rather than an unchecked resolution.
+  auto mutated = Judge(Endpoint::kMutateAdvertisement, "create-primary-advert.json", view);
+  EXPECT_TRUE(mutated.allowed);
+  EXPECT_EQ(mutated.patch, std::nullopt);
+}
+
+TEST(Decide, UnreachableApiStillReportsValueErrors) {
+  FakeView view;
+  view.api_error = "connection refused";
+  auto response = Judge(Endpoint::kValidateCommunity, "create-community-bad-value.json", view);
+  EXPECT_FALSE(response.allowed);
+  EXPECT_EQ(response.code, 422);
+  EXPECT_EQ(response.message,
+            "Community \"extra\" is invalid: spec.communities[0].value: \"64512:70000\": second "
+            "field 70000 exceeds 65535");
+}
+
+TEST(Decide, DeletingAReferencedCommunityNamesTheAdvertisements) {
+  FakeView view = FakeView::Of(Walkthrough(true));
+  auto response = Judge(Endpoint::kValidateCommunity, "delete-community-referenced.json", view);
+  EXPECT_FALSE(response.allowed);
+  EXPECT_THAT(response.message, HasSubstr("primary-advert"));
+  EXPECT_THAT(response.message, HasSubstr("backup-advert"));
+}
+
+TEST(Decide, WrongVersionIsARegistrationError) {
+  FakeView view = FakeView::Of(Walkthrough(false));
+  auto response = Judge(Endpoint::kValidateAdvertisement, "create-advert-wrong-version.json", view);
+  EXPECT_FALSE(response.allowed);
+  EXPECT_EQ(response.code, 400);
+  EXPECT_EQ(response.message,
+            "/validate-metallb-io-v1beta1-bgpadvertisement judges metallb.io/v1beta1 "
+            "BGPAdvertisement, not metallb.io/v1beta2 BGPAdvertisement; check the webhook "
+            "configuration's rules");
+}
+
+TEST(Decide, WrongFieldTypesAreDeniedWithTheirPaths) {
+  FakeView view = FakeView::Of(Walkthrough(false));
+  auto response = Judge(Endpoint::kValidateAdvertisement, "create-advert-wrong-types.json", view);
+  EXPECT_FALSE(response.allowed);
+  EXPECT_EQ(response.message,
+            "BGPAdvertisement \"primary-advert\" is invalid: [spec.aggregationLength: must be an "
+            "integer, got string, spec.communities: must be a list of strings, got string]");
+  EXPECT_EQ(view.read_throughs, 0);
+}
+
+TEST(Decide, PoolAndPeerNeedNoLookup) {
+  FakeView view;
+  view.api_error = "unreachable";
+  auto pool = Judge(Endpoint::kValidatePool, "create-pool-bad-cidr.json", view);
+  EXPECT_FALSE(pool.allowed);
+  EXPECT_THAT(pool.message, HasSubstr("spec.addresses[0]"));
+  auto peer = Judge(Endpoint::kValidatePeer, "create-peer-bad-asn.json", view);
+  EXPECT_FALSE(peer.allowed);
+  EXPECT_THAT(peer.message, HasSubstr("spec.myASN"));
+  EXPECT_EQ(view.read_throughs, 0);
+}
+
+TEST(EndpointPath, MatchesTheDesign) {
+  EXPECT_EQ(EndpointPath(Endpoint::kValidateCommunity), "/validate-metallb-io-v1beta1-community");
+  EXPECT_EQ(EndpointPath(Endpoint::kValidateAdvertisement),
+            "/validate-metallb-io-v1beta1-bgpadvertisement");
+  EXPECT_EQ(EndpointPath(Endpoint::kMutateAdvertisement),
+            "/mutate-metallb-io-v1beta1-bgpadvertisement");
+  EXPECT_EQ(EndpointPath(Endpoint::kValidatePool), "/validate-metallb-io-v1beta1-ipaddresspool");
+  EXPECT_EQ(EndpointPath(Endpoint::kValidatePeer), "/validate-metallb-io-v1beta2-bgppeer");
+}
+
+}  // namespace
+}  // namespace bgpcomm::webhook

@@ -1,0 +1,206 @@
+#include "webhook/decide.h"
+
+#include <string>
+
+#include "webhook/json_patch.h"
+#include "webhook/object_json.h"
+
+namespace bgpcomm::webhook {
+namespace {
+
+using community::Diagnostics;
+
+struct EndpointSpec {
+  Endpoint endpoint;
+  std::string_view path;
+  std::string_view version;
+  std::string_view kind;
+};
+
+constexpr EndpointSpec kEndpoints[] = {
+    {Endpoint::kValidateCommunity, "/validate-metallb-io-v1beta1-community", "v1beta1",
+     "Community"},
+    {Endpoint::kValidateAdvertisement, "/validate-metallb-io-v1beta1-bgpadvertisement", "v1beta1",
+     "BGPAdvertisement"},
+    {Endpoint::kMutateAdvertisement, "/mutate-metallb-io-v1beta1-bgpadvertisement", "v1beta1",
+     "BGPAdvertisement"},
+    {Endpoint::kValidatePool, "/validate-metallb-io-v1beta1-ipaddresspool", "v1beta1",
+     "IPAddressPool"},
+    {Endpoint::kValidatePeer, "/validate-metallb-io-v1beta2-bgppeer", "v1beta2", "BGPPeer"},
+};
+
+const EndpointSpec& SpecOf(Endpoint endpoint) {
+  for (const auto& spec : kEndpoints) {
+    if (spec.endpoint == endpoint) return spec;
+  }
+  return kEndpoints[0];
+}
+
+std::string Subject(const AdmissionRequest& request) {
+  return request.kind + " \"" + request.name + "\"";
+}
+
+// The namespace the object lives in: the request's, or the object's own.
+std::string NamespaceOf(const AdmissionRequest& request, const community::ObjectMeta& meta) {
+  return request.namespace_name.empty() ? meta.namespace_name : request.namespace_name;
+}
+
+AdmissionResponse Unreachable(const AdmissionRequest& request, const std::string& why) {
+  return AdmissionResponse::Errored(
+      request.uid, 503, "ServiceUnavailable",
+      Subject(request) +
+          " cannot be judged: bgpcomm could not read the namespace's objects from the "
+          "Kubernetes API (" +
+          why + "); try again");
+}
+
+// How a judgement behaves on a namespace with no objects.
+enum class EmptyView {
+  kMayInventErrors,     // e.g. every alias looks undefined
+  kFindsOnlyRealErrors  // its errors are a subset of the errors with any view
+};
+
+// Runs `judge(snapshot)`; when it denies from a cached snapshot, judges again from a
+// read-through one, so that no denial rests on a cache that might be stale. Without the
+// API, errors that need no lookup are still reported when `empty` allows it.
+template <typename Judge>
+AdmissionResponse WithView(const AdmissionRequest& request, const ObjectView& view,
+                           const std::string& namespace_name, EmptyView empty, Judge&& judge) {
+  auto cached = view.Namespace(namespace_name, Freshness::kCached);
+  if (cached) {
+    AdmissionResponse response = judge(**cached);
+    if (response.allowed) return response;
+  }
+  auto fresh = view.Namespace(namespace_name, Freshness::kReadThrough);
+  if (fresh) return judge(**fresh);
+  if (empty == EmptyView::kFindsOnlyRealErrors) {
+    auto nothing = NamespaceSnapshot::Make({.namespace_name = namespace_name});
+    AdmissionResponse response = judge(*nothing);
+    if (!response.allowed) return response;
+  }
+  return Unreachable(request, fresh.error());
+}
+
+AdmissionResponse Finish(const AdmissionRequest& request, const Diagnostics& diagnostics) {
+  if (diagnostics.HasErrors()) {
+    return AdmissionResponse::Denied(request.uid, Subject(request), diagnostics);
+  }
+  return AdmissionResponse::Allowed(request.uid, WarningTexts(diagnostics));
+}
+
+AdmissionResponse JudgeCommunity(const AdmissionRequest& request, const ObjectView& view,
+                                 const community::AdmissionOptions& options) {
+  Diagnostics decoding;
+  if (request.operation == "DELETE") {
+    community::CommunityObject old = DecodeCommunity(*request.old_object, decoding);
+    std::string ns = NamespaceOf(request, old.meta);
+    return WithView(request, view, ns, EmptyView::kFindsOnlyRealErrors,
+                    [&](const NamespaceSnapshot& snapshot) {
+                      Diagnostics d = community::ValidateCommunityDelete(
+                          old, {snapshot.objects, snapshot.aliases}, options);
+                      return Finish(request, d);
+                    });
+  }
+  community::CommunityObject object = DecodeCommunity(*request.object, decoding);
+  if (decoding.HasErrors()) return Finish(request, decoding);
+  std::optional<community::CommunityObject> old;
+  if (request.old_object != nullptr) old = DecodeCommunity(*request.old_object, decoding);
+  std::string ns = NamespaceOf(request, object.meta);
+  return WithView(
+      request, view, ns, EmptyView::kFindsOnlyRealErrors, [&](const NamespaceSnapshot& snapshot) {
+        Diagnostics d = community::ValidateCommunity(object, old ? &*old : nullptr,
+                                                     {snapshot.objects, snapshot.aliases}, options);
+        return Finish(request, d);
+      });
+}
+
+AdmissionResponse JudgeAdvertisement(const AdmissionRequest& request, const ObjectView& view,
+                                     const community::AdmissionOptions& options, bool mutate) {
+  if (request.operation == "DELETE") return AdmissionResponse::Allowed(request.uid);
+  Diagnostics decoding;
+  community::Advertisement object = DecodeAdvertisement(*request.object, decoding);
+  if (decoding.HasErrors()) {
+    // The mutating endpoint leaves judging to the validating one.
+    return mutate ? AdmissionResponse::Allowed(request.uid) : Finish(request, decoding);
+  }
+  std::optional<community::Advertisement> old;
+  if (request.old_object != nullptr) old = DecodeAdvertisement(*request.old_object, decoding);
+  std::string ns = NamespaceOf(request, object.meta);
+
+  auto decide_with = [&](const NamespaceSnapshot& snapshot) {
+    return community::ValidateAdvertisement(object, old ? &*old : nullptr,
+                                            {snapshot.objects, snapshot.aliases}, options);
+  };
+  if (!mutate) {
+    return WithView(request, view, ns, EmptyView::kMayInventErrors,
+                    [&](const NamespaceSnapshot& snapshot) {
+                      return Finish(request, decide_with(snapshot).diagnostics);
+                    });
+  }
+
+  // Mutation never denies: it stores the resolution, preferring a read-through answer to
+  // storing an entry as unresolved. Without any answer it stores nothing and the
+  // validating endpoint denies with the reason.
+  std::optional<community::AdvertisementDecision> decision;
+  if (auto cached = view.Namespace(ns, Freshness::kCached)) decision = decide_with(**cached);
+  if (!decision || decision->diagnostics.HasErrors() ||
+      !decision->stored.resolution.unresolved.empty()) {
+    if (auto fresh = view.Namespace(ns, Freshness::kReadThrough)) decision = decide_with(**fresh);
+  }
+  AdmissionResponse response = AdmissionResponse::Allowed(request.uid);
+  if (decision && !decision->diagnostics.HasErrors()) {
+    response.patch = ResolutionPatch(*request.object, decision->stored,
+                                     options.expand == community::ExpandMode::kInPlace);
+  }
+  return response;
+}
+
+template <typename Decode, typename Validate>
+AdmissionResponse JudgeStandalone(const AdmissionRequest& request, Decode&& decode,
+                                  Validate&& validate) {
+  if (request.operation == "DELETE") return AdmissionResponse::Allowed(request.uid);
+  Diagnostics d;
+  auto object = decode(*request.object, d);
+  if (!d.HasErrors()) {
+    for (auto& item : validate(object).items) d.items.push_back(std::move(item));
+  }
+  return Finish(request, d);
+}
+
+}  // namespace
+
+std::string_view EndpointPath(Endpoint endpoint) { return SpecOf(endpoint).path; }
+
+AdmissionResponse Decide(Endpoint endpoint, const AdmissionRequest& request, const ObjectView& view,
+                         const community::AdmissionOptions& options) {
+  const EndpointSpec& spec = SpecOf(endpoint);
+  if (request.group != community::kGroup || request.version != spec.version ||
+      request.kind != spec.kind) {
+    return AdmissionResponse::Errored(
+        request.uid, 400, "BadRequest",
+        std::string(spec.path) + " judges " + std::string(community::kGroup) + "/" +
+            std::string(spec.version) + " " + std::string(spec.kind) + ", not " + request.group +
+            "/" + request.version + " " + request.kind +
+            "; check the webhook configuration's rules");
+  }
+  if (request.operation == "CONNECT") return AdmissionResponse::Allowed(request.uid);
+  switch (endpoint) {
+    case Endpoint::kValidateCommunity:
+      return JudgeCommunity(request, view, options);
+    case Endpoint::kValidateAdvertisement:
+      return JudgeAdvertisement(request, view, options, /*mutate=*/false);
+    case Endpoint::kMutateAdvertisement:
+      return JudgeAdvertisement(request, view, options, /*mutate=*/true);
+    case Endpoint::kValidatePool:
+      return JudgeStandalone(request, DecodePool, [&](const community::AddressPool& pool) {
+        return community::ValidatePool(pool, options);
+      });
+    case Endpoint::kValidatePeer:
+      return JudgeStandalone(request, DecodePeer, [&](const community::Peer& peer) {
+        return community::ValidatePeer(peer, options);
+      });
+  }
+  return AdmissionResponse::Errored(request.uid, 500, "InternalError", "unknown endpoint");
+}
+
+}  // namespace bgpcomm::webhook

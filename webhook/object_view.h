@@ -1,0 +1,36 @@
+// What the webhook knows of the cluster: the stored objects of a namespace.
+#pragma once
+
+#include <expected>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "community/alias_table.h"
+#include "community/objects.h"
+
+namespace bgpcomm::webhook {
+
+// An immutable picture of one namespace, shared by every request that reads it.
+struct NamespaceSnapshot {
+  community::NamespaceObjects objects;
+  community::AliasTable aliases;  // AliasTable::Build(objects.communities)
+
+  static std::shared_ptr<const NamespaceSnapshot> Make(community::NamespaceObjects objects);
+};
+
+enum class Freshness {
+  kCached,       // the informer cache; may lag the API by a watch event
+  kReadThrough,  // read from the API now: required before a denial that rests on a lookup
+};
+
+class ObjectView {
+ public:
+  virtual ~ObjectView() = default;
+  // The objects of `namespace_name`, or a message saying why they cannot be had
+  // (e.g. the API server is unreachable).
+  virtual std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> Namespace(
+      std::string_view namespace_name, Freshness freshness) const = 0;
+};
+
+}  // namespace bgpcomm::webhook

@@ -1,0 +1,64 @@
+// The webhook's HTTPS server: the admission endpoints over TLS, with explicit limits,
+// timeouts and thread pool, health endpoints, and a graceful drain.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <expected>
+#include <functional>
+#include <string>
+
+#include "certs/serving_certificate.h"
+#include "webhook/decide.h"
+#include "webhook/metrics.h"
+#include "webhook/request_guard.h"
+
+namespace bgpcomm::webhook {
+
+struct ServerOptions {
+  std::string bind_address = "0.0.0.0";
+  int port = 9443;  // 0 picks a free port
+  std::size_t threads = 8;
+  RequestLimits limits;
+  std::chrono::seconds read_timeout{10};
+  std::chrono::seconds write_timeout{10};
+  std::chrono::seconds keep_alive_timeout{30};
+  std::size_t keep_alive_max_requests = 100000;
+};
+
+// Answers one decoded request for one endpoint (Decide with the view and options bound).
+using AdmissionHandler =
+    std::function<AdmissionResponse(Endpoint endpoint, const AdmissionRequest& request)>;
+
+class WebhookServer {
+ public:
+  // `ready` answers /readyz (caches synced and a valid certificate).
+  WebhookServer(ServerOptions options, certs::ServingCertificate& certificate,
+                AdmissionHandler handler, WebhookMetrics& metrics, std::function<bool()> ready);
+  WebhookServer(const WebhookServer&) = delete;
+  WebhookServer& operator=(const WebhookServer&) = delete;
+
+  // Binds the listening socket; returns the port (useful with port 0).
+  std::expected<int, std::string> Bind();
+  // Serves until Shutdown(); returns once every in-flight request has been answered.
+  void Serve();
+  // Stops accepting connections; requests being handled are still answered.
+  void Shutdown();
+  // False once Shutdown() began: /readyz fails so load balancers stop sending.
+  bool accepting() const { return accepting_; }
+
+ private:
+  void Route();
+  void Admit(Endpoint endpoint, const httplib::Request& http, httplib::Response& out);
+
+  ServerOptions options_;
+  AdmissionHandler handler_;
+  WebhookMetrics& metrics_;
+  std::function<bool()> ready_;
+  httplib::SSLServer server_;
+  std::atomic<bool> accepting_{true};
+};
+
+}  // namespace bgpcomm::webhook
