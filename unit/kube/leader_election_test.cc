@@ -48,7 +48,12 @@ class FakeLeaseServer {
     });
     s.Put(std::string(kLeases) + "/([^/]+)", [this](const httplib::Request& req,
                                                     httplib::Response& res) {
-      if (before_put_) before_put_();
+      std::function<void()> hook;
+      {
+        std::lock_guard lock(mu_);
+        hook = before_put_;  // a copy: the hook may replace itself
+      }
+      if (hook) hook();
       std::lock_guard lock(mu_);
       json body = json::parse(req.body);
       if (!lease_) return NotFound(res, req.matches[1]);
@@ -82,7 +87,10 @@ class FakeLeaseServer {
     next["spec"] = spec;
     Store(std::move(next));
   }
-  void SetBeforePut(std::function<void()> hook) { before_put_ = std::move(hook); }
+  void SetBeforePut(std::function<void()> hook) {
+    std::lock_guard lock(mu_);
+    before_put_ = std::move(hook);
+  }
   int conflicts() const {
     std::lock_guard lock(mu_);
     return conflicts_;
