@@ -48,11 +48,22 @@ std::optional<CommunityValue> NameValue(const AliasTable& table, std::string_vie
   return std::nullopt;
 }
 
-// Sorted names of the advertisements that reference `name`.
-std::vector<std::string> Referencing(const NamespaceObjects& objects, std::string_view name) {
-  std::vector<std::string> names;
+// Every advertisement's name and referenced entries, read once per decision.
+using References = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+References AllReferences(const NamespaceObjects& objects) {
+  References references;
   for (const auto& advertisement : objects.advertisements) {
-    if (Contains(ReferencedEntries(advertisement), name)) names.push_back(advertisement.meta.name);
+    references.emplace_back(advertisement.meta.name, ReferencedEntries(advertisement));
+  }
+  return references;
+}
+
+// Sorted names of the advertisements that reference `name`.
+std::vector<std::string> Referencing(const References& references, std::string_view name) {
+  std::vector<std::string> names;
+  for (const auto& [advertisement, entries] : references) {
+    if (Contains(entries, name)) names.push_back(advertisement);
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
@@ -81,6 +92,7 @@ void CheckReferences(std::string_view object_name, const CommunityObject* previo
       names.push_back(alias.name);
     }
   }
+  const References references = AllReferences(context.objects);
   for (const auto& name : names) {
     std::optional<std::size_t> new_index;
     if (updated != nullptr) {
@@ -93,7 +105,7 @@ void CheckReferences(std::string_view object_name, const CommunityObject* previo
       // An invalid new value is reported by the value rule already.
       if (new_index && !ParseValue(updated->aliases[*new_index].value)) continue;
     }
-    std::vector<std::string> advertisements = Referencing(context.objects, name);
+    std::vector<std::string> advertisements = Referencing(references, name);
     if (advertisements.empty()) continue;
     auto before_value = NameValue(context.aliases, name);
     auto after_value = NameValue(after, name);

@@ -32,10 +32,13 @@ struct StoredCommunities {
 };
 
 // Computes what to store for `submitted`. The entries resolved are spec.communities,
-// except where spec.communities equals the `communities` of the annotation already on
-// `submitted` or on `old` (an in-place expansion being read back and written again): then
-// that annotation's `from`. In kInPlace mode spec_communities becomes the canonical values
-// (unresolved entries stay as written); otherwise it is unchanged.
+// except in kInPlace mode where spec.communities equals the `communities` of the
+// annotation already on `submitted` or on `old` (an in-place expansion being read back and
+// written again): then that annotation's `from`. In kAnnotation mode spec.communities is
+// always what the user wrote, so replacing an alias by its literal value really changes
+// `from`. In kInPlace mode spec_communities becomes the canonical values, de-duplicated
+// (unresolved entries stay as written); otherwise it is unchanged. Resolution problems go
+// to `out` with paths spec.communities[i] and name submitted's namespace.
 StoredCommunities ComputeStored(const Advertisement& submitted, const Advertisement* old,
                                 const AliasTable& aliases, UnresolvedPolicy policy, ExpandMode mode,
                                 Diagnostics& out);

@@ -9,6 +9,8 @@
 namespace bgpcomm::community {
 namespace {
 
+constexpr std::size_t kMaxSuggestLength = 253;
+
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 std::string ToLower(std::string_view text) {
@@ -147,11 +149,15 @@ std::size_t EditDistance(std::string_view a, std::string_view b) {
 std::optional<std::string> Suggest(std::string_view name,
                                    std::span<const std::string_view> candidates) {
   // Case is ignored: "No-Export" is a typo of "no-export", not a different word.
+  // Names far longer than any Kubernetes name are not typos; this also bounds the work
+  // that untrusted input can cause.
+  if (name.size() > kMaxSuggestLength) return std::nullopt;
   const std::string lowered = ToLower(name);
   const std::size_t limit = std::max<std::size_t>(1, name.size() / 3);
   std::optional<std::string> best;
   std::size_t best_distance = limit + 1;
   for (std::string_view candidate : candidates) {
+    if (candidate.size() > kMaxSuggestLength) continue;
     // Cheap bound: the distance is at least the difference in length.
     std::size_t gap = candidate.size() > name.size() ? candidate.size() - name.size()
                                                      : name.size() - candidate.size();

@@ -42,7 +42,8 @@ std::optional<CommunityValue> ResolveEntry(std::string_view entry, const AliasTa
 std::size_t EditDistance(std::string_view a, std::string_view b);
 
 // The closest of `candidates` to `name` if close enough to be a likely typo
-// (distance <= max(1, len/3)), or nullopt.
+// (distance <= max(1, len/3), ignoring ASCII case; the first of equally close ones), or
+// nullopt. Names and candidates longer than 253 characters are never suggested.
 std::optional<std::string> Suggest(std::string_view name,
                                    std::span<const std::string_view> candidates);
 

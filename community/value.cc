@@ -17,7 +17,14 @@ std::string Ordinal(std::size_t index) {
   static constexpr std::string_view kWords[] = {"first", "second",  "third",  "fourth", "fifth",
                                                 "sixth", "seventh", "eighth", "ninth",  "tenth"};
   if (index < std::size(kWords)) return std::string(kWords[index]);
-  return std::to_string(index + 1) + "th";
+  const std::size_t n = index + 1;
+  const char* suffix = "th";
+  if (n % 100 < 11 || n % 100 > 13) {
+    if (n % 10 == 1) suffix = "st";
+    if (n % 10 == 2) suffix = "nd";
+    if (n % 10 == 3) suffix = "rd";
+  }
+  return std::to_string(n) + suffix;
 }
 
 bool IsSpace(char c) {

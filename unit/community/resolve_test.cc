@@ -242,6 +242,12 @@ TEST(Suggest, CloseEnoughOnly) {
   EXPECT_EQ(Suggest("ab", std::vector<std::string_view>{"ac"}), "ac");  // limit is 1
   EXPECT_EQ(Suggest("ab", std::vector<std::string_view>{"cd"}), std::nullopt);
   EXPECT_EQ(Suggest("x", std::vector<std::string_view>{}), std::nullopt);
+  // Ties go to the first candidate.
+  EXPECT_EQ(Suggest("ab", std::vector<std::string_view>{"ac", "bb"}), "ac");
+  // Very long names get no suggestion (and no quadratic work).
+  std::string long_name(300, 'a');
+  std::string long_candidate(299, 'a');
+  EXPECT_EQ(Suggest(long_name, std::vector<std::string_view>{long_candidate}), std::nullopt);
 }
 
 }  // namespace

@@ -148,6 +148,24 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"\"",
                     R"("\"": not a community value (A:B or large:A:B:C) or a well-known name)"}));
 
+TEST(ParseValue, OrdinalsBeyondTenth) {
+  std::string eleven = "1:2:3:4:5:6:7:8:9:10:11 ";
+  EXPECT_EQ(ParseValue(eleven).error(),
+            R"("1:2:3:4:5:6:7:8:9:10:11 ": 11th field contains whitespace)");
+  std::string many;
+  for (int i = 1; i <= 21; ++i) many += std::to_string(i) + ":";
+  many += " ";
+  EXPECT_EQ(ParseValue(many).error(), "\"" + many + "\": 22nd field contains whitespace");
+}
+
+TEST(ParseValue, HugeInputIsAMessage) {
+  std::string huge(1 << 20, '9');
+  auto parsed = ParseValue(huge + ":1");
+  ASSERT_FALSE(parsed.has_value());
+  EXPECT_TRUE(parsed.error().ends_with(" exceeds 65535"));
+  EXPECT_FALSE(ParseValue(std::string(1 << 20, 'x')).has_value());
+}
+
 TEST(ParseLiteral, RejectsWellKnownNames) {
   auto parsed = ParseLiteral("no-export");
   ASSERT_FALSE(parsed.has_value());
