@@ -1,5 +1,6 @@
 #include "cli/set_check.h"
 
+#include <algorithm>
 #include <tuple>
 #include <type_traits>
 #include <variant>
@@ -90,7 +91,15 @@ SetJudgment JudgeSet(const manifest::ManifestSet& set, const NamespaceStates& na
         community::NamespaceContext context{state->second.objects, state->second.aliases};
         Append(diagnostics, doc, context, options);
       }
-      community::CheckNamespace(ns, options, diagnostics);
+      // The rules may already warn about the namespace; report it once.
+      community::Diagnostics namespace_check;
+      community::CheckNamespace(ns, options, namespace_check);
+      for (community::Diagnostic& diagnostic : namespace_check.items) {
+        if (std::find(diagnostics.items.begin(), diagnostics.items.end(), diagnostic) ==
+            diagnostics.items.end()) {
+          diagnostics.items.push_back(std::move(diagnostic));
+        }
+      }
       auto [first, inserted] = seen.try_emplace({doc.kind, ns, doc.name}, i);
       if (!inserted && !doc.name.empty()) {
         const manifest::Document& other = set.documents[first->second];

@@ -1,5 +1,6 @@
 #include "manifest/loader.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -20,8 +21,8 @@ bool IsManifestFile(const fs::path& path) {
 
 bool IsList(const YAML::Node& node) {
   if (!node.IsMap()) return false;
-  YAML::Node kind = node["kind"];
-  YAML::Node items = node["items"];
+  YAML::Node kind = FieldOf(node, "kind");
+  YAML::Node items = FieldOf(node, "items");
   return kind.IsScalar() && kind.Scalar().ends_with("List") && items.IsSequence();
 }
 
@@ -47,7 +48,7 @@ void AddDocument(const YAML::Node& node, std::string_view file, ManifestSet& set
     return;
   }
   if (IsList(node)) {
-    const YAML::Node items = node["items"];
+    const YAML::Node items = FieldOf(node, "items");
     for (auto it = items.begin(); it != items.end(); ++it) add(*it);
   } else {
     add(node);
@@ -61,6 +62,11 @@ void LoadText(std::string_view text, std::string_view file, ManifestSet& set,
   std::vector<YAML::Node> nodes;
   try {
     nodes = YAML::LoadAll(std::string(text));
+  } catch (const YAML::DeepRecursion& e) {
+    set.errors.push_back(
+        {std::string(file), e.mark.line >= 0 ? e.mark.line + 1 : 0,
+         "malformed YAML: nesting too deep (" + std::to_string(e.depth()) + " levels)"});
+    return;
   } catch (const YAML::Exception& e) {
     std::string message = "malformed YAML: " + e.msg;
     if (e.mark.column >= 0) message += " (column " + std::to_string(e.mark.column + 1) + ")";

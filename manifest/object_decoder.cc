@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "manifest/scalar.h"
+
 namespace bgpcomm::manifest {
 namespace {
 
@@ -120,74 +122,6 @@ class StructureWalker {
   std::string error_;
   int error_line_ = 0;
 };
-
-// How a scalar would reach the API server after YAML -> JSON conversion (YAML 1.1 rules as
-// sigs.k8s.io/yaml applies them): quoted scalars are strings; plain ones may be numbers,
-// booleans or null.
-enum class ScalarType { kNull, kBool, kInteger, kFloat, kString };
-
-bool IsYamlBool(std::string_view s) {
-  static const std::set<std::string_view> kWords = {
-      "y", "Y", "yes", "Yes", "YES", "on",  "On",  "ON",  "true",  "True",  "TRUE",
-      "n", "N", "no",  "No",  "NO",  "off", "Off", "OFF", "false", "False", "FALSE"};
-  return kWords.contains(s);
-}
-bool IsTrueWord(std::string_view s) {
-  return s == "y" || s == "Y" || s == "yes" || s == "Yes" || s == "YES" || s == "on" || s == "On" ||
-         s == "ON" || s == "true" || s == "True" || s == "TRUE";
-}
-
-bool IsDecimalInteger(std::string_view s) {
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
-  if (s.empty()) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
-
-bool IsYamlFloat(std::string_view s) {
-  if (s == ".inf" || s == ".Inf" || s == ".INF" || s == "-.inf" || s == "+.inf" || s == ".nan" ||
-      s == ".NaN" || s == ".NAN")
-    return true;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
-  std::size_t i = 0, digits = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++digits;
-  }
-  if (digits == 0) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
-    std::size_t exp_digits = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++exp_digits;
-    if (exp_digits == 0) return false;
-  }
-  return i == s.size();
-}
-
-bool IsHexInteger(std::string_view s) {
-  if (s.size() < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) return false;
-  for (char c : s.substr(2))
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
-  return true;
-}
-
-ScalarType Classify(const YAML::Node& node) {
-  if (node.IsNull()) return ScalarType::kNull;
-  const std::string& tag = node.Tag();
-  if (tag == "!" || tag == "tag:yaml.org,2002:str") return ScalarType::kString;
-  if (tag == "tag:yaml.org,2002:int") return ScalarType::kInteger;
-  if (tag == "tag:yaml.org,2002:bool") return ScalarType::kBool;
-  if (tag == "tag:yaml.org,2002:float") return ScalarType::kFloat;
-  if (tag != "?" && !tag.empty()) return ScalarType::kString;
-  const std::string& text = node.Scalar();
-  if (IsYamlBool(text)) return ScalarType::kBool;
-  if (IsDecimalInteger(text) || IsHexInteger(text)) return ScalarType::kInteger;
-  if (IsYamlFloat(text)) return ScalarType::kFloat;
-  return ScalarType::kString;
-}
 
 // `a list`, `string "abc"`: what was found where something else was expected.
 std::string Describe(const YAML::Node& node) {
@@ -371,19 +305,9 @@ class Decoder {
   std::vector<Diagnostic>& problems_;
 };
 
-// The value of `key` in a mapping, or a null node.
-YAML::Node Get(const YAML::Node& map, std::string_view key) {
-  if (map.IsMap()) {
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      if (it->first.IsScalar() && it->first.Scalar() == key) return it->second;
-    }
-  }
-  return YAML::Node(YAML::NodeType::Null);
-}
-
 community::ObjectMeta DecodeMeta(Decoder& decoder, const YAML::Node& object) {
   community::ObjectMeta meta;
-  for (auto& [key, value] : decoder.MapFields(Get(object, "metadata"), "metadata")) {
+  for (auto& [key, value] : decoder.MapFields(FieldOf(object, "metadata"), "metadata")) {
     std::string path = ChildPath("metadata", key);
     if (key == "name") {
       meta.name = decoder.String(value, path).value_or("");
@@ -545,6 +469,15 @@ bool IsMetallbKind(std::string_view kind) {
 
 }  // namespace
 
+YAML::Node FieldOf(const YAML::Node& node, std::string_view key) {
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key) return it->second;
+    }
+  }
+  return YAML::Node(YAML::NodeType::Null);
+}
+
 int LineOf(const YAML::Node& node) {
   if (!node.IsDefined()) return 0;
   YAML::Mark mark = node.Mark();
@@ -580,8 +513,8 @@ std::expected<Document, LoadError> DecodeObject(const YAML::Node& node, std::str
   if (auto checked = CheckStructure(node, limits, &doc.field_lines, &error_line); !checked) {
     return fail(error_line, checked.error());
   }
-  YAML::Node api_version = Get(node, "apiVersion");
-  YAML::Node kind = Get(node, "kind");
+  YAML::Node api_version = FieldOf(node, "apiVersion");
+  YAML::Node kind = FieldOf(node, "kind");
   if (!api_version.IsScalar() || Classify(api_version) != ScalarType::kString ||
       api_version.Scalar().empty()) {
     return fail(doc.LineOf("apiVersion"), "object has no apiVersion (a string)");
@@ -591,9 +524,10 @@ std::expected<Document, LoadError> DecodeObject(const YAML::Node& node, std::str
   }
   doc.api_version = api_version.Scalar();
   doc.kind = kind.Scalar();
-  YAML::Node metadata = Get(node, "metadata");
-  if (YAML::Node name = Get(metadata, "name"); name.IsScalar()) doc.name = name.Scalar();
-  if (YAML::Node ns = Get(metadata, "namespace"); ns.IsScalar()) doc.namespace_name = ns.Scalar();
+  YAML::Node metadata = FieldOf(node, "metadata");
+  if (YAML::Node name = FieldOf(metadata, "name"); name.IsScalar()) doc.name = name.Scalar();
+  if (YAML::Node ns = FieldOf(metadata, "namespace"); ns.IsScalar())
+    doc.namespace_name = ns.Scalar();
 
   if (!IsJudgedKind(doc.api_version, doc.kind)) {
     if (doc.api_version.starts_with("metallb.io/") && IsMetallbKind(doc.kind)) {
@@ -606,7 +540,7 @@ std::expected<Document, LoadError> DecodeObject(const YAML::Node& node, std::str
 
   Decoder decoder(doc.problems);
   community::ObjectMeta meta = DecodeMeta(decoder, node);
-  Fields spec = decoder.MapFields(Get(node, "spec"), "spec");
+  Fields spec = decoder.MapFields(FieldOf(node, "spec"), "spec");
   if (doc.kind == "Community") {
     auto object = DecodeCommunity(decoder, spec);
     object.meta = std::move(meta);

@@ -30,6 +30,10 @@ std::expected<void, std::string> CheckStructure(const YAML::Node& node, const De
 // The 1-based line of a node, 0 when it has none (a node built in memory).
 int LineOf(const YAML::Node& node);
 
+// The value of `key` in a mapping, or a null node (also when `node` is no mapping). Unlike
+// yaml-cpp's operator[], never yields an invalid node.
+YAML::Node FieldOf(const YAML::Node& node, std::string_view key);
+
 // Decodes one object (a mapping with apiVersion and kind) from `file`. The node must have
 // passed CheckStructure. Fails only when the node is not a Kubernetes object at all;
 // wrongly typed fields of the judged kinds become Document::problems.

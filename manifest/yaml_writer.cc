@@ -2,12 +2,14 @@
 
 #include <exception>
 
+#include "manifest/scalar.h"
+
 namespace bgpcomm::manifest {
 namespace {
 
 bool HasExplicitTag(const std::string& tag) { return !tag.empty() && tag != "?" && tag != "!"; }
 
-void Write(YAML::Emitter& out, const YAML::Node& node) {
+void Write(YAML::Emitter& out, const YAML::Node& node, bool is_key) {
   const std::string& tag = node.Tag();
   if (HasExplicitTag(tag)) out << YAML::VerbatimTag(tag);
   switch (node.Type()) {
@@ -18,21 +20,25 @@ void Write(YAML::Emitter& out, const YAML::Node& node) {
     case YAML::NodeType::Scalar:
       // A quoted input scalar ("!" tag) is a string whatever it looks like: keep it quoted
       // (single quotes; yaml-cpp falls back to double quotes where single ones cannot be used).
-      if (tag == "!") out << YAML::SingleQuoted;
+      // Keys (`"kind"` in JSON input) are unquoted where that reads back the same.
+      if (tag == "!" && !(is_key && ReadsAsString(node.Scalar()))) out << YAML::SingleQuoted;
       out << node.Scalar();
       break;
     case YAML::NodeType::Sequence:
+      // Empty collections in flow style (`[]`, `{}`) stay on the key's line.
+      if (node.size() == 0) out << YAML::Flow;
       out << YAML::BeginSeq;
-      for (auto it = node.begin(); it != node.end(); ++it) Write(out, *it);
+      for (auto it = node.begin(); it != node.end(); ++it) Write(out, *it, false);
       out << YAML::EndSeq;
       break;
     case YAML::NodeType::Map:
+      if (node.size() == 0) out << YAML::Flow;
       out << YAML::BeginMap;
       for (auto it = node.begin(); it != node.end(); ++it) {
         out << YAML::Key;
-        Write(out, it->first);
+        Write(out, it->first, true);
         out << YAML::Value;
-        Write(out, it->second);
+        Write(out, it->second, false);
       }
       out << YAML::EndMap;
       break;
@@ -47,7 +53,7 @@ std::expected<std::string, std::string> WriteYaml(const YAML::Node& node) {
     out.SetIndent(2);
     out.SetSeqFormat(YAML::Block);
     out.SetMapFormat(YAML::Block);
-    Write(out, node);
+    Write(out, node, false);
     if (!out.good()) return std::unexpected("cannot write YAML: " + out.GetLastError());
     std::string text = out.c_str();
     if (text.empty() || text.back() != '\n') text += '\n';
