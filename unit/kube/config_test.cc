@@ -217,6 +217,12 @@ TEST_F(KubeconfigTest, ErrorsNameTheFileAndField) {
   }
 }
 
+TEST_F(KubeconfigTest, MissingFileIsNamed) {
+  auto config = LoadKubeconfig(dir_.path() + "/absent");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().message, dir_.path() + "/absent: cannot read: No such file or directory");
+}
+
 TEST_F(KubeconfigTest, MismatchedKeyIsRejectedByTheClient) {
   TempDir other;
   std::string cmd = "openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:prime256v1 -out " +
