@@ -173,6 +173,19 @@ TEST_F(InformerTest, DroppedConnectionReconnectsFromLastResourceVersion) {
   EXPECT_EQ(sleeper_.Delays(), (std::vector<Duration>{900ms, 1800ms}));
 }
 
+TEST_F(InformerTest, EmptyStreamsBackOffBeforeReconnecting) {
+  apiserver_.AddList("communities", {200, CommunityListJson("20", "")});
+  apiserver_.AddWatch("communities", {.end = StreamEnd::kClean});
+  apiserver_.AddWatch("communities", {.end = StreamEnd::kClean});
+  Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
+  informer.Start();
+  ASSERT_TRUE(WaitFor([&] { return apiserver_.WatchCount("communities") == 3; }));
+  informer.Stop();
+  // An apiserver that ends streams at once without even a bookmark is not hammered.
+  EXPECT_EQ(sleeper_.Delays(), (std::vector<Duration>{900ms, 1800ms}));
+  EXPECT_EQ(apiserver_.Requests("communities").back(), "WATCH metallb-system rv=20 bookmarks=true");
+}
+
 TEST_F(InformerTest, ListFailuresBackOffUntilTheApiserverAnswers) {
   apiserver_.AddList("communities", {503, StatusJson(503, "ServiceUnavailable", "etcd not ready")});
   apiserver_.AddList("communities", {503, StatusJson(503, "ServiceUnavailable", "etcd not ready")});
