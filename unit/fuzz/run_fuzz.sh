@@ -3,7 +3,7 @@
 # scratch copy of CORPUS (new inputs are not written into the repository). A crash,
 # leak or sanitizer report fails the test and leaves the reproducer in the scratch dir.
 set -euo pipefail
-bin=$1 corpus=$2 seconds=${BGPCOMM_FUZZ_SECONDS:-20}
+bin=$(realpath -m "$1") corpus=$(realpath -m "$2") seconds=${BGPCOMM_FUZZ_SECONDS:-20}
 if [ ! -x "$bin" ]; then
   echo "fuzz target $bin is not built: run 'make fuzz-build'" >&2
   exit 1
