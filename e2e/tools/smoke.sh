@@ -18,11 +18,22 @@ done
 shm=/dev/shm; [[ -d $shm && -w $shm ]] || shm=${TMPDIR:-/tmp}
 dir=$(mktemp -d "$shm/bgpcomm-smoke.XXXXXX")
 etcd_pid= api_pid=
+# Stop by pid: TERM, up to 20 s, then KILL. The apiserver goes first: stopped
+# while etcd is already gone, it can hang in shutdown.
+stop_pid() {
+  local pid=$1 i
+  [[ -n $pid ]] || return 0
+  kill "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
 cleanup() {
   local rc=$?
   if (( keep && rc == 0 )); then return; fi
-  [[ -n $api_pid ]] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
-  [[ -n $etcd_pid ]] && kill "$etcd_pid" 2>/dev/null && wait "$etcd_pid" 2>/dev/null || true
+  local t0=$SECONDS
+  stop_pid "$api_pid"; stop_pid "$etcd_pid"
+  (( rc != 0 )) || echo "stopped apiserver and etcd in $(( SECONDS - t0 )) s"
   if (( rc != 0 )); then
     echo "--- etcd.log (tail)"; tail -n 20 "$dir/etcd.log" 2>/dev/null || true
     echo "--- kube-apiserver.log (tail)"; tail -n 40 "$dir/kube-apiserver.log" 2>/dev/null || true
@@ -70,6 +81,12 @@ pki=$dir/pki; mkdir -p "$pki"
   --initial-cluster "smoke=http://127.0.0.1:$peer_port" \
   --unsafe-no-fsync --log-level warn >"$dir/etcd.log" 2>&1 &
 etcd_pid=$!
+for i in $(seq 1 100); do   # etcd listening, so the apiserver starts cleanly
+  (exec 3<>"/dev/tcp/127.0.0.1/$etcd_port") 2>/dev/null && break
+  kill -0 "$etcd_pid" 2>/dev/null || { echo "smoke.sh: etcd exited" >&2; exit 1; }
+  (( i < 100 )) || { echo "smoke.sh: etcd not listening after 20 s" >&2; exit 1; }
+  sleep 0.2
+done
 
 # --- kube-apiserver ----------------------------------------------------------
 api_flags=(
