@@ -79,6 +79,9 @@ Resolution Resolve(std::span<const std::string> entries, const AliasTable& alias
                             " is not a community value, well-known name or alias defined in " +
                             (namespace_name.empty() ? std::string("this namespace")
                                                     : "namespace " + std::string(namespace_name));
+      if (std::all_of(entry.begin(), entry.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        message += "; a standard community is written A:B, e.g. 64512:" + entry;
+      }
       if (policy == UnresolvedPolicy::kWarn) {
         message += "; it stays unresolved until a Community defines it";
       }

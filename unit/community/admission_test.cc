@@ -594,6 +594,46 @@ TEST(Advertisement, InPlaceExpansion) {
   EXPECT_EQ(decision.stored.annotation, kPrimaryAnnotation);
 }
 
+TEST(Advertisement, InPlaceReadModifyWriteKeepsFrom) {
+  World world = Walkthrough();
+  world.objects.advertisements.pop_back();
+  // What in-place mode stored: the numbers in the spec, the aliases in `from`.
+  Advertisement old =
+      Advert("primary-advert", {"64512:100", "large:64512:1:100"}, kPrimaryAnnotation);
+  world.objects.advertisements = {old};
+  Advertisement submitted = old;
+  submitted.meta.labels["team"] = "network";  // an edit of another field
+  AdmissionOptions options;
+  options.expand = ExpandMode::kInPlace;
+  auto decision = ValidateAdvertisement(submitted, &old, world.Context(), options);
+  EXPECT_TRUE(decision.diagnostics.items.empty());
+  EXPECT_EQ(decision.stored.resolution.from,
+            (std::vector<std::string>{"primary-route", "region-us-east"}));
+  EXPECT_EQ(decision.stored.annotation, kPrimaryAnnotation);
+  EXPECT_EQ(decision.stored.spec_communities, submitted.communities);
+}
+
+TEST(Advertisement, WarnPolicyStoresUnresolvedEntries) {
+  // GitOps applied the advertisement before its Community.
+  World world = Walkthrough();
+  world.objects.communities.clear();
+  world.objects.advertisements.clear();
+  Advertisement object = PrimaryAdvert();
+  object.meta.annotations.clear();
+  AdmissionOptions options;
+  options.unresolved = UnresolvedPolicy::kWarn;
+  auto decision = ValidateAdvertisement(object, nullptr, world.Context(), options);
+  EXPECT_FALSE(decision.diagnostics.HasErrors());
+  EXPECT_EQ(
+      Lines(decision.diagnostics),
+      (std::vector<std::string>{
+          R"(W spec.communities[0]: "primary-route" is not a community value, well-known name or alias defined in namespace metallb-system; it stays unresolved until a Community defines it)",
+          R"(W spec.communities[1]: "region-us-east" is not a community value, well-known name or alias defined in namespace metallb-system; it stays unresolved until a Community defines it)"}));
+  EXPECT_EQ(
+      decision.stored.annotation,
+      R"({"from":["primary-route","region-us-east"],"communities":[],"unresolved":["primary-route","region-us-east"]})");
+}
+
 // ---- IPAddressPool ----
 
 struct PoolCase {
