@@ -1,0 +1,79 @@
+// What this node announces to each of its peers, computed from the objects alone (MetalLB
+// semantics). Pure: the --objects mode and the Kubernetes mode both call it.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "community/objects.h"
+#include "speaker/adj_rib_out.h"
+
+namespace bgpcomm::speaker {
+
+// A Service (v1), only the fields the speaker reads.
+struct Service {
+  std::string name;
+  std::string namespace_name;
+  std::string type;                      // "LoadBalancer" is announced
+  std::string external_traffic_policy;   // "Local" needs a ready endpoint on this node
+  std::vector<std::string> ingress_ips;  // status.loadBalancer.ingress[].ip
+};
+
+// One endpoint of an EndpointSlice (discovery.k8s.io/v1).
+struct Endpoint {
+  std::vector<std::string> addresses;
+  std::optional<bool> ready;  // conditions.ready; unset counts as ready (API contract)
+  std::string node_name;
+};
+
+struct EndpointSlice {
+  std::string name;
+  std::string namespace_name;
+  std::string service_name;  // label kubernetes.io/service-name
+  std::vector<Endpoint> endpoints;
+};
+
+struct Node {
+  std::string name;
+  std::map<std::string, std::string> labels;
+};
+
+struct SpeakerObjects {
+  std::vector<Service> services;
+  std::vector<EndpointSlice> endpoint_slices;
+  std::vector<community::AddressPool> pools;
+  std::vector<community::Advertisement> advertisements;  // with their resolution annotation
+  std::vector<community::Peer> peers;
+  Node node;
+};
+
+// An advertisement that announces nothing, and why (fail closed).
+struct RefusedAdvertisement {
+  std::string namespace_name;
+  std::string name;
+  std::string reason;
+  bool operator==(const RefusedAdvertisement&) const = default;
+};
+
+struct DesiredRoutes {
+  // Every BGPPeer selected for this node, by metadata.name, with its routes (possibly none).
+  std::map<std::string, RouteSet> by_peer;
+  std::vector<RefusedAdvertisement> refused;
+};
+
+// For each LoadBalancer service IP in a pool (the first pool whose addresses contain it),
+// each advertisement that selects that pool (ipAddressPools by name or
+// ipAddressPoolSelectors; neither selects every pool) and this node (nodeSelectors; none
+// selects every node) announces IP/aggregationLength (aggregationLengthV6 for IPv6) to its
+// peers (`peers` by name; none: every peer selected for this node). With
+// externalTrafficPolicy Local the IP is announced only when an EndpointSlice of the service
+// has a ready endpoint on this node. Advertisements announce only what
+// community::AnnouncedCommunities allows; the others are refused with its reason. Several
+// advertisements for the same prefix and peer merge: communities are the union in numeric
+// order, LOCAL_PREF the highest one set. Pools, peers and advertisements refer to each other
+// within one namespace.
+DesiredRoutes ComputeDesiredRoutes(const SpeakerObjects& objects);
+
+}  // namespace bgpcomm::speaker
