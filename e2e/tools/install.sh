@@ -96,7 +96,7 @@ build() {  # tool version outdir
       pkg=helm.sh/helm/v3/cmd/helm
       # As helm's Makefile: client-go v0.X.Y -> capabilities default Kubernetes 1.X.
       local cg
-      cg=$(cd "$here/helm" && go list -m -f '{{.Version}}' k8s.io/client-go)
+      cg=$(cd "$here/helm" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go list -m -f '{{.Version}}' k8s.io/client-go)
       cg=${cg#v0.}; cg=${cg%%.*}
       ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$version -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
       for p in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do

@@ -41,6 +41,7 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
+trap 'echo "smoke.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 free_port() {  # a TCP port nobody listens on (tiny race; fine for tests)
   local p
@@ -140,7 +141,8 @@ done
 echo "apiserver ready in $(( $(date +%s) - start )) s on https://127.0.0.1:$api_port (etcd :$etcd_port)"
 k get --raw /readyz; echo
 k get ns
-k api-resources | head
+resources=$(k api-resources)   # not `| head`: SIGPIPE + pipefail would fail the run
+head -n 10 <<<"$resources"
 k auth whoami 2>/dev/null || true
 "$HELM" version --short
 
