@@ -30,7 +30,6 @@ bool IsList(const YAML::Node& node) {
 void AddDocument(const YAML::Node& node, std::string_view file, ManifestSet& set,
                  const LoadOptions& options) {
   std::size_t source = set.sources.size();
-  set.sources.push_back({std::string(file), LineOf(node), node});
   auto add = [&](const YAML::Node& object) {
     auto doc = DecodeObject(object, file, options.limits);
     if (!doc) {
@@ -47,6 +46,8 @@ void AddDocument(const YAML::Node& node, std::string_view file, ManifestSet& set
         {std::string(file), error_line > 0 ? error_line : LineOf(node), checked.error()});
     return;
   }
+  // Only checked documents become sources: they are written back by `bgpcomm resolve`.
+  set.sources.push_back({std::string(file), LineOf(node), node});
   if (IsList(node)) {
     const YAML::Node items = FieldOf(node, "items");
     for (auto it = items.begin(); it != items.end(); ++it) add(*it);

@@ -82,7 +82,8 @@ class StructureWalker {
     if (node.IsMap()) {
       std::set<std::string> seen;
       for (auto it = node.begin(); it != node.end(); ++it) {
-        const YAML::Node& key = it->first;
+        // A copy: `it->` yields a temporary proxy, a reference into it would dangle.
+        const YAML::Node key = it->first;
         if (!key.IsScalar()) return Fail(key, "mapping key is not a scalar");
         if (!seen.insert(key.Scalar()).second) {
           return Fail(key, "duplicate mapping key " + Quote(key.Scalar()));

@@ -60,6 +60,17 @@ TEST(WriteYamlTest, JsonBecomesBlockYaml) {
   EXPECT_EQ(*text, "kind: 'X'\nspec:\n  'n': 1\n  s: '1'\n  l:\n    - 'a'\n");
 }
 
+// Found by manifest_loader_fuzz: a plain scalar holding a control character is written
+// double-quoted with an escape; it must read back as the same string.
+TEST(WriteYamlTest, PlainScalarWithControlCharacterReadsBackTheSame) {
+  YAML::Node node = YAML::Load("communities: prima\x06ry-route\n");
+  ASSERT_EQ(node["communities"].Scalar(), "prima\x06ry-route");
+  auto text = WriteYaml(node);
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(*text, "communities: \"prima\\x06ry-route\"\n");
+  EXPECT_EQ(YAML::Load(*text)["communities"].Scalar(), "prima\x06ry-route");
+}
+
 TEST(WriteDocumentsTest, SeparatesDocuments) {
   std::vector<YAML::Node> nodes = {YAML::Load("a: 1"), YAML::Load("b: 2")};
   auto text = WriteDocuments(nodes);
