@@ -1,0 +1,264 @@
+// bgpcomm-webhook: wires the Kubernetes client, the cache, the resolver and the HTTPS
+// server together. Everything it does is in the libraries; this file only connects them.
+#include <prometheus/exposer.h>
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <thread>
+
+#include "kube/clock.h"
+#include "kube/config.h"
+#include "kube/leader_election.h"
+#include "webhook/cluster_view.h"
+#include "webhook/resolver.h"
+#include "webhook/server.h"
+
+namespace {
+
+using namespace bgpcomm;
+
+struct Flags {
+  std::string kubeconfig;
+  std::string namespace_name{community::kDefaultNamespace};
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string bind_address = "0.0.0.0";
+  int port = 9443;
+  std::string metrics_address = ":8080";
+  std::string health_address = ":8081";
+  std::string unresolved = "reject";
+  std::string expand = "annotation";
+  std::string cert_mode = "files";
+  std::string log_level = "info";
+  std::size_t threads = 8;
+  bool leader_elect = true;
+  std::string lease_name = "bgpcomm-resolver";
+};
+
+// ":8080" -> ("0.0.0.0", 8080); "127.0.0.1:0" -> ("127.0.0.1", 0); "0" disables.
+std::optional<std::pair<std::string, int>> SplitAddress(const std::string& address) {
+  if (address.empty() || address == "0") return std::nullopt;
+  auto colon = address.rfind(':');
+  std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
+  std::string port = colon == std::string::npos ? address : address.substr(colon + 1);
+  if (host.empty()) host = "0.0.0.0";
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return std::make_pair(host, std::stoi(port));
+}
+
+int Run(const Flags& flags) {
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
+  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+
+  // Signals are taken by one thread with sigwait(); block them everywhere else.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  community::AdmissionOptions options{.configured_namespace = flags.namespace_name};
+  options.unresolved = flags.unresolved == "warn" ? community::UnresolvedPolicy::kWarn
+                                                  : community::UnresolvedPolicy::kReject;
+  options.expand = flags.expand == "in-place" ? community::ExpandMode::kInPlace
+                                              : community::ExpandMode::kAnnotation;
+
+  if (flags.cert_mode != "files") {
+    spdlog::error(
+        "event=startup_failed error=\"--cert-mode=self is not available yet; "
+        "use --cert-mode=files with --tls-cert-file and --tls-private-key-file\"");
+    return 2;
+  }
+  auto certificate = certs::ServingCertificate::Load(flags.tls_cert_file, flags.tls_key_file);
+  if (!certificate) {
+    spdlog::error("event=startup_failed error=\"{}\"", certificate.error());
+    return 2;
+  }
+
+  auto config =
+      flags.kubeconfig.empty() ? kube::InClusterConfig() : kube::LoadKubeconfig(flags.kubeconfig);
+  if (!config) {
+    spdlog::error("event=startup_failed error=\"{}\"", config.error().ToString());
+    return 2;
+  }
+  auto client = kube::Client::New(*config);
+  if (!client) {
+    spdlog::error("event=startup_failed error=\"{}\"", client.error().ToString());
+    return 2;
+  }
+
+  webhook::WebhookMetrics metrics;
+  std::unique_ptr<prometheus::Exposer> exposer;
+  if (auto address = SplitAddress(flags.metrics_address)) {
+    exposer = std::make_unique<prometheus::Exposer>(address->first + ":" +
+                                                    std::to_string(address->second));
+    exposer->RegisterCollectable(metrics.registry());
+  }
+  (*certificate)->on_error = [&metrics](const std::string& error) {
+    metrics.RecordCertificateReload(false);
+    spdlog::error("event=certificate_reload_failed error=\"{}\"", error);
+  };
+  (*certificate)->on_reload = [&metrics, &certificate] {
+    metrics.RecordCertificateReload(true);
+    metrics.SetCertificateExpiry((*certificate)->NotAfter());
+    spdlog::info("event=certificate_reloaded");
+  };
+  metrics.SetCertificateExpiry((*certificate)->NotAfter());
+
+  kube::MetallbCache cache(**client, flags.namespace_name);
+  webhook::ClusterView view(**client, cache, flags.namespace_name);
+  webhook::Resolver resolver(**client, cache, flags.namespace_name, options, metrics);
+  cache.OnChange([&](const kube::Resource& resource) {
+    view.InvalidateSnapshots();
+    if (resource == kube::resources::kCommunities ||
+        options.unresolved == community::UnresolvedPolicy::kWarn) {
+      resolver.Trigger();
+    }
+    if (resource == kube::resources::kBGPAdvertisements) resolver.Trigger();
+  });
+  cache.Start();
+
+  auto ready = [&] {
+    bool synced = cache.HasSynced();
+    metrics.SetCacheSynced(synced);
+    return synced && (*certificate)->NotAfter() > std::chrono::system_clock::now();
+  };
+
+  webhook::ServerOptions server_options{
+      .bind_address = flags.bind_address, .port = flags.port, .threads = flags.threads};
+  webhook::WebhookServer server(
+      server_options, **certificate,
+      [&](webhook::Endpoint endpoint, const webhook::AdmissionRequest& request) {
+        return webhook::Decide(endpoint, request, view, options);
+      },
+      metrics, ready);
+  auto port = server.Bind();
+  if (!port) {
+    spdlog::error("event=startup_failed error=\"{}\"", port.error());
+    return 2;
+  }
+
+  httplib::Server health;
+  std::jthread health_thread;
+  if (auto address = SplitAddress(flags.health_address)) {
+    health.Get("/healthz", [](const httplib::Request&, httplib::Response& out) {
+      out.set_content("ok\n", "text/plain");
+    });
+    health.Get("/readyz", [&](const httplib::Request&, httplib::Response& out) {
+      bool ok = server.accepting() && ready();
+      out.status = ok ? 200 : 503;
+      out.set_content(ok ? "ok\n" : "not ready\n", "text/plain");
+    });
+    if (!health.bind_to_port(address->first, address->second)) {
+      spdlog::error("event=startup_failed error=\"cannot bind health probes to {}\"",
+                    flags.health_address);
+      return 2;
+    }
+    health_thread = std::jthread([&health] { health.listen_after_bind(); });
+  }
+
+  kube::RealClock clock;
+  kube::RealSleeper sleeper;
+  char hostname[256] = {};
+  gethostname(hostname, sizeof hostname - 1);
+  std::atomic<bool> leading{!flags.leader_elect};
+  kube::LeaderElector elector(**client,
+                              {.lease_namespace = flags.namespace_name,
+                               .lease_name = flags.lease_name,
+                               .identity = std::string(hostname) + "_" + std::to_string(getpid()),
+                               .on_started_leading =
+                                   [&] {
+                                     leading = true;
+                                     resolver.Trigger();
+                                     spdlog::info("event=leading lease={}", flags.lease_name);
+                                   },
+                               .on_stopped_leading =
+                                   [&] {
+                                     leading = false;
+                                     spdlog::info("event=stopped_leading lease={}",
+                                                  flags.lease_name);
+                                   }},
+                              clock, sleeper);
+  std::jthread election;
+  if (flags.leader_elect) election = std::jthread([&](std::stop_token stop) { elector.Run(stop); });
+  std::jthread resolving(
+      [&](std::stop_token stop) { resolver.Run(stop, [&] { return leading.load(); }); });
+
+  std::jthread signal_waiter([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    spdlog::info("event=draining signal={}", signal);
+    server.Shutdown();
+  });
+
+  spdlog::info("event=serving port={} namespace={} unresolved_aliases={} expand={}", *port,
+               flags.namespace_name, flags.unresolved, flags.expand);
+  server.Serve();
+  spdlog::info("event=drained");
+
+  resolving.request_stop();
+  election.request_stop();
+  if (election.joinable()) election.join();
+  health.stop();
+  cache.Stop();
+  if (signal_waiter.joinable()) signal_waiter.detach();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{"bgpcomm-webhook: admission webhook for BGP community aliases (metallb.io)"};
+  app.add_option("--kubeconfig", flags.kubeconfig,
+                 "kubeconfig file; in-cluster configuration when empty");
+  app.add_option("--namespace", flags.namespace_name, "namespace the speaker reads")
+      ->capture_default_str();
+  app.add_option("--tls-cert-file", flags.tls_cert_file, "serving certificate (PEM)");
+  app.add_option("--tls-private-key-file", flags.tls_key_file, "serving key (PEM)");
+  app.add_option("--bind-address", flags.bind_address, "address of the HTTPS server")
+      ->capture_default_str();
+  app.add_option("--port", flags.port, "port of the HTTPS server (0: any free port)")
+      ->capture_default_str();
+  app.add_option("--metrics-bind-address", flags.metrics_address,
+                 "address of /metrics (\"0\" disables)")
+      ->capture_default_str();
+  app.add_option("--health-probe-bind-address", flags.health_address,
+                 "address of /healthz and /readyz (\"0\" disables)")
+      ->capture_default_str();
+  app.add_option("--unresolved-aliases", flags.unresolved,
+                 "reject: deny unknown aliases; warn: admit and resolve later")
+      ->check(CLI::IsMember({"reject", "warn"}))
+      ->capture_default_str();
+  app.add_option("--expand", flags.expand,
+                 "annotation: store the resolution only in the annotation; in-place: also "
+                 "write the values into spec.communities")
+      ->check(CLI::IsMember({"annotation", "in-place"}))
+      ->capture_default_str();
+  app.add_option("--cert-mode", flags.cert_mode, "files: certificate from --tls-* files")
+      ->check(CLI::IsMember({"self", "files"}))
+      ->capture_default_str();
+  app.add_option("--threads", flags.threads, "HTTPS worker threads")->capture_default_str();
+  app.add_option("--leader-elect", flags.leader_elect,
+                 "elect one resolver through a Lease (false: always resolve)")
+      ->capture_default_str();
+  app.add_option("--leader-election-id", flags.lease_name, "name of the resolver's Lease")
+      ->capture_default_str();
+  app.add_option("--log-level", flags.log_level, "trace, debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (flags.cert_mode == "files" && (flags.tls_cert_file.empty() || flags.tls_key_file.empty())) {
+    std::cerr << "--cert-mode=files needs --tls-cert-file and --tls-private-key-file\n";
+    return 2;
+  }
+  try {
+    return Run(flags);
+  } catch (const std::exception& e) {
+    spdlog::critical("event=crashed error=\"{}\"", e.what());
+    return 1;
+  }
+}

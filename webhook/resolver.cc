@@ -1,0 +1,118 @@
+#include "webhook/resolver.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
+
+#include "community/annotation.h"
+#include "webhook/cluster_view.h"
+#include "webhook/json_patch.h"
+#include "webhook/object_json.h"
+
+namespace bgpcomm::webhook {
+namespace {
+
+// `patch` (a JSON Patch array) preceded by a test of the object's resourceVersion.
+std::string GuardedBy(const std::string& resource_version, const std::string& patch) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("op");
+  w.String("test");
+  w.Key("path");
+  w.String("/metadata/resourceVersion");
+  w.Key("value");
+  w.String(resource_version.c_str(), static_cast<rapidjson::SizeType>(resource_version.size()));
+  w.EndObject();
+  return "[" + std::string(buffer.GetString(), buffer.GetSize()) + "," + patch.substr(1);
+}
+
+}  // namespace
+
+Resolver::Resolver(kube::Client& client, const kube::MetallbCache& cache,
+                   std::string namespace_name, community::AdmissionOptions options,
+                   WebhookMetrics& metrics)
+    : client_(client),
+      cache_(cache),
+      namespace_(std::move(namespace_name)),
+      options_(std::move(options)),
+      metrics_(metrics) {}
+
+void Resolver::Trigger() {
+  {
+    std::lock_guard lock(mutex_);
+    triggered_ = true;
+  }
+  wake_.notify_all();
+}
+
+ResolverCounts Resolver::Pass() {
+  ResolverCounts counts;
+  kube::MetallbObjects stored = cache_.Objects(namespace_);
+  community::NamespaceObjects objects = DecodeStored(namespace_, stored);
+  community::AliasTable aliases = community::AliasTable::Build(objects.communities);
+  for (const auto& object : stored.advertisements) {
+    rapidjson::Document document;
+    document.Parse(object->json.data(), object->json.size());
+    if (document.HasParseError() || !document.IsObject()) continue;
+    community::Diagnostics diagnostics;
+    community::Advertisement advertisement = DecodeAdvertisement(document, diagnostics);
+    community::StoredCommunities fresh = community::ComputeStored(
+        advertisement, nullptr, aliases, options_.unresolved, options_.expand, diagnostics);
+    auto patch =
+        ResolutionPatch(document, fresh, options_.expand == community::ExpandMode::kInPlace);
+    if (!patch) {
+      ++counts.unchanged;
+      continue;
+    }
+    if (diagnostics.HasErrors()) {
+      // An entry that no longer resolves (its alias was removed despite the webhook,
+      // e.g. while it was not registered): leave the stored resolution, so the speaker
+      // sees it as stale and announces nothing for it.
+      ++counts.unresolvable;
+      metrics_.RecordResolverAction("unresolvable");
+      spdlog::warn("event=resolve_failed namespace={} name={} problem=\"{}\"", namespace_,
+                   object->name, diagnostics.Errors().front().ToString());
+      continue;
+    }
+    auto patched =
+        client_.Patch(kube::resources::kBGPAdvertisements, namespace_, object->name,
+                      kube::PatchType::kJson, GuardedBy(object->resource_version, *patch));
+    if (!patched) {
+      ++counts.failed;
+      metrics_.RecordResolverAction("failed");
+      metrics_.RecordApiError("patch");
+      spdlog::warn("event=resolve_patch_failed namespace={} name={} error=\"{}\"", namespace_,
+                   object->name, patched.error().ToString());
+      continue;
+    }
+    ++counts.rewritten;
+    metrics_.RecordResolverAction("rewritten");
+    spdlog::info("event=resolved namespace={} name={} annotation={}", namespace_, object->name,
+                 fresh.annotation);
+  }
+  return counts;
+}
+
+void Resolver::Run(std::stop_token stop, const std::function<bool()>& is_leader,
+                   std::chrono::seconds resync) {
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, stop, resync, [this] { return triggered_; });
+      triggered_ = false;
+    }
+    if (stop.stop_requested()) break;
+    if (!is_leader() || !cache_.HasSynced()) continue;
+    ResolverCounts counts = Pass();
+    if (counts.failed > 0) {
+      // A conflict or an API error: look again after a second.
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
+      triggered_ = true;
+    }
+  }
+}
+
+}  // namespace bgpcomm::webhook
