@@ -1,18 +1,65 @@
 #include "manifest/loader.h"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <exception>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <system_error>
 
 namespace bgpcomm::manifest {
 namespace {
 
 namespace fs = std::filesystem;
+
+// yaml-cpp 0.7 never gets past a ',' after a document's root flow collection or quoted
+// scalar (`[a],`): YAML::LoadAll then yields empty documents forever. A document can only
+// follow another after a `---` or `...` marker at the start of a line, so a parse that
+// yields more documents than markers + 1 is stuck. Counts documents with a handler that
+// builds nothing and returns the line where the parser got stuck, or 0.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    ++count;
+    last = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  std::size_t count = 0;
+  YAML::Mark last;
+};
+
+int StuckParserLine(const std::string& text) {
+  std::size_t markers = 0;
+  for (std::size_t at = 0; at < text.size();) {
+    if (text.compare(at, 3, "---") == 0 || text.compare(at, 3, "...") == 0) ++markers;
+    std::size_t next = text.find('\n', at);
+    if (next == std::string::npos) break;
+    at = next + 1;
+  }
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentCounter counter;
+  while (parser.HandleNextDocument(counter)) {
+    if (counter.count > markers + 1) return counter.last.line >= 0 ? counter.last.line + 1 : 1;
+  }
+  return 0;
+}
 
 bool IsManifestFile(const fs::path& path) {
   std::string ext = path.extension().string();
@@ -62,7 +109,13 @@ void LoadText(std::string_view text, std::string_view file, ManifestSet& set,
               const LoadOptions& options) {
   std::vector<YAML::Node> nodes;
   try {
-    nodes = YAML::LoadAll(std::string(text));
+    std::string input(text);
+    if (int line = StuckParserLine(input); line > 0) {
+      set.errors.push_back({std::string(file), line,
+                            "malformed YAML: unexpected content after the document's root value"});
+      return;
+    }
+    nodes = YAML::LoadAll(input);
   } catch (const YAML::DeepRecursion& e) {
     set.errors.push_back(
         {std::string(file), e.mark.line >= 0 ? e.mark.line + 1 : 0,

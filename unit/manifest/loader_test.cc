@@ -121,6 +121,25 @@ TEST(LoadTextTest, BadIndentationHasLine) {
   EXPECT_THAT(set.errors[0].message, ::testing::StartsWith("malformed YAML: "));
 }
 
+// Found by manifest_loader_fuzz: yaml-cpp 0.7's LoadAll loops forever (and allocates) on a
+// ',' after a document's root flow collection or quoted scalar.
+TEST(LoadTextTest, CommaAfterRootFlowValueIsAnErrorNotAHang) {
+  for (const char* text :
+       {"[a],", "{a: b},\n", "\"a\",", "'a' ,", "k: v\n---\n[a]\n,", "&x [a],", "[a] # c\n,"}) {
+    ManifestSet set = Load(text);
+    ASSERT_EQ(set.errors.size(), 1u) << text;
+    EXPECT_EQ(set.errors[0].message,
+              "malformed YAML: unexpected content after the document's root value")
+        << text;
+    EXPECT_GT(set.errors[0].line, 0) << text;
+  }
+  // Documents separated by markers still load, empty ones included.
+  ManifestSet set =
+      Load("---\napiVersion: v1\nkind: A\n---\n---\n...\n---\napiVersion: v1\nkind: B\n");
+  EXPECT_TRUE(set.ok());
+  EXPECT_EQ(set.documents.size(), 2u);
+}
+
 TEST(LoadTextTest, DocumentThatIsNoObjectIsAnError) {
   ManifestSet set = Load("just a string\n---\n- a\n- b\n");
   ASSERT_EQ(set.errors.size(), 2u);
