@@ -1,0 +1,137 @@
+// bgpcomm-speaker: announces LoadBalancer service routes with their resolved communities.
+#include <httplib.h>
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "speaker/speaker.h"
+
+namespace {
+
+constexpr int kExitUsage = 2;
+
+// ":8080" -> "0.0.0.0:8080" (civetweb and httplib want a host).
+std::pair<std::string, int> SplitBind(const std::string& bind) {
+  auto colon = bind.rfind(':');
+  if (colon == std::string::npos) return {"", -1};
+  std::string host = bind.substr(0, colon);
+  if (host.empty()) host = "0.0.0.0";
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  try {
+    int port = std::stoi(bind.substr(colon + 1));
+    if (port < 0 || port > 65535) return {"", -1};
+    return {host, port};
+  } catch (...) {
+    return {"", -1};
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace bgpcomm::speaker;
+  CLI::App app{"bgpcomm-speaker: a BGP speaker announcing LoadBalancer service routes"};
+  std::vector<std::string> objects;
+  const char* env_node = std::getenv("NODE_NAME");
+  std::string node_name = env_node ? env_node : "";
+  std::string kubeconfig, namespace_name = "metallb-system";
+  std::string metrics_bind = ":7472", health_bind = ":7473", log_level = "info";
+  app.add_option(
+      "--objects", objects,
+      "read the objects from these YAML/JSON files or folders instead of the API server");
+  app.add_option("--node-name", node_name, "this node's name (default $NODE_NAME)");
+  app.add_option("--kubeconfig", kubeconfig, "kubeconfig file (Kubernetes mode)");
+  app.add_option("--namespace", namespace_name, "namespace of the metallb.io objects");
+  app.add_option("--metrics-bind-address", metrics_bind, "Prometheus /metrics address; 0 disables");
+  app.add_option("--health-probe-bind-address", health_bind,
+                 "/healthz and /readyz address; 0 disables");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : kExitUsage;
+  }
+
+  auto logger = spdlog::stderr_logger_mt("bgpcomm-speaker");
+  logger->set_pattern("ts=%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::flush_on(spdlog::level::trace);
+
+  if (objects.empty()) {
+    std::cerr << "bgpcomm-speaker: Kubernetes mode is not built yet; run with --objects PATH\n";
+    return kExitUsage;
+  }
+  if (node_name.empty()) {
+    std::cerr << "bgpcomm-speaker: --node-name (or $NODE_NAME) is required\n";
+    return kExitUsage;
+  }
+
+  try {
+    auto registry = std::make_shared<prometheus::Registry>();
+    std::unique_ptr<prometheus::Exposer> exposer;
+    if (metrics_bind != "0") {
+      auto [host, port] = SplitBind(metrics_bind);
+      if (port < 0) {
+        std::cerr << "bgpcomm-speaker: --metrics-bind-address must be HOST:PORT or :PORT\n";
+        return kExitUsage;
+      }
+      exposer = std::make_unique<prometheus::Exposer>(host + ":" + std::to_string(port));
+      exposer->RegisterCollectable(registry);
+    }
+    SpeakerMetrics metrics(registry.get());
+
+    asio::io_context io;
+    Speaker speaker(io, SpeakerOptions{objects, node_name}, metrics);
+
+    httplib::Server health;
+    std::jthread health_thread;
+    if (health_bind != "0") {
+      auto [host, port] = SplitBind(health_bind);
+      if (port < 0) {
+        std::cerr << "bgpcomm-speaker: --health-probe-bind-address must be HOST:PORT or :PORT\n";
+        return kExitUsage;
+      }
+      health.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content("ok\n", "text/plain");
+      });
+      health.Get("/readyz", [&speaker](const httplib::Request&, httplib::Response& res) {
+        res.status = speaker.ready() ? 200 : 503;
+        res.set_content(speaker.ready() ? "ok\n" : "objects not loaded\n", "text/plain");
+      });
+      if (!health.bind_to_port(host.c_str(), port)) {
+        std::cerr << "bgpcomm-speaker: cannot listen on " << health_bind << "\n";
+        return 1;
+      }
+      health_thread = std::jthread([&health] { health.listen_after_bind(); });
+    }
+
+    if (auto started = speaker.Start(); !started) {
+      spdlog::error("event=objects_unreadable error=\"{}\"", started.error());
+      health.stop();
+      return 1;
+    }
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](std::error_code, int signal) {
+      spdlog::info("event=shutdown signal={}", signal);
+      speaker.Stop();
+      io.stop();
+    });
+    spdlog::info("event=started node={} objects={}", node_name, objects.size());
+    io.run();
+    health.stop();
+  } catch (const std::exception& e) {
+    spdlog::error("event=fatal error=\"{}\"", e.what());
+    return 1;
+  }
+  return 0;
+}

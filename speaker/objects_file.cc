@@ -1,0 +1,132 @@
+#include "speaker/objects_file.h"
+
+#include <map>
+#include <utility>
+
+#include "community/alias_table.h"
+#include "community/annotation.h"
+#include "manifest/loader.h"
+#include "manifest/object_decoder.h"
+
+namespace bgpcomm::speaker {
+namespace {
+
+std::string Scalar(const YAML::Node& node) {
+  return node.IsDefined() && node.IsScalar() ? node.Scalar() : std::string();
+}
+
+std::map<std::string, std::string> StringMap(const YAML::Node& node) {
+  std::map<std::string, std::string> out;
+  if (!node.IsDefined() || !node.IsMap()) return out;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (it->first.IsScalar() && it->second.IsScalar())
+      out[it->first.Scalar()] = it->second.Scalar();
+  }
+  return out;
+}
+
+template <typename F>
+void ForEach(const YAML::Node& sequence, F&& f) {
+  if (!sequence.IsDefined() || !sequence.IsSequence()) return;
+  for (std::size_t i = 0; i < sequence.size(); ++i) f(sequence[i]);
+}
+
+Service DecodeService(const manifest::Document& doc) {
+  using manifest::FieldOf;
+  Service s;
+  s.name = doc.name;
+  s.namespace_name = doc.namespace_name.empty() ? "default" : doc.namespace_name;
+  YAML::Node spec = FieldOf(doc.node, "spec");
+  s.type = Scalar(FieldOf(spec, "type"));
+  s.external_traffic_policy = Scalar(FieldOf(spec, "externalTrafficPolicy"));
+  ForEach(FieldOf(FieldOf(FieldOf(doc.node, "status"), "loadBalancer"), "ingress"),
+          [&](const YAML::Node& ingress) {
+            std::string ip = Scalar(FieldOf(ingress, "ip"));
+            if (!ip.empty()) s.ingress_ips.push_back(ip);
+          });
+  return s;
+}
+
+EndpointSlice DecodeEndpointSlice(const manifest::Document& doc) {
+  using manifest::FieldOf;
+  EndpointSlice e;
+  e.name = doc.name;
+  e.namespace_name = doc.namespace_name.empty() ? "default" : doc.namespace_name;
+  auto labels = StringMap(FieldOf(FieldOf(doc.node, "metadata"), "labels"));
+  e.service_name = labels["kubernetes.io/service-name"];
+  ForEach(FieldOf(doc.node, "endpoints"), [&](const YAML::Node& node) {
+    Endpoint endpoint;
+    ForEach(FieldOf(node, "addresses"), [&](const YAML::Node& a) {
+      if (a.IsScalar()) endpoint.addresses.push_back(a.Scalar());
+    });
+    std::string ready = Scalar(FieldOf(FieldOf(node, "conditions"), "ready"));
+    if (ready == "true") endpoint.ready = true;
+    if (ready == "false") endpoint.ready = false;
+    endpoint.node_name = Scalar(FieldOf(node, "nodeName"));
+    e.endpoints.push_back(std::move(endpoint));
+  });
+  return e;
+}
+
+}  // namespace
+
+std::expected<LoadedObjects, std::string> LoadObjects(std::span<const std::string> paths,
+                                                      std::string_view node_name) {
+  manifest::ManifestSet set = manifest::LoadPaths(paths);
+  if (!set.ok()) return std::unexpected(set.errors.front().ToString());
+  LoadedObjects out;
+  out.files = set.files;
+  SpeakerObjects& o = out.objects;
+  o.node.name = std::string(node_name);
+  o.node.labels["kubernetes.io/hostname"] = std::string(node_name);
+  std::map<std::string, std::vector<community::CommunityObject>> communities;
+  std::vector<community::Advertisement> advertisements;
+  auto with_namespace = [](community::ObjectMeta& meta) {
+    if (meta.namespace_name.empty())
+      meta.namespace_name = std::string(community::kDefaultNamespace);
+  };
+  for (const manifest::Document& doc : set.documents) {
+    if (auto* c = std::get_if<community::CommunityObject>(&doc.object)) {
+      community::CommunityObject copy = *c;
+      with_namespace(copy.meta);
+      communities[copy.meta.namespace_name].push_back(std::move(copy));
+    } else if (auto* a = std::get_if<community::Advertisement>(&doc.object)) {
+      advertisements.push_back(*a);
+      with_namespace(advertisements.back().meta);
+    } else if (auto* p = std::get_if<community::AddressPool>(&doc.object)) {
+      o.pools.push_back(*p);
+      with_namespace(o.pools.back().meta);
+    } else if (auto* peer = std::get_if<community::Peer>(&doc.object)) {
+      o.peers.push_back(*peer);
+      with_namespace(o.peers.back().meta);
+    } else if (doc.kind == "Service" && doc.api_version == "v1") {
+      o.services.push_back(DecodeService(doc));
+    } else if (doc.kind == "EndpointSlice" && doc.api_version.starts_with("discovery.k8s.io/")) {
+      o.endpoint_slices.push_back(DecodeEndpointSlice(doc));
+    } else if (doc.kind == "Node" && doc.api_version == "v1" && doc.name == node_name) {
+      auto labels = StringMap(manifest::FieldOf(manifest::FieldOf(doc.node, "metadata"), "labels"));
+      o.node.labels.insert(labels.begin(), labels.end());
+    }
+  }
+  std::map<std::string, community::AliasTable> tables;
+  for (auto& [ns, list] : communities) tables[ns] = community::AliasTable::Build(list);
+  static const community::AliasTable kNoAliases;
+  for (community::Advertisement& a : advertisements) {
+    auto table = tables.find(a.meta.namespace_name);
+    community::Diagnostics problems;
+    community::StoredCommunities stored = community::ComputeStored(
+        a, nullptr, table == tables.end() ? kNoAliases : table->second,
+        community::UnresolvedPolicy::kWarn, community::ExpandMode::kAnnotation, problems);
+    if (problems.HasErrors()) {
+      out.refused.push_back(
+          {a.meta.namespace_name, a.meta.name,
+           "spec.communities do not resolve: " + problems.Errors().front().ToString()});
+      continue;
+    }
+    a.meta.annotations[std::string(community::kResolvedAnnotation)] = stored.annotation;
+    o.advertisements.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace bgpcomm::speaker

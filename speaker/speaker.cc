@@ -1,0 +1,321 @@
+#include "speaker/speaker.h"
+
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <charconv>
+#include <set>
+
+#include "manifest/loader.h"
+
+namespace bgpcomm::speaker {
+
+std::optional<std::chrono::seconds> ParseGoDuration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::chrono::seconds total{0};
+  while (!text.empty()) {
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end == text.data() + text.size() || n < 0 || n > 1'000'000) {
+      return std::nullopt;
+    }
+    char unit = *end;
+    text.remove_prefix(static_cast<std::size_t>(end - text.data()) + 1);
+    if (unit == 'h') {
+      total += std::chrono::hours(n);
+    } else if (unit == 'm') {
+      total += std::chrono::minutes(n);
+    } else if (unit == 's') {
+      total += std::chrono::seconds(n);
+    } else {
+      return std::nullopt;
+    }
+  }
+  return total;
+}
+
+std::expected<PeerPlan, std::string> PlanPeer(const community::Peer& peer,
+                                              std::uint32_t fallback_router_id) {
+  PeerPlan plan;
+  auto fail = [&](std::string m) {
+    return std::unexpected("BGPPeer " + peer.meta.name + ": " + m);
+  };
+  if (!peer.my_asn || *peer.my_asn <= 0 || *peer.my_asn > 0xffffffffLL) {
+    return fail("spec.myASN must be between 1 and 4294967295");
+  }
+  plan.config.local_asn = Asn(static_cast<std::uint32_t>(*peer.my_asn));
+  if (peer.peer_asn) {
+    if (*peer.peer_asn <= 0 || *peer.peer_asn > 0xffffffffLL) {
+      return fail("spec.peerASN must be between 1 and 4294967295");
+    }
+    plan.config.peer_asn = Asn(static_cast<std::uint32_t>(*peer.peer_asn));
+  } else if (peer.dynamic_asn == "internal") {
+    plan.config.peer_asn = plan.config.local_asn;
+  } else {
+    return fail(
+        "spec.peerASN is required (dynamicASN external is not supported by an active speaker)");
+  }
+  std::error_code ec;
+  plan.endpoint.name = peer.meta.name;
+  plan.endpoint.address = asio::ip::make_address(peer.peer_address, ec);
+  if (ec) return fail("spec.peerAddress is not an IP address");
+  std::int64_t port = peer.peer_port.value_or(179);
+  if (port <= 0 || port > 65535) return fail("spec.peerPort must be between 1 and 65535");
+  plan.endpoint.port = static_cast<std::uint16_t>(port);
+  if (!peer.source_address.empty()) {
+    plan.endpoint.source = asio::ip::make_address(peer.source_address, ec);
+    if (ec) return fail("spec.sourceAddress is not an IP address");
+  }
+  if (peer.ebgp_multihop || peer.ebgp_multihop_ttl) {
+    plan.endpoint.ttl =
+        static_cast<int>(std::clamp<std::int64_t>(peer.ebgp_multihop_ttl.value_or(255), 1, 255));
+  }
+  plan.endpoint.password = peer.password;
+  plan.config.router_id = fallback_router_id;
+  if (plan.endpoint.source && plan.endpoint.source->is_v4()) {
+    plan.config.router_id = plan.endpoint.source->to_v4().to_uint();
+  }
+  if (!peer.router_id.empty()) {
+    auto id = asio::ip::make_address_v4(peer.router_id, ec);
+    if (ec) return fail("spec.routerID is not an IPv4 address");
+    plan.config.router_id = id.to_uint();
+  }
+  if (plan.config.router_id == 0) return fail("no router ID: set spec.routerID");
+  if (!peer.hold_time.empty()) {
+    auto hold = ParseGoDuration(peer.hold_time);
+    if (!hold || (*hold > std::chrono::seconds(0) && *hold < std::chrono::seconds(3)) ||
+        *hold > std::chrono::seconds(65535)) {
+      return fail("spec.holdTime must be 0 or between 3s and 65535s");
+    }
+    plan.config.hold_time_seconds = static_cast<std::uint16_t>(hold->count());
+  }
+  if (peer.dual_stack_address_family) {
+    plan.config.families = {kIpv4Unicast, kIpv6Unicast};
+  } else {
+    plan.config.families = {plan.endpoint.address.is_v4() ? kIpv4Unicast : kIpv6Unicast};
+  }
+  return plan;
+}
+
+std::string RefusalKind(const std::string& reason) {
+  if (reason.find("is missing") != std::string::npos) return "missing";
+  if (reason.find("is unreadable") != std::string::npos) return "unreadable";
+  if (reason.find("is stale") != std::string::npos) return "stale";
+  if (reason.starts_with("unresolved")) return "unresolved";
+  return "invalid";
+}
+
+SpeakerMetrics::SpeakerMetrics(prometheus::Registry* registry) {
+  if (!registry) return;
+  sessions_ = &prometheus::BuildGauge()
+                   .Name("bgpcomm_speaker_sessions")
+                   .Help("BGP sessions by FSM state")
+                   .Register(*registry);
+  prefixes_ = &prometheus::BuildGauge()
+                   .Name("bgpcomm_speaker_prefixes_announced")
+                   .Help("Prefixes announced to each peer")
+                   .Register(*registry);
+  updates_ = &prometheus::BuildCounter()
+                  .Name("bgpcomm_speaker_updates_sent_total")
+                  .Help("UPDATE messages sent to each peer")
+                  .Register(*registry);
+  refused_ = &prometheus::BuildGauge()
+                  .Name("bgpcomm_speaker_advertisements_refused")
+                  .Help("BGPAdvertisements announcing nothing, by reason")
+                  .Register(*registry);
+  for (auto state :
+       {SessionState::kIdle, SessionState::kConnect, SessionState::kActive, SessionState::kOpenSent,
+        SessionState::kOpenConfirm, SessionState::kEstablished}) {
+    sessions_->Add({{"state", std::string(StateName(state))}}).Set(0);
+  }
+  for (const char* kind : {"missing", "unreadable", "stale", "unresolved", "invalid"}) {
+    refused_->Add({{"reason", kind}}).Set(0);
+  }
+}
+
+void SpeakerMetrics::SetSessions(const std::map<SessionState, int>& by_state) {
+  if (!sessions_) return;
+  for (auto state :
+       {SessionState::kIdle, SessionState::kConnect, SessionState::kActive, SessionState::kOpenSent,
+        SessionState::kOpenConfirm, SessionState::kEstablished}) {
+    auto it = by_state.find(state);
+    sessions_->Add({{"state", std::string(StateName(state))}})
+        .Set(it == by_state.end() ? 0 : it->second);
+  }
+}
+
+void SpeakerMetrics::SetPrefixes(const std::string& peer, std::size_t prefixes) {
+  if (prefixes_) prefixes_->Add({{"peer", peer}}).Set(static_cast<double>(prefixes));
+}
+
+void SpeakerMetrics::AddUpdates(const std::string& peer, std::size_t updates) {
+  if (updates_) updates_->Add({{"peer", peer}}).Increment(static_cast<double>(updates));
+}
+
+void SpeakerMetrics::SetRefused(const std::vector<RefusedAdvertisement>& refused) {
+  if (!refused_) return;
+  std::map<std::string, int> counts{
+      {"missing", 0}, {"unreadable", 0}, {"stale", 0}, {"unresolved", 0}, {"invalid", 0}};
+  for (const auto& r : refused) ++counts[RefusalKind(r.reason)];
+  for (const auto& [kind, n] : counts) refused_->Add({{"reason", kind}}).Set(n);
+}
+
+namespace {
+
+// The first IPv4 address of an interface that is up and not loopback: the default router ID.
+std::uint32_t HostRouterId() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return 0;
+  std::uint32_t id = 0;
+  for (ifaddrs* i = list; i && id == 0; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+    std::uint32_t a = ntohl(reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr);
+    if ((a >> 24) != 127) id = a;
+  }
+  freeifaddrs(list);
+  return id;
+}
+
+}  // namespace
+
+Speaker::Speaker(asio::io_context& io, SpeakerOptions options, SpeakerMetrics& metrics)
+    : io_(io), options_(std::move(options)), metrics_(metrics), poll_timer_(io) {}
+
+std::expected<void, std::string> Speaker::Start() {
+  if (auto r = Reload(); !r) return r;
+  ready_ = true;
+  SchedulePoll();
+  return {};
+}
+
+void Speaker::Stop() {
+  stopped_ = true;
+  poll_timer_.cancel();
+  for (auto& [name, session] : sessions_) session->Stop();
+  UpdateSessionMetric();
+}
+
+std::string Speaker::Stamp() const {
+  std::string stamp;
+  for (const std::string& path : options_.objects) {
+    auto files = manifest::ExpandPath(path);
+    if (!files) {
+      stamp += path + ":missing;";
+      continue;
+    }
+    for (const manifest::InputFile& f : *files) {
+      struct stat st {};
+      if (stat(f.path.c_str(), &st) != 0) {
+        stamp += f.display + ":gone;";
+        continue;
+      }
+      stamp += f.display + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+               std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_size) + ":" +
+               std::to_string(st.st_ino) + ";";
+    }
+  }
+  return stamp;
+}
+
+void Speaker::SchedulePoll() {
+  if (stopped_) return;
+  poll_timer_.expires_after(options_.poll_interval);
+  poll_timer_.async_wait([this](std::error_code ec) {
+    if (ec || stopped_) return;
+    if (Stamp() != stamp_) {
+      spdlog::info("event=objects_changed");
+      if (auto r = Reload(); !r) {
+        spdlog::error("event=objects_unreadable error=\"{}\" action=keeping_previous_routes",
+                      r.error());
+      }
+    }
+    SchedulePoll();
+  });
+}
+
+std::expected<void, std::string> Speaker::Reload() {
+  stamp_ = Stamp();
+  auto loaded = LoadObjects(options_.objects, options_.node_name);
+  if (!loaded) return std::unexpected(loaded.error());
+  Apply(*loaded);
+  return {};
+}
+
+void Speaker::Apply(const LoadedObjects& loaded) {
+  DesiredRoutes desired = ComputeDesiredRoutes(loaded.objects);
+  std::vector<RefusedAdvertisement> refused = loaded.refused;
+  refused.insert(refused.end(), desired.refused.begin(), desired.refused.end());
+  for (const RefusedAdvertisement& r : refused) {
+    spdlog::warn("event=advertisement_refused namespace={} name={} reason=\"{}\"", r.namespace_name,
+                 r.name, r.reason);
+  }
+  metrics_.SetRefused(refused);
+
+  std::uint32_t host_id = HostRouterId();
+  std::map<std::string, PeerPlan> plans;
+  for (const community::Peer& peer : loaded.objects.peers) {
+    if (!desired.by_peer.contains(peer.meta.name)) continue;  // not for this node
+    auto plan = PlanPeer(peer, host_id);
+    if (!plan) {
+      spdlog::error("event=peer_invalid peer={} error=\"{}\"", peer.meta.name, plan.error());
+      continue;
+    }
+    plans.emplace(peer.meta.name, std::move(*plan));
+  }
+  // Sessions whose peer went away or changed are stopped (Cease); new ones start.
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    auto plan = plans.find(it->first);
+    if (plan == plans.end() || !(plan->second == plans_.at(it->first))) {
+      spdlog::info("event=peer_removed peer={}", it->first);
+      it->second->Stop();
+      metrics_.SetPrefixes(it->first, 0);
+      it = sessions_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  plans_ = plans;
+  for (auto& [name, plan] : plans) {
+    auto& session = sessions_[name];
+    if (!session) {
+      SessionObserver observer;
+      observer.state_changed = [this](const std::string&, SessionState, SessionState) {
+        UpdateSessionMetric();
+      };
+      observer.updates_sent = [this](const std::string& peer, std::size_t n) {
+        metrics_.AddUpdates(peer, n);
+      };
+      observer.prefixes_announced = [this](const std::string& peer, std::size_t n) {
+        metrics_.SetPrefixes(peer, n);
+      };
+      spdlog::info("event=peer_added peer={} address={} port={} local_as={} peer_as={} md5={}",
+                   name, plan.endpoint.address.to_string(), plan.endpoint.port,
+                   plan.config.local_asn.value(), plan.config.peer_asn.value(),
+                   plan.endpoint.password.empty() ? "off" : "on");
+      session = std::make_shared<PeerSession>(io_, plan.endpoint, plan.config, observer);
+      session->SetRoutes(desired.by_peer[name]);
+      session->Start();
+    } else {
+      session->SetRoutes(desired.by_peer[name]);
+    }
+  }
+  UpdateSessionMetric();
+  std::size_t routes = 0;
+  for (const auto& [peer, set] : desired.by_peer) routes += set.size();
+  spdlog::info("event=objects_applied peers={} routes={} refused={}", plans.size(), routes,
+               refused.size());
+}
+
+void Speaker::UpdateSessionMetric() {
+  std::map<SessionState, int> by_state;
+  for (const auto& [name, session] : sessions_) ++by_state[session->state()];
+  metrics_.SetSessions(by_state);
+}
+
+}  // namespace bgpcomm::speaker

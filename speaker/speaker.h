@@ -1,0 +1,105 @@
+// The speaker process: objects in, one PeerSession per BGPPeer selected for this node, the
+// desired routes pushed into each, metrics out. Runs on one io_context thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "speaker/desired_routes.h"
+#include "speaker/objects_file.h"
+#include "speaker/peer_session.h"
+
+namespace prometheus {
+class Registry;
+template <typename T>
+class Family;
+class Gauge;
+class Counter;
+}  // namespace prometheus
+
+namespace bgpcomm::speaker {
+
+// How to run one session, derived from a BGPPeer.
+struct PeerPlan {
+  PeerEndpoint endpoint;
+  SessionConfig config;
+  bool operator==(const PeerPlan& other) const {
+    return endpoint == other.endpoint && config.local_asn == other.config.local_asn &&
+           config.peer_asn == other.config.peer_asn && config.router_id == other.config.router_id &&
+           config.hold_time_seconds == other.config.hold_time_seconds &&
+           config.families == other.config.families;
+  }
+};
+
+// Turns a BGPPeer into a plan: myASN/peerASN (dynamicASN "internal" = myASN), peerAddress
+// and peerPort, sourceAddress, routerID (else sourceAddress if IPv4, else
+// `fallback_router_id`), holdTime (Go duration; default 90s), ebgpMultiHop (TTL 255),
+// password, dualStackAddressFamily (both families, else the peer address's).
+std::expected<PeerPlan, std::string> PlanPeer(const community::Peer& peer,
+                                              std::uint32_t fallback_router_id);
+
+// Parses a Go duration made of whole h/m/s parts ("90s", "1m30s"); nullopt otherwise.
+std::optional<std::chrono::seconds> ParseGoDuration(std::string_view text);
+
+// Prometheus metrics of the speaker (null registry: none).
+class SpeakerMetrics {
+ public:
+  explicit SpeakerMetrics(prometheus::Registry* registry);
+  void SetSessions(const std::map<SessionState, int>& by_state);
+  void SetPrefixes(const std::string& peer, std::size_t prefixes);
+  void AddUpdates(const std::string& peer, std::size_t updates);
+  void SetRefused(const std::vector<RefusedAdvertisement>& refused);
+
+ private:
+  prometheus::Family<prometheus::Gauge>* sessions_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* prefixes_ = nullptr;
+  prometheus::Family<prometheus::Counter>* updates_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* refused_ = nullptr;
+  std::vector<std::string> refused_reasons_;
+};
+
+// Why an advertisement was refused, as a metric label: missing, unreadable, stale,
+// unresolved, invalid.
+std::string RefusalKind(const std::string& reason);
+
+struct SpeakerOptions {
+  std::vector<std::string> objects;  // --objects paths
+  std::string node_name;
+  std::chrono::milliseconds poll_interval{200};
+};
+
+class Speaker {
+ public:
+  Speaker(asio::io_context& io, SpeakerOptions options, SpeakerMetrics& metrics);
+  // Loads the objects (failing when they cannot be read), starts the sessions and the
+  // change poller.
+  std::expected<void, std::string> Start();
+  // Cease to every peer; stops polling.
+  void Stop();
+  bool ready() const { return ready_.load(); }
+
+ private:
+  std::expected<void, std::string> Reload();
+  void Apply(const LoadedObjects& loaded);
+  void SchedulePoll();
+  std::string Stamp() const;
+  void UpdateSessionMetric();
+
+  asio::io_context& io_;
+  SpeakerOptions options_;
+  SpeakerMetrics& metrics_;
+  asio::steady_timer poll_timer_;
+  std::string stamp_;
+  std::map<std::string, std::shared_ptr<PeerSession>> sessions_;
+  std::map<std::string, PeerPlan> plans_;
+  std::atomic<bool> ready_{false};
+  bool stopped_ = false;
+};
+
+}  // namespace bgpcomm::speaker
