@@ -61,6 +61,42 @@ int StuckParserLine(const std::string& text) {
   return 0;
 }
 
+// The offset of the first byte that is not part of well-formed UTF-8 (no overlong forms,
+// surrogates or values past U+10FFFF), or npos. Kubernetes objects are JSON, which is
+// UTF-8; yaml-cpp would silently turn such bytes into U+FFFD.
+std::size_t InvalidUtf8Offset(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+    unsigned char c = byte(i);
+    std::size_t length = 0;
+    unsigned char low = 0x80, high = 0xbf;  // allowed range of the second byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      length = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      length = 3;
+      if (c == 0xe0) low = 0xa0;
+      if (c == 0xed) high = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      length = 4;
+      if (c == 0xf0) low = 0x90;
+      if (c == 0xf4) high = 0x8f;
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    if (byte(i + 1) < low || byte(i + 1) > high) return i;
+    for (std::size_t k = 2; k < length; ++k) {
+      if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
 bool IsManifestFile(const fs::path& path) {
   std::string ext = path.extension().string();
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
@@ -107,6 +143,15 @@ void AddDocument(const YAML::Node& node, std::string_view file, ManifestSet& set
 
 void LoadText(std::string_view text, std::string_view file, ManifestSet& set,
               const LoadOptions& options) {
+  if (std::size_t bad = InvalidUtf8Offset(text); bad != std::string_view::npos) {
+    int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + bad, '\n'));
+    std::size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+    std::size_t column =
+        line_start == std::string_view::npos || bad == 0 ? bad + 1 : bad - line_start;
+    set.errors.push_back(
+        {std::string(file), line, "not valid UTF-8 (column " + std::to_string(column) + ")"});
+    return;
+  }
   std::vector<YAML::Node> nodes;
   try {
     std::string input(text);

@@ -230,13 +230,16 @@ TEST_F(LintTest, JsonOutputOfUnreadableInput) {
   EXPECT_EQ(report["counts"]["unreadable"], 1);
 }
 
-TEST_F(LintTest, InvalidUtf8InMessagesDoesNotBreakJson) {
+TEST_F(LintTest, InvalidUtf8IsUnreadable) {
   std::string file = Write("bad.yaml",
                            "apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\n"
                            "metadata: {name: a}\nspec:\n  aggregationLength: \"\xff\xfe\"\n");
-  auto result = RunBgpcomm({"lint", "--output", "json", file});
-  EXPECT_EQ(result.code, 1);
-  EXPECT_NO_THROW(nlohmann::json::parse(result.out));
+  auto text = RunBgpcomm({"lint", file});
+  EXPECT_EQ(text.code, 2);
+  EXPECT_EQ(text.err, file + ":5: error: not valid UTF-8 (column 23)\n");
+  auto json = RunBgpcomm({"lint", "--output", "json", file});
+  EXPECT_EQ(json.code, 2);
+  EXPECT_NO_THROW(nlohmann::json::parse(json.out));
 }
 
 TEST_F(LintTest, UsageErrors) {

@@ -140,6 +140,26 @@ TEST(LoadTextTest, CommaAfterRootFlowValueIsAnErrorNotAHang) {
   EXPECT_EQ(set.documents.size(), 2u);
 }
 
+// Found by manifest_loader_fuzz: yaml-cpp turns invalid UTF-8 into U+FFFD, so `resolve`
+// would print other bytes than it read. The API server takes only UTF-8.
+TEST(LoadTextTest, InvalidUtf8IsAnError) {
+  ManifestSet set = Load(
+      "apiVersion: v1\nkind: A\nvalue: \"64512:7\x82"
+      "000\"\n");
+  ASSERT_EQ(set.errors.size(), 1u);
+  EXPECT_EQ(set.errors[0].ToString(), "in.yaml:3: not valid UTF-8 (column 16)");
+  EXPECT_EQ(Load("\xff").errors[0].ToString(), "in.yaml:1: not valid UTF-8 (column 1)");
+  EXPECT_EQ(Load("ab\xff").errors[0].ToString(), "in.yaml:1: not valid UTF-8 (column 3)");
+  EXPECT_EQ(Load("a\n\xff").errors[0].ToString(), "in.yaml:2: not valid UTF-8 (column 1)");
+  for (const char* bad : {"\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\xff"}) {
+    EXPECT_FALSE(Load(std::string("a: ") + bad).ok()) << bad;
+  }
+  ManifestSet good = Load(
+      "apiVersion: v1\nkind: A\nmetadata: {name: \"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}\n");
+  EXPECT_TRUE(good.ok());
+  EXPECT_EQ(good.documents[0].name, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+}
+
 TEST(LoadTextTest, DocumentThatIsNoObjectIsAnError) {
   ManifestSet set = Load("just a string\n---\n- a\n- b\n");
   ASSERT_EQ(set.errors.size(), 2u);
