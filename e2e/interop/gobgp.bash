@@ -1,0 +1,67 @@
+# GoBGP helpers: a passive gobgpd in the router namespace. JSON is read with Perl's core
+# JSON::PP (perl comes with build-essential).
+
+# start_gobgp AS PEER_AS [PASSWORD]
+start_gobgp() {
+  local as="$1" peer_as="$2" password="${3:-}"
+  require_cmd gobgpd gobgp perl
+  {
+    echo '[global.config]'
+    echo "  as = $as"
+    echo "  router-id = \"$RTR_V4\""
+    echo "  local-address-list = [\"$RTR_V4\", \"$RTR_V6\"]"
+    echo '[[neighbors]]'
+    echo '  [neighbors.config]'
+    echo "    neighbor-address = \"$SPK_V4\""
+    echo "    peer-as = $peer_as"
+    [ -n "$password" ] && echo "    auth-password = \"$password\""
+    echo '  [neighbors.transport.config]'
+    echo '    passive-mode = true'
+    echo '  [[neighbors.afi-safis]]'
+    echo '    [neighbors.afi-safis.config]'
+    echo '      afi-safi-name = "ipv4-unicast"'
+    echo '  [[neighbors.afi-safis]]'
+    echo '    [neighbors.afi-safis.config]'
+    echo '      afi-safi-name = "ipv6-unicast"'
+  } >"$WORK/gobgpd.toml"
+  in_rtr gobgpd -f "$WORK/gobgpd.toml" -t toml --api-hosts 127.0.0.1:50051 --pprof-disable \
+    >>"$WORK/gobgpd.log" 2>&1 &
+  GOBGP_PID=$!
+  PIDS+=("$GOBGP_PID")
+  wait_for 10 gobgp_cli global
+}
+
+stop_gobgp() {
+  kill "$GOBGP_PID" 2>/dev/null || true
+  timeout 5 tail --pid="$GOBGP_PID" -f /dev/null 2>/dev/null || kill -9 "$GOBGP_PID" 2>/dev/null || true
+}
+
+gobgp_cli() { in_rtr gobgp -u 127.0.0.1 -p 50051 "$@"; }
+
+gobgp_established() {
+  gobgp_cli neighbor "$SPK_V4" -j | perl -MJSON::PP -e '
+    my $d = decode_json(join "", <STDIN>); exit($d->{state}{session_state} == 6 ? 0 : 1)'
+}
+
+# gobgp_attr FAMILY PREFIX WHAT: prints one line per value of WHAT (communities | large |
+# local_pref | present) of the best path of PREFIX; exits 1 when PREFIX is absent.
+gobgp_attr() {
+  gobgp_cli global rib -a "$1" -j | perl -MJSON::PP -e '
+    my ($prefix, $what) = @ARGV;
+    my $d = decode_json(join "", <STDIN>);
+    my $paths = $d->{$prefix} or exit 1;
+    my $attrs = $paths->[0]{attrs};
+    for my $a (@$attrs) {
+      if ($what eq "communities" && $a->{type} == 8) {
+        printf "%d:%d\n", int($_ / 65536), $_ % 65536 for @{$a->{communities}};
+      } elsif ($what eq "large" && $a->{type} == 32) {
+        printf "%d:%d:%d\n", $_->{ASN}, $_->{LocalData1}, $_->{LocalData2} for @{$a->{value}};
+      } elsif ($what eq "local_pref" && $a->{type} == 5) {
+        print "$a->{value}\n";
+      }
+    }
+    exit 0' "$2" "$3"
+}
+
+gobgp_has_route() { gobgp_attr "$1" "$2" present; }
+gobgp_lacks_route() { ! gobgp_attr "$1" "$2" present; }

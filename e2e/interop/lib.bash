@@ -1,0 +1,230 @@
+# Shared helpers of the interop suites: two network namespaces joined by a veth pair, the
+# speaker in one ("spk"), a BGP router in the other ("rtr"). Nothing is added to the root
+# namespace, so the machine's own addresses (192.0.2.0/24, fd00::/64) are never touched.
+#
+# Addresses: speaker 198.51.100.1/30 and 2001:db8:ff::1/64, router 198.51.100.2/30 and
+# 2001:db8:ff::2/64 — inside the private namespaces only.
+
+SPK_V4=198.51.100.1
+RTR_V4=198.51.100.2
+SPK_V6=2001:db8:ff::1
+RTR_V6=2001:db8:ff::2
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SPEAKER_BIN="${BGPCOMM_SPEAKER:-$REPO_ROOT/build/bin/bgpcomm-speaker}"
+
+# require_cmd CMD...: fail loudly (not skip) when a tool is missing; make deps installs them.
+require_cmd() {
+  local c
+  for c in "$@"; do
+    if ! command -v "$c" >/dev/null 2>&1; then
+      echo "interop: required command '$c' is missing (run make deps)" >&2
+      return 1
+    fi
+  done
+}
+
+# net_up TAG: creates namespaces bgpc-TAG-spk-PID / bgpc-TAG-rtr-PID and the link.
+net_up() {
+  local tag="$1"
+  require_cmd ip
+  [ -x "$SPEAKER_BIN" ] || { echo "interop: $SPEAKER_BIN is not built" >&2; return 1; }
+  WORK="$(mktemp -d "/tmp/bgpcomm-interop-$tag.XXXXXX")"
+  NS_SPK="bgpc-$tag-spk-$$"
+  NS_RTR="bgpc-$tag-rtr-$$"
+  ip netns add "$NS_SPK"
+  ip netns add "$NS_RTR"
+  ip -n "$NS_SPK" link set lo up
+  ip -n "$NS_RTR" link set lo up
+  ip -n "$NS_SPK" link add veth0 type veth peer name veth1 netns "$NS_RTR"
+  ip -n "$NS_SPK" addr add "$SPK_V4/30" dev veth0
+  ip -n "$NS_RTR" addr add "$RTR_V4/30" dev veth1
+  ip -n "$NS_SPK" addr add "$SPK_V6/64" dev veth0 nodad
+  ip -n "$NS_RTR" addr add "$RTR_V6/64" dev veth1 nodad
+  ip -n "$NS_SPK" link set veth0 up
+  ip -n "$NS_RTR" link set veth1 up
+  PIDS=()
+}
+
+# net_down: kills the processes this suite started (by pid) and removes both namespaces.
+net_down() {
+  local p
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] && kill "$p" 2>/dev/null || true
+  done
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] && { timeout 5 tail --pid="$p" -f /dev/null 2>/dev/null || kill -9 "$p" 2>/dev/null || true; }
+  done
+  PIDS=()
+  [ -n "${NS_SPK:-}" ] && ip netns del "$NS_SPK" 2>/dev/null || true
+  [ -n "${NS_RTR:-}" ] && ip netns del "$NS_RTR" 2>/dev/null || true
+  [ -n "${WORK:-}" ] && [ -d "$WORK" ] && rm -rf "$WORK"
+  return 0
+}
+
+in_rtr() { ip netns exec "$NS_RTR" "$@"; }
+in_spk() { ip netns exec "$NS_SPK" "$@"; }
+
+# start_speaker OBJECTS_DIR: runs bgpcomm-speaker in the speaker namespace.
+start_speaker() {
+  in_spk "$SPEAKER_BIN" --objects "$1" --node-name node-a --log-level debug \
+    --metrics-bind-address 127.0.0.1:7472 --health-probe-bind-address 127.0.0.1:7473 \
+    >>"$WORK/speaker.log" 2>&1 &
+  SPEAKER_PID=$!
+  PIDS+=("$SPEAKER_PID")
+}
+
+stop_speaker() {
+  if [ -n "${SPEAKER_PID:-}" ]; then
+    kill "$SPEAKER_PID" 2>/dev/null || true
+    timeout 5 tail --pid="$SPEAKER_PID" -f /dev/null 2>/dev/null || kill -9 "$SPEAKER_PID" 2>/dev/null || true
+    SPEAKER_PID=""
+  fi
+}
+
+# wait_for SECONDS CMD...: polls CMD every 100 ms until it succeeds.
+wait_for() {
+  local seconds="$1"
+  shift
+  local deadline=$((SECONDS + seconds))
+  while ((SECONDS <= deadline)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  echo "timed out after ${seconds}s waiting for: $*" >&2
+  return 1
+}
+
+# wait_ms MILLISECONDS CMD...: like wait_for with a millisecond budget; prints the time taken.
+wait_ms() {
+  local budget="$1"
+  shift
+  local start now
+  start=$(date +%s%N)
+  while :; do
+    if "$@" >/dev/null 2>&1; then
+      now=$(date +%s%N)
+      echo "took $(((now - start) / 1000000)) ms"
+      return 0
+    fi
+    now=$(date +%s%N)
+    if (((now - start) / 1000000 > budget)); then
+      echo "not within ${budget} ms: $*" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+}
+
+# write_objects DIR [key=value...]: the walkthrough objects for a peer at RTR_V4 (dual-stack),
+# with a pool holding 203.0.113.0/28 and 2001:db8:1::/120 and a service on both families.
+#   my_asn, peer_asn, password, local_pref, extra_communities (YAML list items, comma
+#   separated), service_ip4, service_ip6
+write_objects() {
+  local dir="$1"
+  shift
+  local my_asn=64512 peer_asn=64513 password="" local_pref="" extra="" ip4=203.0.113.10
+  local ip6=2001:db8:1::10 kv
+  for kv in "$@"; do
+    case "$kv" in
+      my_asn=*) my_asn="${kv#*=}" ;;
+      peer_asn=*) peer_asn="${kv#*=}" ;;
+      password=*) password="${kv#*=}" ;;
+      local_pref=*) local_pref="${kv#*=}" ;;
+      extra=*) extra="${kv#*=}" ;;
+      service_ip4=*) ip4="${kv#*=}" ;;
+      service_ip6=*) ip6="${kv#*=}" ;;
+    esac
+  done
+  mkdir -p "$dir"
+  local tmp="$dir/.objects.yaml.tmp"
+  {
+    cat <<EOF
+apiVersion: metallb.io/v1beta1
+kind: Community
+metadata:
+  name: my-communities
+  namespace: metallb-system
+spec:
+  communities:
+    - name: primary-route
+      value: "64512:100"
+    - name: backup-route
+      value: "64512:200"
+    - name: region-us-east
+      value: "large:64512:1:100"
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata:
+  name: production-pool
+  namespace: metallb-system
+spec:
+  addresses:
+    - 203.0.113.0/28
+    - 2001:db8:1::/120
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: primary-advert
+  namespace: metallb-system
+spec:
+  ipAddressPools:
+    - production-pool
+  communities:
+    - primary-route
+    - region-us-east
+EOF
+    local item
+    IFS=',' read -ra items <<<"$extra"
+    for item in "${items[@]}"; do
+      [ -n "$item" ] && echo "    - \"$item\""
+    done
+    [ -n "$local_pref" ] && echo "  localPref: $local_pref"
+    cat <<EOF
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: backup-advert
+  namespace: metallb-system
+spec:
+  ipAddressPools:
+    - production-pool
+  communities:
+    - backup-route
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata:
+  name: upstream-router
+  namespace: metallb-system
+spec:
+  myASN: $my_asn
+  peerASN: $peer_asn
+  peerAddress: $RTR_V4
+  routerID: $SPK_V4
+  holdTime: 9s
+  dualStackAddressFamily: true
+EOF
+    [ -n "$password" ] && echo "  password: \"$password\""
+    cat <<EOF
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: default
+spec:
+  type: LoadBalancer
+status:
+  loadBalancer:
+    ingress:
+EOF
+    [ -n "$ip4" ] && echo "      - ip: $ip4"
+    [ -n "$ip6" ] && echo "      - ip: $ip6"
+  } >"$tmp"
+  # Atomic replace: the speaker never reads a half-written file.
+  mv "$tmp" "$dir/objects.yaml"
+}
