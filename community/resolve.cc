@@ -56,23 +56,23 @@ Resolution Resolve(std::span<const std::string> entries, const AliasTable& alias
   std::vector<std::string_view> candidates;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const std::string& entry = entries[i];
-    const std::string path = Path(field, i);
+    auto path = [&] { return Path(field, i); };  // built only for a diagnostic
     std::optional<CommunityValue> value;
     if (LooksLikeLiteral(entry)) {
       auto parsed = ParseLiteral(entry);
       if (!parsed) {
-        out.Error(path, parsed.error());
+        out.Error(path(), parsed.error());
         continue;
       }
       value = parsed->value;
-      if (!parsed->canonical) out.Warning(path, Quote(entry) + " is stored as " + Format(*value));
+      if (!parsed->canonical) out.Warning(path(), Quote(entry) + " is stored as " + Format(*value));
     } else {
       value = ResolveEntry(entry, aliases);
     }
 
     if (!value) {
       if (entry.empty()) {
-        out.Error(path, "empty entry; expected A:B, large:A:B:C, a well-known name or an alias");
+        out.Error(path(), "empty entry; expected A:B, large:A:B:C, a well-known name or an alias");
         continue;
       }
       std::string message = Quote(entry) +
@@ -93,20 +93,20 @@ Resolution Resolve(std::span<const std::string> entries, const AliasTable& alias
         message += "; did you mean \"" + *suggestion + "\"?";
       }
       if (policy == UnresolvedPolicy::kWarn) {
-        out.Warning(path, message);
+        out.Warning(path(), message);
         if (std::find(resolution.unresolved.begin(), resolution.unresolved.end(), entry) ==
             resolution.unresolved.end()) {
           resolution.unresolved.push_back(entry);
         }
       } else {
-        out.Error(path, message);
+        out.Error(path(), message);
       }
       continue;
     }
 
     if (const auto* standard = std::get_if<StandardCommunity>(&*value)) {
       if (auto warning = RangeWarning(*standard)) {
-        out.Warning(path, entry == Format(*value) ? *warning : Quote(entry) + ": " + *warning);
+        out.Warning(path(), entry == Format(*value) ? *warning : Quote(entry) + ": " + *warning);
       }
       if (*standard == kBlackhole && !blackhole_at) blackhole_at = i;
       if (*standard == kNoExport || *standard == kNoAdvertise) has_no_export_or_advertise = true;
@@ -115,7 +115,7 @@ Resolution Resolve(std::span<const std::string> entries, const AliasTable& alias
     auto seen = std::find(values.begin(), values.end(), *value);
     if (seen != values.end()) {
       std::size_t first = first_index[static_cast<std::size_t>(seen - values.begin())];
-      out.Warning(path, Describe(entry, *value) + " duplicates " + Path(field, first) +
+      out.Warning(path(), Describe(entry, *value) + " duplicates " + Path(field, first) +
                             "; it is announced once");
       continue;
     }

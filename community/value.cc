@@ -78,18 +78,19 @@ std::string FieldText(std::string_view field) {
 std::expected<std::uint32_t, std::string> ParseField(std::string_view input, std::string_view field,
                                                      std::size_t index, std::uint32_t max,
                                                      bool& canonical) {
-  std::string which = Quote(input) + ": " + Ordinal(index) + " field";
-  if (field.empty()) return std::unexpected(which + " is empty");
+  // Messages are built only on failure: this runs for every value of every admission.
+  auto which = [&] { return Quote(input) + ": " + Ordinal(index) + " field"; };
+  if (field.empty()) return std::unexpected(which() + " is empty");
   if (field.front() == '+' || field.front() == '-') {
-    return std::unexpected(which + " " + FieldText(field) +
+    return std::unexpected(which() + " " + FieldText(field) +
                            " has a sign; only decimal digits are allowed");
   }
   if (field.size() > 1 && field[0] == '0' && (field[1] == 'x' || field[1] == 'X')) {
-    return std::unexpected(which + " " + FieldText(field) +
+    return std::unexpected(which() + " " + FieldText(field) +
                            " is hexadecimal; only decimal digits are allowed");
   }
   if (!std::all_of(field.begin(), field.end(), IsDigit)) {
-    return std::unexpected(which + " " + FieldText(field) + " is not a decimal number");
+    return std::unexpected(which() + " " + FieldText(field) + " is not a decimal number");
   }
   std::string_view digits = field;
   while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
@@ -103,7 +104,7 @@ std::expected<std::uint32_t, std::string> ParseField(std::string_view input, std
     too_large = number > max;
   }
   if (too_large) {
-    return std::unexpected(which + " " + std::string(field) + " exceeds " + std::to_string(max));
+    return std::unexpected(which() + " " + std::string(field) + " exceeds " + std::to_string(max));
   }
   return static_cast<std::uint32_t>(number);
 }
@@ -135,9 +136,9 @@ std::string Quote(std::string_view text) {
 bool LooksLikeLiteral(std::string_view text) { return text.find(':') != std::string_view::npos; }
 
 std::expected<ParsedValue, std::string> ParseLiteral(std::string_view text) {
-  const std::string quoted = Quote(text);
+  auto quoted = [&] { return Quote(text); };
   if (text.empty()) {
-    return std::unexpected(quoted + ": empty value; expected A:B or large:A:B:C");
+    return std::unexpected(quoted() + ": empty value; expected A:B or large:A:B:C");
   }
   std::vector<std::string_view> fields = Split(text, ':');
   const bool large = fields.size() > 1 && EqualsIgnoreCase(Trim(fields[0]), kLargePrefix);
@@ -145,8 +146,8 @@ std::expected<ParsedValue, std::string> ParseLiteral(std::string_view text) {
   // Whitespace first: it is the likeliest copy-and-paste mistake and hides everything else.
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (std::none_of(fields[i].begin(), fields[i].end(), IsSpace)) continue;
-    if (large && i == 0) return std::unexpected(quoted + ": the large prefix contains whitespace");
-    return std::unexpected(quoted + ": " + Ordinal(large ? i - 1 : i) +
+    if (large && i == 0) return std::unexpected(quoted() + ": the large prefix contains whitespace");
+    return std::unexpected(quoted() + ": " + Ordinal(large ? i - 1 : i) +
                            " field contains whitespace");
   }
 
@@ -154,18 +155,18 @@ std::expected<ParsedValue, std::string> ParseLiteral(std::string_view text) {
   std::span<const std::string_view> numbers(fields);
   if (large) {
     if (fields[0] != kLargePrefix) {
-      return std::unexpected(quoted + ": the prefix " + FieldText(fields[0]) +
+      return std::unexpected(quoted() + ": the prefix " + FieldText(fields[0]) +
                              " must be lowercase \"large\"");
     }
     numbers = numbers.subspan(1);
     max = 4294967295u;
     if (numbers.size() != 3) {
-      return std::unexpected(quoted + ": expected large:A:B:C, found " +
+      return std::unexpected(quoted() + ": expected large:A:B:C, found " +
                              std::to_string(numbers.size()) + " field" +
                              (numbers.size() == 1 ? "" : "s") + " after \"large:\"");
     }
   } else if (numbers.size() != 2) {
-    std::string message = quoted + ": expected A:B or large:A:B:C, found " +
+    std::string message = quoted() + ": expected A:B or large:A:B:C, found " +
                           std::to_string(numbers.size()) + " field" +
                           (numbers.size() == 1 ? "" : "s");
     auto all_digits = [](std::string_view f) {
@@ -195,18 +196,18 @@ std::expected<ParsedValue, std::string> ParseLiteral(std::string_view text) {
 
 std::expected<ParsedValue, std::string> ParseValue(std::string_view text) {
   if (LooksLikeLiteral(text)) return ParseLiteral(text);
-  const std::string quoted = Quote(text);
+  auto quoted = [&] { return Quote(text); };
   if (text.empty()) {
-    return std::unexpected(quoted +
+    return std::unexpected(quoted() +
                            ": empty value; expected A:B, large:A:B:C or a well-known name");
   }
   if (auto known = LookupWellKnown(text)) return ParsedValue{*known, true};
   if (std::any_of(text.begin(), text.end(), IsSpace)) {
-    return std::unexpected(quoted + ": contains whitespace");
+    return std::unexpected(quoted() + ": contains whitespace");
   }
   if (std::all_of(text.begin(), text.end(), IsDigit)) return ParseLiteral(text);
   std::string message =
-      quoted + ": not a community value (A:B or large:A:B:C) or a well-known name";
+      quoted() + ": not a community value (A:B or large:A:B:C) or a well-known name";
   std::vector<std::string_view> names;
   for (const auto& known : WellKnownCommunities()) names.push_back(known.name);
   if (auto suggestion = Suggest(text, names)) message += "; did you mean \"" + *suggestion + "\"?";
