@@ -9,8 +9,10 @@
 #include <exception>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <system_error>
+#include <utility>
 
 namespace bgpcomm::manifest {
 namespace {
@@ -61,17 +63,23 @@ int StuckParserLine(const std::string& text) {
   return 0;
 }
 
-// The offset of the first byte that is not part of well-formed UTF-8 (no overlong forms,
-// surrogates or values past U+10FFFF), or npos. Kubernetes objects are JSON, which is
-// UTF-8; yaml-cpp would silently turn such bytes into U+FFFD.
-std::size_t InvalidUtf8Offset(std::string_view text) {
+// The first byte that is not part of well-formed UTF-8 (no overlong forms, surrogates or
+// values past U+10FFFF) or is a control character other than tab, LF and CR, with what is
+// wrong with it; nullopt when the text is fine. Kubernetes reads UTF-8 JSON and its YAML
+// reader refuses control characters; yaml-cpp would silently turn bad bytes into U+FFFD.
+std::optional<std::pair<std::size_t, std::string>> FindBadCharacter(std::string_view text) {
   std::size_t i = 0;
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
   while (i < text.size()) {
-    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
     unsigned char c = byte(i);
     std::size_t length = 0;
     unsigned char low = 0x80, high = 0xbf;  // allowed range of the second byte
     if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+        static constexpr char kHex[] = "0123456789ABCDEF";
+        return std::pair{i, std::string("control character U+00") + kHex[c >> 4] + kHex[c & 0xf] +
+                                " is not allowed"};
+      }
       ++i;
       continue;
     } else if (c >= 0xc2 && c <= 0xdf) {
@@ -84,17 +92,16 @@ std::size_t InvalidUtf8Offset(std::string_view text) {
       length = 4;
       if (c == 0xf0) low = 0x90;
       if (c == 0xf4) high = 0x8f;
-    } else {
-      return i;
     }
-    if (i + length > text.size()) return i;
-    if (byte(i + 1) < low || byte(i + 1) > high) return i;
-    for (std::size_t k = 2; k < length; ++k) {
-      if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return i;
+    bool valid =
+        length > 0 && i + length <= text.size() && byte(i + 1) >= low && byte(i + 1) <= high;
+    for (std::size_t k = 2; valid && k < length; ++k) {
+      valid = byte(i + k) >= 0x80 && byte(i + k) <= 0xbf;
     }
+    if (!valid) return std::pair{i, std::string("not valid UTF-8")};
     i += length;
   }
-  return std::string_view::npos;
+  return std::nullopt;
 }
 
 bool IsManifestFile(const fs::path& path) {
@@ -143,13 +150,13 @@ void AddDocument(const YAML::Node& node, std::string_view file, ManifestSet& set
 
 void LoadText(std::string_view text, std::string_view file, ManifestSet& set,
               const LoadOptions& options) {
-  if (std::size_t bad = InvalidUtf8Offset(text); bad != std::string_view::npos) {
-    int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + bad, '\n'));
-    std::size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
-    std::size_t column =
-        line_start == std::string_view::npos || bad == 0 ? bad + 1 : bad - line_start;
+  if (auto bad = FindBadCharacter(text)) {
+    auto [at, what] = *bad;
+    int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
+    std::size_t line_start = at == 0 ? std::string_view::npos : text.rfind('\n', at - 1);
+    std::size_t column = line_start == std::string_view::npos ? at + 1 : at - line_start;
     set.errors.push_back(
-        {std::string(file), line, "not valid UTF-8 (column " + std::to_string(column) + ")"});
+        {std::string(file), line, what + " (column " + std::to_string(column) + ")"});
     return;
   }
   std::vector<YAML::Node> nodes;

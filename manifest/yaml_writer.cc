@@ -9,6 +9,14 @@ namespace {
 
 bool HasExplicitTag(const std::string& tag) { return !tag.empty() && tag != "?" && tag != "!"; }
 
+bool HasControlCharacter(const std::string& text) {
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if ((byte < 0x20 && c != '\t') || byte == 0x7f) return true;
+  }
+  return false;
+}
+
 void Write(YAML::Emitter& out, const YAML::Node& node, bool is_key) {
   const std::string& tag = node.Tag();
   if (HasExplicitTag(tag)) out << YAML::VerbatimTag(tag);
@@ -21,7 +29,12 @@ void Write(YAML::Emitter& out, const YAML::Node& node, bool is_key) {
       // A quoted input scalar ("!" tag) is a string whatever it looks like: keep it quoted
       // (single quotes; yaml-cpp falls back to double quotes where single ones cannot be used).
       // Keys (`"kind"` in JSON input) are unquoted where that reads back the same.
-      if (tag == "!" && !(is_key && ReadsAsString(node.Scalar()))) out << YAML::SingleQuoted;
+      // Control characters (from escapes in the input) only survive double quotes.
+      if (HasControlCharacter(node.Scalar())) {
+        out << YAML::DoubleQuoted;
+      } else if (tag == "!" && !(is_key && ReadsAsString(node.Scalar()))) {
+        out << YAML::SingleQuoted;
+      }
       out << node.Scalar();
       break;
     case YAML::NodeType::Sequence:
@@ -55,7 +68,7 @@ std::expected<std::string, std::string> WriteYaml(const YAML::Node& node) {
     out.SetMapFormat(YAML::Block);
     Write(out, node, false);
     if (!out.good()) return std::unexpected("cannot write YAML: " + out.GetLastError());
-    std::string text = out.c_str();
+    std::string text(out.c_str(), out.size());  // scalars may hold NUL
     if (text.empty() || text.back() != '\n') text += '\n';
     return text;
   } catch (const std::exception& e) {

@@ -160,6 +160,17 @@ TEST(LoadTextTest, InvalidUtf8IsAnError) {
   EXPECT_EQ(good.documents[0].name, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
 }
 
+// Found by manifest_loader_fuzz: a raw NUL cut the written text short.
+TEST(LoadTextTest, ControlCharactersAreAnError) {
+  ManifestSet set = Load(std::string("apiVersion: v1\nkind: A\nx: 'a\0b'\n", 32));
+  ASSERT_EQ(set.errors.size(), 1u);
+  EXPECT_EQ(set.errors[0].ToString(),
+            "in.yaml:3: control character U+0000 is not allowed (column 6)");
+  EXPECT_EQ(Load("a: \x7f").errors[0].message,
+            "control character U+007F is not allowed (column 4)");
+  EXPECT_TRUE(Load("apiVersion: v1\r\nkind: A\r\nx: \"a\tb\"\r\n").ok());
+}
+
 TEST(LoadTextTest, DocumentThatIsNoObjectIsAnError) {
   ManifestSet set = Load("just a string\n---\n- a\n- b\n");
   ASSERT_EQ(set.errors.size(), 2u);

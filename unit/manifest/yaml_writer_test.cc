@@ -71,6 +71,20 @@ TEST(WriteYamlTest, PlainScalarWithControlCharacterReadsBackTheSame) {
   EXPECT_EQ(YAML::Load(*text)["communities"].Scalar(), "prima\x06ry-route");
 }
 
+// Found by manifest_loader_fuzz: control characters from escapes were written raw inside
+// single quotes (which other YAML readers refuse), and a NUL cut the text short.
+TEST(WriteYamlTest, ControlCharactersFromEscapesStayEscaped) {
+  YAML::Node node = YAML::Load("a: \"x\\0y\\x07z\"\nb: \"tab\\there\"\n");
+  ASSERT_EQ(node["a"].Scalar(), std::string("x\0y\az", 5));
+  auto text = WriteYaml(node);
+  ASSERT_TRUE(text.has_value());
+  for (char c : *text)
+    EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') << *text;
+  YAML::Node again = YAML::Load(*text);
+  EXPECT_EQ(again["a"].Scalar(), std::string("x\0y\az", 5));
+  EXPECT_EQ(again["b"].Scalar(), "tab\there");
+}
+
 TEST(WriteDocumentsTest, SeparatesDocuments) {
   std::vector<YAML::Node> nodes = {YAML::Load("a: 1"), YAML::Load("b: 2")};
   auto text = WriteDocuments(nodes);
