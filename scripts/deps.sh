@@ -8,7 +8,7 @@ packages=(
   libcpp-httplib-dev libssl-dev rapidjson-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libasio-dev
   libbenchmark-dev clang-16 libclang-rt-16-dev libfuzzer-16-dev clang-format
-  bats bats-assert bats-support iproute2 procps psmisc
+  bats bats-assert bats-support iproute2 procps psmisc wrk
 )
 
 missing=()
@@ -18,13 +18,15 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# kube-apiserver, etcd and helm for the end-to-end tests: built once from pinned Go
+# modules and cached outside the work tree (a no-op when cached).
+"$(dirname "$0")/../e2e/tools/install.sh"
