@@ -147,8 +147,8 @@ AdmissionResponse AdmissionResponse::Denied(std::string uid, std::string_view su
   AdmissionResponse r;
   r.uid = std::move(uid);
   r.allowed = false;
-  r.code = 422;
-  r.reason = "Invalid";
+  r.code = kDeniedCode;
+  r.reason = kDeniedReason;
   r.causes = diagnostics.Errors();
   r.message = std::string(subject) + " is invalid: " + JoinProblems(r.causes);
   r.warnings = WarningTexts(diagnostics);

@@ -22,7 +22,7 @@ enum class Endpoint {
 std::string_view EndpointPath(Endpoint endpoint);
 
 // Judges `request` as `endpoint` does. Validating endpoints deny with every problem at
-// once (422 Invalid) and return warnings; the mutating endpoint never denies an object
+// once (403 Forbidden, see AdmissionResponse::Denied) and return warnings; the mutating endpoint never denies an object
 // for its content: it returns the JSON Patch that stores the resolution, or no patch
 // when the stored annotation is already right. A lookup the decision needs that the view
 // cannot answer is a denial saying the API could not be reached; a denial that rests on

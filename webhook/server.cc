@@ -24,7 +24,7 @@ constexpr char kNoopBody[] =
 
 std::string Outcome(const AdmissionResponse& response) {
   if (response.allowed) return response.patch ? "patched" : "allowed";
-  return response.code == 422 ? "denied" : "errored";
+  return response.code == kDeniedCode ? "denied" : "errored";
 }
 
 // Headers cpp-httplib adds to every request itself; they are not the client's.

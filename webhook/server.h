@@ -24,7 +24,10 @@ struct ServerOptions {
   RequestLimits limits;
   std::chrono::seconds read_timeout{10};
   std::chrono::seconds write_timeout{10};
-  std::chrono::seconds keep_alive_timeout{30};
+  // An idle keep-alive connection holds a worker until this passes, also after
+  // Shutdown() (cpp-httplib 0.11 only checks for a stop between requests), so it bounds
+  // how long a SIGTERM drain takes; busy clients reuse connections well within it.
+  std::chrono::seconds keep_alive_timeout{5};
   std::size_t keep_alive_max_requests = 100000;
 };
 

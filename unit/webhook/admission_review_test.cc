@@ -99,7 +99,7 @@ TEST(EncodeReview, DeniedCarriesEveryProblemAsACause) {
   auto response = AdmissionResponse::Denied("u", "Community \"c\"", d);
   EXPECT_EQ(EncodeReview(response),
             R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"u",)"
-            R"("allowed":false,"status":{"code":422,"reason":"Invalid","message":)"
+            R"("allowed":false,"status":{"code":403,"reason":"Forbidden","message":)"
             R"("Community \"c\" is invalid: [spec.a: first \"problem\", spec.b: second problem]",)"
             R"("details":{"causes":[{"reason":"FieldValueInvalid","message":"first \"problem\"",)"
             R"("field":"spec.a"},{"reason":"FieldValueInvalid","message":"second problem",)"
