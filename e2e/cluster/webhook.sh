@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Stops, starts or restarts only bgpcomm-webhook of the local control plane (up.sh
+# must have run). The webhook keeps its port, so its registration stays valid.
+#
+#   webhook.sh start [ARGS...]     start (restart if running with other arguments);
+#                                  ARGS default to those up.sh was given
+#   webhook.sh restart [ARGS...]   stop, then start
+#   webhook.sh stop                TERM by pid (drains; releases the resolver's Lease)
+#   webhook.sh status              exit 0 when running and ready
+#   webhook.sh wait-enforced       wait until a known-bad Community is denied
+#
+# start/restart wait for /readyz (caches synced) and, when the webhook configurations
+# are registered, for enforcement; --no-wait-enforced skips the latter.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib.sh"
+. "$BGPCOMM_REPO/e2e/tools/paths.sh"
+[[ -f $BGPCOMM_STATE_DIR/env ]] || die "no local control plane (run e2e/cluster/up.sh)"
+
+webhook_bin=$BGPCOMM_BIN_DIR/bgpcomm-webhook
+
+running() { pid_is "$(state_get WEBHOOK_PID)" "$webhook_bin"; }
+
+ready() {
+  running || return 1
+  [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+    "http://127.0.0.1:$(state_get WEBHOOK_HEALTH_PORT)/readyz") == 200 ]]
+}
+
+# A Community whose value is out of range: denied by the webhook, never stored.
+known_bad() {
+  cat <<'YAML'
+apiVersion: metallb.io/v1beta1
+kind: Community
+metadata:
+  name: bgpcomm-enforcement-probe
+  namespace: metallb-system
+spec:
+  communities:
+    - name: probe
+      value: "64512:70000"
+YAML
+}
+enforced() {
+  local out
+  out=$(known_bad | kc apply --dry-run=server -f - 2>&1) && return 1
+  [[ $out == *"denied the request"* ]]
+}
+
+wait_enforced() {
+  wait_for 30 "the webhook to be enforced (dry-run of a known-bad Community denied)" enforced
+}
+
+stop() {
+  local pid
+  pid=$(state_get WEBHOOK_PID)
+  if running; then
+    stop_pid "$pid" "$webhook_bin" 15
+    log "stopped bgpcomm-webhook (pid $pid)"
+  fi
+  state_set WEBHOOK_PID ""
+}
+
+start() {
+  local want_enforced=1 args=() current
+  if [[ ${1:-} == --no-wait-enforced ]]; then want_enforced=0; shift; fi
+  if [[ $# -gt 0 ]]; then args=("$@")
+  elif [[ -s $BGPCOMM_STATE_DIR/webhook.base-args ]]; then
+    mapfile -t args < <(grep -v '^$' "$BGPCOMM_STATE_DIR/webhook.base-args")
+  fi
+  current=${args[*]+$(printf '%s\n' "${args[@]}")}
+  if running; then
+    if [[ $current == "$(cat "$BGPCOMM_STATE_DIR/webhook.args" 2>/dev/null)" ]]; then
+      wait_for 30 "webhook /readyz" ready
+      (( want_enforced == 0 )) || ! registered || wait_enforced
+      return 0
+    fi
+    stop
+  fi
+  [[ -x $webhook_bin ]] || die "$webhook_bin not found; run 'make build'"
+  local pki=$BGPCOMM_STATE_DIR/pki pid
+  printf '%s' "$current" >"$BGPCOMM_STATE_DIR/webhook.args"
+  printf '\n=== start %s %s\n' "$(date -u +%FT%TZ)" "${args[*]}" >>"$BGPCOMM_STATE_DIR/logs/webhook.log"
+  pid=$(spawn "$BGPCOMM_STATE_DIR/logs/webhook.log" "$webhook_bin" \
+    --kubeconfig "$BGPCOMM_STATE_DIR/webhook.kubeconfig" \
+    --namespace "$BGPCOMM_NAMESPACE" \
+    --tls-cert-file "$pki/webhook.crt" --tls-private-key-file "$pki/webhook.key" \
+    --bind-address 127.0.0.1 --port "$(state_get WEBHOOK_PORT)" \
+    --metrics-bind-address "127.0.0.1:$(state_get WEBHOOK_METRICS_PORT)" \
+    --health-probe-bind-address "127.0.0.1:$(state_get WEBHOOK_HEALTH_PORT)" \
+    ${args[@]+"${args[@]}"})
+  state_set WEBHOOK_PID "$pid"
+  local deadline=$(( SECONDS + 30 ))
+  until ready; do
+    if ! running || (( SECONDS > deadline )); then
+      log "bgpcomm-webhook $(running && echo 'not ready after 30 s' || echo exited); its log:"
+      tail -n 20 "$BGPCOMM_STATE_DIR/logs/webhook.log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  log "bgpcomm-webhook ready (pid $pid) ${args[*]}"
+  if (( want_enforced )) && registered; then wait_enforced; fi
+}
+
+registered() { kc get validatingwebhookconfiguration bgpcomm-webhook >/dev/null 2>&1; }
+
+cmd=${1:-}; shift || true
+case $cmd in
+  start) start "$@" ;;
+  restart) stop; start "$@" ;;
+  stop) stop ;;
+  status) ready ;;
+  wait-enforced) wait_enforced ;;
+  *) die "usage: webhook.sh start|restart [ARGS...] | stop | status | wait-enforced" ;;
+esac
