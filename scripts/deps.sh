@@ -8,7 +8,7 @@ packages=(
   libcpp-httplib-dev libssl-dev rapidjson-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libasio-dev
   libbenchmark-dev clang-16 libclang-rt-16-dev libfuzzer-16-dev clang-format
-  bats bats-assert bats-support iproute2 procps psmisc wrk
+  bats bats-assert bats-support iproute2 procps psmisc gobgpd bird2 frr wrk
 )
 
 missing=()
@@ -25,6 +25,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # The interop tests run their own router instances; stop any system service a router package
+  # started on install (only when it is running).
+  for svc in frr bird gobgpd; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+      $SUDO systemctl stop "$svc" || true
+      $SUDO systemctl disable "$svc" >/dev/null 2>&1 || true
+    elif [ -x "/etc/init.d/$svc" ] && "/etc/init.d/$svc" status >/dev/null 2>&1; then
+      $SUDO "/etc/init.d/$svc" stop || true
+    fi
+  done
 fi
 
 # kube-apiserver, etcd and helm for the end-to-end tests: built once from pinned Go
