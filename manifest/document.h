@@ -51,6 +51,14 @@ using DecodedObject =
 
 // One Kubernetes object. Items of a `kind: List` are objects of their own.
 struct Document {
+  Document() = default;
+  Document(const Document&) = default;
+  Document(Document&&) = default;
+  // No assignment: assigning a YAML::Node rewrites the node assigned to, which `node` shares
+  // with its SourceDocument.
+  Document& operator=(const Document&) = delete;
+  Document& operator=(Document&&) = delete;
+
   std::string file;            // as it will be shown to the user
   int line = 0;                // 1-based line where the object starts
   std::size_t source = 0;      // index into ManifestSet::sources of the document holding it
