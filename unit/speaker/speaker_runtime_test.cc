@@ -1,0 +1,285 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "community/ip_prefix.h"
+#include "speaker/bgp_decoder.h"
+#include "speaker/objects_file.h"
+#include "speaker/peer_session.h"
+#include "speaker/prefix_conversion.h"
+#include "speaker/speaker.h"
+
+namespace bgpcomm::speaker {
+namespace {
+
+IpPrefix P(const std::string& text) { return *FromCommunityPrefix(*community::ParsePrefix(text)); }
+
+TEST(ObjectsFileTest, WalkthroughResolvesLikeBgpcommResolve) {
+  std::vector<std::string> paths{std::string(BGPCOMM_SOURCE_DIR) + "/examples/walkthrough"};
+  auto loaded = LoadObjects(paths, "node-a");
+  ASSERT_TRUE(loaded) << loaded.error();
+  EXPECT_TRUE(loaded->refused.empty());
+  EXPECT_EQ(loaded->objects.services.size(), 1u);
+  DesiredRoutes d = ComputeDesiredRoutes(loaded->objects);
+  EXPECT_TRUE(d.refused.empty());
+  const RouteAttributes& r = d.by_peer.at("upstream-router").at(P("203.0.113.10/32"));
+  EXPECT_EQ(r.communities, (std::vector<StandardCommunity>{{64512, 100}, {64512, 200}}));
+  EXPECT_EQ(r.large_communities, (std::vector<LargeCommunity>{{64512, 1, 100}}));
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ =
+        std::filesystem::temp_directory_path() /
+        ("bgpcomm-speaker-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string Write(const std::string& name, const std::string& text) {
+    std::ofstream(path_ / name) << text;
+    return (path_ / name).string();
+  }
+  std::string path() const { return path_.string(); }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path path_;
+};
+
+constexpr char kObjects[] = R"(apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: pool}
+spec: {addresses: ["203.0.113.0/28"]}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: typo}
+spec: {communities: ["primary-rout"]}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: bad-literal}
+spec: {communities: ["64512:70000"]}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: good, namespace: metallb-system}
+spec: {communities: ["no-export"], nodeSelectors: [{matchLabels: {rack: r1}}]}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: router}
+spec: {myASN: 64512, peerASN: 64513, peerAddress: 198.51.100.2}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-a, labels: {rack: r1}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {type: LoadBalancer, externalTrafficPolicy: Local}
+status: {loadBalancer: {ingress: [{ip: 203.0.113.5}]}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-abc, labels: {kubernetes.io/service-name: web}}
+endpoints:
+  - addresses: ["10.0.0.1"]
+    conditions: {ready: true}
+    nodeName: node-a
+)";
+
+TEST(ObjectsFileTest, FailsClosedPerAdvertisementAndReadsKubernetesKinds) {
+  TempDir dir;
+  dir.Write("objects.yaml", kObjects);
+  std::vector<std::string> paths{dir.path()};
+  auto loaded = LoadObjects(paths, "node-a");
+  ASSERT_TRUE(loaded) << loaded.error();
+  ASSERT_EQ(loaded->refused.size(), 1u);
+  EXPECT_EQ(loaded->refused[0].name, "bad-literal");
+  DesiredRoutes d = ComputeDesiredRoutes(loaded->objects);
+  ASSERT_EQ(d.refused.size(), 1u);
+  EXPECT_EQ(d.refused[0].name, "typo");
+  EXPECT_EQ(d.refused[0].reason, "unresolved entries: \"primary-rout\"");
+  const RouteSet& routes = d.by_peer.at("router");
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_EQ(routes.at(P("203.0.113.5/32")).communities,
+            (std::vector<StandardCommunity>{{65535, 65281}}));
+  // Another node has no local endpoint and does not match the nodeSelector.
+  auto other = LoadObjects(paths, "node-b");
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(ComputeDesiredRoutes(other->objects).by_peer.at("router").empty());
+}
+
+TEST(ObjectsFileTest, UnreadableInputIsAnError) {
+  TempDir dir;
+  dir.Write("objects.yaml", "kind: [unclosed\n");
+  std::vector<std::string> paths{dir.path()};
+  EXPECT_FALSE(LoadObjects(paths, "node-a"));
+  std::vector<std::string> missing{dir.path() + "/nope.yaml"};
+  EXPECT_FALSE(LoadObjects(missing, "node-a"));
+}
+
+TEST(PlanPeerTest, FromBgpPeer) {
+  community::Peer peer;
+  peer.meta.name = "r";
+  peer.my_asn = 4200000000;
+  peer.peer_asn = 4200000001;
+  peer.peer_address = "2001:db8:ff::2";
+  peer.source_address = "198.51.100.1";
+  peer.hold_time = "1m30s";
+  peer.ebgp_multihop = true;
+  peer.password = "pw";
+  auto plan = PlanPeer(peer, 0x0a000001);
+  ASSERT_TRUE(plan) << plan.error();
+  EXPECT_EQ(plan->config.local_asn, Asn(4200000000));
+  EXPECT_EQ(plan->config.peer_asn, Asn(4200000001));
+  EXPECT_EQ(plan->config.router_id, 0xc6336401u);  // the IPv4 source address
+  EXPECT_EQ(plan->config.hold_time_seconds, 90);
+  EXPECT_EQ(plan->config.families, std::vector{kIpv6Unicast});
+  EXPECT_EQ(plan->endpoint.ttl, 255);
+  EXPECT_EQ(plan->endpoint.port, 179);
+  EXPECT_EQ(plan->endpoint.password, "pw");
+  peer.dual_stack_address_family = true;
+  peer.router_id = "192.0.2.99";
+  plan = PlanPeer(peer, 0x0a000001);
+  EXPECT_EQ(plan->config.families, (std::vector{kIpv4Unicast, kIpv6Unicast}));
+  EXPECT_EQ(plan->config.router_id, 0xc0000263u);
+}
+
+TEST(PlanPeerTest, Errors) {
+  community::Peer peer;
+  peer.meta.name = "r";
+  peer.my_asn = 64512;
+  peer.peer_asn = 64513;
+  peer.peer_address = "not-an-ip";
+  EXPECT_EQ(PlanPeer(peer, 1).error(), "BGPPeer r: spec.peerAddress is not an IP address");
+  peer.peer_address = "198.51.100.2";
+  peer.hold_time = "2s";
+  EXPECT_EQ(PlanPeer(peer, 1).error(),
+            "BGPPeer r: spec.holdTime must be 0 or between 3s and 65535s");
+  peer.hold_time = "";
+  peer.my_asn.reset();
+  EXPECT_EQ(PlanPeer(peer, 1).error(), "BGPPeer r: spec.myASN must be between 1 and 4294967295");
+  peer.my_asn = 64512;
+  peer.peer_asn.reset();
+  peer.dynamic_asn = "internal";
+  EXPECT_EQ(PlanPeer(peer, 1)->config.peer_asn, Asn(64512));
+}
+
+TEST(ParseGoDurationTest, Forms) {
+  EXPECT_EQ(ParseGoDuration("90s"), std::chrono::seconds(90));
+  EXPECT_EQ(ParseGoDuration("1h2m3s"), std::chrono::seconds(3723));
+  EXPECT_EQ(ParseGoDuration("0s"), std::chrono::seconds(0));
+  EXPECT_EQ(ParseGoDuration(""), std::nullopt);
+  EXPECT_EQ(ParseGoDuration("90"), std::nullopt);
+  EXPECT_EQ(ParseGoDuration("1.5s"), std::nullopt);
+  EXPECT_EQ(ParseGoDuration("-3s"), std::nullopt);
+}
+
+TEST(RefusalKindTest, Kinds) {
+  EXPECT_EQ(RefusalKind("annotation bgpcomm.io/resolved-communities is missing"), "missing");
+  EXPECT_EQ(RefusalKind("annotation bgpcomm.io/resolved-communities is stale: x"), "stale");
+  EXPECT_EQ(RefusalKind("unresolved entries: \"a\""), "unresolved");
+  EXPECT_EQ(RefusalKind("spec.communities do not resolve: x"), "invalid");
+}
+
+// A fake peer on 127.0.0.1: the driver connects, the session comes up, routes arrive, and a
+// malformed message gets a NOTIFICATION instead of a crash. Bounded by run_for deadlines.
+class FakePeer {
+ public:
+  explicit FakePeer(asio::io_context& io)
+      : acceptor_(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        socket_(io) {}
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  asio::ip::tcp::socket& socket() { return socket_; }
+  void Accept() { acceptor_.accept(socket_); }
+  // Reads one whole message (blocking, on the test thread).
+  std::expected<Message, DecodeError> Read() {
+    std::vector<std::uint8_t> header(kHeaderSize);
+    asio::read(socket_, asio::buffer(header));
+    auto length = FrameLength(header);
+    std::vector<std::uint8_t> message = header;
+    message.resize(**length);
+    asio::read(socket_, asio::buffer(message.data() + kHeaderSize, **length - kHeaderSize));
+    return Decode(message, CodecOptions{.four_octet_as = true});
+  }
+  void Write(const Bytes& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+
+ private:
+  asio::ip::tcp::acceptor acceptor_;
+  asio::ip::tcp::socket socket_;
+};
+
+TEST(PeerSessionTest, AnnouncesOverARealSocketAndSurvivesGarbage) {
+  asio::io_context speaker_io;
+  asio::io_context peer_io;
+  FakePeer peer(peer_io);
+  PeerEndpoint endpoint{
+      .name = "fake", .address = asio::ip::make_address("127.0.0.1"), .port = peer.port()};
+  SessionConfig config;
+  config.local_asn = Asn(64512);
+  config.peer_asn = Asn(64513);
+  config.router_id = 0x7f000001;
+  std::vector<std::pair<SessionState, SessionState>> transitions;
+  SessionObserver observer;
+  observer.state_changed = [&](const std::string&, SessionState from, SessionState to) {
+    transitions.emplace_back(from, to);
+  };
+  auto session = std::make_shared<PeerSession>(speaker_io, endpoint, config, observer);
+  RouteSet routes{{P("203.0.113.10/32"), RouteAttributes{{{64512, 100}}, {}, std::nullopt}}};
+  session->SetRoutes(routes);
+  session->Start();
+  std::jthread loop([&] { speaker_io.run_for(std::chrono::seconds(10)); });
+
+  peer.Accept();
+  auto open = peer.Read();
+  ASSERT_TRUE(open);
+  EXPECT_EQ(std::get<OpenMessage>(*open).asn, Asn(64512));
+  OpenMessage reply;
+  reply.asn = Asn(64513);
+  reply.hold_time_seconds = 30;
+  reply.bgp_identifier = 0x7f000002;
+  reply.capabilities.four_octet_as = true;
+  reply.capabilities.multiprotocol = {kIpv4Unicast};
+  peer.Write(*Encode(Message{reply}, {}));
+  peer.Write(EncodeKeepalive());
+  auto keepalive = peer.Read();
+  ASSERT_TRUE(keepalive);
+  EXPECT_TRUE(std::holds_alternative<KeepaliveMessage>(*keepalive));
+  auto update = peer.Read();
+  ASSERT_TRUE(update);
+  const auto& u = std::get<UpdateMessage>(*update);
+  EXPECT_EQ(u.nlri, std::vector{P("203.0.113.10/32")});
+  EXPECT_EQ(u.attributes.communities, (std::vector<StandardCommunity>{{64512, 100}}));
+  EXPECT_EQ(u.attributes.next_hop, IpAddress::V4(127, 0, 0, 1));
+  auto eor = peer.Read();
+  ASSERT_TRUE(eor);
+  EXPECT_EQ(std::get<UpdateMessage>(*eor).EndOfRibFamily(), kIpv4Unicast);
+
+  // A header with a broken marker: Message Header Error / Connection Not Synchronized.
+  Bytes garbage(19, 0x00);
+  garbage[17] = 19;
+  garbage[18] = 4;
+  peer.Write(garbage);
+  auto notification = peer.Read();
+  ASSERT_TRUE(notification);
+  const auto& n = std::get<NotificationMessage>(*notification);
+  EXPECT_EQ(n.code, 1);
+  EXPECT_EQ(n.subcode, 1);
+  asio::post(speaker_io, [&] {
+    session->Stop();
+    speaker_io.stop();
+  });
+  loop.join();
+  ASSERT_GE(transitions.size(), 5u);
+  EXPECT_EQ(transitions[3].second, SessionState::kEstablished);
+  EXPECT_EQ(transitions[4], std::make_pair(SessionState::kEstablished, SessionState::kIdle));
+}
+
+}  // namespace
+}  // namespace bgpcomm::speaker
