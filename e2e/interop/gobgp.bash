@@ -24,7 +24,7 @@ start_gobgp() {
     echo '    [neighbors.afi-safis.config]'
     echo '      afi-safi-name = "ipv6-unicast"'
   } >"$WORK/gobgpd.toml"
-  in_rtr gobgpd -f "$WORK/gobgpd.toml" -t toml --api-hosts 127.0.0.1:50051 --pprof-disable \
+  ip netns exec "$NS_RTR" gobgpd -f "$WORK/gobgpd.toml" -t toml --api-hosts 127.0.0.1:50051 --pprof-disable \
     >>"$WORK/gobgpd.log" 2>&1 &
   GOBGP_PID=$!
   PIDS+=("$GOBGP_PID")
@@ -51,6 +51,7 @@ gobgp_attr() {
     my $d = decode_json(join "", <STDIN>);
     my $paths = $d->{$prefix} or exit 1;
     my $attrs = $paths->[0]{attrs};
+    print "present\n" if $what eq "present";
     for my $a (@$attrs) {
       if ($what eq "communities" && $a->{type} == 8) {
         printf "%d:%d\n", int($_ / 65536), $_ % 65536 for @{$a->{communities}};
@@ -58,10 +59,21 @@ gobgp_attr() {
         printf "%d:%d:%d\n", $_->{ASN}, $_->{LocalData1}, $_->{LocalData2} for @{$a->{value}};
       } elsif ($what eq "local_pref" && $a->{type} == 5) {
         print "$a->{value}\n";
+      } elsif ($what eq "as_path" && $a->{type} == 2) {
+        print join(" ", map { @{$_->{asns}} } @{$a->{as_paths}}), "\n";
       }
     }
     exit 0' "$2" "$3"
 }
 
-gobgp_has_route() { gobgp_attr "$1" "$2" present; }
-gobgp_lacks_route() { ! gobgp_attr "$1" "$2" present; }
+
+# The router interface of interop.bats.
+rtr_start() { start_gobgp "$@"; }
+rtr_stop() { stop_gobgp; }
+rtr_established() { gobgp_established; }
+rtr_attr() { gobgp_attr "$@"; }
+rtr_route_text() { gobgp_cli global rib -a "$1" "$2"; }
+RTR_LOG=gobgpd.log
+# GoBGP shows LOCAL_PREF only when it was received.
+RTR_SHOWS_LOCAL_PREF_DEFAULT=0
+rtr_lacks() { ! gobgp_attr "$1" "$2" present; }

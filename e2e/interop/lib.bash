@@ -56,6 +56,12 @@ net_down() {
     [ -n "$p" ] && { timeout 5 tail --pid="$p" -f /dev/null 2>/dev/null || kill -9 "$p" 2>/dev/null || true; }
   done
   PIDS=()
+  # Anything still inside our own namespaces was started by this suite.
+  local ns
+  for ns in "${NS_SPK:-}" "${NS_RTR:-}"; do
+    [ -n "$ns" ] || continue
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+  done
   [ -n "${NS_SPK:-}" ] && ip netns del "$NS_SPK" 2>/dev/null || true
   [ -n "${NS_RTR:-}" ] && ip netns del "$NS_RTR" 2>/dev/null || true
   [ -n "${WORK:-}" ] && [ -d "$WORK" ] && rm -rf "$WORK"
@@ -67,7 +73,7 @@ in_spk() { ip netns exec "$NS_SPK" "$@"; }
 
 # start_speaker OBJECTS_DIR: runs bgpcomm-speaker in the speaker namespace.
 start_speaker() {
-  in_spk "$SPEAKER_BIN" --objects "$1" --node-name node-a --log-level debug \
+  ip netns exec "$NS_SPK" "$SPEAKER_BIN" --objects "$1" --node-name node-a --log-level debug \
     --metrics-bind-address 127.0.0.1:7472 --health-probe-bind-address 127.0.0.1:7473 \
     >>"$WORK/speaker.log" 2>&1 &
   SPEAKER_PID=$!

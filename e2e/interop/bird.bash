@@ -1,0 +1,79 @@
+# BIRD 2 helpers: a passive BGP protocol in the router namespace, its own config, control
+# socket and pid file in the suite's temp dir.
+
+# start_bird AS PEER_AS [PASSWORD]
+start_bird() {
+  local as="$1" peer_as="$2" password="${3:-}"
+  require_cmd bird birdc
+  {
+    echo "router id $RTR_V4;"
+    echo "log \"$WORK/bird.log\" all;"
+    echo "protocol device {}"
+    echo "protocol bgp spk {"
+    echo "  local $RTR_V4 as $as;"
+    echo "  neighbor $SPK_V4 as $peer_as;"
+    echo "  passive on;"
+    echo "  direct;"
+    echo "  hold time 9;"
+    [ -n "$password" ] && echo "  password \"$password\";"
+    echo "  ipv4 { import all; export none; gateway direct; };"
+    echo "  ipv6 { import all; export none; gateway direct; };"
+    echo "}"
+  } >"$WORK/bird.conf"
+  ip netns exec "$NS_RTR" bird -f -c "$WORK/bird.conf" -s "$WORK/bird.ctl" -P "$WORK/bird.pid" \
+    >>"$WORK/bird.out" 2>&1 &
+  BIRD_PID=$!
+  PIDS+=("$BIRD_PID")
+  wait_for 10 birdc_ show status
+}
+
+stop_bird() {
+  kill "$BIRD_PID" 2>/dev/null || true
+  timeout 5 tail --pid="$BIRD_PID" -f /dev/null 2>/dev/null || kill -9 "$BIRD_PID" 2>/dev/null || true
+  rm -f "$WORK/bird.ctl"
+}
+
+birdc_() { in_rtr birdc -s "$WORK/bird.ctl" "$@"; }
+
+bird_established() { birdc_ show protocols spk | grep -q Established; }
+
+# bird_attr FAMILY PREFIX WHAT: as gobgp_attr, from `show route all`.
+bird_attr() {
+  local table=master4
+  [ "$1" = ipv6 ] && table=master6
+  birdc_ show route all for "$2" table "$table" | perl -e '
+    my ($prefix, $what) = @ARGV;
+    my ($found, $key, %attr) = (0, "");
+    while (my $line = <STDIN>) {
+      $found = 1 if index($line, $prefix) == 0;
+      next unless $found;
+      if ($line =~ /^\s+BGP\.(\w+): ?(.*)$/) {
+        ($key, $attr{$1}) = ($1, $2);
+      } elsif ($key ne "" && $line =~ /^\s+(\(.*)$/) {
+        $attr{$key} .= " $1";  # long attributes continue on indented lines
+      } else {
+        $key = "";
+      }
+    }
+    exit 1 unless $found;
+    if ($what eq "communities") {
+      my $l = $attr{community} // ""; print "$1:$2\n" while $l =~ /\((\d+),(\d+)\)/g;
+    } elsif ($what eq "large") {
+      my $l = $attr{large_community} // "";
+      print "$1:$2:$3\n" while $l =~ /\((\d+), (\d+), (\d+)\)/g;
+    } elsif ($what eq "local_pref") {
+      print "$attr{local_pref}\n" if defined $attr{local_pref};
+    } elsif ($what eq "as_path") {
+      print "$attr{as_path}\n";
+    }
+    exit 0' "$2" "$3"
+}
+
+RTR_LOG=bird.log
+# BIRD sets its own LOCAL_PREF (100) on routes imported from eBGP peers.
+RTR_SHOWS_LOCAL_PREF_DEFAULT=1
+rtr_start() { start_bird "$@"; }
+rtr_stop() { stop_bird; }
+rtr_established() { bird_established; }
+rtr_attr() { bird_attr "$@"; }
+rtr_lacks() { ! bird_attr "$1" "$2" present; }

@@ -1,0 +1,84 @@
+# FRR helpers: bgpd alone (-Z, no zebra) in the router namespace with its own config, pid
+# file and vty socket directory in the suite's temp dir; queried with vtysh --vty_socket.
+
+# start_frr AS PEER_AS [PASSWORD]
+start_frr() {
+  local as="$1" peer_as="$2" password="${3:-}"
+  require_cmd vtysh perl
+  [ -x /usr/lib/frr/bgpd ] || { echo "interop: /usr/lib/frr/bgpd is missing (run make deps)" >&2; return 1; }
+  chmod 0755 "$WORK"
+  mkdir -p "$WORK/frr"
+  chown frr:frr "$WORK/frr" 2>/dev/null || true
+  {
+    echo "frr defaults traditional"
+    echo "hostname rtr"
+    echo "log file $WORK/frr/bgpd.log debugging"
+    echo "router bgp $as"
+    echo " bgp router-id $RTR_V4"
+    echo " no bgp ebgp-requires-policy"
+    echo " no bgp default ipv4-unicast"
+    echo " neighbor $SPK_V4 remote-as $peer_as"
+    echo " neighbor $SPK_V4 passive"
+    echo " neighbor $SPK_V4 timers 3 9"
+    [ -n "$password" ] && echo " neighbor $SPK_V4 password $password"
+    echo " address-family ipv4 unicast"
+    echo "  neighbor $SPK_V4 activate"
+    echo " exit-address-family"
+    echo " address-family ipv6 unicast"
+    echo "  neighbor $SPK_V4 activate"
+    echo " exit-address-family"
+  } >"$WORK/frr/bgpd.conf"
+  chmod 0644 "$WORK/frr/bgpd.conf"
+  touch "$WORK/frr/vtysh.conf"
+  ip netns exec "$NS_RTR" /usr/lib/frr/bgpd -Z -f "$WORK/frr/bgpd.conf" -i "$WORK/frr/bgpd.pid" \
+    --vty_socket "$WORK/frr" -A 127.0.0.1 -P 0 -u frr -g frr >>"$WORK/frr/bgpd.out" 2>&1 &
+  FRR_PID=$!
+  PIDS+=("$FRR_PID")
+  wait_for 15 frr_cli 'show bgp summary'
+}
+
+stop_frr() {
+  kill "$FRR_PID" 2>/dev/null || true
+  timeout 5 tail --pid="$FRR_PID" -f /dev/null 2>/dev/null || kill -9 "$FRR_PID" 2>/dev/null || true
+}
+
+frr_cli() { in_rtr vtysh --vty_socket "$WORK/frr" --config_dir "$WORK/frr" -c "$1"; }
+
+frr_established() {
+  frr_cli "show bgp neighbors $SPK_V4 json" | perl -MJSON::PP -e '
+    my $d = decode_json(join "", <STDIN>);
+    exit(($d->{$ARGV[0]}{bgpState} // "") eq "Established" ? 0 : 1)' "$SPK_V4"
+}
+
+# frr_attr FAMILY PREFIX WHAT: as gobgp_attr, from `show bgp FAMILY unicast PREFIX json`.
+frr_attr() {
+  frr_cli "show bgp $1 unicast $2 json" | perl -MJSON::PP -e '
+    my ($what) = @ARGV;
+    my %well_known = (noExport => "65535:65281", noAdvertise => "65535:65282",
+                      noPeer => "65535:65284", blackhole => "65535:666",
+                      localAs => "65535:65283", gracefulShutdown => "65535:0");
+    my $d = decode_json(join "", <STDIN>);
+    my $paths = $d->{paths} or exit 1;
+    @$paths or exit 1;
+    my $p = $paths->[0];
+    if ($what eq "present") { print "present\n"; }
+    elsif ($what eq "communities") {
+      print(($well_known{$_} // $_), "\n") for @{$p->{community}{list} // []};
+    } elsif ($what eq "large") {
+      print "$_\n" for @{$p->{largeCommunity}{list} // []};
+    } elsif ($what eq "local_pref") {
+      print "$p->{locPrf}\n" if exists $p->{locPrf};
+    } elsif ($what eq "as_path") {
+      print "$p->{aspath}{string}\n";
+    }
+    exit 0' "$3"
+}
+
+RTR_LOG=frr/bgpd.log
+# FRR shows locPrf only when LOCAL_PREF was received.
+RTR_SHOWS_LOCAL_PREF_DEFAULT=0
+rtr_start() { start_frr "$@"; }
+rtr_stop() { stop_frr; }
+rtr_established() { frr_established; }
+rtr_attr() { frr_attr "$@"; }
+rtr_lacks() { ! frr_attr "$1" "$2" present; }

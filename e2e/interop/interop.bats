@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# bgpcomm-speaker against a real BGP router in network namespaces. ROUTER selects the router:
+# gobgp (gobgpd), bird (BIRD 2) or frr (FRR bgpd); each is passive and the speaker connects.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+setup() {
+  : "${ROUTER:?set ROUTER to gobgp, bird or frr}"
+  source "$BATS_TEST_DIRNAME/lib.bash"
+  source "$BATS_TEST_DIRNAME/$ROUTER.bash"
+  net_up "$ROUTER"
+}
+
+teardown() {
+  if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+    echo "--- speaker log"
+    tail -40 "$WORK/speaker.log" 2>/dev/null || true
+    echo "--- $ROUTER log"
+    tail -20 "$WORK/$RTR_LOG" 2>/dev/null || true
+  fi
+  net_down
+}
+
+@test "eBGP: IPv4 and IPv6 routes carry exactly the resolved communities" {
+  rtr_start 64513 64512
+  write_objects "$WORK/objects" extra=no-export local_pref=300
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
+  wait_for 5 rtr_attr ipv6 2001:db8:1::10/128 present
+  local fp
+  for fp in "ipv4 203.0.113.10/32" "ipv6 2001:db8:1::10/128"; do
+    run rtr_attr $fp communities
+    assert_success
+    assert_output $'64512:100\n64512:200\n65535:65281'
+    run rtr_attr $fp large
+    assert_output "64512:1:100"
+    run rtr_attr $fp as_path
+    assert_output "64512"
+    if [ "$RTR_SHOWS_LOCAL_PREF_DEFAULT" = 0 ]; then
+      # LOCAL_PREF 300 is set on the advertisement but never sent to an eBGP peer.
+      run rtr_attr $fp local_pref
+      assert_output ""
+    fi
+  done
+}
+
+@test "iBGP: LOCAL_PREF arrives" {
+  rtr_start 64512 64512
+  write_objects "$WORK/objects" peer_asn=64512 local_pref=250
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
+  run rtr_attr ipv4 203.0.113.10/32 local_pref
+  assert_output "250"
+  run rtr_attr ipv4 203.0.113.10/32 communities
+  assert_output $'64512:100\n64512:200'
+  run rtr_attr ipv6 2001:db8:1::10/128 local_pref
+  assert_output "250"
+}
+
+@test "4-octet ASNs on both sides" {
+  rtr_start 4200000001 4200000000
+  write_objects "$WORK/objects" my_asn=4200000000 peer_asn=4200000001
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
+  run rtr_attr ipv4 203.0.113.10/32 as_path
+  assert_output "4200000000"
+}
+
+@test "editing the objects withdraws and re-announces within 1 s" {
+  rtr_start 64513 64512
+  write_objects "$WORK/objects"
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
+  write_objects "$WORK/objects" service_ip4=203.0.113.11 service_ip6=
+  wait_ms 1000 rtr_lacks ipv4 203.0.113.10/32
+  wait_ms 1000 rtr_attr ipv4 203.0.113.11/32 present
+  wait_ms 1000 rtr_lacks ipv6 2001:db8:1::10/128
+  write_objects "$WORK/objects" extra=64512:777
+  wait_ms 1000 rtr_attr ipv4 203.0.113.10/32 present
+  wait_ms 1000 rtr_lacks ipv4 203.0.113.11/32
+  run rtr_attr ipv4 203.0.113.10/32 communities
+  assert_output $'64512:100\n64512:200\n64512:777'
+}
+
+@test "router restart brings the session and routes back" {
+  rtr_start 64513 64512
+  write_objects "$WORK/objects"
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
+  rtr_stop
+  rtr_start 64513 64512
+  wait_for 30 rtr_established
+  wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
+  wait_for 5 rtr_attr ipv6 2001:db8:1::10/128 present
+}
+
+@test "TCP MD5: up with the right password, not with a wrong one; never logged" {
+  rtr_start 64513 64512 's3cret-pass'
+  write_objects "$WORK/objects" password=wrong-pass
+  start_speaker "$WORK/objects"
+  sleep 4
+  run rtr_established
+  assert_failure
+  write_objects "$WORK/objects" password=s3cret-pass
+  wait_for 30 rtr_established
+  wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
+  run grep -c 's3cret-pass\|wrong-pass' "$WORK/speaker.log"
+  assert_output "0"
+}
+
+@test "a route with 200 communities arrives intact" {
+  rtr_start 64513 64512
+  local extra="" i expected
+  for ((i = 1000; i < 1198; i++)); do extra+="64512:$i,"; done
+  write_objects "$WORK/objects" extra="$extra"
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
+  run rtr_attr ipv4 203.0.113.10/32 communities
+  expected=$(printf '64512:%d\n' 100 200 $(seq 1000 1197))
+  assert_output "$expected"
+  [ "$(echo "$output" | wc -l)" -eq 200 ]
+}
