@@ -9,6 +9,7 @@
 #include <csignal>
 #include <thread>
 
+#include "certs/self_signed_manager.h"
 #include "kube/clock.h"
 #include "kube/config.h"
 #include "kube/leader_election.h"
@@ -36,7 +37,40 @@ struct Flags {
   std::size_t threads = 8;
   bool leader_elect = true;
   std::string lease_name = "bgpcomm-resolver";
+  // --cert-mode=self
+  std::string cert_namespace;
+  std::string cert_secret_name = "bgpcomm-webhook-cert";
+  std::string service_name = "bgpcomm-webhook";
+  std::string cluster_domain = "cluster.local";
+  std::string cert_dir = "/tmp/bgpcomm-webhook-certs";
+  std::string validating_config = "bgpcomm-webhook";
+  std::string mutating_config = "bgpcomm-webhook";
+  std::vector<std::string> cert_ip_addresses;
+  std::string cert_validity = "8760h";
+  std::string cert_rotate_before = "720h";
 };
+
+// "8760h", "30m", "90s" (one number and one unit) -> seconds.
+std::optional<std::chrono::seconds> ParseDuration(const std::string& text) {
+  if (text.size() < 2) return std::nullopt;
+  std::size_t used = 0;
+  long long value = 0;
+  try {
+    value = std::stoll(text.substr(0, text.size() - 1), &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used != text.size() - 1 || value <= 0) return std::nullopt;
+  switch (text.back()) {
+    case 'h':
+      return std::chrono::hours(value);
+    case 'm':
+      return std::chrono::minutes(value);
+    case 's':
+      return std::chrono::seconds(value);
+  }
+  return std::nullopt;
+}
 
 // ":8080" -> ("0.0.0.0", 8080); "127.0.0.1:0" -> ("127.0.0.1", 0); "0" disables.
 std::optional<std::pair<std::string, int>> SplitAddress(const std::string& address) {
@@ -66,18 +100,6 @@ int Run(const Flags& flags) {
   options.expand = flags.expand == "in-place" ? community::ExpandMode::kInPlace
                                               : community::ExpandMode::kAnnotation;
 
-  if (flags.cert_mode != "files") {
-    spdlog::error(
-        "event=startup_failed error=\"--cert-mode=self is not available yet; "
-        "use --cert-mode=files with --tls-cert-file and --tls-private-key-file\"");
-    return 2;
-  }
-  auto certificate = certs::ServingCertificate::Load(flags.tls_cert_file, flags.tls_key_file);
-  if (!certificate) {
-    spdlog::error("event=startup_failed error=\"{}\"", certificate.error());
-    return 2;
-  }
-
   auto config =
       flags.kubeconfig.empty() ? kube::InClusterConfig() : kube::LoadKubeconfig(flags.kubeconfig);
   if (!config) {
@@ -87,6 +109,47 @@ int Run(const Flags& flags) {
   auto client = kube::Client::New(*config);
   if (!client) {
     spdlog::error("event=startup_failed error=\"{}\"", client.error().ToString());
+    return 2;
+  }
+
+  // --cert-mode=self: the certificate comes from the Secret the manager keeps; serving
+  // starts once its files hold a valid certificate.
+  kube::RealClock cert_clock;
+  std::unique_ptr<certs::CertificateManager> cert_manager;
+  std::string cert_file = flags.tls_cert_file;
+  std::string key_file = flags.tls_key_file;
+  if (flags.cert_mode == "self") {
+    std::string cert_namespace = flags.cert_namespace;
+    if (cert_namespace.empty() && flags.kubeconfig.empty()) cert_namespace = config->namespace_name;
+    if (cert_namespace.empty()) cert_namespace = flags.namespace_name;
+    cert_manager = std::make_unique<certs::CertificateManager>(
+        **client, cert_clock,
+        certs::CertificateManagerOptions{
+            .namespace_name = cert_namespace,
+            .secret_name = flags.cert_secret_name,
+            .service_name = flags.service_name,
+            .cluster_domain = flags.cluster_domain,
+            .ip_addresses = flags.cert_ip_addresses,
+            .validating_webhook_configuration = flags.validating_config,
+            .mutating_webhook_configuration = flags.mutating_config,
+            .cert_dir = flags.cert_dir,
+            .validity = *ParseDuration(flags.cert_validity),
+            .rotate_before = *ParseDuration(flags.cert_rotate_before)});
+    for (;;) {
+      auto reconciled = cert_manager->Reconcile();
+      if (!reconciled) {
+        spdlog::warn("event=certificate_reconcile_failed error=\"{}\"", reconciled.error());
+      }
+      if (cert_manager->HasValidCertificate()) break;
+      timespec retry{.tv_sec = 5, .tv_nsec = 0};
+      if (sigtimedwait(&signals, nullptr, &retry) > 0) return 0;
+    }
+    cert_file = cert_manager->CertFile().string();
+    key_file = cert_manager->KeyFile().string();
+  }
+  auto certificate = certs::ServingCertificate::Load(cert_file, key_file);
+  if (!certificate) {
+    spdlog::error("event=startup_failed error=\"{}\"", certificate.error());
     return 2;
   }
 
@@ -124,7 +187,8 @@ int Run(const Flags& flags) {
   auto ready = [&] {
     bool synced = cache.HasSynced();
     metrics.SetCacheSynced(synced);
-    return synced && (*certificate)->NotAfter() > std::chrono::system_clock::now();
+    return synced && (*certificate)->NotAfter() > std::chrono::system_clock::now() &&
+           (!cert_manager || cert_manager->HasValidCertificate());
   };
 
   webhook::ServerOptions server_options{
@@ -182,6 +246,10 @@ int Run(const Flags& flags) {
                                                   flags.lease_name);
                                    }},
                               clock, sleeper);
+  std::jthread cert_rotation;
+  if (cert_manager) {
+    cert_rotation = std::jthread([&](std::stop_token stop) { cert_manager->Run(stop, sleeper); });
+  }
   std::jthread election;
   if (flags.leader_elect) election = std::jthread([&](std::stop_token stop) { elector.Run(stop); });
   std::jthread resolving(
@@ -200,6 +268,7 @@ int Run(const Flags& flags) {
   spdlog::info("event=drained");
 
   resolving.request_stop();
+  cert_rotation.request_stop();
   election.request_stop();
   if (election.joinable()) election.join();
   health.stop();
@@ -238,8 +307,46 @@ int main(int argc, char** argv) {
                  "write the values into spec.communities")
       ->check(CLI::IsMember({"annotation", "in-place"}))
       ->capture_default_str();
-  app.add_option("--cert-mode", flags.cert_mode, "files: certificate from --tls-* files")
+  app.add_option("--cert-mode", flags.cert_mode,
+                 "files: certificate from --tls-* files; self: keep a CA and serving "
+                 "certificate in a Secret, rotate it and inject the CA into the webhook "
+                 "configurations")
       ->check(CLI::IsMember({"self", "files"}))
+      ->capture_default_str();
+  auto duration = CLI::Validator(
+      [](std::string& text) {
+        return ParseDuration(text) ? std::string() : "expected a duration such as 720h";
+      },
+      "DURATION");
+  app.add_option("--cert-namespace", flags.cert_namespace,
+                 "self: namespace of the Secret (default: the service account's in a "
+                 "pod, else --namespace)");
+  app.add_option("--cert-secret-name", flags.cert_secret_name,
+                 "self: Secret holding ca.crt, tls.crt and tls.key")
+      ->capture_default_str();
+  app.add_option("--service-name", flags.service_name,
+                 "self: the webhook's Service; the certificate names svc, svc.ns, svc.ns.svc "
+                 "and svc.ns.svc.<cluster domain>")
+      ->capture_default_str();
+  app.add_option("--cluster-domain", flags.cluster_domain, "self: the cluster's DNS domain")
+      ->capture_default_str();
+  app.add_option("--cert-ip-address", flags.cert_ip_addresses,
+                 "self: extra subjectAltName IP (repeatable), for webhooks registered by URL");
+  app.add_option("--cert-dir", flags.cert_dir,
+                 "self: writable folder the certificate files are served from")
+      ->capture_default_str();
+  app.add_option("--validating-webhook-configuration", flags.validating_config,
+                 "self: ValidatingWebhookConfiguration whose webhooks get the CA (\"\": none)")
+      ->capture_default_str();
+  app.add_option("--mutating-webhook-configuration", flags.mutating_config,
+                 "self: MutatingWebhookConfiguration whose webhooks get the CA (\"\": none)")
+      ->capture_default_str();
+  app.add_option("--cert-validity", flags.cert_validity, "self: lifetime of new certificates")
+      ->check(duration)
+      ->capture_default_str();
+  app.add_option("--cert-rotate-before", flags.cert_rotate_before,
+                 "self: replace a certificate with less than this left")
+      ->check(duration)
       ->capture_default_str();
   app.add_option("--threads", flags.threads, "HTTPS worker threads")->capture_default_str();
   app.add_option("--leader-elect", flags.leader_elect,
@@ -253,6 +360,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (flags.cert_mode == "files" && (flags.tls_cert_file.empty() || flags.tls_key_file.empty())) {
     std::cerr << "--cert-mode=files needs --tls-cert-file and --tls-private-key-file\n";
+    return 2;
+  }
+  if (flags.cert_mode == "self" &&
+      *ParseDuration(flags.cert_rotate_before) >= *ParseDuration(flags.cert_validity)) {
+    std::cerr << "--cert-rotate-before must be shorter than --cert-validity\n";
     return 2;
   }
   try {
