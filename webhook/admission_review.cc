@@ -202,24 +202,6 @@ std::string EncodeReview(const AdmissionResponse& response) {
     }
     w.Key("message");
     str(response.message);
-    if (!response.causes.empty()) {
-      w.Key("details");
-      w.StartObject();
-      w.Key("causes");
-      w.StartArray();
-      for (const auto& cause : response.causes) {
-        w.StartObject();
-        w.Key("reason");
-        w.String("FieldValueInvalid");
-        w.Key("message");
-        str(cause.message);
-        w.Key("field");
-        str(cause.field);
-        w.EndObject();
-      }
-      w.EndArray();
-      w.EndObject();
-    }
     w.EndObject();
   }
   if (!response.warnings.empty()) {

@@ -43,27 +43,27 @@ struct ReviewError {
 // Decodes an HTTP body. Never throws; depth and size are bounded by the caller.
 std::expected<AdmissionRequest, ReviewError> DecodeReview(std::string_view body);
 
-// status.code and status.reason of a denial for the object's content.
-inline constexpr int kDeniedCode = 403;
-inline constexpr char kDeniedReason[] = "Forbidden";
+// status.code and status.reason of a denial for the object's content (DESIGN.md).
+inline constexpr int kDeniedCode = 422;
+inline constexpr char kDeniedReason[] = "Invalid";
 
 // One admission answer (controller-runtime's Allowed / Denied / Patched / Errored).
 struct AdmissionResponse {
   std::string uid;
   bool allowed = true;
   int code = 200;                             // status.code when not allowed
-  std::string reason;                         // status.reason, e.g. "Forbidden"
+  std::string reason;                         // status.reason, e.g. "Invalid"
   std::string message;                        // status.message
-  std::vector<community::Diagnostic> causes;  // status.details.causes
+  std::vector<community::Diagnostic> causes;  // the errors the message lists
   std::vector<std::string> warnings;
   std::optional<std::string> patch;  // a JSON Patch document; sent base64-encoded
 
   static AdmissionResponse Allowed(std::string uid, std::vector<std::string> warnings = {});
-  // 403 Forbidden (kDeniedCode): every error of `diagnostics` in the message and in
-  // causes; warnings are returned too. `subject` names the object, e.g.
-  // `BGPAdvertisement "a"`. Not 422 Invalid: for an Invalid status with causes kubectl
+  // 422 Invalid: every error of `diagnostics` in the message, each as `field: message`;
+  // warnings are returned too. `subject` names the object, e.g. `BGPAdvertisement "a"`.
+  // The status carries no details.causes: for an Invalid status with causes kubectl
   // prints only the causes, dropping the apiserver's `admission webhook "..." denied the
-  // request: <message>` (controller-runtime's Denied is 403 Forbidden for the same reason).
+  // request: <message>`, and the message already names every field.
   static AdmissionResponse Denied(std::string uid, std::string_view subject,
                                   const community::Diagnostics& diagnostics);
   // A refusal that is not about the object's content (API unreachable, wrong endpoint).

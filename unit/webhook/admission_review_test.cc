@@ -91,7 +91,7 @@ TEST(EncodeReview, PatchIsBase64JsonPatch) {
             R"("patch":"W3sib3AiOiJhZGQiLCJwYXRoIjoiL2EiLCJ2YWx1ZSI6MX1d"}})");
 }
 
-TEST(EncodeReview, DeniedCarriesEveryProblemAsACause) {
+TEST(EncodeReview, DeniedIs422InvalidWithEveryProblemInTheMessage) {
   community::Diagnostics d;
   d.Error("spec.a", "first \"problem\"");
   d.Warning("spec.w", "a warning");
@@ -99,11 +99,9 @@ TEST(EncodeReview, DeniedCarriesEveryProblemAsACause) {
   auto response = AdmissionResponse::Denied("u", "Community \"c\"", d);
   EXPECT_EQ(EncodeReview(response),
             R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"u",)"
-            R"("allowed":false,"status":{"code":403,"reason":"Forbidden","message":)"
-            R"("Community \"c\" is invalid: [spec.a: first \"problem\", spec.b: second problem]",)"
-            R"("details":{"causes":[{"reason":"FieldValueInvalid","message":"first \"problem\"",)"
-            R"("field":"spec.a"},{"reason":"FieldValueInvalid","message":"second problem",)"
-            R"("field":"spec.b"}]}},"warnings":["spec.w: a warning"]}})");
+            R"("allowed":false,"status":{"code":422,"reason":"Invalid","message":)"
+            R"("Community \"c\" is invalid: [spec.a: first \"problem\", spec.b: second problem]"},)"
+            R"("warnings":["spec.w: a warning"]}})");
 }
 
 TEST(EncodeReview, ErroredHasNoCauses) {

@@ -76,8 +76,8 @@ TEST(Decide, DanglingAliasIsDeniedWithASuggestion) {
   FakeView view = FakeView::Of(Walkthrough(false));
   auto response = Judge(Endpoint::kValidateAdvertisement, "create-advert-typo.json", view);
   EXPECT_FALSE(response.allowed);
-  EXPECT_EQ(response.code, 403);
-  EXPECT_EQ(response.reason, "Forbidden");
+  EXPECT_EQ(response.code, 422);
+  EXPECT_EQ(response.reason, "Invalid");
   EXPECT_THAT(response.message, HasSubstr("BGPAdvertisement \"primary-advert\" is invalid: "
                                           "spec.communities[0]: "));
   EXPECT_THAT(response.message, HasSubstr("did you mean \"primary-route\""));
@@ -114,7 +114,7 @@ TEST(Decide, UnreachableApiStillReportsValueErrors) {
   view.api_error = "connection refused";
   auto response = Judge(Endpoint::kValidateCommunity, "create-community-bad-value.json", view);
   EXPECT_FALSE(response.allowed);
-  EXPECT_EQ(response.code, 403);
+  EXPECT_EQ(response.code, 422);
   EXPECT_EQ(response.message,
             "Community \"extra\" is invalid: spec.communities[0].value: \"64512:70000\": second "
             "field 70000 exceeds 65535");

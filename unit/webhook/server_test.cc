@@ -136,7 +136,7 @@ TEST_F(ServerTest, AnswersARecordedReviewOverTls) {
                                 ReadReview("create-advert-typo.json"))));
   auto second = client->ReadResponse();
   ASSERT_TRUE(second.has_value());
-  EXPECT_THAT(*second, HasSubstr(R"("allowed":false,"status":{"code":403,"reason":"Forbidden")"));
+  EXPECT_THAT(*second, HasSubstr(R"("allowed":false,"status":{"code":422,"reason":"Invalid")"));
 }
 
 TEST_F(ServerTest, WrongContentTypeIs415) {
