@@ -260,11 +260,20 @@ void CheckLocalPref(const Advertisement& object, const NamespaceObjects& objects
                   Join(described) + "; no peer receives it");
 }
 
+// One warning however many advertisements overlap: with 1,000 advertisements on one pool,
+// a warning per pair would bury everything else.
 void CheckOverlaps(const Advertisement& object, const std::vector<const AddressPool*>& pools,
                    const std::vector<std::string>& communities, const NamespaceContext& context,
                    Diagnostics& out) {
+  constexpr std::size_t kListed = 3;
   std::vector<std::string> own = communities;
   std::sort(own.begin(), own.end());
+  struct Overlap {
+    std::string name;
+    std::vector<std::string> pools;
+    std::vector<std::string> communities;
+  };
+  std::vector<Overlap> overlaps;
   for (const auto& other : context.objects.advertisements) {
     if (other.meta.name == object.meta.name) continue;
     if (other.node_selectors != object.node_selectors) continue;
@@ -283,12 +292,30 @@ void CheckOverlaps(const Advertisement& object, const std::vector<const AddressP
     std::vector<std::string> sorted = theirs;
     std::sort(sorted.begin(), sorted.end());
     if (sorted == own) continue;
-    out.Warning("spec.communities", "BGPAdvertisement " + other.meta.name + " selects the same " +
-                                        (shared.size() == 1 ? "pool " : "pools ") + Join(shared) +
-                                        ", nodes and peers with different communities [" +
-                                        Join(theirs) +
-                                        "]; their communities are merged on every route");
+    overlaps.push_back({other.meta.name, std::move(shared), std::move(theirs)});
   }
+  if (overlaps.empty()) return;
+  if (overlaps.size() == 1) {
+    const Overlap& only = overlaps.front();
+    out.Warning("spec.communities",
+                "BGPAdvertisement " + only.name + " selects the same " +
+                    (only.pools.size() == 1 ? "pool " : "pools ") + Join(only.pools) +
+                    ", nodes and peers with different communities [" + Join(only.communities) +
+                    "]; their communities are merged on every route");
+    return;
+  }
+  std::vector<std::string> listed;
+  for (std::size_t i = 0; i < overlaps.size() && i < kListed; ++i) {
+    listed.push_back(overlaps[i].name + " [" + Join(overlaps[i].communities) + "]");
+  }
+  std::string message = std::to_string(overlaps.size()) +
+                        " BGPAdvertisements select the same pools, nodes and peers with "
+                        "different communities: " +
+                        Join(listed, "; ");
+  if (overlaps.size() > kListed) {
+    message += "; and " + std::to_string(overlaps.size() - kListed) + " more";
+  }
+  out.Warning("spec.communities", message + "; their communities are merged on every route");
 }
 
 // ---- BGPPeer ------------------------------------------------------------------------

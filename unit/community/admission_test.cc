@@ -143,6 +143,23 @@ TEST(Walkthrough, BackupAdvertWarnsAboutPrimary) {
   EXPECT_EQ(decision.stored.annotation, kBackupAnnotation);
 }
 
+TEST(Walkthrough, ManyOverlapsAreOneWarning) {
+  World world = Walkthrough();
+  for (int i = 0; i < 5; ++i) {
+    Advertisement other = BackupAdvert();
+    other.meta.name = "extra-" + std::to_string(i);
+    world.objects.advertisements.push_back(other);
+  }
+  Advertisement submitted = PrimaryAdvert();
+  auto decision = ValidateAdvertisement(submitted, &submitted, world.Context(), {});
+  EXPECT_EQ(Lines(decision.diagnostics),
+            std::vector<std::string>{
+                "W spec.communities: 6 BGPAdvertisements select the same pools, nodes and "
+                "peers with different communities: backup-advert [64512:200]; extra-0 "
+                "[64512:200]; extra-1 [64512:200]; and 3 more; their communities are merged on "
+                "every route"});
+}
+
 TEST(Walkthrough, PoolAndPeerAreClean) {
   EXPECT_TRUE(ValidatePool(ProductionPool(), {}).items.empty());
   EXPECT_TRUE(ValidatePeer(UpstreamRouter(), {}).items.empty());
