@@ -48,6 +48,7 @@ struct Flags {
   std::vector<std::string> cert_ip_addresses;
   std::string cert_validity = "8760h";
   std::string cert_rotate_before = "720h";
+  std::string cert_check_interval = "1m";
 };
 
 // "8760h", "30m", "90s" (one number and one unit) -> seconds.
@@ -248,7 +249,9 @@ int Run(const Flags& flags) {
                               clock, sleeper);
   std::jthread cert_rotation;
   if (cert_manager) {
-    cert_rotation = std::jthread([&](std::stop_token stop) { cert_manager->Run(stop, sleeper); });
+    cert_rotation = std::jthread([&](std::stop_token stop) {
+      cert_manager->Run(stop, sleeper, *ParseDuration(flags.cert_check_interval));
+    });
   }
   std::jthread election;
   if (flags.leader_elect) election = std::jthread([&](std::stop_token stop) { elector.Run(stop); });
@@ -342,6 +345,10 @@ int main(int argc, char** argv) {
                  "self: MutatingWebhookConfiguration whose webhooks get the CA (\"\": none)")
       ->capture_default_str();
   app.add_option("--cert-validity", flags.cert_validity, "self: lifetime of new certificates")
+      ->check(duration)
+      ->capture_default_str();
+  app.add_option("--cert-check-interval", flags.cert_check_interval,
+                 "self: how often the Secret and the caBundles are checked")
       ->check(duration)
       ->capture_default_str();
   app.add_option("--cert-rotate-before", flags.cert_rotate_before,

@@ -1,0 +1,60 @@
+{{/* Names and labels shared by every template. */}}
+{{- define "bgpcomm.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "bgpcomm.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "bgpcomm.webhookName" -}}{{ include "bgpcomm.fullname" . }}-webhook{{- end -}}
+{{- define "bgpcomm.speakerName" -}}{{ include "bgpcomm.fullname" . }}-speaker{{- end -}}
+{{- define "bgpcomm.certSecretName" -}}
+{{- default (printf "%s-cert" (include "bgpcomm.webhookName" .)) .Values.webhook.certificate.secretName -}}
+{{- end -}}
+{{- define "bgpcomm.metallbNamespace" -}}{{ default .Release.Namespace .Values.metallbNamespace }}{{- end -}}
+{{- define "bgpcomm.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{- define "bgpcomm.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/part-of: bgpcomm
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end -}}
+
+{{- define "bgpcomm.webhookSelector" -}}
+app.kubernetes.io/name: {{ include "bgpcomm.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: webhook
+{{- end -}}
+
+{{- define "bgpcomm.speakerSelector" -}}
+app.kubernetes.io/name: {{ include "bgpcomm.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: speaker
+{{- end -}}
+
+{{/* The security context both containers run with: nothing beyond an unprivileged user. */}}
+{{- define "bgpcomm.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+capabilities:
+  drop: [ALL]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}

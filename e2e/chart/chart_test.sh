@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# Tests of charts/bgpcomm against real helm, kubectl and kube-apiserver.
+#
+#   chart_test.sh render   helm lint; helm template with the defaults and with every
+#                          non-default switch (no cluster needed)
+#   chart_test.sh install  on a private control plane (control_plane.sh): each
+#                          rendering applied with --dry-run=server; helm install; the
+#                          webhook run locally with the chart's ServiceAccount token and
+#                          --cert-mode=self (Secret created, CA injected and verified with
+#                          openssl); admission through it; rotation with a short
+#                          validity; helm upgrade keeps the Secret and caBundle; helm
+#                          uninstall removes what the chart made.
+# BGPCOMM_BIN_DIR: where bgpcomm-webhook is (default build/bin).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+chart=$repo/charts/bgpcomm
+bin_dir=${BGPCOMM_BIN_DIR:-$repo/build/bin}
+. "$repo/e2e/tools/paths.sh"
+mode=${1:?usage: chart_test.sh render|install}
+
+log() { echo "chart_test: $*" >&2; }
+fail() { log "FAIL: $*"; exit 1; }
+
+# name|--set flags of each rendering the tests cover.
+variants=(
+  "default|"
+  "crds-off|--set crds.enabled=false"
+  "cert-manager|--set certManager.enabled=true"
+  "service-monitor|--set serviceMonitor.enabled=true"
+  "failure-ignore|--set webhook.failurePolicy=Ignore"
+)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/bgpcomm-chart.XXXXXX")
+webhook_pid=
+cleanup() {
+  local rc=$?
+  [[ -n $webhook_pid ]] && { kill "$webhook_pid" 2>/dev/null; wait "$webhook_pid" 2>/dev/null || true; }
+  if [[ $mode == install ]]; then
+    if (( rc != 0 )); then
+      echo "--- webhook.log (tail)" >&2; tail -n 30 "$work/webhook.log" 2>/dev/null >&2 || true
+    fi
+    cp_stop
+  fi
+  rm -rf "$work"
+  return $rc
+}
+trap cleanup EXIT
+
+render() {  # render NAME FLAGS... -> file path
+  local name=$1 crds=--include-crds; shift
+  [[ $name == crds-off ]] && crds=  # as `helm install --skip-crds` would
+  # shellcheck disable=SC2068
+  "$HELM" template bgpcomm "$chart" --namespace metallb-system $crds $@ >"$work/$name.yaml"
+  echo "$work/$name.yaml"
+}
+
+kinds() { grep -E '^kind: ' "$1" | sort | uniq -c | awk '{print $3 "=" $1}' | tr '\n' ' '; }
+
+if [[ $mode == render ]]; then
+  out=$("$HELM" lint "$chart" --strict 2>&1) || { echo "$out"; fail "helm lint"; }
+  grep -q '1 chart(s) linted, 0 chart(s) failed' <<<"$out" || fail "helm lint: $out"
+  grep -E '^\[(WARNING|ERROR)\]' <<<"$out" && fail "helm lint warnings"
+  for v in "${variants[@]}"; do
+    name=${v%%|*}; flags=${v#*|}
+    f=$(render "$name" $flags)
+    "$HELM" lint "$chart" --strict $flags >/dev/null || fail "helm lint $flags"
+    log "$name: $(kinds "$f")"
+  done
+  d=$work/default.yaml
+  # Every webhook path is an endpoint of webhook/decide.cc, and every endpoint is used.
+  paths=$(grep -E '^\s+path: /(validate|mutate)-' "$d" | awk '{print $2}' | sort)
+  want=$(grep -oE '"/(validate|mutate)-[a-z0-9-]+"' "$repo/webhook/decide.cc" | tr -d '"' | sort)
+  [[ $paths == "$want" ]] || fail "webhook paths differ from decide.cc: $paths vs $want"
+  grep -q 'failurePolicy: Fail' "$d" || fail "default failurePolicy is not Fail"
+  grep -q 'failurePolicy: Ignore' "$work/failure-ignore.yaml" || fail "failurePolicy=Ignore not rendered"
+  grep -q -- '--cert-mode=self' "$d" || fail "default is not --cert-mode=self"
+  grep -q -- '--cert-mode=files' "$work/cert-manager.yaml" || fail "certManager: not --cert-mode=files"
+  [[ $(grep -c 'cert-manager.io/inject-ca-from: metallb-system/bgpcomm-webhook' "$work/cert-manager.yaml") == 2 ]] ||
+    fail "certManager: inject-ca-from missing"
+  grep -q 'kind: Certificate' "$work/cert-manager.yaml" || fail "certManager: no Certificate"
+  grep -q 'kind: ServiceMonitor' "$work/service-monitor.yaml" || fail "no ServiceMonitor"
+  grep -q 'kind: ServiceMonitor' "$d" && fail "ServiceMonitor rendered by default"
+  [[ $(grep -c 'kind: CustomResourceDefinition' "$d") == 4 ]] || fail "CRDs missing from --include-crds"
+  grep -q 'kind: CustomResourceDefinition' "$work/crds-off.yaml" && fail "crds-off renders CRDs"
+  for f in "$d" "$work/cert-manager.yaml"; do
+    grep -q 'privileged: true\|NET_ADMIN\|NET_RAW\|SYS_ADMIN' "$f" && fail "privileges in $f"
+  done
+  [[ $(grep -c 'readOnlyRootFilesystem: true' "$d") == 2 ]] || fail "readOnlyRootFilesystem"
+  [[ $(grep -c 'drop: \[ALL\]' "$d") == 2 ]] || fail "capabilities drop ALL"
+  # An invalid value is refused by values.schema.json.
+  if "$HELM" template bgpcomm "$chart" --set webhook.failurePolicy=Sometimes >/dev/null 2>"$work/err"; then
+    fail "schema accepted failurePolicy=Sometimes"
+  fi
+  grep -q 'failurePolicy' "$work/err" || fail "schema error does not name the field: $(cat "$work/err")"
+  log "PASS render"
+  exit 0
+fi
+
+[[ $mode == install ]] || fail "unknown mode $mode"
+[[ -x $bin_dir/bgpcomm-webhook ]] || fail "$bin_dir/bgpcomm-webhook not built"
+. "$here/control_plane.sh"
+cp_start "$work/cp"
+export KUBECONFIG=$CP_KUBECONFIG
+k() { "$KUBECTL" "$@"; }
+retry() {  # retry N CMD...: discovery lags right after CRDs are established
+  local n=$1 i; shift
+  for ((i = 1; i <= n; i++)); do "$@" && return 0; sleep 1; done
+  return 1
+}
+
+# --- each rendering, applied with a server-side dry run --------------------------
+k create namespace metallb-system >/dev/null
+# Stand-ins for cert-manager's and the Prometheus Operator's CRDs (kinds only, any
+# spec), so that those renderings can be dry-run too.
+for crd in "cert-manager.io certificates Certificate" "cert-manager.io issuers Issuer" \
+           "monitoring.coreos.com servicemonitors ServiceMonitor"; do
+  read -r group plural kind <<<"$crd"
+  k apply -f - >/dev/null <<YAML
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: $plural.$group}
+spec:
+  group: $group
+  names: {kind: $kind, plural: $plural, listKind: ${kind}List, singular: ${kind,,}}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+YAML
+done
+k apply -f "$chart/crds/" >/dev/null  # the dry runs of namespaced objects need no CRDs, but discovery must know the kinds
+k wait --for=condition=Established crd --all --timeout=60s >/dev/null
+for v in "${variants[@]}"; do
+  name=${v%%|*}; flags=${v#*|}
+  f=$(render "$name" $flags)
+  retry 10 k apply --dry-run=server -f "$f" >"$work/$name.dryrun" 2>&1 ||
+    { cat "$work/$name.dryrun" >&2; fail "dry-run=server of $name"; }
+  log "dry-run=server $name: $(grep -c 'server dry run' "$work/$name.dryrun") objects"
+done
+k delete crd certificates.cert-manager.io issuers.cert-manager.io servicemonitors.monitoring.coreos.com >/dev/null
+k delete -f "$chart/crds/" >/dev/null
+
+# --- helm install (no --wait: nothing runs pods here) ------------------------------
+"$HELM" install bgpcomm "$chart" --namespace metallb-system >"$work/install.out" ||
+  fail "helm install"
+"$HELM" get manifest bgpcomm -n metallb-system >"$work/manifest.yaml"
+k get -f "$work/manifest.yaml" -o name >"$work/objects" || fail "objects of the release missing"
+log "helm install created $(wc -l <"$work/objects") objects: $(sort "$work/objects" | tr '\n' ' ')"
+for crd in communities bgpadvertisements ipaddresspools bgppeers; do
+  k get crd "$crd.metallb.io" >/dev/null || fail "CRD $crd.metallb.io not installed"
+done
+grep -q 'dry-run=server' "$work/install.out" || fail "NOTES.txt lacks the dry-run check"
+
+# --- the webhook with the chart's ServiceAccount and --cert-mode=self --------------
+token=$(k -n metallb-system create token bgpcomm-webhook --duration=1h)
+server=$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+cat >"$work/webhook.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "$server", certificate-authority: "$work/cp/pki/ca.crt"}}]
+users: [{name: u, user: {token: "$token"}}]
+contexts: [{name: c, context: {cluster: c, user: u, namespace: metallb-system}}]
+current-context: c
+KC
+port=$(cp_free_port); health=$(cp_free_port)
+start_webhook() {  # start_webhook EXTRA_FLAGS...
+  "$bin_dir/bgpcomm-webhook" --kubeconfig "$work/webhook.kubeconfig" --namespace metallb-system \
+    --bind-address 127.0.0.1 --port "$port" --metrics-bind-address 0 \
+    --health-probe-bind-address "127.0.0.1:$health" --cert-mode=self \
+    --cert-namespace metallb-system --cert-dir "$work/certs" --cert-ip-address 127.0.0.1 \
+    "$@" >>"$work/webhook.log" 2>&1 &
+  webhook_pid=$!
+  retry 60 curl -sf "http://127.0.0.1:$health/readyz" -o /dev/null || fail "webhook not ready"
+}
+stop_webhook() { kill "$webhook_pid"; wait "$webhook_pid" 2>/dev/null || true; webhook_pid=; }
+secret_field() {
+  k -n metallb-system get secret bgpcomm-webhook-cert -o "jsonpath={.data.${1//./\\.}}" | base64 -d
+}
+check_injected() {  # every webhook of both configurations carries the Secret's ca.crt
+  local want kind
+  want=$(k -n metallb-system get secret bgpcomm-webhook-cert -o 'jsonpath={.data.ca\.crt}')
+  for kind in validatingwebhookconfiguration mutatingwebhookconfiguration; do
+    for got in $(k get "$kind" bgpcomm-webhook -o jsonpath='{.webhooks[*].clientConfig.caBundle}'); do
+      [[ $got == "$want" ]] || return 1
+    done
+  done
+}
+
+start_webhook
+secret_field ca.crt >"$work/ca.crt"; secret_field tls.crt >"$work/tls.crt"
+openssl verify -CAfile "$work/ca.crt" "$work/tls.crt" >&2 || fail "tls.crt does not verify against ca.crt"
+retry 15 check_injected || fail "caBundle not injected"
+k get validatingwebhookconfiguration bgpcomm-webhook -o jsonpath='{.webhooks[0].clientConfig.caBundle}' |
+  base64 -d >"$work/bundle.crt"
+openssl verify -CAfile "$work/bundle.crt" "$work/tls.crt" >&2 || fail "served cert does not verify against caBundle"
+openssl x509 -in "$work/tls.crt" -noout -ext subjectAltName | grep -q 'DNS:bgpcomm-webhook.metallb-system.svc' ||
+  fail "certificate does not name the Service"
+log "Secret created, CA injected into both webhook configurations, openssl verify OK"
+
+# The apiserver cannot reach a Service without kube-proxy: point each webhook at the
+# local process by URL instead (the path and the injected caBundle stay).
+for kind in validatingwebhookconfiguration mutatingwebhookconfiguration; do
+  n=$(k get "$kind" bgpcomm-webhook -o jsonpath='{.webhooks[*].name}' | wc -w)
+  ops=""
+  for ((i = 0; i < n; i++)); do
+    p=$(k get "$kind" bgpcomm-webhook -o "jsonpath={.webhooks[$i].clientConfig.service.path}")
+    ops+="{\"op\":\"remove\",\"path\":\"/webhooks/$i/clientConfig/service\"},"
+    ops+="{\"op\":\"add\",\"path\":\"/webhooks/$i/clientConfig/url\",\"value\":\"https://127.0.0.1:$port$p\"},"
+  done
+  k patch "$kind" bgpcomm-webhook --type=json -p "[${ops%,}]" >/dev/null
+done
+bad_community() {
+  k apply --dry-run=server -f - 2>&1 <<'YAML'
+apiVersion: metallb.io/v1beta1
+kind: Community
+metadata: {name: install-check, namespace: metallb-system}
+spec:
+  communities:
+    - {name: bad-value, value: "64512:70000"}
+YAML
+}
+denied() {
+  local out; out=$(bad_community) && return 1
+  grep -q 'denied the request' <<<"$out" && grep -q 'second field 70000 exceeds 65535' <<<"$out"
+}
+retry 20 denied || fail "bad Community not denied: $(bad_community)"
+log "admission enforced: $(bad_community | head -c 200)"
+
+# --- rotation with a short validity --------------------------------------------------
+stop_webhook
+k -n metallb-system delete secret bgpcomm-webhook-cert >/dev/null
+start_webhook --cert-validity=40s --cert-rotate-before=30s --cert-check-interval=2s
+first=$(secret_field tls.crt)
+rotated=0
+for _ in $(seq 1 40); do
+  if [[ $(secret_field tls.crt) != "$first" ]]; then rotated=1; break; fi
+  sleep 1
+done
+(( rotated )) || fail "certificate not rotated"
+cas=$(secret_field ca.crt | grep -c 'BEGIN CERTIFICATE')
+log "rotated; ca.crt holds $cas CAs"
+(( cas == 2 )) || fail "previous CA not kept during rotation ($cas)"
+retry 15 check_injected || fail "rotated caBundle not injected"
+retry 10 denied || fail "admission broken after rotation: $(bad_community)"
+log "admission works after rotation"
+stop_webhook
+
+# --- helm upgrade keeps the Secret and the injected caBundle -------------------------
+before=$(secret_field tls.crt)
+"$HELM" upgrade bgpcomm "$chart" --namespace metallb-system --set webhook.logLevel=debug >/dev/null ||
+  fail "helm upgrade"
+[[ $(secret_field tls.crt) == "$before" ]] || fail "helm upgrade changed the Secret"
+check_injected || fail "helm upgrade dropped the caBundle"
+log "helm upgrade kept the Secret and the caBundle"
+
+# --- helm uninstall removes what the chart made ---------------------------------------
+"$HELM" uninstall bgpcomm --namespace metallb-system >/dev/null || fail "helm uninstall"
+left=$(k get -f "$work/manifest.yaml" -o name --ignore-not-found 2>/dev/null || true)
+[[ -z $left ]] || fail "left after uninstall: $left"
+log "helm uninstall removed every object of the release (CRDs and the webhook's Secret stay, as documented)"
+log "PASS install"
