@@ -71,11 +71,19 @@ stop_pid() {
   for (( i = 0; i < 50; i++ )); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
 }
 
-# Starts a long-running process detached from the caller's terminal and session;
-# prints its pid. Usage: spawn LOGFILE CMD ARGS...
+# Starts a long-running process detached from the caller's terminal and session,
+# with no descriptor of the caller's open beyond 0-2 (bats waits for its fd 3 to be
+# closed; a daemon holding it would hang the suite); prints its pid.
+# Usage: spawn LOGFILE CMD ARGS...
 spawn() {
   local logfile=$1; shift
-  setsid "$@" </dev/null >>"$logfile" 2>&1 &
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      (( fd > 2 )) && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec setsid "$@" </dev/null >>"$logfile" 2>&1
+  ) &
   echo $!
 }
 
