@@ -249,6 +249,18 @@ log "admission works after rotation"
 stop_webhook
 
 # --- helm upgrade keeps the Secret and the injected caBundle -------------------------
+# Back from URLs to the chart's Service references, as in a real cluster.
+for kind in validatingwebhookconfiguration mutatingwebhookconfiguration; do
+  n=$(k get "$kind" bgpcomm-webhook -o jsonpath='{.webhooks[*].name}' | wc -w)
+  ops=""
+  for ((i = 0; i < n; i++)); do
+    u=$(k get "$kind" bgpcomm-webhook -o "jsonpath={.webhooks[$i].clientConfig.url}")
+    ops+="{\"op\":\"remove\",\"path\":\"/webhooks/$i/clientConfig/url\"},"
+    ops+="{\"op\":\"add\",\"path\":\"/webhooks/$i/clientConfig/service\",\"value\":"
+    ops+="{\"name\":\"bgpcomm-webhook\",\"namespace\":\"metallb-system\",\"port\":443,\"path\":\"/${u#https://*/}\"}},"
+  done
+  k patch "$kind" bgpcomm-webhook --type=json -p "[${ops%,}]" >/dev/null
+done
 before=$(secret_field tls.crt)
 "$HELM" upgrade bgpcomm "$chart" --namespace metallb-system --set webhook.logLevel=debug >/dev/null ||
   fail "helm upgrade"
