@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "cli/certs_command.h"
 #include "cli/lint.h"
 #include "cli/options.h"
 #include "cli/resolve_command.h"
@@ -70,6 +71,23 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       ->check(CLI::IsMember({"annotation", "in-place"}))
       ->capture_default_str();
 
+  CertsOptions certs_options;
+  int validity_hours = 8760;
+  CLI::App* certs_command = app.add_subcommand(
+      "certs", "write a CA and a serving certificate and key for the webhook into a folder");
+  certs_command
+      ->add_option("--out", certs_options.out_dir, "folder for ca.crt, ca.key, tls.crt, tls.key")
+      ->required();
+  certs_command->add_option("--dns", certs_options.dns_names,
+                            "subjectAltName DNS name (repeatable)");
+  certs_command->add_option("--ip", certs_options.ip_addresses,
+                            "subjectAltName IP address (repeatable)");
+  certs_command->add_option("--common-name", certs_options.common_name,
+                            "subject CN (default: the first name)");
+  certs_command->add_option("--validity-hours", validity_hours, "lifetime of both certificates")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -78,6 +96,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   }
 
   try {
+    if (certs_command->parsed()) {
+      certs_options.validity = std::chrono::hours(validity_hours);
+      return RunCerts(certs_options, out, err);
+    }
     if (lint->parsed()) {
       ApplyCommonFlags(lint_flags, lint_options);
       return RunLint(lint_options, out, err);
