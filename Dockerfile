@@ -1,0 +1,45 @@
+# bgpcomm images: bgpcomm-webhook and bgpcomm-speaker (and the bgpcomm CLI) on Debian
+# bookworm, running as an unprivileged user.
+#
+#   docker build -t bgpcomm:0.1.0 .
+#   docker build --build-arg BGPCOMM_VERSION=0.1.1 -t bgpcomm:0.1.1 .
+#
+# The chart runs /usr/local/bin/bgpcomm-webhook and /usr/local/bin/bgpcomm-speaker
+# from this one image (values: image.repository, image.tag).
+ARG DEBIAN_IMAGE=debian:bookworm-slim
+
+FROM ${DEBIAN_IMAGE} AS build
+ARG BUILD_JOBS=2
+# The Debian packages of DESIGN.md ("Dependencies"); gtest and benchmark only because
+# the top-level CMakeLists configures the test and benchmark folders.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      ca-certificates cmake make g++ pkg-config \
+      libcpp-httplib-dev libssl-dev rapidjson-dev nlohmann-json3-dev \
+      libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libasio-dev \
+      libgtest-dev libgmock-dev libbenchmark-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN rm -rf build-image \
+ && cmake -S . -B build-image -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+ && cmake --build build-image -j "${BUILD_JOBS}" --target bgpcomm-webhook bgpcomm-speaker bgpcomm \
+ && strip --strip-debug build-image/bin/bgpcomm-webhook build-image/bin/bgpcomm-speaker \
+      build-image/bin/bgpcomm
+
+FROM ${DEBIAN_IMAGE}
+ARG BGPCOMM_VERSION=0.1.0
+LABEL org.opencontainers.image.title="bgpcomm" \
+      org.opencontainers.image.description="BGP community aliases for MetalLB-style resources: admission webhook and BGP speaker" \
+      org.opencontainers.image.version="${BGPCOMM_VERSION}"
+# Only the shared libraries the binaries link (ldd), and CA certificates.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      ca-certificates libssl3 libyaml-cpp0.7 libspdlog1.10 libfmt9 libcpp-httplib0.11 \
+      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 zlib1g \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /src/build-image/bin/bgpcomm-webhook /src/build-image/bin/bgpcomm-speaker \
+     /src/build-image/bin/bgpcomm /usr/local/bin/
+# 65532: the conventional "nonroot" uid/gid; the chart's securityContext uses it too.
+USER 65532:65532
+ENTRYPOINT ["/usr/local/bin/bgpcomm-webhook"]
