@@ -11,6 +11,7 @@
 #include <memory>
 #include <thread>
 
+#include "community/value.h"
 #include "speaker/speaker.h"
 
 namespace {
@@ -116,7 +117,8 @@ int main(int argc, char** argv) {
     }
 
     if (auto started = speaker.Start(); !started) {
-      spdlog::error("event=objects_unreadable error=\"{}\"", started.error());
+      spdlog::error("event=objects_unreadable error={}",
+                    bgpcomm::community::Quote(started.error()));
       health.stop();
       return 1;
     }
@@ -130,7 +132,7 @@ int main(int argc, char** argv) {
     io.run();
     health.stop();
   } catch (const std::exception& e) {
-    spdlog::error("event=fatal error=\"{}\"", e.what());
+    spdlog::error("event=fatal error={}", bgpcomm::community::Quote(e.what()));
     return 1;
   }
   return 0;

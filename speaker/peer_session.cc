@@ -10,6 +10,7 @@
 #include <cstring>
 #include <utility>
 
+#include "community/value.h"
 #include "speaker/bgp_decoder.h"
 
 namespace bgpcomm::speaker {
@@ -111,7 +112,8 @@ void PeerSession::Execute(const Action& a) {
   if (std::holds_alternative<action::Connect>(a)) {
     Connect();
   } else if (const auto* close = std::get_if<action::Close>(&a)) {
-    if (socket_.is_open()) spdlog::info("event=close peer={} reason=\"{}\"", Name(), close->reason);
+    if (socket_.is_open())
+      spdlog::info("event=close peer={} reason={}", Name(), community::Quote(close->reason));
     CloseSocket();
   } else if (const auto* send = std::get_if<action::Send>(&a)) {
     if (const auto* n = std::get_if<NotificationMessage>(&send->message)) {
@@ -126,7 +128,8 @@ void PeerSession::Execute(const Action& a) {
     } else if (bytes) {
       SendBytes(std::move(*bytes));
     } else {
-      spdlog::error("event=encode_failed peer={} error=\"{}\"", Name(), bytes.error().message);
+      spdlog::error("event=encode_failed peer={} error={}", Name(),
+                    community::Quote(bytes.error().message));
     }
   } else if (const auto* arm = std::get_if<action::ArmTimer>(&a)) {
     ArmTimer(arm->timer, arm->deadline);
@@ -138,14 +141,14 @@ void PeerSession::Execute(const Action& a) {
                  up->negotiated.families.size());
     SendRib(rib_.Start(Outbound(up->negotiated), routes_));
   } else if (const auto* down = std::get_if<action::SessionDown>(&a)) {
-    spdlog::info("event=session_down peer={} reason=\"{}\"", Name(), down->reason);
+    spdlog::info("event=session_down peer={} reason={}", Name(), community::Quote(down->reason));
     rib_.Stop();
     if (observer_.prefixes_announced) observer_.prefixes_announced(endpoint_.name, 0);
   } else if (std::holds_alternative<action::ResendTable>(a)) {
     rib_.Stop();
     SendRib(rib_.Start(Outbound(*fsm_.negotiated()), routes_));
   } else if (const auto* note = std::get_if<action::Note>(&a)) {
-    spdlog::info("event=note peer={} message=\"{}\"", Name(), note->message);
+    spdlog::info("event=note peer={} message={}", Name(), community::Quote(note->message));
   }
 }
 
@@ -173,7 +176,7 @@ OutboundSession PeerSession::Outbound(const Negotiated& n) const {
 
 void PeerSession::SendRib(const RibOutput& out) {
   for (const std::string& e : out.errors) {
-    spdlog::error("event=routes_not_encodable peer={} error=\"{}\"", Name(), e);
+    spdlog::error("event=routes_not_encodable peer={} error={}", Name(), community::Quote(e));
   }
   if (out.announced || out.withdrawn) {
     spdlog::info("event=updates_sent peer={} announced={} withdrawn={} messages={}", Name(),
@@ -205,7 +208,7 @@ void PeerSession::Connect() {
     }
   }
   if (ec) {
-    spdlog::warn("event=connect_failed peer={} error=\"{}\"", Name(), ec.message());
+    spdlog::warn("event=connect_failed peer={} error={}", Name(), community::Quote(ec.message()));
     asio::post(io_, [self = shared_from_this(), connection] {
       if (connection == self->connection_) self->Dispatch(event::TcpFails{});
     });
@@ -214,7 +217,8 @@ void PeerSession::Connect() {
   socket_.async_connect(remote, [self = shared_from_this(), connection](std::error_code error) {
     if (connection != self->connection_) return;
     if (error) {
-      spdlog::info("event=connect_failed peer={} error=\"{}\"", self->Name(), error.message());
+      spdlog::info("event=connect_failed peer={} error={}", self->Name(),
+                   community::Quote(error.message()));
       self->Dispatch(event::TcpFails{});
       return;
     }
@@ -256,7 +260,8 @@ void PeerSession::ReadMore() {
                                                           std::error_code ec, std::size_t n) {
     if (connection != self->connection_) return;
     if (ec) {
-      spdlog::info("event=connection_lost peer={} error=\"{}\"", self->Name(), ec.message());
+      spdlog::info("event=connection_lost peer={} error={}", self->Name(),
+                   community::Quote(ec.message()));
       self->Dispatch(event::TcpFails{});
       return;
     }
@@ -274,7 +279,8 @@ void PeerSession::ProcessInput() {
     std::span<const std::uint8_t> rest(input_.data() + offset, input_.size() - offset);
     auto length = FrameLength(rest);
     if (!length) {
-      spdlog::warn("event=malformed_message peer={} error=\"{}\"", Name(), length.error().message);
+      spdlog::warn("event=malformed_message peer={} error={}", Name(),
+                   community::Quote(length.error().message));
       Dispatch(event::Malformed{length.error()});
       return;
     }
@@ -284,7 +290,8 @@ void PeerSession::ProcessInput() {
     if (decoded) {
       Dispatch(event::Received{std::move(*decoded)});
     } else {
-      spdlog::warn("event=malformed_message peer={} error=\"{}\"", Name(), decoded.error().message);
+      spdlog::warn("event=malformed_message peer={} error={}", Name(),
+                   community::Quote(decoded.error().message));
       Dispatch(event::Malformed{decoded.error()});
     }
   }

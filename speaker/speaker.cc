@@ -12,6 +12,7 @@
 #include <charconv>
 #include <set>
 
+#include "community/value.h"
 #include "manifest/loader.h"
 
 namespace bgpcomm::speaker {
@@ -231,8 +232,8 @@ void Speaker::SchedulePoll() {
     if (Stamp() != stamp_) {
       spdlog::info("event=objects_changed");
       if (auto r = Reload(); !r) {
-        spdlog::error("event=objects_unreadable error=\"{}\" action=keeping_previous_routes",
-                      r.error());
+        spdlog::error("event=objects_unreadable error={} action=keeping_previous_routes",
+                      community::Quote(r.error()));
       }
     }
     SchedulePoll();
@@ -252,8 +253,8 @@ void Speaker::Apply(const LoadedObjects& loaded) {
   std::vector<RefusedAdvertisement> refused = loaded.refused;
   refused.insert(refused.end(), desired.refused.begin(), desired.refused.end());
   for (const RefusedAdvertisement& r : refused) {
-    spdlog::warn("event=advertisement_refused namespace={} name={} reason=\"{}\"", r.namespace_name,
-                 r.name, r.reason);
+    spdlog::warn("event=advertisement_refused namespace={} name={} reason={}", r.namespace_name,
+                 r.name, community::Quote(r.reason));
   }
   metrics_.SetRefused(refused);
 
@@ -263,7 +264,8 @@ void Speaker::Apply(const LoadedObjects& loaded) {
     if (!desired.by_peer.contains(peer.meta.name)) continue;  // not for this node
     auto plan = PlanPeer(peer, host_id);
     if (!plan) {
-      spdlog::error("event=peer_invalid peer={} error=\"{}\"", peer.meta.name, plan.error());
+      spdlog::error("event=peer_invalid peer={} error={}", peer.meta.name,
+                    community::Quote(plan.error()));
       continue;
     }
     plans.emplace(peer.meta.name, std::move(*plan));

@@ -127,3 +127,38 @@ teardown() {
   assert_output "$expected"
   [ "$(echo "$output" | wc -l)" -eq 200 ]
 }
+
+@test "metrics, health probes and a refused advertisement" {
+  require_cmd curl
+  rtr_start 64513 64512
+  write_objects "$WORK/objects"
+  cat >>"$WORK/objects/objects.yaml" <<'YAML'
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: typo-advert
+  namespace: metallb-system
+spec:
+  communities:
+    - primary-rout
+YAML
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
+  run in_spk curl -sf http://127.0.0.1:7473/healthz
+  assert_output "ok"
+  run in_spk curl -sf http://127.0.0.1:7473/readyz
+  assert_output "ok"
+  run in_spk curl -sf http://127.0.0.1:7472/metrics
+  assert_success
+  assert_line 'bgpcomm_speaker_sessions{state="Established"} 1'
+  assert_line 'bgpcomm_speaker_prefixes_announced{peer="upstream-router"} 2'
+  assert_line 'bgpcomm_speaker_advertisements_refused{reason="unresolved"} 1'
+  assert_line --regexp '^bgpcomm_speaker_updates_sent_total\{peer="upstream-router"\} [1-9]'
+  # The refused advertisement announces nothing: its alias does not resolve.
+  run rtr_attr ipv4 203.0.113.10/32 communities
+  assert_output $'64512:100\n64512:200'
+  run grep -cF 'event=advertisement_refused namespace=metallb-system name=typo-advert reason="unresolved entries: \"primary-rout\""' "$WORK/speaker.log"
+  assert_output "1"
+}
