@@ -17,15 +17,15 @@ start_frr() {
     echo " bgp router-id $RTR_V4"
     echo " no bgp ebgp-requires-policy"
     echo " no bgp default ipv4-unicast"
-    echo " neighbor $SPK_V4 remote-as $peer_as"
-    echo " neighbor $SPK_V4 passive"
-    echo " neighbor $SPK_V4 timers 3 9"
-    [ -n "$password" ] && echo " neighbor $SPK_V4 password $password"
+    echo " neighbor $SPK_ADDR remote-as $peer_as"
+    echo " neighbor $SPK_ADDR passive"
+    echo " neighbor $SPK_ADDR timers 3 9"
+    [ -n "$password" ] && echo " neighbor $SPK_ADDR password $password"
     echo " address-family ipv4 unicast"
-    echo "  neighbor $SPK_V4 activate"
+    echo "  neighbor $SPK_ADDR activate"
     echo " exit-address-family"
     echo " address-family ipv6 unicast"
-    echo "  neighbor $SPK_V4 activate"
+    echo "  neighbor $SPK_ADDR activate"
     echo " exit-address-family"
   } >"$WORK/frr/bgpd.conf"
   chmod 0644 "$WORK/frr/bgpd.conf"
@@ -45,9 +45,9 @@ stop_frr() {
 frr_cli() { in_rtr vtysh --vty_socket "$WORK/frr" --config_dir "$WORK/frr" -c "$1"; }
 
 frr_established() {
-  frr_cli "show bgp neighbors $SPK_V4 json" | perl -MJSON::PP -e '
+  frr_cli "show bgp neighbors $SPK_ADDR json" | perl -MJSON::PP -e '
     my $d = decode_json(join "", <STDIN>);
-    exit(($d->{$ARGV[0]}{bgpState} // "") eq "Established" ? 0 : 1)' "$SPK_V4"
+    exit(($d->{$ARGV[0]}{bgpState} // "") eq "Established" ? 0 : 1)' "$SPK_ADDR"
 }
 
 # frr_attr FAMILY PREFIX WHAT: as gobgp_attr, from `show bgp FAMILY unicast PREFIX json`.

@@ -12,7 +12,7 @@ start_gobgp() {
     echo "  local-address-list = [\"$RTR_V4\", \"$RTR_V6\"]"
     echo '[[neighbors]]'
     echo '  [neighbors.config]'
-    echo "    neighbor-address = \"$SPK_V4\""
+    echo "    neighbor-address = \"$SPK_ADDR\""
     echo "    peer-as = $peer_as"
     [ -n "$password" ] && echo "    auth-password = \"$password\""
     echo '  [neighbors.transport.config]'
@@ -39,7 +39,7 @@ stop_gobgp() {
 gobgp_cli() { in_rtr gobgp -u 127.0.0.1 -p 50051 "$@"; }
 
 gobgp_established() {
-  gobgp_cli neighbor "$SPK_V4" -j | perl -MJSON::PP -e '
+  gobgp_cli neighbor "$SPK_ADDR" -j | perl -MJSON::PP -e '
     my $d = decode_json(join "", <STDIN>); exit($d->{state}{session_state} == 6 ? 0 : 1)'
 }
 

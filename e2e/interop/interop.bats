@@ -162,3 +162,19 @@ YAML
   run grep -cF 'event=advertisement_refused namespace=metallb-system name=typo-advert reason="unresolved entries: \"primary-rout\""' "$WORK/speaker.log"
   assert_output "1"
 }
+
+@test "IPv6 session: a peer at an IPv6 address gets the IPv6 routes only" {
+  SPK_ADDR=$SPK_V6
+  RTR_ADDR=$RTR_V6
+  rtr_start 64513 64512
+  write_objects "$WORK/objects" dual_stack=false
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv6 2001:db8:1::10/128 present
+  run rtr_attr ipv6 2001:db8:1::10/128 communities
+  assert_output $'64512:100\n64512:200'
+  run rtr_attr ipv6 2001:db8:1::10/128 large
+  assert_output "64512:1:100"
+  run rtr_lacks ipv4 203.0.113.10/32
+  assert_success
+}

@@ -9,6 +9,9 @@ SPK_V4=198.51.100.1
 RTR_V4=198.51.100.2
 SPK_V6=2001:db8:ff::1
 RTR_V6=2001:db8:ff::2
+# The addresses the session runs between; an IPv6 session sets both to the V6 ones.
+SPK_ADDR=$SPK_V4
+RTR_ADDR=$RTR_V4
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SPEAKER_BIN="${BGPCOMM_SPEAKER:-$REPO_ROOT/build/bin/bgpcomm-speaker}"
@@ -130,7 +133,7 @@ write_objects() {
   local dir="$1"
   shift
   local my_asn=64512 peer_asn=64513 password="" local_pref="" extra="" ip4=203.0.113.10
-  local ip6=2001:db8:1::10 kv
+  local ip6=2001:db8:1::10 dual_stack=true kv
   for kv in "$@"; do
     case "$kv" in
       my_asn=*) my_asn="${kv#*=}" ;;
@@ -140,6 +143,7 @@ write_objects() {
       extra=*) extra="${kv#*=}" ;;
       service_ip4=*) ip4="${kv#*=}" ;;
       service_ip6=*) ip6="${kv#*=}" ;;
+      dual_stack=*) dual_stack="${kv#*=}" ;;
     esac
   done
   mkdir -p "$dir"
@@ -209,10 +213,10 @@ metadata:
 spec:
   myASN: $my_asn
   peerASN: $peer_asn
-  peerAddress: $RTR_V4
+  peerAddress: $RTR_ADDR
   routerID: $SPK_V4
   holdTime: 9s
-  dualStackAddressFamily: true
+  dualStackAddressFamily: $dual_stack
 EOF
     [ -n "$password" ] && echo "  password: \"$password\""
     cat <<EOF
