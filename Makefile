@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_CXX ?= clang++-16
 CTEST_ARGS ?=
 
-.PHONY: all deps build test unit fuzz-build fuzz demo down bench clean format
+.PHONY: all deps build test unit fuzz-build fuzz demo down e2e-kind bench clean format
 
 all: build
 
@@ -45,6 +45,10 @@ demo: build
 
 down:
 	@if [ -x e2e/cluster/down.sh ]; then e2e/cluster/down.sh; else echo "down: nothing is running"; fi
+
+# The end-to-end suites on a kind cluster (needs Docker and kind; see e2e/kind/README.md).
+e2e-kind:
+	@e2e/kind/run.sh
 
 bench: build
 	@bench/run.sh
