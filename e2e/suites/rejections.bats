@@ -144,3 +144,18 @@ YAML
   run resolution_of primary-advert "$ns"
   assert_output '{"from":["primary-route","region-us-east"],"communities":["64512:100","large:64512:1:100"]}'
 }
+
+@test "aggregationLength 0 is denied by the webhook, not the CRD schema" {
+  cat >"$BATS_TEST_TMPDIR/agg.yaml" <<YAML
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: default-route
+  namespace: $TEST_NS
+spec:
+  aggregationLength: 0
+YAML
+  run k apply -f "$BATS_TEST_TMPDIR/agg.yaml"
+  assert_denied
+  assert_output --partial 'spec.aggregationLength: aggregationLength 0 would announce a default route (0.0.0.0/0); it must be 1..32'
+}
