@@ -177,11 +177,20 @@ int Run(const Flags& flags) {
   webhook::Resolver resolver(**client, cache, flags.namespace_name, options, metrics);
   cache.OnChange([&](const kube::Resource& resource) {
     view.InvalidateSnapshots();
+    // An alias changed or appeared, or an advertisement was stored: a pass is a no-op for
+    // every advertisement whose annotation is already right.
     if (resource == kube::resources::kCommunities ||
-        options.unresolved == community::UnresolvedPolicy::kWarn) {
+        resource == kube::resources::kBGPAdvertisements) {
       resolver.Trigger();
     }
-    if (resource == kube::resources::kBGPAdvertisements) resolver.Trigger();
+    kube::MetallbObjects cached = cache.Objects(flags.namespace_name);
+    metrics.SetCachedObjects(
+        resource.kind,
+        static_cast<double>(resource == kube::resources::kCommunities ? cached.communities.size()
+                            : resource == kube::resources::kBGPAdvertisements
+                                ? cached.advertisements.size()
+                            : resource == kube::resources::kIPAddressPools ? cached.pools.size()
+                                                                           : cached.peers.size()));
   });
   cache.Start();
 

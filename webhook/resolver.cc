@@ -58,6 +58,13 @@ ResolverCounts Resolver::Pass() {
     if (document.HasParseError() || !document.IsObject()) continue;
     community::Diagnostics diagnostics;
     community::Advertisement advertisement = DecodeAdvertisement(document, diagnostics);
+    // Only advertisements bgpcomm admitted are kept current. One stored without the
+    // webhook (before it was registered, or under failurePolicy Ignore) was never judged,
+    // so it keeps no annotation and the speaker refuses it.
+    if (!advertisement.meta.annotations.contains(std::string(community::kResolvedAnnotation))) {
+      ++counts.unadmitted;
+      continue;
+    }
     community::StoredCommunities fresh = community::ComputeStored(
         advertisement, nullptr, aliases, options_.unresolved, options_.expand, diagnostics);
     auto patch =

@@ -19,6 +19,7 @@ namespace bgpcomm::webhook {
 struct ResolverCounts {
   int rewritten = 0;
   int unchanged = 0;
+  int unadmitted = 0;    // never admitted by bgpcomm (no annotation): left alone
   int unresolvable = 0;  // left as stored: an entry no longer resolves
   int failed = 0;        // the PATCH failed (conflict, API error); retried
 };
