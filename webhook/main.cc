@@ -206,7 +206,10 @@ int Run(const Flags& flags) {
   webhook::WebhookServer server(
       server_options, **certificate,
       [&](webhook::Endpoint endpoint, const webhook::AdmissionRequest& request) {
-        return webhook::Decide(endpoint, request, view, options);
+        webhook::AdmissionResponse response = webhook::Decide(endpoint, request, view, options);
+        // 503 is Decide's answer when a read-through LIST failed.
+        if (response.code == 503) metrics.RecordApiError("list");
+        return response;
       },
       metrics, ready);
   auto port = server.Bind();
