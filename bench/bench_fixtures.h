@@ -54,11 +54,12 @@ inline std::string ManifestText(int aliases, int advertisements, int entries) {
       "  name: production-pool\n  namespace: metallb-system\nspec:\n  addresses:\n"
       "    - 203.0.113.0/24\n";
   for (int a = 0; a < advertisements; ++a) {
-    text += "---\napiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata:\n  name: advert-" +
-            std::to_string(a) +
-            "\n  namespace: metallb-system\nspec:\n  ipAddressPools:\n    - production-pool\n"
-            "  nodeSelectors:\n    - matchLabels:\n        rack: r" +
-            std::to_string(a) + "\n  communities:\n";
+    text +=
+        "---\napiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata:\n  name: advert-" +
+        std::to_string(a) +
+        "\n  namespace: metallb-system\nspec:\n  ipAddressPools:\n    - production-pool\n"
+        "  nodeSelectors:\n    - matchLabels:\n        rack: r" +
+        std::to_string(a) + "\n  communities:\n";
     for (int i = 0; i < entries; ++i) {
       text += "    - " + AliasName((a * 7919 + i * 997) % aliases) + "\n";
     }

@@ -51,8 +51,7 @@ void BM_ValidateAdvertisement10Of10000(benchmark::State& state) {
   community::Advertisement advertisement = AdvertisementOf(kEntries, kAliases);
   community::NamespaceContext context{objects, aliases};
   for (auto _ : state) {
-    benchmark::DoNotOptimize(
-        community::ValidateAdvertisement(advertisement, nullptr, context, {}));
+    benchmark::DoNotOptimize(community::ValidateAdvertisement(advertisement, nullptr, context, {}));
   }
 }
 BENCHMARK(BM_ValidateAdvertisement10Of10000);

@@ -4,25 +4,13 @@
 #include <benchmark/benchmark.h>
 
 #include "bench/bench_fixtures.h"
+#include "bench/static_view.h"
 #include "webhook/decide.h"
 
 namespace bgpcomm::bench {
 namespace {
 
 constexpr int kAliases = 10000;
-
-class StaticView : public webhook::ObjectView {
- public:
-  explicit StaticView(community::NamespaceObjects objects)
-      : snapshot_(webhook::NamespaceSnapshot::Make(std::move(objects))) {}
-  std::expected<std::shared_ptr<const webhook::NamespaceSnapshot>, std::string> Namespace(
-      std::string_view, webhook::Freshness) const override {
-    return snapshot_;
-  }
-
- private:
-  std::shared_ptr<const webhook::NamespaceSnapshot> snapshot_;
-};
 
 std::string Review() {
   std::string communities;

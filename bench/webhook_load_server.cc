@@ -11,25 +11,13 @@
 #include <thread>
 
 #include "bench/bench_fixtures.h"
+#include "bench/static_view.h"
 #include "certs/certificate_authority.h"
 #include "webhook/server.h"
 
 namespace {
 
 using namespace bgpcomm;
-
-class StaticView : public webhook::ObjectView {
- public:
-  explicit StaticView(community::NamespaceObjects objects)
-      : snapshot_(webhook::NamespaceSnapshot::Make(std::move(objects))) {}
-  std::expected<std::shared_ptr<const webhook::NamespaceSnapshot>, std::string> Namespace(
-      std::string_view, webhook::Freshness) const override {
-    return snapshot_;
-  }
-
- private:
-  std::shared_ptr<const webhook::NamespaceSnapshot> snapshot_;
-};
 
 }  // namespace
 
@@ -58,7 +46,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  StaticView view(bench::NamespaceWithAliases(aliases));
+  bench::StaticView view(bench::NamespaceWithAliases(aliases));
   webhook::WebhookMetrics metrics;
   webhook::WebhookServer server(
       {.bind_address = "127.0.0.1", .port = 0}, **certificate,
