@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_CXX ?= clang++-16
 CTEST_ARGS ?=
 
-.PHONY: all deps build test unit fuzz-build fuzz demo down e2e-kind bench clean format
+.PHONY: all deps build test unit fuzz-build fuzz demo down image e2e-kind bench clean format
 
 all: build
 
@@ -36,15 +36,22 @@ test: build fuzz-build
 unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
 
-# Run every fuzz target for FUZZ_SECONDS (e.g. make fuzz FUZZ_SECONDS=600).
-fuzz: fuzz-build
-	cd $(BUILD_DIR) && BGPCOMM_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --output-on-failure -L fuzz
+# Run every fuzz target for FUZZ_SECONDS each, JOBS at a time (e.g. make fuzz
+# FUZZ_SECONDS=600), and keep the inputs that reached new coverage in unit/fuzz/corpus/.
+fuzz: build fuzz-build
+	cd $(BUILD_DIR) && BGPCOMM_FUZZ_SECONDS=$(FUZZ_SECONDS) BGPCOMM_FUZZ_MERGE=1 \
+	  ctest --output-on-failure -j $(JOBS) -L fuzz --timeout $$(( $(FUZZ_SECONDS) + 300 ))
 
 demo: build
 	@scripts/demo.sh
 
 down:
 	@if [ -x e2e/cluster/down.sh ]; then e2e/cluster/down.sh; else echo "down: nothing is running"; fi
+
+# Build the image from the Dockerfile and check it (non-root, both daemons, --help),
+# starting a private dockerd when none runs (e2e/image/). IMAGE=name:tag to choose the tag.
+image: deps
+	@e2e/image/build.sh
 
 # The end-to-end suites on a kind cluster (needs Docker and kind; see e2e/kind/README.md).
 e2e-kind:
