@@ -10,19 +10,18 @@ ARG DEBIAN_IMAGE=debian:bookworm-slim
 
 FROM ${DEBIAN_IMAGE} AS build
 ARG BUILD_JOBS=2
-# The Debian packages of DESIGN.md ("Dependencies"); gtest and benchmark only because
-# the top-level CMakeLists configures the test and benchmark folders.
+# The Debian packages of DESIGN.md ("Dependencies") that the daemons and the CLI need.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       ca-certificates cmake make g++ pkg-config \
       libcpp-httplib-dev libssl-dev rapidjson-dev nlohmann-json3-dev \
       libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libasio-dev \
-      libgtest-dev libgmock-dev libbenchmark-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# Only the parts' sources (.dockerignore leaves out tests, benchmarks, chart and docs).
 COPY . .
 RUN rm -rf build-image \
- && cmake -S . -B build-image -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+ && cmake -S . -B build-image -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBGPCOMM_TESTS=OFF \
  && cmake --build build-image -j "${BUILD_JOBS}" --target bgpcomm-webhook bgpcomm-speaker bgpcomm \
  && strip --strip-debug build-image/bin/bgpcomm-webhook build-image/bin/bgpcomm-speaker \
       build-image/bin/bgpcomm

@@ -11,6 +11,9 @@
 #                          validity; helm upgrade keeps the Secret and caBundle; helm
 #                          uninstall removes what the chart made.
 # BGPCOMM_BIN_DIR: where bgpcomm-webhook is (default build/bin).
+# BGPCOMM_IMAGE (install): also run the webhook from this image (built by
+# e2e/image/build.sh; DOCKER_HOST and DOCKER from e2e/image/dockerd.sh env) the way the
+# chart's Deployment runs it, with the in-cluster configuration.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -33,8 +36,10 @@ variants=(
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bgpcomm-chart.XXXXXX")
 webhook_pid=
+container=
 cleanup() {
   local rc=$?
+  [[ -n $container ]] && { "${DOCKER:-docker}" rm -f "$container" >/dev/null 2>&1 || true; }
   [[ -n $webhook_pid ]] && { kill "$webhook_pid" 2>/dev/null; wait "$webhook_pid" 2>/dev/null || true; }
   if [[ $mode == install ]]; then
     if (( rc != 0 )); then
@@ -228,6 +233,62 @@ denied() {
 }
 retry 20 denied || fail "bad Community not denied: $(bad_community)"
 log "admission enforced: $(bad_community | head -c 200)"
+
+# --- the image, run the way the chart's Deployment runs it (BGPCOMM_IMAGE) -----------
+# No kubelet here, so the container gets what one would give it: the Deployment's
+# command, args, env and securityContext (pod_to_docker.py), a tmpfs for its emptyDir,
+# and the ServiceAccount token, CA and namespace at the in-cluster path, with
+# KUBERNETES_SERVICE_HOST/PORT pointing at this control plane (host network). It must
+# take the in-cluster configuration, adopt the Secret created above, pass its probes,
+# serve admission, refuse writes to its root filesystem and drain on SIGTERM.
+if [[ -n ${BGPCOMM_IMAGE:-} ]]; then
+  docker=${DOCKER:-docker}
+  "$docker" image inspect "$BGPCOMM_IMAGE" >/dev/null || fail "image $BGPCOMM_IMAGE not found"
+  stop_webhook
+  adopted=$(secret_field tls.crt)
+  sa=$work/serviceaccount
+  mkdir -p "$sa"
+  printf %s "$token" >"$sa/token"
+  cp "$work/cp/pki/ca.crt" "$sa/ca.crt"
+  printf %s metallb-system >"$sa/namespace"
+  chmod 755 "$sa"; chmod 644 "$sa"/*
+  mapfile -t pod < <(python3 "$here/pod_to_docker.py" "$work/manifest.yaml" bgpcomm-webhook webhook) ||
+    fail "cannot translate the chart's Deployment"
+  run=()
+  for a in "${pod[@]}"; do
+    case $a in
+      IMAGE) run+=("$BGPCOMM_IMAGE") ;;
+      --port=*) run+=("--port=$port") ;;  # host network: free ports instead of the chart's
+      --metrics-bind-address=*) run+=("--metrics-bind-address=0") ;;
+      --health-probe-bind-address=*) run+=("--health-probe-bind-address=127.0.0.1:$health") ;;
+      *) run+=("$a") ;;
+    esac
+  done
+  # The apiserver calls this webhook by URL at 127.0.0.1 (see above), so add that SAN.
+  container=$("$docker" run -d --network host \
+    -e KUBERNETES_SERVICE_HOST=127.0.0.1 -e "KUBERNETES_SERVICE_PORT=$CP_API_PORT" \
+    -v "$sa:/var/run/secrets/kubernetes.io/serviceaccount:ro" \
+    "${run[@]}" --cert-ip-address=127.0.0.1) || fail "docker run $BGPCOMM_IMAGE"
+  log "image $BGPCOMM_IMAGE running as $("$docker" inspect -f '{{.Config.User}}' "$container"): ${pod[*]}"
+  retry 60 curl -sf "http://127.0.0.1:$health/readyz" -o /dev/null ||
+    { "$docker" logs "$container" >&2 2>&1 | tail -30; fail "container not ready"; }
+  curl -sf "http://127.0.0.1:$health/healthz" -o /dev/null || fail "container /healthz"
+  [[ $("$docker" exec "$container" id -u) != 0 ]] || fail "container runs as root"
+  "$docker" exec "$container" sh -c 'echo x >/probe' 2>/dev/null && fail "root filesystem is writable"
+  [[ $(secret_field tls.crt) == "$adopted" ]] || fail "the container replaced the Secret instead of adopting it"
+  served=$(openssl s_client -connect "127.0.0.1:$port" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256)
+  [[ $served == $(printf '%s\n' "$adopted" | openssl x509 -noout -fingerprint -sha256) ]] ||
+    fail "the container serves another certificate than the Secret's"
+  retry 20 denied || fail "bad Community not denied through the container: $(bad_community)"
+  "$docker" stop -t 20 "$container" >/dev/null
+  code=$("$docker" inspect -f '{{.State.ExitCode}}' "$container")
+  "$docker" logs "$container" >>"$work/webhook.log" 2>&1 || true
+  "$docker" rm "$container" >/dev/null
+  container=
+  [[ $code == 0 ]] || fail "container exited $code on SIGTERM"
+  log "image: in-cluster config, Secret adopted, probes, admission, read-only root, non-root, clean SIGTERM"
+  start_webhook
+fi
 
 # --- rotation with a short validity --------------------------------------------------
 stop_webhook
