@@ -1,19 +1,110 @@
 #!/usr/bin/env bash
-# bench/run.sh: runs the benchmark programs and rewrites the generated table in
-# bench/RESULTS.md (between the BEGIN/END markers), with the machine, versions, date and
-# each figure beside its target and the baseline measured in the same run.
+# bench/run.sh (`make bench`): runs every benchmark of bench/ and rewrites its part of
+# bench/RESULTS.md, each figure beside its target and a baseline measured in the same run.
+#
+#   core       community_bench and webhook_bench (Google Benchmark): resolution, lint,
+#              decide() per review -> the table between the "generated" markers (report.py)
+#   load       webhook_load.sh: throughput and p50/p99 over keep-alive TLS at 4 and 16
+#              connections, against the same server's /noop -> block "webhook-load"
+#   admission  admission_latency.sh: latency added to kubectl apply (API server metrics,
+#              with and without the webhook registered) and the webhook's peak RSS
+#              -> block "admission-latency"
+#   speaker    speaker_convergence.sh --write (root: network namespaces): 10,000 and
+#              100,000 routes into BIRD and GoBGP, UPDATEs, the speaker's peak RSS
+#              -> section "Speaker convergence"
+#
+# BENCH_PARTS="core load" selects parts. Each part has its own time limit and the whole
+# run stops after BENCH_LIMIT_SECONDS (default 900, the 15 minutes of the target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD_DIR=${BUILD_DIR:-build}
-out=$(mktemp -d "${TMPDIR:-/tmp}/bgpcomm-bench.XXXXXX")
-trap 'rm -rf "$out"' EXIT
+export BUILD_DIR=${BUILD_DIR:-build}
+parts=${BENCH_PARTS:-core load admission speaker}
+deadline=$(($(date +%s) + ${BENCH_LIMIT_SECONDS:-900}))
+if [[ -z ${BENCH_OUT:-} ]]; then
+  export BENCH_OUT
+  BENCH_OUT=$(mktemp -d "${TMPDIR:-/tmp}/bgpcomm-bench.XXXXXX")
+  trap 'rm -rf "$BENCH_OUT"' EXIT
+fi
+out=$BENCH_OUT
+results=bench/RESULTS.md
+failed=()
 
-for program in community_bench webhook_bench; do
-  echo "bench: $program" >&2
-  "$BUILD_DIR/bin/$program" --benchmark_repetitions="${BENCH_REPETITIONS:-5}" \
-    --benchmark_report_aggregates_only=true --benchmark_format=json \
-    --benchmark_out="$out/$program.json" --benchmark_out_format=json >/dev/null
+machine() {
+  printf 'Run %s on %s: %s CPUs (%s), %s GiB, load average %s.' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+    "$(hostname)" "$(nproc)" "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" \
+    "$(awk '/MemTotal/ {printf "%d", $2 / 1048576}' /proc/meminfo)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# part NAME LIMIT_SECONDS CMD...: runs CMD within min(LIMIT, time left); a part that fails
+# or runs out of time is reported and the others still run.
+part() {
+  local name=$1 limit=$2 left
+  shift 2
+  left=$((deadline - $(date +%s)))
+  ((left < limit)) && limit=$left
+  if ((limit <= 0)); then
+    echo "bench: $name skipped: the $((${BENCH_LIMIT_SECONDS:-900} / 60))-minute budget is spent" >&2
+    failed+=("$name (no time left)")
+    return 0
+  fi
+  echo "bench: $name (at most ${limit} s)" >&2
+  local start=$SECONDS
+  if ! timeout -k 15 "$limit" "$0" --part "$@"; then
+    echo "bench: $name failed or timed out" >&2
+    failed+=("$name")
+  fi
+  echo "bench: $name took $((SECONDS - start)) s" >&2
+}
+
+core() {
+  for program in community_bench webhook_bench; do
+    "$BUILD_DIR/bin/$program" --benchmark_repetitions="${BENCH_REPETITIONS:-5}" \
+      --benchmark_report_aggregates_only=true --benchmark_format=json \
+      --benchmark_out="$out/$program.json" --benchmark_out_format=json >/dev/null
+  done
+  python3 bench/report.py "$out" "$results"
+}
+
+load() {
+  {
+    echo "$(machine) Server and wrk share the CPUs; 8 worker threads."
+    for c in 4 16; do
+      echo
+      echo "Command: \`LOAD_CONNECTIONS=$c LOAD_SECONDS=${LOAD_SECONDS:-8} bench/webhook_load.sh\`"
+      echo
+      LOAD_CONNECTIONS=$c LOAD_SECONDS=${LOAD_SECONDS:-8} bench/webhook_load.sh
+    done
+  } >"$out/load.md"
+  python3 bench/section.py "$results" webhook-load <"$out/load.md"
+}
+
+admission() {
+  { machine; echo; bench/admission_latency.sh "${ADMISSION_OBJECTS:-300}"; } >"$out/admission.md"
+  python3 bench/section.py "$results" admission-latency <"$out/admission.md"
+}
+
+speaker() {
+  BGPCOMM_SPEAKER=${BGPCOMM_SPEAKER:-$PWD/$BUILD_DIR/bin/bgpcomm-speaker} \
+    bench/speaker_convergence.sh --write --shapes "${SPEAKER_SHAPES:-1}"
+}
+
+# `run.sh --part NAME`: one part in its own process, so that `timeout` can bound it.
+if [[ ${1:-} == --part ]]; then
+  "$2"
+  exit
+fi
+
+for p in $parts; do
+  case $p in
+    core) part core 240 core ;;
+    load) part load 120 load ;;
+    admission) part admission 240 admission ;;
+    speaker) part speaker 420 speaker ;;
+    *) echo "bench: unknown part $p" >&2; exit 2 ;;
+  esac
 done
-
-python3 bench/report.py "$out" bench/RESULTS.md
-echo "bench: bench/RESULTS.md updated" >&2
+if ((${#failed[@]})); then
+  echo "bench: not updated: ${failed[*]}" >&2
+  exit 1
+fi
+echo "bench: $results updated" >&2
