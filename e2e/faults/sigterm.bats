@@ -11,7 +11,7 @@ load ../suites/helpers
 load ../suites/lib/webhook-process
 
 HELD=4          # held requests (the webhook runs 8 worker threads)
-CURL_LOOPS=4
+CURL_LOOPS=8    # more than the free workers: some connections wait in the queue at SIGTERM
 DRAIN_LIMIT=12  # seconds from SIGTERM to exit: 10 s read timeout + margin
 
 setup_file() {
