@@ -53,18 +53,38 @@ void ApplyServerTlsPolicy(SSL_CTX& context) {
       &context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 }
 
+std::expected<void, std::string> RequireClientCertificate(SSL_CTX& context,
+                                                          const std::filesystem::path& ca_path) {
+  SSL_CTX_set_verify(&context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  // Sessions are resumable only in a context with the same id (RFC 8446 section 2.2
+  // resumption skips the certificate); without one OpenSSL fails resumed handshakes.
+  static constexpr unsigned char kSessionContext[] = "bgpcomm-webhook";
+  SSL_CTX_set_session_id_context(&context, kSessionContext, sizeof kSessionContext - 1);
+  if (SSL_CTX_load_verify_locations(&context, ca_path.c_str(), nullptr) != 1) {
+    return std::unexpected("cannot load client CA " + ca_path.string() + ": " + OpenSslError());
+  }
+  STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca_path.c_str());
+  if (names == nullptr) {
+    return std::unexpected("no certificate in client CA " + ca_path.string());
+  }
+  SSL_CTX_set_client_CA_list(&context, names);  // takes ownership
+  return {};
+}
+
 ServingCertificate::ServingCertificate(std::filesystem::path cert_path,
                                        std::filesystem::path key_path,
-                                       std::chrono::milliseconds check_interval)
+                                       std::chrono::milliseconds check_interval,
+                                       std::filesystem::path client_ca_path)
     : cert_path_(std::move(cert_path)),
       key_path_(std::move(key_path)),
+      client_ca_path_(std::move(client_ca_path)),
       check_interval_(check_interval) {}
 
 std::expected<std::unique_ptr<ServingCertificate>, std::string> ServingCertificate::Load(
     std::filesystem::path cert_path, std::filesystem::path key_path,
-    std::chrono::milliseconds check_interval) {
-  std::unique_ptr<ServingCertificate> certificate(
-      new ServingCertificate(std::move(cert_path), std::move(key_path), check_interval));
+    std::chrono::milliseconds check_interval, std::filesystem::path client_ca_path) {
+  std::unique_ptr<ServingCertificate> certificate(new ServingCertificate(
+      std::move(cert_path), std::move(key_path), check_interval, std::move(client_ca_path)));
   if (auto loaded = certificate->LoadFiles(); !loaded) return std::unexpected(loaded.error());
   return certificate;
 }
@@ -74,6 +94,11 @@ std::expected<void, std::string> ServingCertificate::LoadFiles() {
   std::shared_ptr<SSL_CTX> context(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
   if (!context) return std::unexpected("cannot create a TLS context: " + OpenSslError());
   ApplyServerTlsPolicy(*context);
+  if (!client_ca_path_.empty()) {
+    if (auto required = RequireClientCertificate(*context, client_ca_path_); !required) {
+      return std::unexpected(required.error());
+    }
+  }
   if (SSL_CTX_use_certificate_chain_file(context.get(), cert_path_.c_str()) != 1) {
     return std::unexpected("cannot load TLS certificate " + cert_path_.string() + ": " +
                            OpenSslError());
@@ -104,6 +129,10 @@ std::expected<void, std::string> ServingCertificate::LoadFiles() {
 
 void ServingCertificate::Install(SSL_CTX& server_context) {
   ApplyServerTlsPolicy(server_context);
+  // Each SSL takes its verify mode from this listener context (SSL_new) and keeps it
+  // after SwitchToCurrent; the store it verifies against is the switched-to context's.
+  // A failure here still leaves verification required, so it fails closed.
+  if (!client_ca_path_.empty()) (void)RequireClientCertificate(server_context, client_ca_path_);
   if (auto current = Current()) {
     SSL_CTX_use_certificate(&server_context, SSL_CTX_get0_certificate(current.get()));
     SSL_CTX_use_PrivateKey(&server_context, SSL_CTX_get0_privatekey(current.get()));

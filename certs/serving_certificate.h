@@ -19,14 +19,24 @@ namespace bgpcomm::certs {
 // forward-secret AEAD ciphers for TLS 1.2 (Mozilla "intermediate").
 void ApplyServerTlsPolicy(SSL_CTX& context);
 
+// Makes `context` require a client certificate that verifies against the PEM CA
+// bundle at `ca_path` (the handshake fails without one). The verify mode is set
+// before the bundle is read, so a context whose bundle could not be loaded verifies
+// nothing and refuses every client instead of accepting them.
+std::expected<void, std::string> RequireClientCertificate(SSL_CTX& context,
+                                                          const std::filesystem::path& ca_path);
+
 class ServingCertificate {
  public:
   // Reads `cert_path` (PEM chain) and `key_path` (PEM key); fails with a message naming
   // the file when either is unreadable or they do not match. Changes are looked for at
-  // most once per `check_interval`.
+  // most once per `check_interval`. A non-empty `client_ca_path` makes every handshake
+  // require a client certificate signed by that CA (RequireClientCertificate); it is
+  // re-read with the serving pair.
   static std::expected<std::unique_ptr<ServingCertificate>, std::string> Load(
       std::filesystem::path cert_path, std::filesystem::path key_path,
-      std::chrono::milliseconds check_interval = std::chrono::seconds(1));
+      std::chrono::milliseconds check_interval = std::chrono::seconds(1),
+      std::filesystem::path client_ca_path = {});
 
   ServingCertificate(const ServingCertificate&) = delete;
   ServingCertificate& operator=(const ServingCertificate&) = delete;
@@ -50,11 +60,13 @@ class ServingCertificate {
 
  private:
   ServingCertificate(std::filesystem::path cert_path, std::filesystem::path key_path,
-                     std::chrono::milliseconds check_interval);
+                     std::chrono::milliseconds check_interval,
+                     std::filesystem::path client_ca_path);
   std::expected<void, std::string> LoadFiles();
 
   std::filesystem::path cert_path_;
   std::filesystem::path key_path_;
+  std::filesystem::path client_ca_path_;  // empty: no client certificate requested
   std::chrono::milliseconds check_interval_;
 
   mutable std::mutex mutex_;

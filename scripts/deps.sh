@@ -9,7 +9,7 @@ packages=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libasio-dev
   libbenchmark-dev clang-16 libclang-rt-16-dev libfuzzer-16-dev clang-format
   bats bats-assert bats-support iproute2 procps psmisc gobgpd bird2 frr wrk
-  docker.io debootstrap python3-yaml
+  python3 python3-yaml nftables docker.io debootstrap
 )
 
 missing=()

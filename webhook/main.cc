@@ -26,6 +26,7 @@ struct Flags {
   std::string namespace_name{community::kDefaultNamespace};
   std::string tls_cert_file;
   std::string tls_key_file;
+  std::string client_ca_file;
   std::string bind_address = "0.0.0.0";
   int port = 9443;
   std::string metrics_address = ":8080";
@@ -148,7 +149,8 @@ int Run(const Flags& flags) {
     cert_file = cert_manager->CertFile().string();
     key_file = cert_manager->KeyFile().string();
   }
-  auto certificate = certs::ServingCertificate::Load(cert_file, key_file);
+  auto certificate = certs::ServingCertificate::Load(cert_file, key_file, std::chrono::seconds(1),
+                                                     flags.client_ca_file);
   if (!certificate) {
     spdlog::error("event=startup_failed error=\"{}\"", certificate.error());
     return 2;
@@ -303,6 +305,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--tls-cert-file", flags.tls_cert_file, "serving certificate (PEM)");
   app.add_option("--tls-private-key-file", flags.tls_key_file, "serving key (PEM)");
+  app.add_option("--client-ca-file", flags.client_ca_file,
+                 "CA bundle (PEM) that clients' certificates must verify against; when set, "
+                 "every connection must present one (the apiserver's --admission-control-"
+                 "config-file client certificate); empty: none is requested");
   app.add_option("--bind-address", flags.bind_address, "address of the HTTPS server")
       ->capture_default_str();
   app.add_option("--port", flags.port, "port of the HTTPS server (0: any free port)")

@@ -77,6 +77,29 @@ void CloseAfterResponse(const httplib::Request& request) {
   }
 }
 
+// The listening socket cpp-httplib bound to `port` (it does not expose it), or -1.
+int FindListener(int port) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    int fd = 0;
+    try {
+      fd = std::stoi(entry.path().filename().string());
+    } catch (...) {
+      continue;
+    }
+    int listening = 0;
+    socklen_t size = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || !listening) continue;
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) continue;
+    int local_port = 0;
+    AddressText(local, local_port);
+    if (local_port == port) return fd;
+  }
+  return -1;
+}
+
 void Refuse(httplib::Response& out, int status, const std::string& message) {
   out.status = status;
   out.set_header("Connection", "close");
@@ -112,6 +135,11 @@ void WebhookServer::Route() {
     std::vector<std::pair<std::string, std::string>> headers;
     for (const auto& header : request.headers) {
       if (!IsSyntheticHeader(header.first)) headers.push_back(header);
+    }
+    if (!accepting_) {
+      // Draining: this connection is not used again, so clients move to other replicas.
+      CloseAfterResponse(request);
+      out.set_header("Connection", "close");
     }
     if (auto rejection = CheckRequestHead(request.method, headers, options_.limits)) {
       CloseAfterResponse(request);
@@ -222,14 +250,23 @@ std::expected<int, std::string> WebhookServer::Bind() {
   } else if (!server_.bind_to_port(options_.bind_address, port)) {
     return std::unexpected("cannot bind " + options_.bind_address + ":" + std::to_string(port));
   }
+  listener_fd_ = FindListener(port);
   return port;
 }
 
 void WebhookServer::Serve() { server_.listen_after_bind(); }
 
 void WebhookServer::Shutdown() {
-  accepting_ = false;
-  server_.stop();
+  // Once only: after the first call cpp-httplib closes the listener, and its number may
+  // belong to another descriptor by the next.
+  if (!accepting_.exchange(false)) return;
+  // cpp-httplib 0.11's stop() marks the listener invalid before closing it, and a worker
+  // checks that mark before it reads a connection's first request: a connection accepted
+  // (and TLS-handshaken) just before the stop was closed unanswered, an empty reply to a
+  // request the client had sent. Shutting the socket down instead makes accept() fail,
+  // which ends the accept loop (cpp-httplib closes the socket) while the mark stays
+  // valid, so every accepted connection is served.
+  if (listener_fd_ < 0 || shutdown(listener_fd_, SHUT_RDWR) != 0) server_.stop();
 }
 
 }  // namespace bgpcomm::webhook

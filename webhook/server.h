@@ -47,7 +47,10 @@ class WebhookServer {
   std::expected<int, std::string> Bind();
   // Serves until Shutdown(); returns once every in-flight request has been answered.
   void Serve();
-  // Stops accepting connections; requests being handled are still answered.
+  // Stops accepting connections. Every connection already accepted is still served,
+  // including one whose first request has not been read yet; from now on each response
+  // closes its connection, and an idle keep-alive connection ends at the keep-alive
+  // timeout, so Serve() returns within max(keep-alive timeout, read timeout).
   void Shutdown();
   // False once Shutdown() began: /readyz fails so load balancers stop sending.
   bool accepting() const { return accepting_; }
@@ -61,6 +64,7 @@ class WebhookServer {
   WebhookMetrics& metrics_;
   std::function<bool()> ready_;
   httplib::SSLServer server_;
+  int listener_fd_ = -1;  // the bound listening socket (owned by server_), -1: unknown
   std::atomic<bool> accepting_{true};
 };
 

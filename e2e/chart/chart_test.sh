@@ -32,6 +32,7 @@ variants=(
   "cert-manager|--set certManager.enabled=true"
   "service-monitor|--set serviceMonitor.enabled=true"
   "failure-ignore|--set webhook.failurePolicy=Ignore"
+  "client-ca|--set webhook.clientCA.configMap=apiserver-ca"
 )
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bgpcomm-chart.XXXXXX")
@@ -84,6 +85,9 @@ if [[ $mode == render ]]; then
   [[ $(grep -c 'cert-manager.io/inject-ca-from: metallb-system/bgpcomm-webhook' "$work/cert-manager.yaml") == 2 ]] ||
     fail "certManager: inject-ca-from missing"
   grep -q 'kind: Certificate' "$work/cert-manager.yaml" || fail "certManager: no Certificate"
+  grep -q -- '--client-ca-file=/etc/bgpcomm/client-ca/ca.crt' "$work/client-ca.yaml" ||
+    fail "clientCA: no --client-ca-file"
+  grep -q -- '--client-ca-file' "$d" && fail "--client-ca-file rendered by default"
   grep -q 'kind: ServiceMonitor' "$work/service-monitor.yaml" || fail "no ServiceMonitor"
   grep -q 'kind: ServiceMonitor' "$d" && fail "ServiceMonitor rendered by default"
   [[ $(grep -c 'kind: CustomResourceDefinition' "$d") == 4 ]] || fail "CRDs missing from --include-crds"

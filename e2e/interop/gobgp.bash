@@ -67,6 +67,13 @@ gobgp_attr() {
 }
 
 
+# gobgp_count FAMILY: how many prefixes of FAMILY (ipv4, ipv6) the RIB holds.
+gobgp_count() {
+  gobgp_cli global rib -a "$1" -j | perl -MJSON::PP -e '
+    my $t = join "", <STDIN>; $t = "{}" if $t !~ /\S/;
+    print scalar(keys %{decode_json($t)}), "\n"'
+}
+
 # The router interface of interop.bats.
 rtr_start() { start_gobgp "$@"; }
 rtr_stop() { stop_gobgp; }

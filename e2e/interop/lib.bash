@@ -74,9 +74,11 @@ net_down() {
 in_rtr() { ip netns exec "$NS_RTR" "$@"; }
 in_spk() { ip netns exec "$NS_SPK" "$@"; }
 
-# start_speaker OBJECTS_DIR: runs bgpcomm-speaker in the speaker namespace.
+# start_speaker OBJECTS_DIR: runs bgpcomm-speaker in the speaker namespace, logging at
+# $SPEAKER_LOG_LEVEL (default debug).
 start_speaker() {
-  ip netns exec "$NS_SPK" "$SPEAKER_BIN" --objects "$1" --node-name node-a --log-level debug \
+  ip netns exec "$NS_SPK" "$SPEAKER_BIN" --objects "$1" --node-name node-a \
+    --log-level "${SPEAKER_LOG_LEVEL:-debug}" \
     --metrics-bind-address 127.0.0.1:7472 --health-probe-bind-address 127.0.0.1:7473 \
     >>"$WORK/speaker.log" 2>&1 &
   SPEAKER_PID=$!
@@ -128,12 +130,12 @@ wait_ms() {
 # write_objects DIR [key=value...]: the walkthrough objects for a peer at RTR_V4 (dual-stack),
 # with a pool holding 203.0.113.0/28 and 2001:db8:1::/120 and a service on both families.
 #   my_asn, peer_asn, password, local_pref, extra_communities (YAML list items, comma
-#   separated), service_ip4, service_ip6
+#   separated), service_ip4, service_ip6, hold_time (default 9s)
 write_objects() {
   local dir="$1"
   shift
   local my_asn=64512 peer_asn=64513 password="" local_pref="" extra="" ip4=203.0.113.10
-  local ip6=2001:db8:1::10 dual_stack=true kv
+  local ip6=2001:db8:1::10 dual_stack=true hold_time=9s kv
   for kv in "$@"; do
     case "$kv" in
       my_asn=*) my_asn="${kv#*=}" ;;
@@ -144,6 +146,7 @@ write_objects() {
       service_ip4=*) ip4="${kv#*=}" ;;
       service_ip6=*) ip6="${kv#*=}" ;;
       dual_stack=*) dual_stack="${kv#*=}" ;;
+      hold_time=*) hold_time="${kv#*=}" ;;
     esac
   done
   mkdir -p "$dir"
@@ -215,7 +218,7 @@ spec:
   peerASN: $peer_asn
   peerAddress: $RTR_ADDR
   routerID: $SPK_V4
-  holdTime: 9s
+  holdTime: $hold_time
   dualStackAddressFamily: $dual_stack
 EOF
     [ -n "$password" ] && echo "  password: \"$password\""

@@ -15,6 +15,7 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 
+# Suites live two levels below the repository (e2e/suites/, e2e/security/, e2e/faults/).
 E2E_REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 E2E_WALKTHROUGH=$E2E_REPO/examples/walkthrough
 : "${BGPCOMM_STATE_DIR:=$E2E_REPO/.bgpcomm}"
@@ -27,7 +28,7 @@ if [[ -z ${KUBECTL:-} ]]; then
 fi
 export KUBECTL
 # shellcheck source=/dev/null
-. "$BATS_TEST_DIRNAME/provider/$BGPCOMM_E2E_PROVIDER.bash"
+. "$E2E_REPO/e2e/suites/provider/$BGPCOMM_E2E_PROVIDER.bash"
 
 NS=metallb-system
 ANNOTATION=bgpcomm.io/resolved-communities
