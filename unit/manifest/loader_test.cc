@@ -102,6 +102,49 @@ items:
   EXPECT_EQ(FieldOf(FieldOf(item, "data"), "k").text(), "v");
 }
 
+TEST(LoadTextTest, WithoutTreesOnlyDecodedObjectsAreKept) {
+  constexpr char kText[] = R"(apiVersion: v1
+kind: List
+items:
+  - apiVersion: metallb.io/v1beta1
+    kind: IPAddressPool
+    metadata: {name: p}
+    spec: {addresses: [10.0.0.0/24]}
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: web}
+    spec: {type: LoadBalancer}
+)";
+  LoadOptions options;
+  options.keep_trees = false;
+  std::vector<std::string> seen;
+  options.on_object = [&](const Document& doc) {
+    ASSERT_NE(doc.node, nullptr);
+    seen.push_back(doc.kind + " " + FieldOf(FieldOf(*doc.node, "spec"), "type").text());
+  };
+  ManifestSet set = Load(kText, options);
+  ASSERT_TRUE(set.ok());
+  EXPECT_TRUE(set.sources.empty());
+  ASSERT_EQ(set.documents.size(), 2u);
+  for (const Document& doc : set.documents) EXPECT_EQ(doc.node, nullptr) << doc.kind;
+  EXPECT_THAT(std::get<community::AddressPool>(set.documents[0].object).addresses,
+              ElementsAre("10.0.0.0/24"));
+  EXPECT_EQ(set.documents[1].LineOf("spec.type"), 11);
+  EXPECT_THAT(seen, ElementsAre("IPAddressPool ", "Service LoadBalancer"));
+}
+
+// A later malformed document drops the file's earlier objects: the file is unreadable.
+TEST(LoadTextTest, MalformedLaterDocumentLoadsNothingFromTheFile) {
+  ManifestSet set;
+  LoadText("apiVersion: v1\nkind: A\nmetadata: {name: before}\n", "0.yaml", set);
+  LoadText("apiVersion: v1\nkind: A\nmetadata: {name: a}\n---\n[\n", "in.yaml", set);
+  ASSERT_EQ(set.errors.size(), 1u);
+  EXPECT_EQ(set.errors[0].line, 6);
+  ASSERT_EQ(set.documents.size(), 1u);
+  EXPECT_EQ(set.documents[0].name, "before");
+  EXPECT_EQ(set.sources.size(), 1u);
+}
+
 TEST(LoadTextTest, EmptyInputAndEmptyDocumentsGiveNothing) {
   EXPECT_TRUE(Load("").documents.empty());
   EXPECT_TRUE(Load("---\n---\n# only a comment\n").documents.empty());
