@@ -10,25 +10,39 @@
 namespace bgpcomm::cli {
 namespace {
 
-// A string scalar the writer quotes, whatever it looks like.
-YAML::Node QuotedString(const std::string& text) {
-  YAML::Node node(text);
-  node.SetTag("!");
-  return node;
-}
+using manifest::YamlNode;
+using manifest::YamlNodePtr;
 
-void Store(manifest::Document& doc, const community::StoredCommunities& stored,
-           community::ExpandMode mode) {
-  YAML::Node metadata = doc.node["metadata"];
-  YAML::Node annotations = metadata["annotations"];
-  annotations[std::string(community::kResolvedAnnotation)] = QuotedString(stored.annotation);
-  if (mode == community::ExpandMode::kInPlace) {
-    YAML::Node communities(YAML::NodeType::Sequence);
-    for (const std::string& entry : stored.spec_communities) {
-      communities.push_back(QuotedString(entry));
-    }
-    doc.node["spec"]["communities"] = communities;
+// A string scalar the writer quotes, whatever it looks like.
+YamlNodePtr QuotedString(const std::string& text) { return YamlNode::Scalar(text, true); }
+
+// Adds the annotation (and in-place communities) to the advertisement's tree. The decoder
+// has checked that metadata, annotations and spec are mappings or absent; a tree that is
+// not (one built elsewhere) is an error, not a crash.
+std::expected<void, std::string> Store(manifest::Document& doc,
+                                       const community::StoredCommunities& stored,
+                                       community::ExpandMode mode) {
+  auto fail = [&](std::string_view field) {
+    return std::unexpected(doc.file + ":" + std::to_string(doc.LineOf(field)) + ": " +
+                           std::string(field) + " is not a mapping");
+  };
+  if (doc.node == nullptr) return fail("object");
+  YamlNode* metadata = doc.node->Child("metadata");
+  if (metadata == nullptr) return fail("object");
+  YamlNode* annotations = metadata->Child("annotations");
+  if (annotations == nullptr) return fail("metadata");
+  if (!annotations->Set(community::kResolvedAnnotation, QuotedString(stored.annotation))) {
+    return fail("metadata.annotations");
   }
+  if (mode == community::ExpandMode::kInPlace) {
+    YamlNodePtr communities = YamlNode::Sequence();
+    for (const std::string& entry : stored.spec_communities) {
+      communities->Append(QuotedString(entry));
+    }
+    YamlNode* spec = doc.node->Child("spec");
+    if (spec == nullptr || !spec->Set("communities", std::move(communities))) return fail("spec");
+  }
+  return {};
 }
 
 }  // namespace
@@ -46,9 +60,11 @@ std::expected<std::string, std::string> ResolveManifests(manifest::ManifestSet& 
     community::Diagnostics ignored;  // the same diagnostics JudgeSet reported
     community::StoredCommunities stored = community::ComputeStored(
         *advertisement, nullptr, aliases, options.unresolved, options.expand, ignored);
-    Store(doc, stored, options.expand);
+    if (auto stored_ok = Store(doc, stored, options.expand); !stored_ok) {
+      return std::unexpected(stored_ok.error());
+    }
   }
-  std::vector<YAML::Node> nodes;
+  std::vector<YamlNodePtr> nodes;
   nodes.reserve(set.sources.size());
   for (const manifest::SourceDocument& source : set.sources) nodes.push_back(source.node);
   return manifest::WriteDocuments(nodes);

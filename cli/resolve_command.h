@@ -14,7 +14,8 @@ namespace bgpcomm::cli {
 // Writes onto every BGPAdvertisement of `set` what the mutating webhook stores
 // (community::ComputeStored): the bgpcomm.io/resolved-communities annotation and, with
 // ExpandMode::kInPlace, spec.communities. Then returns every source document as YAML,
-// `---` separated, in input order; other documents keep their content.
+// `---` separated, in input order; other documents keep their content. `set` must have been
+// loaded with its trees (LoadOptions::keep_trees, the default).
 std::expected<std::string, std::string> ResolveManifests(manifest::ManifestSet& set,
                                                          const NamespaceStates& namespaces,
                                                          const ResolveOptions& options);

@@ -3,8 +3,6 @@
 // kinds bgpcomm judges) the decoded community/objects.h struct.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -14,6 +12,7 @@
 
 #include "community/diagnostic.h"
 #include "community/objects.h"
+#include "manifest/yaml_tree.h"
 
 namespace bgpcomm::manifest {
 
@@ -51,22 +50,17 @@ using DecodedObject =
 
 // One Kubernetes object. Items of a `kind: List` are objects of their own.
 struct Document {
-  Document() = default;
-  Document(const Document&) = default;
-  Document(Document&&) = default;
-  // No assignment: assigning a YAML::Node rewrites the node assigned to, which `node` shares
-  // with its SourceDocument.
-  Document& operator=(const Document&) = delete;
-  Document& operator=(Document&&) = delete;
-
   std::string file;            // as it will be shown to the user
   int line = 0;                // 1-based line where the object starts
   std::size_t source = 0;      // index into ManifestSet::sources of the document holding it
+                               // (0 when trees are not kept)
   std::string api_version;     // e.g. "metallb.io/v1beta1"
   std::string kind;            // e.g. "BGPAdvertisement"
   std::string name;            // metadata.name, "" when absent
   std::string namespace_name;  // metadata.namespace as written, "" when absent
-  YAML::Node node;             // the object; shares storage with its SourceDocument
+  // The object's tree, shared with its SourceDocument (a List item is a node of the List's
+  // tree); null when the loader was told not to keep trees (LoadOptions::keep_trees).
+  YamlNodePtr node;
   FieldLines field_lines;
   DecodedObject object;  // monostate for kinds bgpcomm does not judge
   // Problems found while decoding (wrong field types, missing name, unknown fields), with
@@ -83,14 +77,14 @@ struct Document {
 struct SourceDocument {
   std::string file;
   int line = 0;
-  YAML::Node node;
+  YamlNodePtr node;  // never null
 };
 
 // Everything read from a set of inputs, in input order (files in command-line order,
 // folders recursed in sorted order, documents in file order, List items in list order).
 struct ManifestSet {
   std::vector<std::string> files;       // every file read
-  std::vector<SourceDocument> sources;  // every non-empty document
+  std::vector<SourceDocument> sources;  // every non-empty document, when trees are kept
   std::vector<Document> documents;      // every object, Lists expanded
   std::vector<LoadError> errors;        // non-empty: the input is unreadable
 

@@ -1,72 +1,23 @@
 #include "manifest/loader.h"
 
-#include <yaml-cpp/depthguard.h>
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/parser.h>
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
-#include <exception>
 #include <fstream>
-#include <iterator>
 #include <optional>
-#include <sstream>
 #include <system_error>
 #include <utility>
+
+#include "manifest/yaml_tree.h"
 
 namespace bgpcomm::manifest {
 namespace {
 
 namespace fs = std::filesystem;
 
-// yaml-cpp 0.7 never gets past a ',' after a document's root flow collection or quoted
-// scalar (`[a],`): YAML::LoadAll then yields empty documents forever. A document can only
-// follow another after a `---` or `...` marker at the start of a line, so a parse that
-// yields more documents than markers + 1 is stuck. Counts documents with a handler that
-// builds nothing and returns the line where the parser got stuck, or 0.
-class DocumentCounter : public YAML::EventHandler {
- public:
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    ++count;
-    last = mark;
-  }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-
-  std::size_t count = 0;
-  YAML::Mark last;
-};
-
-int StuckParserLine(const std::string& text) {
-  std::size_t markers = 0;
-  for (std::size_t at = 0; at < text.size();) {
-    if (text.compare(at, 3, "---") == 0 || text.compare(at, 3, "...") == 0) ++markers;
-    std::size_t next = text.find('\n', at);
-    if (next == std::string::npos) break;
-    at = next + 1;
-  }
-  std::istringstream stream(text);
-  YAML::Parser parser(stream);
-  DocumentCounter counter;
-  while (parser.HandleNextDocument(counter)) {
-    if (counter.count > markers + 1) return counter.last.line >= 0 ? counter.last.line + 1 : 1;
-  }
-  return 0;
-}
-
 // The first byte that is not part of well-formed UTF-8 (no overlong forms, surrogates or
 // values past U+10FFFF) or is a control character other than tab, LF and CR, with what is
 // wrong with it; nullopt when the text is fine. Kubernetes reads UTF-8 JSON and its YAML
-// reader refuses control characters; yaml-cpp would silently turn bad bytes into U+FFFD.
+// reader refuses control characters. Checked here, before libyaml, to give the same message
+// for every such byte.
 std::optional<std::pair<std::size_t, std::string>> FindBadCharacter(std::string_view text) {
   std::size_t i = 0;
   auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
@@ -109,24 +60,26 @@ bool IsManifestFile(const fs::path& path) {
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
 }
 
-bool IsList(const YAML::Node& node) {
-  if (!node.IsMap()) return false;
-  YAML::Node kind = FieldOf(node, "kind");
-  YAML::Node items = FieldOf(node, "items");
-  return kind.IsScalar() && kind.Scalar().ends_with("List") && items.IsSequence();
+bool IsList(const YamlNode& node) {
+  if (!node.IsMapping()) return false;
+  const YamlNode& kind = FieldOf(node, "kind");
+  return kind.IsScalar() && kind.text().ends_with("List") && FieldOf(node, "items").IsSequence();
 }
 
 // Adds the objects of one parsed document to `set`.
-void AddDocument(const YAML::Node& node, std::string_view file, ManifestSet& set,
+void AddDocument(const YamlNodePtr& root, std::string_view file, ManifestSet& set,
                  const LoadOptions& options) {
-  std::size_t source = set.sources.size();
-  auto add = [&](const YAML::Node& object) {
+  const YamlNode& node = *root;
+  std::size_t source = options.keep_trees ? set.sources.size() : 0;
+  auto add = [&](const YamlNodePtr& object) {
     auto doc = DecodeObject(object, file, options.limits);
     if (!doc) {
       set.errors.push_back(std::move(doc.error()));
       return;
     }
     doc->source = source;
+    if (options.on_object) options.on_object(*doc);
+    if (!options.keep_trees) doc->node = nullptr;
     set.documents.push_back(std::move(*doc));
   };
   // Check the whole document first: a List is walked once more per item below.
@@ -137,12 +90,11 @@ void AddDocument(const YAML::Node& node, std::string_view file, ManifestSet& set
     return;
   }
   // Only checked documents become sources: they are written back by `bgpcomm resolve`.
-  set.sources.push_back({std::string(file), LineOf(node), node});
+  if (options.keep_trees) set.sources.push_back({std::string(file), LineOf(node), root});
   if (IsList(node)) {
-    const YAML::Node items = FieldOf(node, "items");
-    for (auto it = items.begin(); it != items.end(); ++it) add(*it);
+    for (const YamlNodePtr& item : FieldOf(node, "items").items()) add(item);
   } else {
-    add(node);
+    add(root);
   }
 }
 
@@ -159,38 +111,24 @@ void LoadText(std::string_view text, std::string_view file, ManifestSet& set,
         {std::string(file), line, what + " (column " + std::to_string(column) + ")"});
     return;
   }
-  std::vector<YAML::Node> nodes;
-  try {
-    std::string input(text);
-    if (int line = StuckParserLine(input); line > 0) {
-      set.errors.push_back({std::string(file), line,
-                            "malformed YAML: unexpected content after the document's root value"});
+  // A malformed stream loads nothing, as if every document were parsed before any is used;
+  // documents are still decoded one at a time so that each tree can be dropped early.
+  const std::size_t sources = set.sources.size();
+  const std::size_t documents = set.documents.size();
+  const std::size_t errors = set.errors.size();
+  YamlStreamParser parser(text, {.max_nodes = options.limits.max_nodes});
+  for (;;) {
+    auto next = parser.Next();
+    if (!next) {
+      set.sources.resize(sources);
+      set.documents.erase(set.documents.begin() + static_cast<std::ptrdiff_t>(documents),
+                          set.documents.end());
+      set.errors.resize(errors);
+      set.errors.push_back({std::string(file), next.error().line, next.error().message});
       return;
     }
-    nodes = YAML::LoadAll(input);
-  } catch (const YAML::DeepRecursion& e) {
-    set.errors.push_back(
-        {std::string(file), e.mark.line >= 0 ? e.mark.line + 1 : 0,
-         "malformed YAML: nesting too deep (" + std::to_string(e.depth()) + " levels)"});
-    return;
-  } catch (const YAML::Exception& e) {
-    std::string message = "malformed YAML: " + e.msg;
-    if (e.mark.column >= 0) message += " (column " + std::to_string(e.mark.column + 1) + ")";
-    set.errors.push_back({std::string(file), e.mark.line >= 0 ? e.mark.line + 1 : 0, message});
-    return;
-  } catch (const std::exception& e) {
-    set.errors.push_back({std::string(file), 0, std::string("cannot parse: ") + e.what()});
-    return;
-  }
-  for (const YAML::Node& node : nodes) {
-    if (!node.IsDefined() || node.IsNull()) continue;
-    try {
-      AddDocument(node, file, set, options);
-    } catch (const std::exception& e) {
-      // yaml-cpp's node API throws on some shapes of input; no input may end the process.
-      set.errors.push_back(
-          {std::string(file), LineOf(node), std::string("cannot read: ") + e.what()});
-    }
+    if (!*next) return;
+    if (!(**next)->IsNull()) AddDocument(**next, file, set, options);
   }
 }
 

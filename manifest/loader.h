@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <expected>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +19,15 @@ namespace bgpcomm::manifest {
 struct LoadOptions {
   DecodeLimits limits;
   std::size_t max_file_bytes = std::size_t{64} << 20;  // larger files are refused
+  // True keeps the parsed trees: every document in ManifestSet::sources and each object's
+  // tree in Document::node (what `bgpcomm resolve` writes back). False keeps only what was
+  // decoded: sources stays empty, Document::node is null, and each document's tree is freed
+  // once its objects are decoded, so that a large file never has all its trees in memory.
+  bool keep_trees = true;
+  // Called with every object as soon as it is decoded, with Document::node set even when
+  // trees are not kept: for callers that read kinds bgpcomm does not decode. Also called
+  // for objects of a file that later turns out malformed (whose objects are then dropped).
+  std::function<void(const Document&)> on_object;
 };
 
 // One input file: where to read it and the name to show for it.

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,7 +71,7 @@ class StructureWalker {
  public:
   StructureWalker(const DecodeLimits& limits, FieldLines* lines) : limits_(limits), lines_(lines) {}
 
-  bool Walk(const YAML::Node& node, const std::string& path, int depth) {
+  bool Walk(const YamlNode& node, const std::string& path, int depth) {
     if (++visited_ > limits_.max_nodes) {
       return Fail(node, "document has more than " + std::to_string(limits_.max_nodes) +
                             " nodes (aliases counted each time they are used)");
@@ -79,25 +80,34 @@ class StructureWalker {
       return Fail(node, "document nests deeper than " + std::to_string(limits_.max_depth) +
                             " levels (or an anchor refers to itself)");
     }
-    if (node.IsMap()) {
-      std::set<std::string> seen;
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        // A copy: `it->` yields a temporary proxy, a reference into it would dangle.
-        const YAML::Node key = it->first;
+    if (node.IsMapping()) {
+      // Kubernetes objects have few keys per mapping: a linear scan beats a set there,
+      // and a set keeps hostile mappings with many keys linear.
+      const std::vector<YamlEntry>& entries = node.entries();
+      constexpr std::size_t kLinearScanKeys = 16;
+      std::unordered_set<std::string_view> seen;
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        const YamlNode& key = *entries[i].key;
         if (!key.IsScalar()) return Fail(key, "mapping key is not a scalar");
-        if (!seen.insert(key.Scalar()).second) {
-          return Fail(key, "duplicate mapping key " + Quote(key.Scalar()));
+        bool repeated = false;
+        if (entries.size() <= kLinearScanKeys) {
+          for (std::size_t j = 0; j < i && !repeated; ++j) {
+            repeated = entries[j].key->text() == key.text();
+          }
+        } else {
+          repeated = !seen.insert(key.text()).second;
         }
-        std::string child = ChildPath(path, key.Scalar());
+        if (repeated) return Fail(key, "duplicate mapping key " + Quote(key.text()));
+        std::string child = ChildPath(path, key.text());
         Record(child, key);
-        if (!Walk(it->second, child, depth + 1)) return false;
+        if (!Walk(*entries[i].value, child, depth + 1)) return false;
       }
     } else if (node.IsSequence()) {
       std::size_t index = 0;
-      for (auto it = node.begin(); it != node.end(); ++it, ++index) {
-        std::string child = IndexPath(path, index);
-        Record(child, *it);
-        if (!Walk(*it, child, depth + 1)) return false;
+      for (const YamlNodePtr& item : node.items()) {
+        std::string child = IndexPath(path, index++);
+        Record(child, *item);
+        if (!Walk(*item, child, depth + 1)) return false;
       }
     }
     return true;
@@ -107,11 +117,11 @@ class StructureWalker {
   int error_line() const { return error_line_; }
 
  private:
-  void Record(const std::string& path, const YAML::Node& node) {
+  void Record(const std::string& path, const YamlNode& node) {
     int line = LineOf(node);
     if (lines_ != nullptr && line > 0) lines_->Record(path, line);
   }
-  bool Fail(const YAML::Node& node, std::string message) {
+  bool Fail(const YamlNode& node, std::string message) {
     error_ = std::move(message);
     error_line_ = LineOf(node);
     return false;
@@ -125,25 +135,26 @@ class StructureWalker {
 };
 
 // `a list`, `string "abc"`: what was found where something else was expected.
-std::string Describe(const YAML::Node& node) {
-  if (node.IsMap()) return "a mapping";
+std::string Describe(const YamlNode& node) {
+  if (node.IsMapping()) return "a mapping";
   if (node.IsSequence()) return "a list";
   switch (Classify(node)) {
     case ScalarType::kNull:
       return "null";
     case ScalarType::kBool:
-      return "boolean " + node.Scalar();
+      return "boolean " + node.text();
     case ScalarType::kInteger:
-      return "integer " + node.Scalar();
+      return "integer " + node.text();
     case ScalarType::kFloat:
-      return "number " + node.Scalar();
+      return "number " + node.text();
     case ScalarType::kString:
-      return "string " + Quote(node.Scalar());
+      return "string " + Quote(node.text());
   }
   return "a value";
 }
 
-using Fields = std::vector<std::pair<std::string, YAML::Node>>;
+// Keys and values of a mapping; both live in the tree being decoded.
+using Fields = std::vector<std::pair<std::string_view, const YamlNode&>>;
 
 // Reads typed fields and reports every wrongly typed one under its field path. Null values
 // count as absent, as the API server prunes them.
@@ -162,19 +173,19 @@ class Decoder {
   }
 
   // The entries of a mapping; empty (with an error unless null) for anything else.
-  Fields MapFields(const YAML::Node& node, const std::string& path) {
+  Fields MapFields(const YamlNode& node, const std::string& path) {
     Fields out;
     if (node.IsNull()) return out;
-    if (!node.IsMap()) {
+    if (!node.IsMapping()) {
       Error(path, "must be a mapping, got " + Describe(node));
       return out;
     }
-    for (auto it = node.begin(); it != node.end(); ++it)
-      out.emplace_back(it->first.Scalar(), it->second);
+    out.reserve(node.size());
+    for (const YamlEntry& entry : node.entries()) out.emplace_back(entry.key->text(), *entry.value);
     return out;
   }
 
-  std::optional<std::string> String(const YAML::Node& node, const std::string& path) {
+  std::optional<std::string> String(const YamlNode& node, const std::string& path) {
     if (node.IsNull()) return std::nullopt;
     if (!node.IsScalar()) {
       Error(path, "must be a string, got " + Describe(node));
@@ -182,18 +193,18 @@ class Decoder {
     }
     if (Classify(node) != ScalarType::kString) {
       Error(path, "must be a string, got " + Describe(node) + " (quote it)");
-      return node.Scalar();
+      return node.text();
     }
-    return node.Scalar();
+    return node.text();
   }
 
-  std::optional<std::int64_t> Integer(const YAML::Node& node, const std::string& path) {
+  std::optional<std::int64_t> Integer(const YamlNode& node, const std::string& path) {
     if (node.IsNull()) return std::nullopt;
     if (!node.IsScalar() || Classify(node) != ScalarType::kInteger) {
       Error(path, "must be an integer, got " + Describe(node));
       return std::nullopt;
     }
-    std::string_view text = node.Scalar();
+    std::string_view text = node.text();
     if (!text.empty() && text[0] == '+') text.remove_prefix(1);
     std::int64_t value = 0;
     int base = 10;
@@ -203,24 +214,24 @@ class Decoder {
     }
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
     if (ec != std::errc() || end != text.data() + text.size()) {
-      Error(path, "integer " + node.Scalar() + " is out of range");
+      Error(path, "integer " + node.text() + " is out of range");
       return std::nullopt;
     }
     return value;
   }
 
-  std::optional<bool> Bool(const YAML::Node& node, const std::string& path) {
+  std::optional<bool> Bool(const YamlNode& node, const std::string& path) {
     if (node.IsNull()) return std::nullopt;
     if (!node.IsScalar() || Classify(node) != ScalarType::kBool) {
       Error(path, "must be true or false, got " + Describe(node));
       return std::nullopt;
     }
-    return IsTrueWord(node.Scalar());
+    return IsTrueWord(node.text());
   }
 
   // A list of strings. Wrongly typed items keep their place (as their text, or "") so that
   // later field paths `path[i]` still point at the item written.
-  std::vector<std::string> StringList(const YAML::Node& node, const std::string& path) {
+  std::vector<std::string> StringList(const YamlNode& node, const std::string& path) {
     std::vector<std::string> out;
     if (node.IsNull()) return out;
     if (!node.IsSequence()) {
@@ -228,13 +239,13 @@ class Decoder {
       return out;
     }
     std::size_t index = 0;
-    for (auto it = node.begin(); it != node.end(); ++it, ++index) {
-      out.push_back(String(*it, IndexPath(path, index)).value_or(""));
+    for (const YamlNodePtr& item : node.items()) {
+      out.push_back(String(*item, IndexPath(path, index++)).value_or(""));
     }
     return out;
   }
 
-  std::map<std::string, std::string> StringMap(const YAML::Node& node, const std::string& path) {
+  std::map<std::string, std::string> StringMap(const YamlNode& node, const std::string& path) {
     std::map<std::string, std::string> out;
     for (auto& [key, value] : MapFields(node, path)) {
       auto text = String(value, ChildPath(path, key));
@@ -243,7 +254,7 @@ class Decoder {
     return out;
   }
 
-  community::LabelSelector Selector(const YAML::Node& node, const std::string& path) {
+  community::LabelSelector Selector(const YamlNode& node, const std::string& path) {
     community::LabelSelector out;
     for (auto& [key, value] : MapFields(node, path)) {
       std::string child = ChildPath(path, key);
@@ -258,7 +269,7 @@ class Decoder {
     return out;
   }
 
-  std::vector<community::LabelSelector> SelectorList(const YAML::Node& node,
+  std::vector<community::LabelSelector> SelectorList(const YamlNode& node,
                                                      const std::string& path) {
     std::vector<community::LabelSelector> out;
     if (node.IsNull()) return out;
@@ -267,14 +278,14 @@ class Decoder {
       return out;
     }
     std::size_t index = 0;
-    for (auto it = node.begin(); it != node.end(); ++it, ++index) {
-      out.push_back(Selector(*it, IndexPath(path, index)));
+    for (const YamlNodePtr& item : node.items()) {
+      out.push_back(Selector(*item, IndexPath(path, index++)));
     }
     return out;
   }
 
  private:
-  std::vector<community::LabelSelectorRequirement> Requirements(const YAML::Node& node,
+  std::vector<community::LabelSelectorRequirement> Requirements(const YamlNode& node,
                                                                 const std::string& path) {
     std::vector<community::LabelSelectorRequirement> out;
     if (node.IsNull()) return out;
@@ -283,10 +294,10 @@ class Decoder {
       return out;
     }
     std::size_t index = 0;
-    for (auto it = node.begin(); it != node.end(); ++it, ++index) {
-      std::string item = IndexPath(path, index);
+    for (const YamlNodePtr& node_item : node.items()) {
+      std::string item = IndexPath(path, index++);
       community::LabelSelectorRequirement requirement;
-      for (auto& [key, value] : MapFields(*it, item)) {
+      for (auto& [key, value] : MapFields(*node_item, item)) {
         std::string child = ChildPath(item, key);
         if (key == "key") {
           requirement.key = String(value, child).value_or("");
@@ -306,7 +317,7 @@ class Decoder {
   std::vector<Diagnostic>& problems_;
 };
 
-community::ObjectMeta DecodeMeta(Decoder& decoder, const YAML::Node& object) {
+community::ObjectMeta DecodeMeta(Decoder& decoder, const YamlNode& object) {
   community::ObjectMeta meta;
   for (auto& [key, value] : decoder.MapFields(FieldOf(object, "metadata"), "metadata")) {
     std::string path = ChildPath("metadata", key);
@@ -338,10 +349,10 @@ community::CommunityObject DecodeCommunity(Decoder& decoder, const Fields& spec)
       continue;
     }
     std::size_t index = 0;
-    for (auto it = value.begin(); it != value.end(); ++it, ++index) {
-      std::string item = IndexPath(path, index);
+    for (const YamlNodePtr& value_item : value.items()) {
+      std::string item = IndexPath(path, index++);
       community::CommunityAlias alias;
-      for (auto& [field, field_value] : decoder.MapFields(*it, item)) {
+      for (auto& [field, field_value] : decoder.MapFields(*value_item, item)) {
         std::string child = ChildPath(item, field);
         if (field == "name") {
           alias.name = decoder.String(field_value, child).value_or("");
@@ -470,22 +481,17 @@ bool IsMetallbKind(std::string_view kind) {
 
 }  // namespace
 
-YAML::Node FieldOf(const YAML::Node& node, std::string_view key) {
-  if (node.IsMap()) {
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (it->first.IsScalar() && it->first.Scalar() == key) return it->second;
-    }
-  }
-  return YAML::Node(YAML::NodeType::Null);
+const YamlNode& FieldOf(const YamlNode& node, std::string_view key) {
+  static const YamlNode kAbsent;  // immutable: a null node without a position
+  const YamlNode* value = node.Find(key);
+  return value != nullptr ? *value : kAbsent;
 }
 
-int LineOf(const YAML::Node& node) {
-  if (!node.IsDefined()) return 0;
-  YAML::Mark mark = node.Mark();
-  return mark.line >= 0 ? mark.line + 1 : 0;
+int LineOf(const YamlNode& node) {
+  return node.line();
 }
 
-std::expected<void, std::string> CheckStructure(const YAML::Node& node, const DecodeLimits& limits,
+std::expected<void, std::string> CheckStructure(const YamlNode& node, const DecodeLimits& limits,
                                                 FieldLines* lines, int* error_line) {
   StructureWalker walker(limits, lines);
   if (walker.Walk(node, "", 0)) return {};
@@ -498,37 +504,39 @@ bool IsJudgedKind(std::string_view api_version, std::string_view kind) {
   return api_version == "metallb.io/v1beta2" && kind == "BGPPeer";
 }
 
-std::expected<Document, LoadError> DecodeObject(const YAML::Node& node, std::string_view file,
+std::expected<Document, LoadError> DecodeObject(YamlNodePtr root, std::string_view file,
                                                 const DecodeLimits& limits) {
+  if (root == nullptr) root = YamlNode::Null();
+  const YamlNode& node = *root;
   Document doc;
   doc.file = std::string(file);
   doc.line = LineOf(node);
-  doc.node = node;
+  doc.node = std::move(root);
   auto fail = [&](int line, std::string message) {
     return std::unexpected(LoadError{doc.file, line > 0 ? line : doc.line, std::move(message)});
   };
-  if (!node.IsMap()) {
+  if (!node.IsMapping()) {
     return fail(doc.line, "expected a Kubernetes object (a mapping), got " + Describe(node));
   }
   int error_line = 0;
   if (auto checked = CheckStructure(node, limits, &doc.field_lines, &error_line); !checked) {
     return fail(error_line, checked.error());
   }
-  YAML::Node api_version = FieldOf(node, "apiVersion");
-  YAML::Node kind = FieldOf(node, "kind");
+  const YamlNode& api_version = FieldOf(node, "apiVersion");
+  const YamlNode& kind = FieldOf(node, "kind");
   if (!api_version.IsScalar() || Classify(api_version) != ScalarType::kString ||
-      api_version.Scalar().empty()) {
+      api_version.text().empty()) {
     return fail(doc.LineOf("apiVersion"), "object has no apiVersion (a string)");
   }
-  if (!kind.IsScalar() || Classify(kind) != ScalarType::kString || kind.Scalar().empty()) {
+  if (!kind.IsScalar() || Classify(kind) != ScalarType::kString || kind.text().empty()) {
     return fail(doc.LineOf("kind"), "object has no kind (a string)");
   }
-  doc.api_version = api_version.Scalar();
-  doc.kind = kind.Scalar();
-  YAML::Node metadata = FieldOf(node, "metadata");
-  if (YAML::Node name = FieldOf(metadata, "name"); name.IsScalar()) doc.name = name.Scalar();
-  if (YAML::Node ns = FieldOf(metadata, "namespace"); ns.IsScalar())
-    doc.namespace_name = ns.Scalar();
+  doc.api_version = api_version.text();
+  doc.kind = kind.text();
+  const YamlNode& metadata = FieldOf(node, "metadata");
+  if (const YamlNode& name = FieldOf(metadata, "name"); name.IsScalar()) doc.name = name.text();
+  if (const YamlNode& ns = FieldOf(metadata, "namespace"); ns.IsScalar())
+    doc.namespace_name = ns.text();
 
   if (!IsJudgedKind(doc.api_version, doc.kind)) {
     if (doc.api_version.starts_with("metallb.io/") && IsMetallbKind(doc.kind)) {

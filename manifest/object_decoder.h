@@ -3,14 +3,13 @@
 // of every wrongly typed field.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
 #include <cstddef>
 #include <expected>
 #include <string>
 #include <string_view>
 
 #include "manifest/document.h"
+#include "manifest/yaml_tree.h"
 
 namespace bgpcomm::manifest {
 
@@ -24,20 +23,20 @@ struct DecodeLimits {
 // Checks that `node` stays within `limits`, that every mapping key is a scalar and that no
 // mapping repeats a key. Records the line of every field path (relative to `node`) in
 // `lines` when it is not null. A message on failure; `*error_line` (1-based) says where.
-std::expected<void, std::string> CheckStructure(const YAML::Node& node, const DecodeLimits& limits,
+std::expected<void, std::string> CheckStructure(const YamlNode& node, const DecodeLimits& limits,
                                                 FieldLines* lines, int* error_line);
 
 // The 1-based line of a node, 0 when it has none (a node built in memory).
-int LineOf(const YAML::Node& node);
+int LineOf(const YamlNode& node);
 
-// The value of `key` in a mapping, or a null node (also when `node` is no mapping). Unlike
-// yaml-cpp's operator[], never yields an invalid node.
-YAML::Node FieldOf(const YAML::Node& node, std::string_view key);
+// The value of `key` in a mapping, or a null node without a position (also when `node` is
+// no mapping).
+const YamlNode& FieldOf(const YamlNode& node, std::string_view key);
 
 // Decodes one object (a mapping with apiVersion and kind) from `file`. The node must have
 // passed CheckStructure. Fails only when the node is not a Kubernetes object at all;
 // wrongly typed fields of the judged kinds become Document::problems.
-std::expected<Document, LoadError> DecodeObject(const YAML::Node& node, std::string_view file,
+std::expected<Document, LoadError> DecodeObject(YamlNodePtr node, std::string_view file,
                                                 const DecodeLimits& limits = {});
 
 // True for apiVersion/kind pairs bgpcomm judges: metallb.io/v1beta1 Community,

@@ -53,15 +53,14 @@ bool IsHexInteger(std::string_view s) {
   return true;
 }
 
-ScalarType Classify(const YAML::Node& node) {
+ScalarType Classify(const YamlNode& node) {
   if (node.IsNull()) return ScalarType::kNull;
-  const std::string& tag = node.Tag();
-  if (tag == "!" || tag == "tag:yaml.org,2002:str") return ScalarType::kString;
+  const std::string& tag = node.tag();
   if (tag == "tag:yaml.org,2002:int") return ScalarType::kInteger;
   if (tag == "tag:yaml.org,2002:bool") return ScalarType::kBool;
   if (tag == "tag:yaml.org,2002:float") return ScalarType::kFloat;
-  if (tag != "?" && !tag.empty()) return ScalarType::kString;
-  const std::string& text = node.Scalar();
+  if (!tag.empty() || node.quoted()) return ScalarType::kString;
+  const std::string& text = node.text();
   if (IsYamlBool(text)) return ScalarType::kBool;
   if (IsDecimalInteger(text) || IsHexInteger(text)) return ScalarType::kInteger;
   if (IsYamlFloat(text)) return ScalarType::kFloat;

@@ -3,16 +3,18 @@
 // booleans or null.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
 #include <string_view>
+
+#include "manifest/yaml_tree.h"
 
 namespace bgpcomm::manifest {
 
 enum class ScalarType { kNull, kBool, kInteger, kFloat, kString };
 
-// The type of a parsed node that is null or a scalar (explicit tags such as !!str count).
-ScalarType Classify(const YAML::Node& node);
+// The type of a parsed node that is null or a scalar: explicit tags decide (!!str, !!int,
+// !!bool, !!float; any other tag, "!" included, makes a string), then quoting (a quoted
+// scalar is a string), then the plain text.
+ScalarType Classify(const YamlNode& node);
 
 // YAML 1.1 booleans (true, yes, on, y ... and their negations, in three casings).
 bool IsYamlBool(std::string_view text);

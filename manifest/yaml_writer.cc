@@ -1,5 +1,8 @@
 #include "manifest/yaml_writer.h"
 
+#include <yaml-cpp/emitter.h>
+#include <yaml-cpp/emittermanip.h>
+
 #include <exception>
 
 #include "manifest/scalar.h"
@@ -7,7 +10,8 @@
 namespace bgpcomm::manifest {
 namespace {
 
-bool HasExplicitTag(const std::string& tag) { return !tag.empty() && tag != "?" && tag != "!"; }
+// A tag worth writing: "!" (the non-specific tag) only says "a string", which quoting says.
+bool HasExplicitTag(const std::string& tag) { return !tag.empty() && tag != "!"; }
 
 bool HasControlCharacter(const std::string& text) {
   for (char c : text) {
@@ -17,41 +21,42 @@ bool HasControlCharacter(const std::string& text) {
   return false;
 }
 
-void Write(YAML::Emitter& out, const YAML::Node& node, bool is_key) {
-  const std::string& tag = node.Tag();
+void Write(YAML::Emitter& out, const YamlNode& node, bool is_key) {
+  const std::string& tag = node.tag();
   if (HasExplicitTag(tag)) out << YAML::VerbatimTag(tag);
-  switch (node.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
+  switch (node.kind()) {
+    case YamlKind::kNull:
       out << YAML::Null;
       break;
-    case YAML::NodeType::Scalar:
-      // A quoted input scalar ("!" tag) is a string whatever it looks like: keep it quoted
-      // (single quotes; yaml-cpp falls back to double quotes where single ones cannot be used).
-      // Keys (`"kind"` in JSON input) are unquoted where that reads back the same.
+    case YamlKind::kScalar: {
+      // A quoted input scalar (or one tagged "!") is a string whatever it looks like: keep it
+      // quoted (single quotes; yaml-cpp falls back to double quotes where single ones cannot
+      // be used). Keys (`"kind"` in JSON input) are unquoted where that reads back the same.
       // Control characters (from escapes in the input) only survive double quotes.
-      if (HasControlCharacter(node.Scalar())) {
+      bool string = tag == "!" || (tag.empty() && node.quoted());
+      if (HasControlCharacter(node.text())) {
         out << YAML::DoubleQuoted;
-      } else if (tag == "!" && !(is_key && ReadsAsString(node.Scalar()))) {
+      } else if (string && !(is_key && ReadsAsString(node.text()))) {
         out << YAML::SingleQuoted;
       }
-      out << node.Scalar();
+      out << node.text();
       break;
-    case YAML::NodeType::Sequence:
+    }
+    case YamlKind::kSequence:
       // Empty collections in flow style (`[]`, `{}`) stay on the key's line.
       if (node.size() == 0) out << YAML::Flow;
       out << YAML::BeginSeq;
-      for (auto it = node.begin(); it != node.end(); ++it) Write(out, *it, false);
+      for (const YamlNodePtr& item : node.items()) Write(out, *item, false);
       out << YAML::EndSeq;
       break;
-    case YAML::NodeType::Map:
+    case YamlKind::kMapping:
       if (node.size() == 0) out << YAML::Flow;
       out << YAML::BeginMap;
-      for (auto it = node.begin(); it != node.end(); ++it) {
+      for (const YamlEntry& entry : node.entries()) {
         out << YAML::Key;
-        Write(out, it->first, true);
+        Write(out, *entry.key, true);
         out << YAML::Value;
-        Write(out, it->second, false);
+        Write(out, *entry.value, false);
       }
       out << YAML::EndMap;
       break;
@@ -60,7 +65,7 @@ void Write(YAML::Emitter& out, const YAML::Node& node, bool is_key) {
 
 }  // namespace
 
-std::expected<std::string, std::string> WriteYaml(const YAML::Node& node) {
+std::expected<std::string, std::string> WriteYaml(const YamlNode& node) {
   try {
     YAML::Emitter out;
     out.SetIndent(2);
@@ -76,10 +81,10 @@ std::expected<std::string, std::string> WriteYaml(const YAML::Node& node) {
   }
 }
 
-std::expected<std::string, std::string> WriteDocuments(std::span<const YAML::Node> nodes) {
+std::expected<std::string, std::string> WriteDocuments(std::span<const YamlNodePtr> nodes) {
   std::string out;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
-    auto text = WriteYaml(nodes[i]);
+    auto text = WriteYaml(*nodes[i]);
     if (!text) return text;
     if (i > 0) out += "---\n";
     out += *text;

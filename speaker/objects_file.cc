@@ -11,24 +11,22 @@
 namespace bgpcomm::speaker {
 namespace {
 
-std::string Scalar(const YAML::Node& node) {
-  return node.IsDefined() && node.IsScalar() ? node.Scalar() : std::string();
-}
+using manifest::YamlNode;
 
-std::map<std::string, std::string> StringMap(const YAML::Node& node) {
+std::string Scalar(const YamlNode& node) { return node.IsScalar() ? node.text() : std::string(); }
+
+std::map<std::string, std::string> StringMap(const YamlNode& node) {
   std::map<std::string, std::string> out;
-  if (!node.IsDefined() || !node.IsMap()) return out;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    if (it->first.IsScalar() && it->second.IsScalar())
-      out[it->first.Scalar()] = it->second.Scalar();
+  for (const manifest::YamlEntry& entry : node.entries()) {
+    if (entry.key->IsScalar() && entry.value->IsScalar())
+      out[entry.key->text()] = entry.value->text();
   }
   return out;
 }
 
 template <typename F>
-void ForEach(const YAML::Node& sequence, F&& f) {
-  if (!sequence.IsDefined() || !sequence.IsSequence()) return;
-  for (std::size_t i = 0; i < sequence.size(); ++i) f(sequence[i]);
+void ForEach(const YamlNode& sequence, F&& f) {
+  for (const manifest::YamlNodePtr& item : sequence.items()) f(*item);
 }
 
 Service DecodeService(const manifest::Document& doc) {
@@ -36,11 +34,11 @@ Service DecodeService(const manifest::Document& doc) {
   Service s;
   s.name = doc.name;
   s.namespace_name = doc.namespace_name.empty() ? "default" : doc.namespace_name;
-  YAML::Node spec = FieldOf(doc.node, "spec");
+  const YamlNode& spec = FieldOf(*doc.node, "spec");
   s.type = Scalar(FieldOf(spec, "type"));
   s.external_traffic_policy = Scalar(FieldOf(spec, "externalTrafficPolicy"));
-  ForEach(FieldOf(FieldOf(FieldOf(doc.node, "status"), "loadBalancer"), "ingress"),
-          [&](const YAML::Node& ingress) {
+  ForEach(FieldOf(FieldOf(FieldOf(*doc.node, "status"), "loadBalancer"), "ingress"),
+          [&](const YamlNode& ingress) {
             std::string ip = Scalar(FieldOf(ingress, "ip"));
             if (!ip.empty()) s.ingress_ips.push_back(ip);
           });
@@ -52,12 +50,12 @@ EndpointSlice DecodeEndpointSlice(const manifest::Document& doc) {
   EndpointSlice e;
   e.name = doc.name;
   e.namespace_name = doc.namespace_name.empty() ? "default" : doc.namespace_name;
-  auto labels = StringMap(FieldOf(FieldOf(doc.node, "metadata"), "labels"));
+  auto labels = StringMap(FieldOf(FieldOf(*doc.node, "metadata"), "labels"));
   e.service_name = labels["kubernetes.io/service-name"];
-  ForEach(FieldOf(doc.node, "endpoints"), [&](const YAML::Node& node) {
+  ForEach(FieldOf(*doc.node, "endpoints"), [&](const YamlNode& node) {
     Endpoint endpoint;
-    ForEach(FieldOf(node, "addresses"), [&](const YAML::Node& a) {
-      if (a.IsScalar()) endpoint.addresses.push_back(a.Scalar());
+    ForEach(FieldOf(node, "addresses"), [&](const YamlNode& a) {
+      if (a.IsScalar()) endpoint.addresses.push_back(a.text());
     });
     std::string ready = Scalar(FieldOf(FieldOf(node, "conditions"), "ready"));
     if (ready == "true") endpoint.ready = true;
@@ -72,13 +70,28 @@ EndpointSlice DecodeEndpointSlice(const manifest::Document& doc) {
 
 std::expected<LoadedObjects, std::string> LoadObjects(std::span<const std::string> paths,
                                                       std::string_view node_name) {
-  manifest::ManifestSet set = manifest::LoadPaths(paths);
-  if (!set.ok()) return std::unexpected(set.errors.front().ToString());
   LoadedObjects out;
-  out.files = set.files;
   SpeakerObjects& o = out.objects;
   o.node.name = std::string(node_name);
   o.node.labels["kubernetes.io/hostname"] = std::string(node_name);
+  // Only decoded objects are needed: trees are dropped as soon as each document is decoded,
+  // the kinds read here from the tree are read while it is alive.
+  manifest::LoadOptions options;
+  options.keep_trees = false;
+  options.on_object = [&](const manifest::Document& doc) {
+    if (doc.Judged()) return;
+    if (doc.kind == "Service" && doc.api_version == "v1") {
+      o.services.push_back(DecodeService(doc));
+    } else if (doc.kind == "EndpointSlice" && doc.api_version.starts_with("discovery.k8s.io/")) {
+      o.endpoint_slices.push_back(DecodeEndpointSlice(doc));
+    } else if (doc.kind == "Node" && doc.api_version == "v1" && doc.name == node_name) {
+      auto labels = StringMap(manifest::FieldOf(manifest::FieldOf(*doc.node, "metadata"), "labels"));
+      o.node.labels.insert(labels.begin(), labels.end());
+    }
+  };
+  manifest::ManifestSet set = manifest::LoadPaths(paths, options);
+  if (!set.ok()) return std::unexpected(set.errors.front().ToString());
+  out.files = set.files;
   std::map<std::string, std::vector<community::CommunityObject>> communities;
   std::vector<community::Advertisement> advertisements;
   auto with_namespace = [](community::ObjectMeta& meta) {
@@ -99,13 +112,6 @@ std::expected<LoadedObjects, std::string> LoadObjects(std::span<const std::strin
     } else if (auto* peer = std::get_if<community::Peer>(&doc.object)) {
       o.peers.push_back(*peer);
       with_namespace(o.peers.back().meta);
-    } else if (doc.kind == "Service" && doc.api_version == "v1") {
-      o.services.push_back(DecodeService(doc));
-    } else if (doc.kind == "EndpointSlice" && doc.api_version.starts_with("discovery.k8s.io/")) {
-      o.endpoint_slices.push_back(DecodeEndpointSlice(doc));
-    } else if (doc.kind == "Node" && doc.api_version == "v1" && doc.name == node_name) {
-      auto labels = StringMap(manifest::FieldOf(manifest::FieldOf(doc.node, "metadata"), "labels"));
-      o.node.labels.insert(labels.begin(), labels.end());
     }
   }
   std::map<std::string, community::AliasTable> tables;

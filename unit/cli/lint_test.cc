@@ -189,7 +189,9 @@ TEST_F(LintTest, MalformedYamlIsUnreadableWithLine) {
   EXPECT_EQ(result.code, 2);
   EXPECT_EQ(result.out, "");
   EXPECT_EQ(result.err,
-            bad + ":5: error: malformed YAML: end of sequence flow not found (column 1)\n");
+            bad +
+                ":5: error: malformed YAML: did not find expected ',' or ']' (column 1), while "
+                "parsing a flow sequence that starts at line 4, column 9\n");
 }
 
 TEST_F(LintTest, JsonOutput) {

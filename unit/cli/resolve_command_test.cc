@@ -2,11 +2,15 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "manifest/loader.h"
+#include "manifest/object_decoder.h"
+#include "manifest/yaml_tree.h"
+#include "manifest/yaml_writer.h"
 #include "unit/cli/cli_test_util.h"
 
 namespace bgpcomm::cli {
@@ -41,22 +45,29 @@ TEST_F(ResolveTest, WalkthroughGainsAnnotations) {
   EXPECT_EQ(std::count(lines.begin(), lines.end(), "---"), 5);
 
   // Six documents in input order; all but the advertisements keep their content.
-  std::vector<YAML::Node> docs = YAML::LoadAll(result.out);
+  auto parsed = manifest::ParseYamlStream(result.out);
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  const std::vector<manifest::YamlNodePtr>& docs = *parsed;
   ASSERT_EQ(docs.size(), 6u);
+  using manifest::FieldOf;
   const char* files[] = {"01-community.yaml",         "02-ip-pool.yaml",
                          "03-bgp-advertisement.yaml", "04-bgp-advertisement-backup.yaml",
                          "05-bgp-peer.yaml",          "06-service.yaml"};
   for (int i = 0; i < 6; ++i) {
-    YAML::Node original = YAML::LoadFile(dir + "/" + files[i]);
-    EXPECT_EQ(docs[i]["kind"].Scalar(), original["kind"].Scalar());
+    std::ifstream file(dir + "/" + files[i]);
+    std::stringstream text;
+    text << file.rdbuf();
+    auto originals = manifest::ParseYamlStream(text.str());
+    ASSERT_TRUE(originals.has_value() && originals->size() == 1) << files[i];
+    const manifest::YamlNode& original = *originals->front();
+    EXPECT_EQ(FieldOf(*docs[i], "kind").text(), FieldOf(original, "kind").text());
     if (i == 2 || i == 3) {
-      EXPECT_EQ(docs[i]["spec"]["communities"].size(), original["spec"]["communities"].size());
+      EXPECT_EQ(FieldOf(FieldOf(*docs[i], "spec"), "communities").size(),
+                FieldOf(FieldOf(original, "spec"), "communities").size());
       continue;
     }
-    YAML::Emitter a, b;
-    a << docs[i];
-    b << original;
-    EXPECT_EQ(std::string(a.c_str()), std::string(b.c_str())) << files[i];
+    EXPECT_EQ(manifest::WriteYaml(*docs[i]).value_or("a"), manifest::WriteYaml(original).value_or("b"))
+        << files[i];
   }
   // Quoted strings stay strings.
   EXPECT_THAT(result.out, HasSubstr("      value: '64512:100'\n"));

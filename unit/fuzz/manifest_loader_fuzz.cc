@@ -5,27 +5,29 @@
 
 #include "manifest/loader.h"
 #include "manifest/scalar.h"
+#include "manifest/yaml_tree.h"
 #include "manifest/yaml_writer.h"
 
 namespace {
 
 // True when `a` and `b` reach the API server as the same JSON: same shape, same key order,
 // same scalar text and type (a plain string written back quoted is the same string).
-bool SameContent(const YAML::Node& a, const YAML::Node& b) {
-  if (a.Type() != b.Type() || a.size() != b.size()) return false;
+bool SameContent(const bgpcomm::manifest::YamlNode& a, const bgpcomm::manifest::YamlNode& b) {
+  if (a.kind() != b.kind() || a.size() != b.size()) return false;
   if (a.IsScalar()) {
-    return a.Scalar() == b.Scalar() &&
+    return a.text() == b.text() &&
            bgpcomm::manifest::Classify(a) == bgpcomm::manifest::Classify(b);
   }
-  auto x = a.begin(), y = b.begin();
-  for (; x != a.end() && y != b.end(); ++x, ++y) {
-    if (a.IsMap()) {
-      if (!SameContent(x->first, y->first) || !SameContent(x->second, y->second)) return false;
-    } else if (!SameContent(*x, *y)) {
+  for (std::size_t i = 0; i < a.items().size(); ++i) {
+    if (!SameContent(*a.items()[i], *b.items()[i])) return false;
+  }
+  for (std::size_t i = 0; i < a.entries().size(); ++i) {
+    if (!SameContent(*a.entries()[i].key, *b.entries()[i].key) ||
+        !SameContent(*a.entries()[i].value, *b.entries()[i].value)) {
       return false;
     }
   }
-  return x == a.end() && y == b.end();
+  return true;
 }
 
 }  // namespace
@@ -52,15 +54,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!set.ok()) return 0;
 
   for (const auto& source : set.sources) {
-    auto written = bgpcomm::manifest::WriteYaml(source.node);
+    auto written = bgpcomm::manifest::WriteYaml(*source.node);
     if (!written) continue;  // the emitter refused; resolve reports it
     bgpcomm::manifest::ManifestSet again;
     bgpcomm::manifest::LoadText(*written, "again.yaml", again, options);
     if (!again.ok() || again.sources.size() != 1) __builtin_trap();
-    if (!SameContent(source.node, again.sources[0].node)) __builtin_trap();
-    auto rewritten = bgpcomm::manifest::WriteYaml(again.sources[0].node);
+    if (!SameContent(*source.node, *again.sources[0].node)) __builtin_trap();
+    auto rewritten = bgpcomm::manifest::WriteYaml(*again.sources[0].node);
     if (!rewritten) __builtin_trap();
-    auto third = bgpcomm::manifest::WriteYaml(YAML::Load(*rewritten));
+    auto reparsed = bgpcomm::manifest::ParseYamlStream(*rewritten);
+    if (!reparsed || reparsed->size() != 1) __builtin_trap();
+    auto third = bgpcomm::manifest::WriteYaml(*reparsed->front());
     if (!third || *third != *rewritten) __builtin_trap();
   }
   return 0;

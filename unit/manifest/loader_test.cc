@@ -97,8 +97,52 @@ items:
     metadata: {name: cm}
 )");
   ASSERT_EQ(set.documents.size(), 1u);
-  set.documents[0].node["data"]["k"] = "v";
-  EXPECT_EQ(set.sources[0].node["items"][0]["data"]["k"].Scalar(), "v");
+  set.documents[0].node->Child("data")->Set("k", YamlNode::Scalar("v"));
+  const YamlNode& item = *FieldOf(*set.sources[0].node, "items").items().at(0);
+  EXPECT_EQ(FieldOf(FieldOf(item, "data"), "k").text(), "v");
+}
+
+TEST(LoadTextTest, WithoutTreesOnlyDecodedObjectsAreKept) {
+  constexpr char kText[] = R"(apiVersion: v1
+kind: List
+items:
+  - apiVersion: metallb.io/v1beta1
+    kind: IPAddressPool
+    metadata: {name: p}
+    spec: {addresses: [10.0.0.0/24]}
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: web}
+    spec: {type: LoadBalancer}
+)";
+  LoadOptions options;
+  options.keep_trees = false;
+  std::vector<std::string> seen;
+  options.on_object = [&](const Document& doc) {
+    ASSERT_NE(doc.node, nullptr);
+    seen.push_back(doc.kind + " " + FieldOf(FieldOf(*doc.node, "spec"), "type").text());
+  };
+  ManifestSet set = Load(kText, options);
+  ASSERT_TRUE(set.ok());
+  EXPECT_TRUE(set.sources.empty());
+  ASSERT_EQ(set.documents.size(), 2u);
+  for (const Document& doc : set.documents) EXPECT_EQ(doc.node, nullptr) << doc.kind;
+  EXPECT_THAT(std::get<community::AddressPool>(set.documents[0].object).addresses,
+              ElementsAre("10.0.0.0/24"));
+  EXPECT_EQ(set.documents[1].LineOf("spec.type"), 11);
+  EXPECT_THAT(seen, ElementsAre("IPAddressPool ", "Service LoadBalancer"));
+}
+
+// A later malformed document drops the file's earlier objects: the file is unreadable.
+TEST(LoadTextTest, MalformedLaterDocumentLoadsNothingFromTheFile) {
+  ManifestSet set;
+  LoadText("apiVersion: v1\nkind: A\nmetadata: {name: before}\n", "0.yaml", set);
+  LoadText("apiVersion: v1\nkind: A\nmetadata: {name: a}\n---\n[\n", "in.yaml", set);
+  ASSERT_EQ(set.errors.size(), 1u);
+  EXPECT_EQ(set.errors[0].line, 6);
+  ASSERT_EQ(set.documents.size(), 1u);
+  EXPECT_EQ(set.documents[0].name, "before");
+  EXPECT_EQ(set.sources.size(), 1u);
 }
 
 TEST(LoadTextTest, EmptyInputAndEmptyDocumentsGiveNothing) {
@@ -112,7 +156,9 @@ TEST(LoadTextTest, MalformedYamlHasLine) {
   ASSERT_EQ(set.errors.size(), 1u);
   EXPECT_EQ(set.errors[0].file, "in.yaml");
   EXPECT_EQ(set.errors[0].line, 5);
-  EXPECT_EQ(set.errors[0].message, "malformed YAML: end of sequence flow not found (column 1)");
+  EXPECT_EQ(set.errors[0].message,
+            "malformed YAML: did not find expected ',' or ']' (column 1), while parsing a flow "
+            "sequence that starts at line 4, column 9");
 }
 
 TEST(LoadTextTest, BadIndentationHasLine) {
@@ -122,18 +168,22 @@ TEST(LoadTextTest, BadIndentationHasLine) {
   EXPECT_THAT(set.errors[0].message, ::testing::StartsWith("malformed YAML: "));
 }
 
-// Found by manifest_loader_fuzz: yaml-cpp 0.7's LoadAll loops forever (and allocates) on a
-// ',' after a document's root flow collection or quoted scalar.
+// Found by manifest_loader_fuzz: yaml-cpp 0.7's LoadAll looped forever (and allocated) on a
+// ',' after a document's root flow collection or quoted scalar. libyaml stops with an error.
 TEST(LoadTextTest, CommaAfterRootFlowValueIsAnErrorNotAHang) {
   for (const char* text :
        {"[a],", "{a: b},\n", "\"a\",", "'a' ,", "k: v\n---\n[a]\n,", "&x [a],", "[a] # c\n,"}) {
     ManifestSet set = Load(text);
     ASSERT_EQ(set.errors.size(), 1u) << text;
-    EXPECT_EQ(set.errors[0].message,
-              "malformed YAML: unexpected content after the document's root value")
+    EXPECT_THAT(set.errors[0].message,
+                ::testing::StartsWith(
+                    "malformed YAML: unexpected content after the document's root value"))
         << text;
     EXPECT_GT(set.errors[0].line, 0) << text;
   }
+  EXPECT_EQ(Load("k: v\n---\n[a]\n,").errors[0].ToString(),
+            "in.yaml:4: malformed YAML: unexpected content after the document's root value "
+            "(start another document with ---) (column 1)");
   // Documents separated by markers still load, empty ones included.
   ManifestSet set =
       Load("---\napiVersion: v1\nkind: A\n---\n---\n...\n---\napiVersion: v1\nkind: B\n");

@@ -13,8 +13,18 @@ using community::Diagnostic;
 using community::Severity;
 using ::testing::ElementsAre;
 
+// The first document of `text`, which must parse.
+YamlNodePtr Parse(std::string_view text) {
+  auto documents = ParseYamlStream(text);
+  if (!documents || documents->empty()) {
+    ADD_FAILURE() << (documents ? "no document" : documents.error().message);
+    return YamlNode::Null();
+  }
+  return documents->front();
+}
+
 Document Decode(const std::string& text) {
-  auto doc = DecodeObject(YAML::Load(text), "x.yaml");
+  auto doc = DecodeObject(Parse(text), "x.yaml");
   if (!doc) ADD_FAILURE() << doc.error().ToString();
   return doc.value_or(Document{});
 }
@@ -267,18 +277,18 @@ TEST(DecodeObjectTest, OtherKindsAreKeptUndecoded) {
 }
 
 TEST(DecodeObjectTest, NotAnObject) {
-  auto doc = DecodeObject(YAML::Load("[1, 2]"), "x.yaml");
+  auto doc = DecodeObject(Parse("[1, 2]"), "x.yaml");
   ASSERT_FALSE(doc.has_value());
   EXPECT_EQ(doc.error().ToString(),
             "x.yaml:1: expected a Kubernetes object (a mapping), got a list");
 }
 
 TEST(DecodeObjectTest, NodeBuiltInMemoryHasNoLines) {
-  YAML::Node node;
-  node["apiVersion"] = "metallb.io/v1beta1";
-  node["kind"] = "IPAddressPool";
-  node["metadata"]["name"] = "p";
-  node["spec"]["addresses"].push_back("10.0.0.0/8");
+  YamlNodePtr node = YamlNode::Mapping();
+  node->Set("apiVersion", YamlNode::Scalar("metallb.io/v1beta1"));
+  node->Set("kind", YamlNode::Scalar("IPAddressPool"));
+  node->Child("metadata")->Set("name", YamlNode::Scalar("p"));
+  node->Child("spec")->Child("addresses")->Append(YamlNode::Scalar("10.0.0.0/8"));
   auto doc = DecodeObject(node, "mem");
   ASSERT_TRUE(doc.has_value());
   EXPECT_EQ(doc->line, 0);
