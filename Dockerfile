@@ -15,7 +15,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       ca-certificates cmake make g++ pkg-config \
       libcpp-httplib-dev libssl-dev rapidjson-dev nlohmann-json3-dev \
-      libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libasio-dev \
+      libyaml-cpp-dev libyaml-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libasio-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only the parts' sources (.dockerignore leaves out tests, benchmarks, chart and docs).
@@ -34,7 +34,7 @@ LABEL org.opencontainers.image.title="bgpcomm" \
 # Only the shared libraries the binaries link (ldd), and CA certificates.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      ca-certificates libssl3 libyaml-cpp0.7 libspdlog1.10 libfmt9 libcpp-httplib0.11 \
+      ca-certificates libssl3 libyaml-cpp0.7 libyaml-0-2 libspdlog1.10 libfmt9 libcpp-httplib0.11 \
       libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 zlib1g \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build-image/bin/bgpcomm-webhook /src/build-image/bin/bgpcomm-speaker \
