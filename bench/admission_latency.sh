@@ -124,5 +124,5 @@ webhook configurations removed. Means from the API server's own histograms.
 | mean mutating webhook call (same metric, type admit) | $(mean_ms "$m0" "$m1") ms | | |
 
 Webhook peak RSS (VmHWM): $((rss_before / 1024)) MiB before, $((rss_after / 1024)) MiB after a Community of
-10,000 aliases and one advertisement of 10 of them were admitted (target: under 64 MiB).
+10,000 aliases and one advertisement of 10 of them were admitted (target: under 30 MB).
 MD
