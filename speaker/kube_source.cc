@@ -143,8 +143,9 @@ std::expected<std::string, std::string> KubeSource::SecretPassword(
     const std::string& secret_name) {
   auto now = std::chrono::steady_clock::now();
   auto cached = secrets_.find(secret_name);
-  if (cached != secrets_.end() && now - cached->second.read < options_.secret_refresh) {
-    if (cached->second.password.empty()) return std::unexpected(cached->second.error);
+  // Only a good read is reused: a missing Secret is looked up again on the next apply.
+  if (cached != secrets_.end() && !cached->second.password.empty() &&
+      now - cached->second.read < options_.secret_refresh) {
     return cached->second.password;
   }
   CachedSecret fresh{.password = {}, .error = {}, .read = now};

@@ -4,7 +4,7 @@
 # (a process inside a namespace cannot reach the apiserver on the host's 127.0.0.1) and
 # peers with the router over the link. See shared/TESTING.md, "BGP routers".
 #
-#   router.sh start NAME HOST_V4/30 RTR_V4 HOST_V6/64 RTR_V6 ROUTER_AS SPEAKER_AS
+#   router.sh start NAME HOST_V4/30 RTR_V4 HOST_V6/64 RTR_V6 ROUTER_AS SPEAKER_AS [MD5_PASSWORD]
 #   router.sh stop NAME          stops BIRD by pid and deletes the namespace (and the veth)
 #   router.sh birdc NAME ARGS... runs birdc against that router
 #   router.sh ctl NAME           prints the path of its control socket
@@ -41,8 +41,9 @@ check_free() {
 }
 
 start() {
-  [[ $# -eq 7 ]] || die "usage: router.sh start NAME HOST_V4/30 RTR_V4 HOST_V6/64 RTR_V6 ROUTER_AS SPEAKER_AS"
-  local name=$1 host_v4=$2 rtr_v4=$3 host_v6=$4 rtr_v6=$5 router_as=$6 speaker_as=$7
+  [[ $# -eq 7 || $# -eq 8 ]] ||
+    die "usage: router.sh start NAME HOST_V4/30 RTR_V4 HOST_V6/64 RTR_V6 ROUTER_AS SPEAKER_AS [MD5_PASSWORD]"
+  local name=$1 host_v4=$2 rtr_v4=$3 host_v6=$4 rtr_v6=$5 router_as=$6 speaker_as=$7 password=${8:-}
   [[ $name =~ ^[a-z0-9]{1,5}$ ]] || die "router name must be 1-5 of [a-z0-9]"
   [[ -n $bird_bin ]] || die "bird is not installed (make deps)"
   local ns veth dir key
@@ -64,6 +65,8 @@ start() {
   ip -n "$ns" addr add "$rtr_v4/${host_v4#*/}" dev eth0
   ip -n "$ns" addr add "$rtr_v6/${host_v6#*/}" dev eth0 nodad
   ip -n "$ns" link set eth0 up
+  local password_line=""
+  [[ -z $password ]] || password_line="  password \"$password\";  # TCP MD5 (RFC 2385)"
   cat >"$dir/bird.conf" <<CONF
 router id $rtr_v4;
 log "$dir/bird.log" all;
@@ -73,6 +76,7 @@ protocol bgp speaker {
   neighbor ${host_v4%/*} as $speaker_as;
   passive on;
   direct;
+$password_line
   ipv4 { import all; export none; gateway direct; };
   ipv6 { import all; export none; gateway direct; };
 }

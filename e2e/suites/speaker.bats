@@ -3,7 +3,8 @@
 # speaker (host namespace, a ServiceAccount token with the chart's RBAC) and two BIRD routers
 # in network namespaces of their own, each joined to the host by a veth pair:
 #   router a: 198.51.100.10 / 2001:db8:fe::2   (host side .9 / ::1), AS 64513
-#   router b: 198.51.100.14 / 2001:db8:fe:1::2 (host side .13 / ::1), AS 64514
+#   router b: 198.51.100.14 / 2001:db8:fe:1::2 (host side .13 / ::1), AS 64514, TCP MD5 with
+#             the password the BGPPeer's passwordSecret holds
 # (interop uses 198.51.100.0/30 and 2001:db8:ff::/64 in namespaces only; nothing here touches
 # the machine's own 192.0.2.0/24 or fd00::/64). The speaker is AS 64512, node e2e-node-a.
 # "Within 1 s" is measured from the moment kubectl returns to the moment BIRD shows the change.
@@ -14,6 +15,7 @@ CLUSTER=$E2E_REPO/e2e/cluster
 NODE=e2e-node-a
 RTR_A=198.51.100.10
 RTR_B=198.51.100.14
+MD5_B=e2e-md5-b-9f3c
 IP4=203.0.113.10
 IP6=2001:db8:1::10
 
@@ -77,6 +79,7 @@ reset_objects() {
   k delete service web -n default --ignore-not-found >/dev/null
   k delete endpointslice -n default -l bgpcomm-e2e=speaker --ignore-not-found >/dev/null
   k label node "$NODE" bgpcomm-e2e/zone- >/dev/null 2>&1 || true
+  k delete secret bgp-auth-b -n "$NS" --ignore-not-found >/dev/null
 }
 
 setup_file() {
@@ -84,7 +87,8 @@ setup_file() {
   require_cluster
   reset_objects
   "$CLUSTER/router.sh" start a 198.51.100.9/30 "$RTR_A" 2001:db8:fe::1/64 2001:db8:fe::2 64513 64512
-  "$CLUSTER/router.sh" start b 198.51.100.13/30 "$RTR_B" 2001:db8:fe:1::1/64 2001:db8:fe:1::2 64514 64512
+  "$CLUSTER/router.sh" start b 198.51.100.13/30 "$RTR_B" 2001:db8:fe:1::1/64 2001:db8:fe:1::2 64514 64512 \
+    "$MD5_B"
   "$CLUSTER/speaker.sh" start "$NODE" --log-level debug
 }
 
@@ -254,8 +258,11 @@ YAML
   done
 }
 
-@test "two peers and peers: each route goes only where it belongs" {
+@test "two peers and peers: each route goes only where it belongs (b with passwordSecret)" {
   apply_walkthrough
+  # Router b requires TCP MD5; the password is only in the Secret the BGPPeer names.
+  k create secret generic bgp-auth-b -n "$NS" --type=kubernetes.io/basic-auth \
+    --from-literal=password="$MD5_B" >/dev/null
   k apply -f - >/dev/null <<YAML
 apiVersion: metallb.io/v1beta2
 kind: BGPPeer
@@ -266,6 +273,9 @@ spec:
   myASN: 64512
   peerASN: 64514
   peerAddress: $RTR_B
+  passwordSecret:
+    name: bgp-auth-b
+    namespace: $NS
 YAML
   eventually_ms 15000 communities_are b ipv4 "$IP4/32" "64512:100 64512:200" ||
     fail "router b: no route with both advertisements' communities"
@@ -281,6 +291,9 @@ YAML
   assert_output ""
   run metric 'bgpcomm_speaker_sessions{state="Established"}'
   assert_output 2
+  grep -q 'event=peer_added peer=router-b .* md5=on' "$BGPCOMM_STATE_DIR/logs/speaker.log"
+  run grep -c "$MD5_B" "$BGPCOMM_STATE_DIR/logs/speaker.log"
+  assert_output 0
 }
 
 @test "advertisements stored while the webhook was down are refused, with an Event and a metric" {
