@@ -39,6 +39,10 @@ inline const Resource kIPAddressPools{"metallb.io", "v1beta1", "ipaddresspools",
 inline const Resource kBGPPeers{"metallb.io", "v1beta2", "bgppeers", "BGPPeer"};
 inline const Resource kLeases{"coordination.k8s.io", "v1", "leases", "Lease"};
 inline const Resource kEvents{"", "v1", "events", "Event"};
+inline const Resource kServices{"", "v1", "services", "Service"};
+inline const Resource kSecrets{"", "v1", "secrets", "Secret"};
+inline const Resource kNodes{"", "v1", "nodes", "Node", /*namespaced=*/false};
+inline const Resource kEndpointSlices{"discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"};
 }  // namespace resources
 
 // An object as the apiserver served it: its identity plus the full JSON text, which

@@ -3,8 +3,8 @@
 # (examples/walkthrough/01..06) applied in order, the stored resolutions, and one
 # rejected apply with its message. Leaves the cluster running; `make down` stops it.
 #
-# Hook for the speaker issue: demo_speaker() below runs after the walkthrough is
-# applied; it will start bgpcomm-speaker and a BGP router and show the routes.
+# Then bgpcomm-speaker and a BIRD router in a network namespace (demo_speaker below), and the
+# router's view of the routes with their communities.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -42,10 +42,24 @@ if kubectl apply -f "$typo"; then
   exit 1
 fi
 
+# The speaker in Kubernetes mode (host namespace, its ServiceAccount's token) and a BIRD
+# router in a network namespace at 198.51.100.2 (the walkthrough's BGPPeer), joined by a
+# veth whose host side is 198.51.100.1; `make down` removes both.
 demo_speaker() {
-  # The speaker issue fills this in: start bgpcomm-speaker and a BGP router in a
-  # network namespace, and show the routes with their communities.
-  :
+  say "bgpcomm-speaker (node demo-node) and a BIRD router in network namespace $(e2e/cluster/router.sh netns demo)"
+  e2e/cluster/router.sh start demo 198.51.100.1/30 198.51.100.2 2001:db8:fd::1/64 2001:db8:fd::2 \
+    64513 64512 2>&1 | sed 's/^/  /'
+  e2e/cluster/speaker.sh start demo-node 2>&1 | sed 's/^/  /'
+  local deadline=$(( SECONDS + 30 ))
+  until e2e/cluster/router.sh birdc demo show route for "$ip/32" 2>/dev/null | grep -q "^$ip/32"; do
+    if (( SECONDS > deadline )); then
+      echo "demo: the router did not receive $ip/32; speaker log: .bgpcomm/logs/speaker.log" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+  say "The router's view of the walkthrough's routes (BIRD, AS 64513)"
+  show e2e/cluster/router.sh birdc demo show route all table master4
 }
 demo_speaker
 

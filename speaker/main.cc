@@ -12,6 +12,10 @@
 #include <thread>
 
 #include "community/value.h"
+#include "kube/clock.h"
+#include "kube/config.h"
+#include "kube/events.h"
+#include "speaker/kube_source.h"
 #include "speaker/speaker.h"
 
 namespace {
@@ -49,7 +53,8 @@ int main(int argc, char** argv) {
       "--objects", objects,
       "read the objects from these YAML/JSON files or folders instead of the API server");
   app.add_option("--node-name", node_name, "this node's name (default $NODE_NAME)");
-  app.add_option("--kubeconfig", kubeconfig, "kubeconfig file (Kubernetes mode)");
+  app.add_option("--kubeconfig", kubeconfig,
+                 "kubeconfig file; in-cluster configuration when empty (Kubernetes mode)");
   app.add_option("--namespace", namespace_name, "namespace of the metallb.io objects");
   app.add_option("--metrics-bind-address", metrics_bind, "Prometheus /metrics address; 0 disables");
   app.add_option("--health-probe-bind-address", health_bind,
@@ -68,10 +73,6 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::flush_on(spdlog::level::trace);
 
-  if (objects.empty()) {
-    std::cerr << "bgpcomm-speaker: Kubernetes mode is not built yet; run with --objects PATH\n";
-    return kExitUsage;
-  }
   if (node_name.empty()) {
     std::cerr << "bgpcomm-speaker: --node-name (or $NODE_NAME) is required\n";
     return kExitUsage;
@@ -94,6 +95,35 @@ int main(int argc, char** argv) {
     asio::io_context io;
     Speaker speaker(io, SpeakerOptions{objects, node_name}, metrics);
 
+    // Kubernetes mode (no --objects): the API client, the Event recorder and the informers.
+    std::unique_ptr<bgpcomm::kube::Client> client;
+    bgpcomm::kube::RealClock clock;
+    std::unique_ptr<bgpcomm::kube::EventRecorder> recorder;
+    std::unique_ptr<KubeSource> source;
+    if (objects.empty()) {
+      auto config = kubeconfig.empty() ? bgpcomm::kube::InClusterConfig()
+                                       : bgpcomm::kube::LoadKubeconfig(kubeconfig);
+      if (!config) {
+        spdlog::error("event=startup_failed error={}",
+                      bgpcomm::community::Quote(config.error().ToString()));
+        return kExitUsage;
+      }
+      auto made = bgpcomm::kube::Client::New(*config, {.user_agent = "bgpcomm-speaker"});
+      if (!made) {
+        spdlog::error("event=startup_failed error={}",
+                      bgpcomm::community::Quote(made.error().ToString()));
+        return kExitUsage;
+      }
+      client = std::move(*made);
+      recorder = std::make_unique<bgpcomm::kube::EventRecorder>(
+          *client, clock,
+          bgpcomm::kube::EventRecorderOptions{.component = "bgpcomm-speaker",
+                                              .instance = node_name});
+      source = std::make_unique<KubeSource>(
+          *client, *recorder, speaker, io,
+          KubeSourceOptions{.namespace_name = namespace_name, .node_name = node_name});
+    }
+
     httplib::Server health;
     std::jthread health_thread;
     if (health_bind != "0") {
@@ -107,7 +137,7 @@ int main(int argc, char** argv) {
       });
       health.Get("/readyz", [&speaker](const httplib::Request&, httplib::Response& res) {
         res.status = speaker.ready() ? 200 : 503;
-        res.set_content(speaker.ready() ? "ok\n" : "objects not loaded\n", "text/plain");
+        res.set_content(speaker.ready() ? "ok\n" : "objects not applied yet\n", "text/plain");
       });
       if (!health.bind_to_port(host.c_str(), port)) {
         std::cerr << "bgpcomm-speaker: cannot listen on " << health_bind << "\n";
@@ -128,8 +158,11 @@ int main(int argc, char** argv) {
       speaker.Stop();
       io.stop();
     });
-    spdlog::info("event=started node={} objects={}", node_name, objects.size());
+    if (source) source->Start();
+    spdlog::info("event=started node={} mode={} namespace={}", node_name,
+                 source ? "kubernetes" : "objects", namespace_name);
     io.run();
+    if (source) source->Stop();
     health.stop();
   } catch (const std::exception& e) {
     spdlog::error("event=fatal error={}", bgpcomm::community::Quote(e.what()));

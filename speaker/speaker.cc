@@ -189,6 +189,7 @@ Speaker::Speaker(asio::io_context& io, SpeakerOptions options, SpeakerMetrics& m
     : io_(io), options_(std::move(options)), metrics_(metrics), poll_timer_(io) {}
 
 std::expected<void, std::string> Speaker::Start() {
+  if (options_.objects.empty()) return {};
   if (auto r = Reload(); !r) return r;
   ready_ = true;
   SchedulePoll();
@@ -244,13 +245,13 @@ std::expected<void, std::string> Speaker::Reload() {
   stamp_ = Stamp();
   auto loaded = LoadObjects(options_.objects, options_.node_name);
   if (!loaded) return std::unexpected(loaded.error());
-  Apply(*loaded);
+  Apply(loaded->objects, loaded->refused);
   return {};
 }
 
-void Speaker::Apply(const LoadedObjects& loaded) {
-  DesiredRoutes desired = ComputeDesiredRoutes(loaded.objects);
-  std::vector<RefusedAdvertisement> refused = loaded.refused;
+std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
+                                                 std::vector<RefusedAdvertisement> refused) {
+  DesiredRoutes desired = ComputeDesiredRoutes(objects);
   refused.insert(refused.end(), desired.refused.begin(), desired.refused.end());
   for (const RefusedAdvertisement& r : refused) {
     spdlog::warn("event=advertisement_refused namespace={} name={} reason={}", r.namespace_name,
@@ -260,7 +261,7 @@ void Speaker::Apply(const LoadedObjects& loaded) {
 
   std::uint32_t host_id = HostRouterId();
   std::map<std::string, PeerPlan> plans;
-  for (const community::Peer& peer : loaded.objects.peers) {
+  for (const community::Peer& peer : objects.peers) {
     if (!desired.by_peer.contains(peer.meta.name)) continue;  // not for this node
     auto plan = PlanPeer(peer, host_id);
     if (!plan) {
@@ -312,6 +313,8 @@ void Speaker::Apply(const LoadedObjects& loaded) {
   for (const auto& [peer, set] : desired.by_peer) routes += set.size();
   spdlog::info("event=objects_applied peers={} routes={} refused={}", plans.size(), routes,
                refused.size());
+  ready_ = true;
+  return refused;
 }
 
 void Speaker::UpdateSessionMetric() {

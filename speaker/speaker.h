@@ -69,7 +69,8 @@ class SpeakerMetrics {
 std::string RefusalKind(const std::string& reason);
 
 struct SpeakerOptions {
-  std::vector<std::string> objects;  // --objects paths
+  // --objects paths; empty: the objects arrive through Apply() (the Kubernetes mode).
+  std::vector<std::string> objects;
   std::string node_name;
   std::chrono::milliseconds poll_interval{200};
 };
@@ -77,16 +78,23 @@ struct SpeakerOptions {
 class Speaker {
  public:
   Speaker(asio::io_context& io, SpeakerOptions options, SpeakerMetrics& metrics);
-  // Loads the objects (failing when they cannot be read), starts the sessions and the
-  // change poller.
+  // With --objects: loads them (failing when they cannot be read), starts the sessions and
+  // the change poller. Without: does nothing (Apply() drives the speaker).
   std::expected<void, std::string> Start();
   // Cease to every peer; stops polling.
   void Stop();
+  // True once a complete set of objects has been applied.
   bool ready() const { return ready_.load(); }
+
+  // Makes the sessions and routes those of `objects` (on the io_context thread): peers
+  // selected for this node get a session (changed ones restart, others stop with Cease),
+  // each session gets its routes. `refused` are advertisements the caller already left out;
+  // returns them with those ComputeDesiredRoutes refused, after logging and counting them.
+  std::vector<RefusedAdvertisement> Apply(const SpeakerObjects& objects,
+                                          std::vector<RefusedAdvertisement> refused);
 
  private:
   std::expected<void, std::string> Reload();
-  void Apply(const LoadedObjects& loaded);
   void SchedulePoll();
   std::string Stamp() const;
   void UpdateSessionMetric();

@@ -2,9 +2,15 @@
 
 #include <rapidjson/document.h>
 
-#include "webhook/object_json.h"
+#include "objectjson/metallb.h"
 
 namespace bgpcomm::webhook {
+
+using objectjson::DecodeAdvertisement;
+using objectjson::DecodeCommunity;
+using objectjson::DecodePeer;
+using objectjson::DecodePool;
+
 namespace {
 
 template <typename T, typename Decode>

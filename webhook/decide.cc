@@ -3,9 +3,15 @@
 #include <string>
 
 #include "webhook/json_patch.h"
-#include "webhook/object_json.h"
+#include "objectjson/metallb.h"
 
 namespace bgpcomm::webhook {
+
+using objectjson::DecodeAdvertisement;
+using objectjson::DecodeCommunity;
+using objectjson::DecodePeer;
+using objectjson::DecodePool;
+
 namespace {
 
 using community::Diagnostics;

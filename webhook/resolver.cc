@@ -8,9 +8,15 @@
 #include "community/annotation.h"
 #include "webhook/cluster_view.h"
 #include "webhook/json_patch.h"
-#include "webhook/object_json.h"
+#include "objectjson/metallb.h"
 
 namespace bgpcomm::webhook {
+
+using objectjson::DecodeAdvertisement;
+using objectjson::DecodeCommunity;
+using objectjson::DecodePeer;
+using objectjson::DecodePool;
+
 namespace {
 
 // `patch` (a JSON Patch array) preceded by a test of the object's resourceVersion.

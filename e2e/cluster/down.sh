@@ -2,7 +2,8 @@
 # Stops the local control plane started by up.sh and removes its state. Idempotent.
 # Only the pids recorded in .bgpcomm/env are signalled (each checked against the
 # executable it should be running): the webhook and any other recorded component
-# (NAME_PID with NAME_EXE, e.g. a speaker added by a later issue) first, then
+# (NAME_PID with NAME_EXE: the speaker, BGP routers) first, the routers' network
+# namespaces (NETNS_NAME) next, then
 # kube-apiserver, then etcd (an apiserver whose etcd is gone can hang in shutdown).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,6 +33,14 @@ if [[ -f $BGPCOMM_STATE_DIR/env ]]; then
   for key in $(sed -n 's/^\([A-Z0-9_]*\)_PID=.*/\1/p' "$BGPCOMM_STATE_DIR/env" | sort -u); do
     case $key in WEBHOOK | APISERVER | ETCD) continue ;; esac
     stop_recorded "$key" "$(state_get "${key}_EXE" || true)"
+  done
+  # Network namespaces of routers (router.sh records NETNS_<NAME>); deleting one also
+  # removes its veth pair from the host. Anything still inside was started by us.
+  for key in $(sed -n 's/^\(NETNS_[A-Z0-9_]*\)=..*/\1/p' "$BGPCOMM_STATE_DIR/env" | sort -u); do
+    ns=$(state_get "$key" || true)
+    [[ $ns == bgpc-* ]] && ip netns list 2>/dev/null | grep -qw "$ns" || continue
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" && stopped+=("netns $ns")
   done
   stop_recorded APISERVER "${KUBE_APISERVER:-}"
   stop_recorded ETCD "${ETCD:-}"

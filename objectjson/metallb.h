@@ -1,4 +1,4 @@
-// Decoding of the four metallb.io objects from the JSON an AdmissionReview carries.
+// Decoding of the four metallb.io objects from JSON (an AdmissionReview, a watch stream).
 // Wrong types are reported as errors with their field path, never thrown.
 #pragma once
 
@@ -7,7 +7,7 @@
 #include "community/diagnostic.h"
 #include "community/objects.h"
 
-namespace bgpcomm::webhook {
+namespace bgpcomm::objectjson {
 
 // Each decoder reads the fields bgpcomm judges from `object` (a JSON object with
 // metadata and spec) and reports type errors into `out`, e.g.
@@ -19,4 +19,4 @@ community::Advertisement DecodeAdvertisement(const rapidjson::Value& object,
 community::AddressPool DecodePool(const rapidjson::Value& object, community::Diagnostics& out);
 community::Peer DecodePeer(const rapidjson::Value& object, community::Diagnostics& out);
 
-}  // namespace bgpcomm::webhook
+}  // namespace bgpcomm::objectjson

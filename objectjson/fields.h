@@ -1,15 +1,27 @@
-#include "webhook/object_json.h"
+// Field access over a RapidJSON object for the decoders of Kubernetes objects: missing or
+// null fields read as empty, wrong types are reported into Diagnostics with their field path
+// (`spec.aggregationLength: must be an integer, got string`), never thrown or asserted.
+#pragma once
 
+#include <rapidjson/document.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
-namespace bgpcomm::webhook {
-namespace {
+#include "community/diagnostic.h"
+#include "community/objects.h"
+
+namespace bgpcomm::objectjson {
 
 using community::Diagnostics;
 using rapidjson::Value;
 
-std::string_view TypeName(const Value& v) {
+// The JSON type of `v` as error messages name it.
+inline std::string_view TypeName(const Value& v) {
   if (v.IsNull()) return "null";
   if (v.IsBool()) return "boolean";
   if (v.IsNumber()) return "number";
@@ -18,7 +30,8 @@ std::string_view TypeName(const Value& v) {
   return "object";
 }
 
-// Field access over a JSON object that records type errors under a path prefix.
+// Reads the fields of one JSON object (`object` may be null or not an object: every field
+// then reads as missing) and records type errors under `path`.
 class Fields {
  public:
   Fields(const Value* object, std::string path, Diagnostics& out)
@@ -141,7 +154,8 @@ class Fields {
   Diagnostics& out_;
 };
 
-community::ObjectMeta DecodeMeta(const Fields& root) {
+// metadata.name, namespace, labels and annotations.
+inline community::ObjectMeta DecodeMeta(const Fields& root) {
   Fields meta = root.Object("metadata");
   return {.name = meta.String("name"),
           .namespace_name = meta.String("namespace"),
@@ -149,7 +163,8 @@ community::ObjectMeta DecodeMeta(const Fields& root) {
           .annotations = meta.StringMap("annotations")};
 }
 
-std::vector<community::LabelSelector> DecodeSelectors(const Fields& spec, std::string_view key) {
+// A list of metav1.LabelSelector at `key`.
+inline std::vector<community::LabelSelector> DecodeSelectors(const Fields& spec, std::string_view key) {
   std::vector<community::LabelSelector> result;
   spec.Objects(key, [&](const Fields& f) {
     community::LabelSelector selector{.match_labels = f.StringMap("matchLabels")};
@@ -162,63 +177,4 @@ std::vector<community::LabelSelector> DecodeSelectors(const Fields& spec, std::s
   return result;
 }
 
-}  // namespace
-
-community::CommunityObject DecodeCommunity(const Value& object, Diagnostics& out) {
-  Fields root(&object, "", out);
-  community::CommunityObject result{.meta = DecodeMeta(root)};
-  root.Object("spec").Objects("communities", [&](const Fields& f) {
-    result.aliases.push_back({.name = f.String("name"), .value = f.String("value")});
-  });
-  return result;
-}
-
-community::Advertisement DecodeAdvertisement(const Value& object, Diagnostics& out) {
-  Fields root(&object, "", out);
-  Fields spec = root.Object("spec");
-  return {.meta = DecodeMeta(root),
-          .aggregation_length = spec.Integer("aggregationLength"),
-          .aggregation_length_v6 = spec.Integer("aggregationLengthV6"),
-          .local_pref = spec.Integer("localPref"),
-          .communities = spec.Strings("communities"),
-          .ip_address_pools = spec.Strings("ipAddressPools"),
-          .ip_address_pool_selectors = DecodeSelectors(spec, "ipAddressPoolSelectors"),
-          .node_selectors = DecodeSelectors(spec, "nodeSelectors"),
-          .peers = spec.Strings("peers")};
-}
-
-community::AddressPool DecodePool(const Value& object, Diagnostics& out) {
-  Fields root(&object, "", out);
-  Fields spec = root.Object("spec");
-  community::AddressPool result{.meta = DecodeMeta(root), .addresses = spec.Strings("addresses")};
-  if (spec.Get("autoAssign") != nullptr) result.auto_assign = spec.Bool("autoAssign");
-  return result;
-}
-
-community::Peer DecodePeer(const Value& object, Diagnostics& out) {
-  Fields root(&object, "", out);
-  Fields spec = root.Object("spec");
-  community::Peer result{.meta = DecodeMeta(root),
-                         .my_asn = spec.Integer("myASN"),
-                         .peer_asn = spec.Integer("peerASN"),
-                         .dynamic_asn = spec.String("dynamicASN"),
-                         .peer_address = spec.String("peerAddress"),
-                         .source_address = spec.String("sourceAddress"),
-                         .peer_port = spec.Integer("peerPort"),
-                         .hold_time = spec.String("holdTime"),
-                         .keepalive_time = spec.String("keepaliveTime"),
-                         .connect_time = spec.String("connectTime"),
-                         .router_id = spec.String("routerID"),
-                         .node_selectors = DecodeSelectors(spec, "nodeSelectors"),
-                         .password = spec.String("password"),
-                         .password_secret = {},
-                         .ebgp_multihop = spec.Bool("ebgpMultiHop"),
-                         .dual_stack_address_family = spec.Bool("dualStackAddressFamily"),
-                         .disable_mp = spec.Bool("disableMP"),
-                         .vrf = spec.String("vrf")};
-  // passwordSecret is a SecretReference {name, namespace}.
-  result.password_secret = spec.Object("passwordSecret").String("name");
-  return result;
-}
-
-}  // namespace bgpcomm::webhook
+}  // namespace bgpcomm::objectjson

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Starts or stops bgpcomm-speaker in Kubernetes mode against the local control plane (up.sh
+# must have run). It runs in the host namespace (routers live in namespaces of their own, see
+# router.sh) with a token of the ServiceAccount bgpcomm-speaker and exactly the RBAC of
+# manifests/speaker-rbac.yaml.
+#
+#   speaker.sh start NODE [ARGS...]  create the Node NODE if missing (there is no kubelet),
+#                                    start the speaker as that node, wait for /readyz
+#   speaker.sh stop                  TERM by pid
+#   speaker.sh metrics               print its /metrics
+#   speaker.sh status                exit 0 when running and ready
+#
+# Recorded in env: SPEAKER_PID, SPEAKER_EXE (down.sh stops it), SPEAKER_METRICS_PORT,
+# SPEAKER_HEALTH_PORT. Log: logs/speaker.log.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib.sh"
+. "$BGPCOMM_REPO/e2e/tools/paths.sh"
+[[ -f $BGPCOMM_STATE_DIR/env ]] || die "no local control plane (run e2e/cluster/up.sh)"
+
+speaker_bin=$BGPCOMM_BIN_DIR/bgpcomm-speaker
+running() { pid_is "$(state_get SPEAKER_PID)" "$speaker_bin"; }
+ready() {
+  running || return 1
+  [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+    "http://127.0.0.1:$(state_get SPEAKER_HEALTH_PORT)/readyz") == 200 ]]
+}
+
+stop() {
+  if running; then
+    stop_pid "$(state_get SPEAKER_PID)" "$speaker_bin" 15
+    log "stopped bgpcomm-speaker (pid $(state_get SPEAKER_PID))"
+  fi
+  state_set SPEAKER_PID ""
+}
+
+start() {
+  local node=${1:?usage: speaker.sh start NODE [ARGS...]}; shift
+  [[ -x $speaker_bin ]] || die "$speaker_bin not found; run 'make build'"
+  running && stop
+  kc apply -f "$here/manifests/speaker-rbac.yaml" >/dev/null
+  if ! kc get node "$node" >/dev/null 2>&1; then
+    kc apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Node
+metadata:
+  name: $node
+  labels:
+    kubernetes.io/hostname: $node
+    kubernetes.io/os: linux
+YAML
+  fi
+  local server token
+  server=https://127.0.0.1:$(state_get API_PORT)
+  token=$(kc create token bgpcomm-speaker -n "$BGPCOMM_NAMESPACE" --duration=48h)
+  (umask 077; cat >"$BGPCOMM_STATE_DIR/speaker.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: bgpcomm
+  cluster:
+    server: $server
+    certificate-authority-data: $(base64 -w0 "$BGPCOMM_STATE_DIR/pki/ca.crt")
+users:
+- name: bgpcomm-speaker
+  user:
+    token: $token
+contexts:
+- name: bgpcomm-speaker
+  context: {cluster: bgpcomm, user: bgpcomm-speaker, namespace: $BGPCOMM_NAMESPACE}
+current-context: bgpcomm-speaker
+KC
+  )
+  [[ -n $(state_get SPEAKER_METRICS_PORT) ]] || state_set SPEAKER_METRICS_PORT "$(free_port)"
+  [[ -n $(state_get SPEAKER_HEALTH_PORT) ]] || state_set SPEAKER_HEALTH_PORT "$(free_port)"
+  printf '\n=== start %s node=%s %s\n' "$(date -u +%FT%TZ)" "$node" "$*" \
+    >>"$BGPCOMM_STATE_DIR/logs/speaker.log"
+  local pid
+  pid=$(spawn "$BGPCOMM_STATE_DIR/logs/speaker.log" "$speaker_bin" \
+    --kubeconfig "$BGPCOMM_STATE_DIR/speaker.kubeconfig" \
+    --namespace "$BGPCOMM_NAMESPACE" --node-name "$node" \
+    --metrics-bind-address "127.0.0.1:$(state_get SPEAKER_METRICS_PORT)" \
+    --health-probe-bind-address "127.0.0.1:$(state_get SPEAKER_HEALTH_PORT)" "$@")
+  state_set SPEAKER_PID "$pid"
+  state_set SPEAKER_EXE "$speaker_bin"
+  local deadline=$(( SECONDS + 30 ))
+  until ready; do
+    if ! running || (( SECONDS > deadline )); then
+      log "bgpcomm-speaker $(running && echo 'not ready after 30 s' || echo exited); its log:"
+      tail -n 20 "$BGPCOMM_STATE_DIR/logs/speaker.log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  log "bgpcomm-speaker ready (pid $pid) as node $node"
+}
+
+cmd=${1:-}; shift || true
+case $cmd in
+  start) start "$@" ;;
+  stop) stop ;;
+  status) ready ;;
+  metrics) curl -sf --max-time 5 "http://127.0.0.1:$(state_get SPEAKER_METRICS_PORT)/metrics" ;;
+  *) die "usage: speaker.sh start NODE [ARGS...] | stop | status | metrics" ;;
+esac

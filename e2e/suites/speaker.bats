@@ -1,0 +1,373 @@
+#!/usr/bin/env bats
+# bgpcomm-speaker in Kubernetes mode against the local control plane: the webhook, the
+# speaker (host namespace, a ServiceAccount token with the chart's RBAC) and two BIRD routers
+# in network namespaces of their own, each joined to the host by a veth pair:
+#   router a: 198.51.100.10 / 2001:db8:fe::2   (host side .9 / ::1), AS 64513
+#   router b: 198.51.100.14 / 2001:db8:fe:1::2 (host side .13 / ::1), AS 64514, TCP MD5 with
+#             the password the BGPPeer's passwordSecret holds
+# (interop uses 198.51.100.0/30 and 2001:db8:ff::/64 in namespaces only; nothing here touches
+# the machine's own 192.0.2.0/24 or fd00::/64). The speaker is AS 64512, node e2e-node-a.
+# "Within 1 s" is measured from the moment kubectl returns to the moment BIRD shows the change.
+
+load helpers
+
+CLUSTER=$E2E_REPO/e2e/cluster
+NODE=e2e-node-a
+RTR_A=198.51.100.10
+RTR_B=198.51.100.14
+MD5_B=e2e-md5-b-9f3c
+IP4=203.0.113.10
+IP6=2001:db8:1::10
+
+# BIRD's view, parsed by the interop suite's bird_attr (communities one per line, large
+# communities as A:B:C); its birdc_ is pointed at our routers.
+source "$E2E_REPO/e2e/interop/bird.bash"
+ROUTER=a
+birdc_() { "$CLUSTER/router.sh" birdc "$ROUTER" "$@"; }
+# attr ROUTER FAMILY PREFIX WHAT
+attr() { local ROUTER=$1; shift; bird_attr "$@"; }
+has_route() { attr "$1" "$2" "$3" present; }
+lacks_route() { ! attr "$1" "$2" "$3" present; }
+# communities_are ROUTER FAMILY PREFIX "A:B A:B..." (standard ones, in order)
+communities_are() {
+  local got
+  got=$(attr "$1" "$2" "$3" communities) || return 1
+  [[ $(echo $got) == "$4" ]]
+}
+established() { "$CLUSTER/router.sh" birdc "$1" show protocols speaker | grep -q Established; }
+session_down() { ! established "$1"; }
+
+metric() {  # metric 'name{labels}' -> value (empty when absent)
+  "$CLUSTER/speaker.sh" metrics | awk -v m="$1" '$1 == m { print $2 }'
+}
+
+# Applies the walkthrough (BGPPeer pointed at router a) and writes the Service's status.
+apply_walkthrough() {
+  local f
+  for f in "$E2E_WALKTHROUGH"/0*.yaml; do
+    sed "s/peerAddress: 198.51.100.2\$/peerAddress: $RTR_A/" "$f" | k apply -f - >/dev/null
+  done
+  set_ingress web "\"$IP4\""
+}
+
+# set_ingress SERVICE '"ip"...' (comma separated JSON strings; empty: no address)
+set_ingress() {
+  local list="" ip
+  for ip in ${2//,/ }; do list+="${list:+,}{\"ip\":$ip}"; done
+  k patch service "$1" -n default --subresource=status --type=merge \
+    -p "{\"status\":{\"loadBalancer\":{\"ingress\":[$list]}}}" >/dev/null
+}
+
+within_1s() { eventually_ms 1000 "$@" || fail "not within 1 s: $*"; }
+
+# A Warning Event of REASON about BGPAdvertisement NAME: its message.
+event_message() {
+  k get events -n "$NS" --field-selector "involvedObject.name=$1,reason=$2" \
+    -o jsonpath='{.items[*].message}'
+}
+has_event() { [[ -n $(event_message "$1" "$2") ]]; }
+
+webhook_registered() { k get validatingwebhookconfiguration bgpcomm-webhook >/dev/null 2>&1; }
+restore_webhook() {
+  webhook_registered || k apply -f "$BGPCOMM_STATE_DIR/webhook-configurations.yaml" >/dev/null
+  provider_webhook_start >/dev/null 2>&1
+}
+
+reset_objects() {
+  clean_ns "$NS"
+  k delete service -n default -l bgpcomm-e2e=speaker --ignore-not-found >/dev/null
+  k delete service web -n default --ignore-not-found >/dev/null
+  k delete endpointslice -n default -l bgpcomm-e2e=speaker --ignore-not-found >/dev/null
+  k label node "$NODE" bgpcomm-e2e/zone- >/dev/null 2>&1 || true
+  k delete secret bgp-auth-b -n "$NS" --ignore-not-found >/dev/null
+}
+
+setup_file() {
+  [[ $BGPCOMM_E2E_PROVIDER == local ]] || skip "routers in network namespaces need the local provider"
+  require_cluster
+  reset_objects
+  "$CLUSTER/router.sh" start a 198.51.100.9/30 "$RTR_A" 2001:db8:fe::1/64 2001:db8:fe::2 64513 64512
+  "$CLUSTER/router.sh" start b 198.51.100.13/30 "$RTR_B" 2001:db8:fe:1::1/64 2001:db8:fe:1::2 64514 64512 \
+    "$MD5_B"
+  "$CLUSTER/speaker.sh" start "$NODE" --log-level debug
+}
+
+teardown_file() {
+  "$CLUSTER/speaker.sh" stop || true
+  "$CLUSTER/router.sh" stop a || true
+  "$CLUSTER/router.sh" stop b || true
+  restore_webhook || true
+  reset_objects || true
+  k delete node "$NODE" --ignore-not-found >/dev/null 2>&1 || true
+}
+
+setup() {
+  reset_objects
+  # Nothing announced from an earlier test.
+  eventually_ms 3000 lacks_route a ipv4 "$IP4/32"
+}
+
+teardown() {
+  if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
+    echo "--- speaker log (tail)"
+    tail -n 40 "$BGPCOMM_STATE_DIR/logs/speaker.log" || true
+    echo "--- router a"
+    "$CLUSTER/router.sh" birdc a show route all || true
+  fi
+  restore_webhook
+}
+
+@test "walkthrough: the router holds 203.0.113.10/32 with both advertisements' communities" {
+  apply_walkthrough
+  eventually_ms 15000 has_route a ipv4 "$IP4/32" || fail "no route (session: $(established a && echo up || echo down))"
+  run attr a ipv4 "$IP4/32" communities
+  assert_output $'64512:100\n64512:200'
+  run attr a ipv4 "$IP4/32" large
+  assert_output "64512:1:100"
+  run attr a ipv4 "$IP4/32" as_path
+  assert_output "64512"
+  # Router b has no BGPPeer: nothing reaches it.
+  run lacks_route b ipv4 "$IP4/32"
+  assert_success
+  run metric 'bgpcomm_speaker_sessions{state="Established"}'
+  assert_output 1
+  run metric 'bgpcomm_speaker_prefixes_announced{peer="upstream-router"}'
+  assert_output 1
+  [[ $(metric 'bgpcomm_speaker_updates_sent_total{peer="upstream-router"}') -ge 1 ]]
+}
+
+@test "an alias value changed through the resolver reaches the router within 1 s" {
+  apply_walkthrough
+  eventually_ms 15000 communities_are a ipv4 "$IP4/32" "64512:100 64512:200"
+  k patch community my-communities -n "$NS" --type=json \
+    -p '[{"op":"replace","path":"/spec/communities/0/value","value":"64512:101"}]' >/dev/null
+  within_1s communities_are a ipv4 "$IP4/32" "64512:101 64512:200"
+  run resolution_of primary-advert
+  assert_output '{"from":["primary-route","region-us-east"],"communities":["64512:101","large:64512:1:100"]}'
+}
+
+@test "deleting backup-advert removes 64512:200 within 1 s" {
+  apply_walkthrough
+  eventually_ms 15000 communities_are a ipv4 "$IP4/32" "64512:100 64512:200"
+  k delete bgpadvertisement backup-advert -n "$NS" >/dev/null
+  within_1s communities_are a ipv4 "$IP4/32" "64512:100"
+  run attr a ipv4 "$IP4/32" large
+  assert_output "64512:1:100"
+}
+
+@test "a Service losing and gaining an address withdraws and announces within 1 s" {
+  apply_walkthrough
+  eventually_ms 15000 has_route a ipv4 "$IP4/32"
+  set_ingress web ""
+  within_1s lacks_route a ipv4 "$IP4/32"
+  set_ingress web '"203.0.113.11"'
+  within_1s has_route a ipv4 203.0.113.11/32
+  run lacks_route a ipv4 "$IP4/32"
+  assert_success
+}
+
+@test "an advertisement's nodeSelectors and the node's labels decide within 1 s" {
+  apply_walkthrough
+  eventually_ms 15000 has_route a ipv4 "$IP4/32"
+  local a
+  for a in primary-advert backup-advert; do
+    k patch bgpadvertisement "$a" -n "$NS" --type=merge \
+      -p '{"spec":{"nodeSelectors":[{"matchLabels":{"bgpcomm-e2e/zone":"east"}}]}}' >/dev/null
+  done
+  within_1s lacks_route a ipv4 "$IP4/32"
+  k label node "$NODE" bgpcomm-e2e/zone=east >/dev/null
+  within_1s communities_are a ipv4 "$IP4/32" "64512:100 64512:200"
+  k label node "$NODE" bgpcomm-e2e/zone=west --overwrite >/dev/null
+  within_1s lacks_route a ipv4 "$IP4/32"
+}
+
+@test "a BGPPeer whose nodeSelectors exclude the node withdraws its routes" {
+  apply_walkthrough
+  eventually_ms 15000 has_route a ipv4 "$IP4/32"
+  k patch bgppeer upstream-router -n "$NS" --type=merge \
+    -p '{"spec":{"nodeSelectors":[{"matchLabels":{"bgpcomm-e2e/zone":"east"}}]}}' >/dev/null
+  within_1s lacks_route a ipv4 "$IP4/32"
+  eventually_ms 2000 session_down a || fail "the session to router a is still up"
+}
+
+@test "externalTrafficPolicy Local follows a ready endpoint on this node within 1 s" {
+  local f
+  for f in "$E2E_WALKTHROUGH"/0[1-5]*.yaml; do
+    sed "s/peerAddress: 198.51.100.2\$/peerAddress: $RTR_A/" "$f" | k apply -f - >/dev/null
+  done
+  k apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: Service
+metadata:
+  name: local-web
+  namespace: default
+  labels: {bgpcomm-e2e: speaker}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  ports: [{name: http, port: 80, protocol: TCP}]
+YAML
+  set_ingress local-web '"203.0.113.12"'
+  endpoints() {  # endpoints READY NODE
+    k apply -f - >/dev/null <<YAML
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: local-web-1
+  namespace: default
+  labels: {bgpcomm-e2e: speaker, kubernetes.io/service-name: local-web}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints:
+  - addresses: ["10.1.0.5"]
+    conditions: {ready: $1}
+    nodeName: $2
+YAML
+  }
+  endpoints false "$NODE"
+  eventually_ms 15000 established a
+  sleep 1.5
+  run lacks_route a ipv4 203.0.113.12/32
+  assert_success
+  endpoints true "$NODE"
+  within_1s has_route a ipv4 203.0.113.12/32
+  endpoints true other-node
+  within_1s lacks_route a ipv4 203.0.113.12/32
+  endpoints true "$NODE"
+  within_1s has_route a ipv4 203.0.113.12/32
+  endpoints false "$NODE"
+  within_1s lacks_route a ipv4 203.0.113.12/32
+}
+
+@test "an IPv6 pool and a dual-stack Service announce both families" {
+  apply_walkthrough
+  eventually_ms 15000 has_route a ipv4 "$IP4/32"
+  k patch ipaddresspool production-pool -n "$NS" --type=json \
+    -p '[{"op":"add","path":"/spec/addresses/-","value":"2001:db8:1::/120"}]' >/dev/null
+  k patch bgppeer upstream-router -n "$NS" --type=merge \
+    -p '{"spec":{"dualStackAddressFamily":true}}' >/dev/null
+  set_ingress web "\"$IP4\",\"$IP6\""
+  eventually_ms 15000 has_route a ipv6 "$IP6/128" || fail "no IPv6 route"
+  eventually_ms 5000 has_route a ipv4 "$IP4/32"
+  local fp
+  for fp in "ipv4 $IP4/32" "ipv6 $IP6/128"; do
+    run attr a $fp communities
+    assert_output $'64512:100\n64512:200'
+    run attr a $fp large
+    assert_output "64512:1:100"
+  done
+}
+
+@test "two peers and peers: each route goes only where it belongs (b with passwordSecret)" {
+  apply_walkthrough
+  # Router b requires TCP MD5; the password is only in the Secret the BGPPeer names.
+  k create secret generic bgp-auth-b -n "$NS" --type=kubernetes.io/basic-auth \
+    --from-literal=password="$MD5_B" >/dev/null
+  k apply -f - >/dev/null <<YAML
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata:
+  name: router-b
+  namespace: $NS
+spec:
+  myASN: 64512
+  peerASN: 64514
+  peerAddress: $RTR_B
+  passwordSecret:
+    name: bgp-auth-b
+    namespace: $NS
+YAML
+  eventually_ms 15000 communities_are b ipv4 "$IP4/32" "64512:100 64512:200" ||
+    fail "router b: no route with both advertisements' communities"
+  k patch bgpadvertisement primary-advert -n "$NS" --type=merge \
+    -p '{"spec":{"peers":["upstream-router"]}}' >/dev/null
+  k patch bgpadvertisement backup-advert -n "$NS" --type=merge \
+    -p '{"spec":{"peers":["router-b"]}}' >/dev/null
+  within_1s communities_are a ipv4 "$IP4/32" "64512:100"
+  within_1s communities_are b ipv4 "$IP4/32" "64512:200"
+  run attr a ipv4 "$IP4/32" large
+  assert_output "64512:1:100"
+  run attr b ipv4 "$IP4/32" large
+  assert_output ""
+  run metric 'bgpcomm_speaker_sessions{state="Established"}'
+  assert_output 2
+  grep -q 'event=peer_added peer=router-b .* md5=on' "$BGPCOMM_STATE_DIR/logs/speaker.log"
+  run grep -c "$MD5_B" "$BGPCOMM_STATE_DIR/logs/speaker.log"
+  assert_output 0
+}
+
+@test "advertisements stored while the webhook was down are refused, with an Event and a metric" {
+  apply_walkthrough
+  eventually_ms 15000 communities_are a ipv4 "$IP4/32" "64512:100 64512:200"
+  # The webhook is unregistered and stopped: what is stored now was never judged.
+  k delete validatingwebhookconfiguration bgpcomm-webhook >/dev/null
+  k delete mutatingwebhookconfiguration bgpcomm-webhook >/dev/null
+  provider_webhook_stop >/dev/null 2>&1
+  k apply -f - >/dev/null <<YAML
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: late-advert
+  namespace: $NS
+spec:
+  ipAddressPools: [production-pool]
+  communities: ["64512:300"]
+YAML
+  run resolution_of late-advert
+  assert_output ""
+  within_1s has_event late-advert ResolutionMissing
+  run event_message late-advert ResolutionMissing
+  assert_output --partial "not announced: "
+  assert_output --partial "bgpcomm.io/resolved-communities"
+  run metric 'bgpcomm_speaker_advertisements_refused{reason="missing"}'
+  assert_output 1
+  # Everything else keeps being announced, without 64512:300.
+  run communities_are a ipv4 "$IP4/32" "64512:100 64512:200"
+  assert_success
+
+  # An edit of spec.communities without the webhook leaves the annotation stale.
+  k patch bgpadvertisement backup-advert -n "$NS" --type=merge \
+    -p '{"spec":{"communities":["backup-route","64512:201"]}}' >/dev/null
+  within_1s communities_are a ipv4 "$IP4/32" "64512:100"
+  within_1s has_event backup-advert ResolutionStale
+  run metric 'bgpcomm_speaker_advertisements_refused{reason="stale"}'
+  assert_output 1
+  grep -q 'event=advertisement_refused namespace=metallb-system name=backup-advert' \
+    "$BGPCOMM_STATE_DIR/logs/speaker.log"
+
+  # The webhook returns: the resolver re-resolves the stale one; the unjudged one is
+  # admitted by its next update.
+  restore_webhook
+  eventually_ms 5000 communities_are a ipv4 "$IP4/32" "64512:100 64512:200 64512:201" ||
+    fail "backup-advert not re-resolved"
+  k annotate bgpadvertisement late-advert -n "$NS" example.com/touched=1 >/dev/null
+  within_1s communities_are a ipv4 "$IP4/32" "64512:100 64512:200 64512:201 64512:300"
+  run metric 'bgpcomm_speaker_advertisements_refused{reason="missing"}'
+  assert_output 0
+}
+
+@test "an apiserver restart keeps the routes announced (no flap) and the watches resume" {
+  apply_walkthrough
+  eventually_ms 15000 communities_are a ipv4 "$IP4/32" "64512:100 64512:200"
+  sleep 1
+  local updates
+  updates=$(metric 'bgpcomm_speaker_updates_sent_total{peer="upstream-router"}')
+  "$CLUSTER/apiserver.sh" stop
+  sleep 3
+  run communities_are a ipv4 "$IP4/32" "64512:100 64512:200"
+  assert_success
+  "$CLUSTER/apiserver.sh" start
+  sleep 2
+  run communities_are a ipv4 "$IP4/32" "64512:100 64512:200"
+  assert_success
+  run metric 'bgpcomm_speaker_updates_sent_total{peer="upstream-router"}'
+  assert_output "$updates"
+  run established a
+  assert_success
+  # The watches are back: a change arrives (the reflector backs off up to a few seconds).
+  provider_webhook_start >/dev/null 2>&1
+  local t0=$SECONDS
+  set_ingress web '"203.0.113.11"'
+  eventually_ms 30000 has_route a ipv4 203.0.113.11/32 || fail "watches did not resume in 30 s"
+  echo "# change after the restart reached the router in $(( SECONDS - t0 )) s" >&3
+}

@@ -1,0 +1,260 @@
+#include "speaker/kube_source.h"
+
+#include <rapidjson/document.h>
+#include <spdlog/spdlog.h>
+
+#include <future>
+
+#include "community/value.h"
+#include "objectjson/metallb.h"
+#include "speaker/object_json.h"
+
+namespace bgpcomm::speaker {
+namespace {
+
+constexpr std::chrono::milliseconds kSyncPoll{100};
+
+// Decodes every stored object with `decode`; objects that are not JSON objects are skipped
+// (the apiserver never serves those), type errors go to `on_errors`.
+template <typename T, typename Decode, typename OnErrors>
+std::vector<T> DecodeAll(const std::vector<kube::ObjectPtr>& objects, Decode decode,
+                         OnErrors on_errors) {
+  std::vector<T> out;
+  out.reserve(objects.size());
+  for (const kube::ObjectPtr& object : objects) {
+    rapidjson::Document document;
+    document.Parse(object->json.data(), object->json.size());
+    if (document.HasParseError() || !document.IsObject()) continue;
+    community::Diagnostics diagnostics;
+    T decoded = decode(document, diagnostics);
+    if (diagnostics.HasErrors()) {
+      if (!on_errors(*object, diagnostics)) continue;
+    }
+    out.push_back(std::move(decoded));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RefusalEventReason(const std::string& kind) {
+  if (kind == "missing") return "ResolutionMissing";
+  if (kind == "unreadable") return "ResolutionUnreadable";
+  if (kind == "stale") return "ResolutionStale";
+  if (kind == "unresolved") return "CommunitiesUnresolved";
+  return "AdvertisementInvalid";
+}
+
+KubeSource::KubeSource(kube::Client& client, kube::EventRecorder& events, Speaker& speaker,
+                       asio::io_context& io, KubeSourceOptions options)
+    : client_(client), events_(events), speaker_(speaker), io_(io), options_(std::move(options)) {
+  auto add = [&](const kube::Resource& resource, const std::string& ns,
+                 kube::InformerOptions informer_options) {
+    informers_.push_back(std::make_unique<kube::Informer>(client_, resource, ns, informer_options));
+    kube::Informer* informer = informers_.back().get();
+    informer->AddHandlers({.on_add = [this](const kube::ObjectPtr&) { MarkDirty(); },
+                           .on_update = [this](const kube::ObjectPtr&,
+                                               const kube::ObjectPtr&) { MarkDirty(); },
+                           .on_delete = [this](const kube::ObjectPtr&) { MarkDirty(); }});
+    return informer;
+  };
+  peers_ = add(kube::resources::kBGPPeers, options_.namespace_name, options_.informer);
+  advertisements_ =
+      add(kube::resources::kBGPAdvertisements, options_.namespace_name, options_.informer);
+  pools_ = add(kube::resources::kIPAddressPools, options_.namespace_name, options_.informer);
+  services_ = add(kube::resources::kServices, "", options_.informer);
+  slices_ = add(kube::resources::kEndpointSlices, "", options_.informer);
+  kube::InformerOptions node_options = options_.informer;
+  node_options.reflector.list.field_selector = "metadata.name=" + options_.node_name;
+  nodes_ = add(kube::resources::kNodes, "", node_options);
+}
+
+KubeSource::~KubeSource() { Stop(); }
+
+void KubeSource::Start() {
+  for (auto& informer : informers_) informer->Start();
+  worker_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+}
+
+void KubeSource::Stop() {
+  if (worker_.joinable()) {
+    worker_.request_stop();
+    wake_.notify_all();
+    worker_.join();
+  }
+  for (auto& informer : informers_) informer->Stop();
+}
+
+bool KubeSource::HasSynced() const {
+  for (const auto& informer : informers_) {
+    if (!informer->HasSynced()) return false;
+  }
+  return true;
+}
+
+void KubeSource::MarkDirty() {
+  {
+    std::lock_guard lock(mu_);
+    dirty_ = true;
+  }
+  wake_.notify_all();
+}
+
+void KubeSource::Run(std::stop_token stop) {
+  bool logged_waiting = false;
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(mu_);
+      // Woken by changes; the timeout re-reads passwordSecrets and notices the first sync
+      // of informers whose collections are empty (no add ever fires for them).
+      wake_.wait_for(lock, stop, HasSynced() ? options_.secret_refresh : kSyncPoll,
+                     [&] { return dirty_ && HasSynced(); });
+      if (stop.stop_requested()) return;
+      if (!HasSynced()) {
+        if (!logged_waiting) spdlog::info("event=waiting_for_caches");
+        logged_waiting = true;
+        continue;
+      }
+    }
+    // Settle: let a burst of related changes (a Service and its EndpointSlice) arrive.
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait_for(lock, stop, options_.settle, [] { return false; });
+      dirty_ = false;
+    }
+    if (stop.stop_requested()) return;
+
+    std::vector<RefusedAdvertisement> refused;
+    SpeakerObjects objects = Snapshot(refused);
+    auto applied = std::make_shared<std::promise<std::vector<RefusedAdvertisement>>>();
+    auto result = applied->get_future();
+    asio::post(io_, [this, applied, objects = std::move(objects),
+                     refused = std::move(refused)]() mutable {
+      applied->set_value(speaker_.Apply(objects, std::move(refused)));
+    });
+    while (result.wait_for(kSyncPoll) != std::future_status::ready) {
+      if (stop.stop_requested()) return;
+    }
+    RecordRefusals(result.get());
+  }
+}
+
+std::expected<std::string, std::string> KubeSource::SecretPassword(
+    const std::string& secret_name) {
+  auto now = std::chrono::steady_clock::now();
+  auto cached = secrets_.find(secret_name);
+  // Only a good read is reused: a missing Secret is looked up again on the next apply.
+  if (cached != secrets_.end() && !cached->second.password.empty() &&
+      now - cached->second.read < options_.secret_refresh) {
+    return cached->second.password;
+  }
+  CachedSecret fresh{.password = {}, .error = {}, .read = now};
+  auto got = client_.Get(kube::resources::kSecrets, options_.namespace_name, secret_name);
+  if (!got) {
+    // The apiserver did not answer: keep a password read before, so that an outage does
+    // not reset sessions.
+    if (got.error().http_status == 0 || got.error().http_status >= 500) {
+      if (cached != secrets_.end() && !cached->second.password.empty()) {
+        return cached->second.password;
+      }
+    }
+    fresh.error = "Secret " + options_.namespace_name + "/" + secret_name +
+                  " cannot be read: " + got.error().ToString();
+  } else {
+    rapidjson::Document document;
+    std::string text = got->dump();
+    document.Parse(text.data(), text.size());
+    community::Diagnostics diagnostics;
+    Secret secret = DecodeSecret(document, diagnostics);
+    auto password = PeerPassword(secret);
+    if (password) {
+      fresh.password = *password;
+    } else {
+      fresh.error = password.error();
+    }
+  }
+  secrets_[secret_name] = fresh;
+  if (fresh.password.empty()) return std::unexpected(fresh.error);
+  return fresh.password;
+}
+
+SpeakerObjects KubeSource::Snapshot(std::vector<RefusedAdvertisement>& refused) {
+  SpeakerObjects objects;
+  const std::string& ns = options_.namespace_name;
+  auto log_errors = [](const char* kind) {
+    return [kind](const kube::Object& object, const community::Diagnostics& diagnostics) {
+      spdlog::warn("event=object_malformed kind={} namespace={} name={} error={}", kind,
+                   object.namespace_name, object.name,
+                   community::Quote(diagnostics.Errors().front().ToString()));
+      return true;  // keep what decoded: the fields in error read as missing
+    };
+  };
+  objects.peers = DecodeAll<community::Peer>(peers_->ListNamespace(ns), objectjson::DecodePeer,
+                                             log_errors("BGPPeer"));
+  for (auto it = objects.peers.begin(); it != objects.peers.end();) {
+    if (!it->password_secret.empty() && it->password.empty()) {
+      auto password = SecretPassword(it->password_secret);
+      if (!password) {
+        spdlog::error("event=peer_invalid peer={} error={}", it->meta.name,
+                      community::Quote("spec.passwordSecret: " + password.error()));
+        it = objects.peers.erase(it);
+        continue;
+      }
+      it->password = *password;
+    }
+    ++it;
+  }
+  objects.pools = DecodeAll<community::AddressPool>(
+      pools_->ListNamespace(ns), objectjson::DecodePool, log_errors("IPAddressPool"));
+  objects.advertisements = DecodeAll<community::Advertisement>(
+      advertisements_->ListNamespace(ns), objectjson::DecodeAdvertisement,
+      [&](const kube::Object& object, const community::Diagnostics& diagnostics) {
+        // Fail closed: a field that does not decode could be one that restricts the route.
+        refused.push_back({object.namespace_name, object.name,
+                           "does not decode: " + diagnostics.Errors().front().ToString()});
+        return false;
+      });
+  objects.services =
+      DecodeAll<Service>(services_->List(), DecodeService, log_errors("Service"));
+  objects.endpoint_slices = DecodeAll<EndpointSlice>(slices_->List(), DecodeEndpointSlice,
+                                                     log_errors("EndpointSlice"));
+  objects.node.name = options_.node_name;
+  if (kube::ObjectPtr node = nodes_->Get("", options_.node_name)) {
+    std::vector<Node> decoded =
+        DecodeAll<Node>({node}, DecodeNode, log_errors("Node"));
+    if (!decoded.empty()) objects.node.labels = decoded.front().labels;
+  } else {
+    // No Node object (yet): only the label every node carries.
+    objects.node.labels["kubernetes.io/hostname"] = options_.node_name;
+  }
+  return objects;
+}
+
+void KubeSource::RecordRefusals(const std::vector<RefusedAdvertisement>& refused) {
+  std::map<std::string, std::string> now_refused;
+  for (const RefusedAdvertisement& r : refused) {
+    kube::ObjectPtr object = advertisements_->Get(r.namespace_name, r.name);
+    if (!object) continue;
+    const std::string key = r.namespace_name + "/" + r.name;
+    const std::string state = object->resource_version + " " + r.reason;
+    now_refused[key] = state;
+    auto seen = recorded_.find(key);
+    if (seen != recorded_.end() && seen->second == state) continue;
+    const std::string reason = RefusalEventReason(RefusalKind(r.reason));
+    auto recorded =
+        events_.Record(kube::ReferenceTo(kube::resources::kBGPAdvertisements, *object),
+                       kube::EventType::kWarning, reason, "not announced: " + r.reason);
+    if (!recorded) {
+      spdlog::warn("event=event_not_recorded namespace={} name={} reason={} error={}",
+                   r.namespace_name, r.name, reason,
+                   community::Quote(recorded.error().ToString()));
+      now_refused.erase(key);  // try again on the next apply
+      continue;
+    }
+    spdlog::info("event=refusal_recorded namespace={} name={} reason={}", r.namespace_name,
+                 r.name, reason);
+  }
+  recorded_ = std::move(now_refused);
+}
+
+}  // namespace bgpcomm::speaker

@@ -1,0 +1,95 @@
+// The Kubernetes mode's inputs: informers for BGPPeer, BGPAdvertisement and IPAddressPool
+// (in the metallb namespace), Services and EndpointSlices (every namespace) and this node's
+// Node; BGPPeer passwordSecrets read by GET. Any change, after a short settle delay that
+// coalesces bursts, becomes one complete SpeakerObjects handed to Speaker::Apply() on the
+// io_context thread. Refused advertisements get a Kubernetes Event once per refusal.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kube/client.h"
+#include "kube/events.h"
+#include "kube/informer.h"
+#include "speaker/speaker.h"
+
+namespace bgpcomm::speaker {
+
+struct KubeSourceOptions {
+  std::string namespace_name{community::kDefaultNamespace};
+  std::string node_name;
+  // Quiet time after a change before the objects are applied (bursts become one apply).
+  std::chrono::milliseconds settle{20};
+  // How long a passwordSecret read is reused before it is read again.
+  std::chrono::seconds secret_refresh{30};
+  kube::InformerOptions informer;
+};
+
+// Event reasons (type Warning) on a BGPAdvertisement the speaker does not announce, by
+// RefusalKind(): ResolutionMissing, ResolutionUnreadable, ResolutionStale,
+// CommunitiesUnresolved, AdvertisementInvalid.
+std::string RefusalEventReason(const std::string& kind);
+
+class KubeSource {
+ public:
+  // `client`, `events`, `speaker` and `io` must outlive the source.
+  KubeSource(kube::Client& client, kube::EventRecorder& events, Speaker& speaker,
+             asio::io_context& io, KubeSourceOptions options);
+  ~KubeSource();
+  KubeSource(const KubeSource&) = delete;
+  KubeSource& operator=(const KubeSource&) = delete;
+
+  // Starts the informers and the thread that applies changes.
+  void Start();
+  // Stops both; the speaker keeps the routes last applied.
+  void Stop();
+  // True once every informer has listed.
+  bool HasSynced() const;
+
+ private:
+  struct CachedSecret {
+    std::string password;  // empty: unusable (the error says why)
+    std::string error;
+    std::chrono::steady_clock::time_point read;
+  };
+
+  void MarkDirty();
+  void Run(std::stop_token stop);
+  // Builds the complete objects from the stores; advertisements that do not decode are
+  // added to `refused`.
+  SpeakerObjects Snapshot(std::vector<RefusedAdvertisement>& refused);
+  // The password of `peer` from its passwordSecret (cached); an error when unusable.
+  std::expected<std::string, std::string> SecretPassword(const std::string& secret_name);
+  void RecordRefusals(const std::vector<RefusedAdvertisement>& refused);
+
+  kube::Client& client_;
+  kube::EventRecorder& events_;
+  Speaker& speaker_;
+  asio::io_context& io_;
+  KubeSourceOptions options_;
+  std::vector<std::unique_ptr<kube::Informer>> informers_;
+  kube::Informer* peers_ = nullptr;
+  kube::Informer* advertisements_ = nullptr;
+  kube::Informer* pools_ = nullptr;
+  kube::Informer* services_ = nullptr;
+  kube::Informer* slices_ = nullptr;
+  kube::Informer* nodes_ = nullptr;
+
+  std::mutex mu_;
+  std::condition_variable_any wake_;
+  bool dirty_ = true;
+
+  // Worker thread only.
+  std::map<std::string, CachedSecret> secrets_;
+  // namespace/name -> "resourceVersion reason" of the refusal last recorded as an Event.
+  std::map<std::string, std::string> recorded_;
+  std::jthread worker_;
+};
+
+}  // namespace bgpcomm::speaker

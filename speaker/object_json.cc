@@ -1,0 +1,122 @@
+#include "speaker/object_json.h"
+
+#include <array>
+#include <cstdint>
+
+#include "objectjson/fields.h"
+
+namespace bgpcomm::speaker {
+namespace {
+
+using objectjson::Fields;
+
+constexpr std::string_view kServiceNameLabel = "kubernetes.io/service-name";
+
+// 0..63 for a base64 alphabet character, -1 otherwise.
+int Sextet(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> DecodeBase64(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    int padding = 0;
+    std::uint32_t group = 0;
+    for (std::size_t j = 0; j < 4; ++j) {
+      char c = text[i + j];
+      if (c == '=' && last && j >= 2) {
+        ++padding;
+        group <<= 6;
+        continue;
+      }
+      int v = Sextet(c);
+      if (v < 0 || padding > 0) return std::nullopt;  // bad character, or data after '='
+      group = (group << 6) | static_cast<std::uint32_t>(v);
+    }
+    out.push_back(static_cast<char>((group >> 16) & 0xff));
+    if (padding < 2) out.push_back(static_cast<char>((group >> 8) & 0xff));
+    if (padding < 1) out.push_back(static_cast<char>(group & 0xff));
+  }
+  return out;
+}
+
+Service DecodeService(const rapidjson::Value& object, community::Diagnostics& out) {
+  Fields root(&object, "", out);
+  community::ObjectMeta meta = objectjson::DecodeMeta(root);
+  Fields spec = root.Object("spec");
+  Service service{.name = meta.name,
+                  .namespace_name = meta.namespace_name,
+                  .type = spec.String("type"),
+                  .external_traffic_policy = spec.String("externalTrafficPolicy"),
+                  .ingress_ips = {}};
+  root.Object("status").Object("loadBalancer").Objects("ingress", [&](const Fields& ingress) {
+    std::string ip = ingress.String("ip");
+    if (!ip.empty()) service.ingress_ips.push_back(std::move(ip));
+  });
+  return service;
+}
+
+EndpointSlice DecodeEndpointSlice(const rapidjson::Value& object, community::Diagnostics& out) {
+  Fields root(&object, "", out);
+  community::ObjectMeta meta = objectjson::DecodeMeta(root);
+  EndpointSlice slice{.name = meta.name,
+                      .namespace_name = meta.namespace_name,
+                      .service_name = {},
+                      .endpoints = {}};
+  if (auto it = meta.labels.find(std::string(kServiceNameLabel)); it != meta.labels.end()) {
+    slice.service_name = it->second;
+  }
+  root.Objects("endpoints", [&](const Fields& e) {
+    Endpoint endpoint{.addresses = e.Strings("addresses"), .ready = {}, .node_name = {}};
+    Fields conditions = e.Object("conditions");
+    if (conditions.Get("ready") != nullptr) endpoint.ready = conditions.Bool("ready");
+    endpoint.node_name = e.String("nodeName");
+    slice.endpoints.push_back(std::move(endpoint));
+  });
+  return slice;
+}
+
+Node DecodeNode(const rapidjson::Value& object, community::Diagnostics& out) {
+  Fields root(&object, "", out);
+  community::ObjectMeta meta = objectjson::DecodeMeta(root);
+  return {.name = std::move(meta.name), .labels = std::move(meta.labels)};
+}
+
+Secret DecodeSecret(const rapidjson::Value& object, community::Diagnostics& out) {
+  Fields root(&object, "", out);
+  community::ObjectMeta meta = objectjson::DecodeMeta(root);
+  Secret secret{.name = meta.name,
+                .namespace_name = meta.namespace_name,
+                .type = root.String("type"),
+                .data = {}};
+  for (auto& [key, encoded] : root.StringMap("data")) {
+    auto decoded = DecodeBase64(encoded);
+    if (!decoded) {
+      out.Error("data." + key, "is not valid base64");
+      continue;
+    }
+    secret.data.emplace(key, std::move(*decoded));
+  }
+  return secret;
+}
+
+std::expected<std::string, std::string> PeerPassword(const Secret& secret) {
+  auto it = secret.data.find("password");
+  if (it == secret.data.end() || it->second.empty()) {
+    return std::unexpected("Secret " + secret.namespace_name + "/" + secret.name +
+                           " has no data.password");
+  }
+  return it->second;
+}
+
+}  // namespace bgpcomm::speaker

@@ -1,0 +1,183 @@
+// KubeSource against a loopback apiserver stand-in: LISTs answered from fixtures, WATCHes
+// held open and silent, Events recorded. No peers, so no BGP sessions start.
+#include "speaker/kube_source.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "unit/kube/test_support.h"
+
+namespace bgpcomm::speaker {
+namespace {
+
+using kube::testing::TestServer;
+using kube::testing::WaitFor;
+
+class FakeApiserver {
+ public:
+  FakeApiserver() {
+    server_.server().Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
+      if (req.get_param_value("watch") == "1") {
+        res.set_chunked_content_provider("application/json", [this](std::size_t, httplib::DataSink&) {
+          std::unique_lock lock(mu_);
+          cv_.wait_for(lock, std::chrono::seconds(30), [this] { return stopping_; });
+          return false;
+        });
+        return;
+      }
+      std::lock_guard lock(mu_);
+      nlohmann::json list = {{"kind", "List"},
+                             {"metadata", {{"resourceVersion", "1"}}},
+                             {"items", lists_[req.path]}};
+      res.set_content(list.dump(), "application/json");
+    });
+    server_.server().Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      posts_.push_back({req.path, nlohmann::json::parse(req.body)});
+      res.status = 201;
+      res.set_content(req.body, "application/json");
+    });
+    server_.Start();
+  }
+  ~FakeApiserver() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    server_.Stop();
+  }
+  void SetList(const std::string& path, nlohmann::json items) {
+    std::lock_guard lock(mu_);
+    lists_[path] = std::move(items);
+  }
+  std::vector<std::pair<std::string, nlohmann::json>> Posts() {
+    std::lock_guard lock(mu_);
+    return posts_;
+  }
+  std::string Url() const { return server_.Url(); }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::map<std::string, nlohmann::json> lists_;
+  std::vector<std::pair<std::string, nlohmann::json>> posts_;
+  TestServer server_;
+};
+
+constexpr const char* kMetallb = "/apis/metallb.io/v1beta1/namespaces/metallb-system/";
+
+nlohmann::json Advertisement(const std::string& name, nlohmann::json annotations,
+                             nlohmann::json spec) {
+  return {{"apiVersion", "metallb.io/v1beta1"},
+          {"kind", "BGPAdvertisement"},
+          {"metadata",
+           {{"name", name},
+            {"namespace", "metallb-system"},
+            {"uid", "uid-" + name},
+            {"resourceVersion", "5"},
+            {"annotations", annotations}}},
+          {"spec", spec}};
+}
+
+class KubeSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    apiserver_.SetList(std::string(kMetallb) + "ipaddresspools",
+                       nlohmann::json::array({{{"metadata",
+                                                {{"name", "production-pool"},
+                                                 {"namespace", "metallb-system"},
+                                                 {"resourceVersion", "2"}}},
+                                               {"spec", {{"addresses", {"203.0.113.0/28"}}}}}}));
+    apiserver_.SetList("/api/v1/services",
+                       nlohmann::json::array(
+                           {{{"metadata",
+                              {{"name", "web"}, {"namespace", "default"}, {"resourceVersion", "3"}}},
+                             {"spec", {{"type", "LoadBalancer"}}},
+                             {"status", {{"loadBalancer", {{"ingress", {{{"ip", "203.0.113.10"}}}}}}}}}}));
+  }
+
+  // Runs a KubeSource (and the speaker's io_context) until `done` holds.
+  bool RunUntil(const std::function<bool()>& done) {
+    auto client = kube::Client::New(kube::RestConfig{.server = apiserver_.Url()});
+    EXPECT_TRUE(client.has_value());
+    kube::RealClock clock;
+    kube::EventRecorder events(**client, clock, {.component = "bgpcomm-speaker", .instance = "n1"});
+    asio::io_context io;
+    auto work = asio::make_work_guard(io);
+    SpeakerMetrics metrics(nullptr);
+    Speaker speaker(io, SpeakerOptions{.objects = {}, .node_name = "n1"}, metrics);
+    std::jthread io_thread([&] { io.run(); });
+    KubeSource source(**client, events, speaker, io,
+                      KubeSourceOptions{.namespace_name = "metallb-system", .node_name = "n1"});
+    source.Start();
+    bool ok = WaitFor([&] { return speaker.ready() && done(); });
+    source.Stop();
+    work.reset();
+    io.stop();
+    return ok;
+  }
+
+  std::vector<nlohmann::json> Events() {
+    std::vector<nlohmann::json> out;
+    for (auto& [path, body] : apiserver_.Posts()) {
+      if (path == "/api/v1/namespaces/metallb-system/events") out.push_back(body);
+    }
+    return out;
+  }
+
+  FakeApiserver apiserver_;
+};
+
+TEST_F(KubeSourceTest, AdvertisementWithoutResolutionGetsAWarningEvent) {
+  apiserver_.SetList(
+      std::string(kMetallb) + "bgpadvertisements",
+      nlohmann::json::array(
+          {Advertisement("late-advert", nlohmann::json::object(),
+                         {{"ipAddressPools", {"production-pool"}}, {"communities", {"64512:300"}}}),
+           Advertisement("primary-advert",
+                         {{"bgpcomm.io/resolved-communities",
+                           R"({"from":["64512:100"],"communities":["64512:100"]})"}},
+                         {{"ipAddressPools", {"production-pool"}}, {"communities", {"64512:100"}}})}));
+  ASSERT_TRUE(RunUntil([&] { return !Events().empty(); }));
+  std::vector<nlohmann::json> events = Events();
+  ASSERT_EQ(events.size(), 1u) << events.back().dump();
+  EXPECT_EQ(events[0]["type"], "Warning");
+  EXPECT_EQ(events[0]["reason"], "ResolutionMissing");
+  EXPECT_EQ(events[0]["involvedObject"]["kind"], "BGPAdvertisement");
+  EXPECT_EQ(events[0]["involvedObject"]["name"], "late-advert");
+  EXPECT_EQ(events[0]["involvedObject"]["uid"], "uid-late-advert");
+  EXPECT_THAT(events[0]["message"].get<std::string>(),
+              ::testing::StartsWith("not announced: annotation bgpcomm.io/resolved-communities"));
+  EXPECT_EQ(events[0]["source"]["component"], "bgpcomm-speaker");
+}
+
+TEST_F(KubeSourceTest, AdvertisementThatDoesNotDecodeIsRefusedAsInvalid) {
+  apiserver_.SetList(std::string(kMetallb) + "bgpadvertisements",
+                     nlohmann::json::array({Advertisement(
+                         "odd-advert",
+                         {{"bgpcomm.io/resolved-communities",
+                           R"({"from":["64512:100"],"communities":["64512:100"]})"}},
+                         {{"communities", {"64512:100"}}, {"aggregationLength", "32"}})}));
+  ASSERT_TRUE(RunUntil([&] { return !Events().empty(); }));
+  std::vector<nlohmann::json> events = Events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["reason"], "AdvertisementInvalid");
+  EXPECT_EQ(events[0]["message"],
+            "not announced: does not decode: spec.aggregationLength: must be an integer, got "
+            "string");
+}
+
+TEST(RefusalEventReasonTest, OneReasonPerMetricReason) {
+  EXPECT_EQ(RefusalEventReason("missing"), "ResolutionMissing");
+  EXPECT_EQ(RefusalEventReason("unreadable"), "ResolutionUnreadable");
+  EXPECT_EQ(RefusalEventReason("stale"), "ResolutionStale");
+  EXPECT_EQ(RefusalEventReason("unresolved"), "CommunitiesUnresolved");
+  EXPECT_EQ(RefusalEventReason("invalid"), "AdvertisementInvalid");
+}
+
+}  // namespace
+}  // namespace bgpcomm::speaker
