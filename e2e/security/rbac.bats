@@ -54,13 +54,13 @@ SPEAKER_ALLOWED=(
   "get bgppeers.metallb.io" "list bgppeers.metallb.io" "watch bgppeers.metallb.io"
   "list bgpadvertisements.metallb.io" "watch bgpadvertisements.metallb.io"
   "list ipaddresspools.metallb.io" "watch ipaddresspools.metallb.io"
-  "list communities.metallb.io" "watch communities.metallb.io"
   "list services all" "watch services all" "get services default"
   "list endpointslices.discovery.k8s.io all" "watch endpointslices.discovery.k8s.io all"
-  "get nodes cluster"
+  # Its own Node, watched by name (a field-selected list/watch needs list and watch).
+  "get nodes cluster" "list nodes cluster" "watch nodes cluster"
   # BGPPeer passwordSecret: read-only, in the metallb namespace only.
   "get secrets"
-  "create events" "patch events" "create events.events.k8s.io"
+  "create events" "patch events"
 )
 SPEAKER_DENIED=(
   "list secrets" "watch secrets" "get secrets kube-system" "get secrets default"
@@ -70,7 +70,9 @@ SPEAKER_DENIED=(
   "create services default" "update services default" "delete services default"
   "patch services:status default"
   "create endpointslices.discovery.k8s.io default"
-  "patch nodes cluster" "update nodes cluster" "delete nodes cluster" "list nodes cluster"
+  "patch nodes cluster" "update nodes cluster" "delete nodes cluster"
+  # The speaker reads the stored resolution, never the Communities themselves.
+  "list communities.metallb.io" "watch communities.metallb.io"
   "create pods" "create pods:exec" "get configmaps" "get leases.coordination.k8s.io"
   "delete customresourcedefinitions.apiextensions.k8s.io cluster"
   "patch validatingwebhookconfigurations.admissionregistration.k8s.io cluster"
