@@ -52,8 +52,8 @@ SpeakerObjects Objects(int routes) {
   peer.peer_address = "198.51.100.2";
   o.peers = {peer};
   for (int i = 0; i < routes; i += kIpsPerService) {
-    Service s{"svc-" + std::to_string(i / kIpsPerService), "default", "LoadBalancer", "Cluster",
-              {}};
+    Service s{
+        "svc-" + std::to_string(i / kIpsPerService), "default", "LoadBalancer", "Cluster", {}};
     for (int j = i; j < std::min(routes, i + kIpsPerService); ++j) s.ingress_ips.push_back(Ip(j));
     o.services.push_back(std::move(s));
   }
