@@ -1,6 +1,7 @@
 #include "speaker/adj_rib_out.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 namespace bgpcomm::speaker {
@@ -26,6 +27,90 @@ bool Append(RibOutput& out, std::expected<std::vector<Bytes>, EncodeError> packe
 
 }  // namespace
 
+std::uint32_t RouteSet::Builder::AddAttributes(RouteAttributes attributes) {
+  table_.push_back(std::move(attributes));
+  return static_cast<std::uint32_t>(table_.size() - 1);
+}
+
+void RouteSet::Builder::Append(const IpPrefix& prefix, std::uint32_t attributes) {
+  std::vector<Route>& routes = routes_;
+  if (routes.empty() || routes.back().prefix < prefix) {
+    routes.push_back({prefix, attributes});
+    return;
+  }
+  auto it = std::ranges::lower_bound(routes, prefix, {}, &Route::prefix);
+  if (it->prefix == prefix) {
+    it->attributes = attributes;
+  } else {
+    routes.insert(it, {prefix, attributes});
+  }
+}
+
+RouteSet RouteSet::Builder::Build() && {
+  RouteSet set;
+  set.routes_ = std::move(routes_);
+  set.table_ = std::move(table_);
+  return set;
+}
+
+RouteSet::RouteSet(std::initializer_list<std::pair<IpPrefix, RouteAttributes>> routes) {
+  for (const auto& [prefix, attributes] : routes) {
+    if (!contains(prefix)) insert_or_assign(prefix, attributes);
+  }
+}
+
+std::vector<RouteSet::Route>::const_iterator RouteSet::LowerBound(const IpPrefix& prefix) const {
+  return std::ranges::lower_bound(routes_, prefix, {}, &Route::prefix);
+}
+
+RouteSet::const_iterator RouteSet::find(const IpPrefix& prefix) const {
+  auto it = LowerBound(prefix);
+  if (it == routes_.end() || it->prefix != prefix) return end();
+  return {&*it, &table_};
+}
+
+const RouteAttributes& RouteSet::at(const IpPrefix& prefix) const {
+  auto it = LowerBound(prefix);
+  if (it == routes_.end() || it->prefix != prefix) throw std::out_of_range("RouteSet::at");
+  return table_[it->attributes];
+}
+
+std::uint32_t RouteSet::Intern(const RouteAttributes& attributes) {
+  auto it = std::ranges::find(table_, attributes);
+  if (it != table_.end()) return static_cast<std::uint32_t>(it - table_.begin());
+  table_.push_back(attributes);
+  return static_cast<std::uint32_t>(table_.size() - 1);
+}
+
+void RouteSet::insert_or_assign(const IpPrefix& prefix, const RouteAttributes& attributes) {
+  std::uint32_t id = Intern(attributes);
+  auto it = routes_.begin() + (LowerBound(prefix) - routes_.cbegin());
+  if (it != routes_.end() && it->prefix == prefix) {
+    it->attributes = id;
+  } else {
+    routes_.insert(it, {prefix, id});
+  }
+}
+
+RouteSet::size_type RouteSet::erase(const IpPrefix& prefix) {
+  auto it = LowerBound(prefix);
+  if (it == routes_.end() || it->prefix != prefix) return 0;
+  routes_.erase(it);
+  return 1;
+}
+
+void RouteSet::clear() {
+  routes_.clear();
+  table_.clear();
+}
+
+bool operator==(const RouteSet& a, const RouteSet& b) {
+  return std::ranges::equal(
+      a.routes_, b.routes_, [&](const RouteSet::Route& x, const RouteSet::Route& y) {
+        return x.prefix == y.prefix && a.table_[x.attributes] == b.table_[y.attributes];
+      });
+}
+
 PathAttributes AdjRibOut::ToPathAttributes(const OutboundSession& session,
                                            const RouteAttributes& route) {
   PathAttributes a;
@@ -38,32 +123,27 @@ PathAttributes AdjRibOut::ToPathAttributes(const OutboundSession& session,
   return a;
 }
 
-RouteSet AdjRibOut::Effective(const RouteSet& desired) const {
-  RouteSet out;
-  for (const auto& [prefix, route] : desired) {
-    if (!Carries(*session_, prefix.afi())) continue;
-    RouteAttributes r = route;
-    if (session_->ibgp) {
-      r.local_pref = r.local_pref.value_or(kDefaultLocalPref);
-    } else {
-      r.local_pref.reset();
-    }
-    out.emplace(prefix, std::move(r));
+RouteAttributes AdjRibOut::Effective(const RouteAttributes& desired) const {
+  RouteAttributes r = desired;
+  if (session_->ibgp) {
+    r.local_pref = r.local_pref.value_or(kDefaultLocalPref);
+  } else {
+    r.local_pref.reset();
   }
-  return out;
+  return r;
 }
 
 RibOutput AdjRibOut::Start(const OutboundSession& session, const RouteSet& desired) {
   session_ = session;
   sent_.clear();
-  RibOutput out = Transition(Effective(desired));
+  RibOutput out = Transition(desired);
   for (const AfiSafi& family : session.families) out.messages.push_back(EncodeEndOfRib(family));
   return out;
 }
 
 RibOutput AdjRibOut::Update(const RouteSet& desired) {
   if (!session_) return RibOutput{};
-  return Transition(Effective(desired));
+  return Transition(desired);
 }
 
 void AdjRibOut::Stop() {
@@ -71,23 +151,57 @@ void AdjRibOut::Stop() {
   sent_.clear();
 }
 
-RibOutput AdjRibOut::Transition(RouteSet target) {
+RibOutput AdjRibOut::Transition(const RouteSet& desired) {
+  constexpr std::uint32_t kNone = RouteSet::Builder::kNone;
+  // Routes with identical (effective) attributes share UPDATEs; groups in attribute order.
+  // A group is one attribute set as the session carries it; several attribute sets of
+  // `desired` may fall into one (LOCAL_PREF cleared on eBGP). The group ids are also the
+  // attribute table of the new sent_.
+  std::map<RouteAttributes, std::uint32_t> group_ids;
+  RouteSet::Builder next;
+  std::vector<std::uint32_t> group_of_desired;  // desired's table index -> group
+  for (const RouteAttributes& attributes : desired.attribute_table()) {
+    RouteAttributes effective = Effective(attributes);
+    auto [it, added] = group_ids.try_emplace(effective, kNone);
+    if (added) it->second = next.AddAttributes(std::move(effective));
+    group_of_desired.push_back(it->second);
+  }
+  std::vector<std::uint32_t> group_of_sent;  // sent_'s table index -> group, or kNone
+  for (const RouteAttributes& attributes : sent_.attribute_table()) {
+    auto it = group_ids.find(attributes);
+    group_of_sent.push_back(it == group_ids.end() ? kNone : it->second);
+  }
+
+  // One walk over both sets, in prefix order.
   RibOutput out;
   std::vector<IpPrefix> withdrawn;
-  for (const auto& [prefix, route] : sent_) {
-    if (!target.contains(prefix)) withdrawn.push_back(prefix);
+  std::vector<std::vector<IpPrefix>> groups(group_ids.size());
+  next.Reserve(desired.size());
+  const std::vector<RouteSet::Route>& old_routes = sent_.routes();
+  auto old_route = old_routes.begin();
+  for (const RouteSet::Route& route : desired.routes()) {
+    if (!Carries(*session_, route.prefix.afi())) continue;
+    for (; old_route != old_routes.end() && old_route->prefix < route.prefix; ++old_route) {
+      withdrawn.push_back(old_route->prefix);
+    }
+    std::uint32_t group = group_of_desired[route.attributes];
+    bool unchanged = old_route != old_routes.end() && old_route->prefix == route.prefix &&
+                     group_of_sent[old_route->attributes] == group;
+    if (old_route != old_routes.end() && old_route->prefix == route.prefix) ++old_route;
+    if (!unchanged) groups[group].push_back(route.prefix);
+    next.Append(route.prefix, group);
   }
-  // Routes with identical attributes share UPDATEs; groups in attribute order.
-  std::map<RouteAttributes, std::vector<IpPrefix>> groups;
-  for (const auto& [prefix, route] : target) {
-    auto it = sent_.find(prefix);
-    if (it == sent_.end() || it->second != route) groups[route].push_back(prefix);
-  }
+  for (; old_route != old_routes.end(); ++old_route) withdrawn.push_back(old_route->prefix);
+
   if (!withdrawn.empty() && Append(out, PackWithdrawals(withdrawn, session_->codec))) {
     out.withdrawn = withdrawn.size();
   }
-  for (const auto& [route, prefixes] : groups) {
-    auto packed = PackAnnouncements(ToPathAttributes(*session_, route), session_->next_hops,
+  RouteSet target = std::move(next).Build();
+  std::vector<IpPrefix> not_sent;
+  for (const auto& [attributes, group] : group_ids) {
+    const std::vector<IpPrefix>& prefixes = groups[group];
+    if (prefixes.empty()) continue;
+    auto packed = PackAnnouncements(ToPathAttributes(*session_, attributes), session_->next_hops,
                                     prefixes, session_->codec);
     if (Append(out, std::move(packed))) {
       out.announced += prefixes.size();
@@ -97,11 +211,17 @@ RibOutput AdjRibOut::Transition(RouteSet target) {
     std::vector<IpPrefix> stale;
     for (const IpPrefix& p : prefixes) {
       if (sent_.contains(p)) stale.push_back(p);
-      target.erase(p);
+      not_sent.push_back(p);
     }
     if (!stale.empty() && Append(out, PackWithdrawals(stale, session_->codec))) {
       out.withdrawn += stale.size();
     }
+  }
+  if (!not_sent.empty()) {
+    std::ranges::sort(not_sent);
+    erase_if(target, [&](const RouteSet::value_type& route) {
+      return std::ranges::binary_search(not_sent, route.first);
+    });
   }
   sent_ = std::move(target);
   return out;

@@ -1,7 +1,11 @@
 #include "speaker/desired_routes.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <iterator>
+#include <map>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "community/annotation.h"
@@ -33,44 +37,145 @@ bool SelectsPool(const community::Advertisement& adv, const community::AddressPo
   });
 }
 
-bool PoolContains(const community::AddressPool& pool, const community::IpAddress& ip) {
-  for (const std::string& entry : pool.addresses) {
-    auto prefixes = community::ParsePoolEntry(entry);
-    if (!prefixes) continue;
-    for (const community::Prefix& p : *prefixes) {
-      if (community::Contains(p, ip)) return true;
+// An address pool with its entries parsed (entries that do not parse contain nothing).
+struct ParsedPool {
+  const community::AddressPool* pool;
+  std::vector<community::Prefix> prefixes;
+};
+
+std::vector<ParsedPool> ParsePools(const std::vector<community::AddressPool>& pools) {
+  std::vector<ParsedPool> out;
+  out.reserve(pools.size());
+  for (const community::AddressPool& pool : pools) {
+    ParsedPool& parsed = out.emplace_back(ParsedPool{&pool, {}});
+    for (const std::string& entry : pool.addresses) {
+      auto prefixes = community::ParsePoolEntry(entry);
+      if (!prefixes) continue;
+      parsed.prefixes.insert(parsed.prefixes.end(), prefixes->begin(), prefixes->end());
     }
   }
-  return false;
+  return out;
 }
 
-bool HasReadyLocalEndpoint(const Service& service, const SpeakerObjects& objects) {
-  for (const EndpointSlice& slice : objects.endpoint_slices) {
-    if (slice.namespace_name != service.namespace_name || slice.service_name != service.name) {
-      continue;
-    }
+bool PoolContains(const ParsedPool& pool, const community::IpAddress& ip) {
+  return std::ranges::any_of(
+      pool.prefixes, [&](const community::Prefix& p) { return community::Contains(p, ip); });
+}
+
+// (namespace, service name) of every EndpointSlice that has a ready endpoint on `node`.
+std::set<std::pair<std::string_view, std::string_view>> ServicesWithReadyLocalEndpoint(
+    const std::vector<EndpointSlice>& slices, const Node& node) {
+  std::set<std::pair<std::string_view, std::string_view>> out;
+  for (const EndpointSlice& slice : slices) {
     for (const Endpoint& e : slice.endpoints) {
-      if (e.node_name == objects.node.name && e.ready.value_or(true) && !e.addresses.empty()) {
-        return true;
+      if (e.node_name == node.name && e.ready.value_or(true) && !e.addresses.empty()) {
+        out.emplace(slice.namespace_name, slice.service_name);
+        break;
       }
     }
   }
-  return false;
+  return out;
 }
 
 struct Accepted {
   const community::Advertisement* advertisement;
-  std::vector<StandardCommunity> communities;
-  std::vector<LargeCommunity> large_communities;
+  std::vector<StandardCommunity> communities;     // sorted, no duplicates
+  std::vector<LargeCommunity> large_communities;  // sorted, no duplicates
   int length_v4;
   int length_v6;
+  std::vector<std::size_t> peers;  // the route sets (peer names) it announces to
 };
 
 template <typename T>
-void MergeSorted(std::vector<T>& into, const std::vector<T>& more) {
-  std::set<T> all(into.begin(), into.end());
-  all.insert(more.begin(), more.end());
-  into.assign(all.begin(), all.end());
+void SortUnique(std::vector<T>& values) {
+  std::ranges::sort(values);
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+}
+
+// `into` with `more` merged in (both sorted, no duplicates): their union, in order.
+template <typename T>
+std::vector<T> Union(const std::vector<T>& into, const std::vector<T>& more) {
+  std::vector<T> out;
+  out.reserve(into.size() + more.size());
+  std::ranges::set_union(into, more, std::back_inserter(out));
+  return out;
+}
+
+// The attributes of a route are those of the advertisements announcing it merged
+// (communities: union; LOCAL_PREF: the highest set). Merging is commutative and
+// idempotent, so the attributes depend only on the set of advertisements. Routes are few
+// attribute sets over many prefixes: each distinct set is built once, as a state id, and a
+// merge step (state, advertisement) -> state is computed once.
+class AttributeMerger {
+ public:
+  static constexpr std::uint32_t kEmpty = 0;
+
+  explicit AttributeMerger(const std::vector<Accepted>& accepted) : accepted_(accepted) {
+    Intern(RouteAttributes{});
+  }
+
+  std::uint32_t Merge(std::uint32_t state, std::uint32_t accepted) {
+    auto [it, added] = steps_.try_emplace({state, accepted}, 0);
+    if (!added) return it->second;
+    const Accepted& a = accepted_[accepted];
+    const RouteAttributes& from = states_[state];
+    RouteAttributes merged{Union(from.communities, a.communities),
+                           Union(from.large_communities, a.large_communities), from.local_pref};
+    if (a.advertisement->local_pref) {
+      auto lp = static_cast<std::uint32_t>(*a.advertisement->local_pref);
+      merged.local_pref = std::max(merged.local_pref.value_or(0), lp);
+    }
+    it->second = Intern(std::move(merged));
+    return it->second;
+  }
+
+  const RouteAttributes& Attributes(std::uint32_t state) const { return states_[state]; }
+  std::size_t size() const { return states_.size(); }
+
+ private:
+  std::uint32_t Intern(RouteAttributes attributes) {
+    auto [it, added] = ids_.try_emplace(attributes, static_cast<std::uint32_t>(states_.size()));
+    if (added) states_.push_back(std::move(attributes));
+    return it->second;
+  }
+
+  const std::vector<Accepted>& accepted_;
+  std::vector<RouteAttributes> states_;
+  std::map<RouteAttributes, std::uint32_t> ids_;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> steps_;
+};
+
+// One advertisement announcing a prefix to a peer.
+struct Contribution {
+  IpPrefix prefix;
+  std::uint32_t accepted;
+  auto operator<=>(const Contribution&) const = default;
+};
+
+// The route set of one peer from what was announced to it: each prefix with the merged
+// attributes of the advertisements announcing it. Sorts `contributions`.
+RouteSet BuildRouteSet(std::vector<Contribution>& contributions, AttributeMerger& merger) {
+  if (!std::ranges::is_sorted(contributions)) std::ranges::sort(contributions);
+  RouteSet::Builder builder;
+  std::size_t prefixes = 0;
+  for (std::size_t i = 0; i < contributions.size(); ++i) {
+    if (i == 0 || contributions[i].prefix != contributions[i - 1].prefix) ++prefixes;
+  }
+  builder.Reserve(prefixes);
+  // Only the states this peer uses go into its set's attribute table.
+  std::vector<std::uint32_t> table_id(merger.size(), RouteSet::Builder::kNone);
+  for (std::size_t i = 0; i < contributions.size();) {
+    const IpPrefix prefix = contributions[i].prefix;
+    std::uint32_t state = AttributeMerger::kEmpty;
+    for (; i < contributions.size() && contributions[i].prefix == prefix; ++i) {
+      state = merger.Merge(state, contributions[i].accepted);
+    }
+    if (state >= table_id.size()) table_id.resize(merger.size(), RouteSet::Builder::kNone);
+    std::uint32_t& id = table_id[state];
+    if (id == RouteSet::Builder::kNone) id = builder.AddAttributes(merger.Attributes(state));
+    builder.Append(prefix, id);
+  }
+  return std::move(builder).Build();
 }
 
 }  // namespace
@@ -78,10 +183,15 @@ void MergeSorted(std::vector<T>& into, const std::vector<T>& more) {
 DesiredRoutes ComputeDesiredRoutes(const SpeakerObjects& objects) {
   DesiredRoutes out;
   std::vector<const community::Peer*> node_peers;
+  // Peers of the same name (in different namespaces) share one route set, as in by_peer.
+  std::vector<std::string_view> slot_names;
+  std::vector<std::size_t> slot_of_peer;
   for (const community::Peer& peer : objects.peers) {
     if (!SelectsNode(peer.node_selectors, objects.node)) continue;
     node_peers.push_back(&peer);
-    out.by_peer[peer.meta.name];
+    if (out.by_peer.try_emplace(peer.meta.name).second) slot_names.push_back(peer.meta.name);
+    slot_of_peer.push_back(static_cast<std::size_t>(
+        std::ranges::find(slot_names, std::string_view(peer.meta.name)) - slot_names.begin()));
   }
 
   std::vector<Accepted> accepted;
@@ -109,7 +219,7 @@ DesiredRoutes ComputeDesiredRoutes(const SpeakerObjects& objects) {
       refuse("spec.localPref must be between 0 and 4294967295");
       continue;
     }
-    Accepted a{&adv, {}, {}, v4, v6};
+    Accepted a{&adv, {}, {}, v4, v6, {}};
     for (const community::CommunityValue& v : *values) {
       if (const auto* s = std::get_if<StandardCommunity>(&v)) {
         a.communities.push_back(*s);
@@ -117,42 +227,60 @@ DesiredRoutes ComputeDesiredRoutes(const SpeakerObjects& objects) {
         a.large_communities.push_back(std::get<LargeCommunity>(v));
       }
     }
+    SortUnique(a.communities);
+    SortUnique(a.large_communities);
+    for (std::size_t i = 0; i < node_peers.size(); ++i) {
+      const community::Peer* peer = node_peers[i];
+      if (peer->meta.namespace_name != adv.meta.namespace_name) continue;
+      if (!adv.peers.empty() && std::ranges::find(adv.peers, peer->meta.name) == adv.peers.end()) {
+        continue;
+      }
+      a.peers.push_back(slot_of_peer[i]);
+    }
     if (SelectsNode(adv.node_selectors, objects.node)) accepted.push_back(std::move(a));
   }
+
+  std::vector<ParsedPool> pools = ParsePools(objects.pools);
+  // selects[pool][accepted]
+  std::vector<std::vector<char>> selects(pools.size(), std::vector<char>(accepted.size()));
+  for (std::size_t p = 0; p < pools.size(); ++p) {
+    for (std::size_t a = 0; a < accepted.size(); ++a) {
+      selects[p][a] = SelectsPool(*accepted[a].advertisement, *pools[p].pool);
+    }
+  }
+  auto ready_local = ServicesWithReadyLocalEndpoint(objects.endpoint_slices, objects.node);
+  std::vector<std::vector<Contribution>> contributions(slot_names.size());
 
   for (const Service& service : objects.services) {
     if (service.type != "LoadBalancer") continue;
     if (service.external_traffic_policy == kLocalPolicy &&
-        !HasReadyLocalEndpoint(service, objects)) {
+        !ready_local.contains({service.namespace_name, service.name})) {
       continue;
     }
     for (const std::string& text : service.ingress_ips) {
       auto ip = community::ParseAddress(text);
       if (!ip) continue;
-      auto pool = std::ranges::find_if(
-          objects.pools, [&](const community::AddressPool& p) { return PoolContains(p, *ip); });
-      if (pool == objects.pools.end()) continue;
-      for (const Accepted& a : accepted) {
-        if (!SelectsPool(*a.advertisement, *pool)) continue;
+      auto pool =
+          std::ranges::find_if(pools, [&](const ParsedPool& p) { return PoolContains(p, *ip); });
+      if (pool == pools.end()) continue;
+      const std::vector<char>& selected = selects[static_cast<std::size_t>(pool - pools.begin())];
+      for (std::size_t i = 0; i < accepted.size(); ++i) {
+        if (!selected[i]) continue;
+        const Accepted& a = accepted[i];
         auto prefix =
             FromCommunityPrefix(community::Truncate(*ip, ip->v6 ? a.length_v6 : a.length_v4));
         if (!prefix) continue;
-        for (const community::Peer* peer : node_peers) {
-          const std::vector<std::string>& named = a.advertisement->peers;
-          if (peer->meta.namespace_name != a.advertisement->meta.namespace_name) continue;
-          if (!named.empty() && std::ranges::find(named, peer->meta.name) == named.end()) {
-            continue;
-          }
-          RouteAttributes& route = out.by_peer[peer->meta.name][*prefix];
-          MergeSorted(route.communities, a.communities);
-          MergeSorted(route.large_communities, a.large_communities);
-          if (a.advertisement->local_pref) {
-            auto lp = static_cast<std::uint32_t>(*a.advertisement->local_pref);
-            route.local_pref = std::max(route.local_pref.value_or(0), lp);
-          }
+        for (std::size_t peer : a.peers) {
+          contributions[peer].push_back({*prefix, static_cast<std::uint32_t>(i)});
         }
       }
     }
+  }
+
+  AttributeMerger merger(accepted);
+  for (std::size_t i = 0; i < slot_names.size(); ++i) {
+    out.by_peer.find(std::string(slot_names[i]))->second = BuildRouteSet(contributions[i], merger);
+    contributions[i] = {};
   }
   return out;
 }
