@@ -72,13 +72,15 @@ void AddDocument(const YamlNodePtr& root, std::string_view file, ManifestSet& se
   const YamlNode& node = *root;
   std::size_t source = options.keep_trees ? set.sources.size() : 0;
   auto add = [&](const YamlNodePtr& object) {
-    auto doc = DecodeObject(object, file, options.limits);
+    // Field lines serve diagnostics of stored documents only.
+    auto doc = DecodeObject(object, file, options.limits, options.keep_documents);
     if (!doc) {
       set.errors.push_back(std::move(doc.error()));
       return;
     }
     doc->source = source;
     if (options.on_object) options.on_object(*doc);
+    if (!options.keep_documents) return;
     if (!options.keep_trees) doc->node = nullptr;
     set.documents.push_back(std::move(*doc));
   };

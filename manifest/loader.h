@@ -28,6 +28,10 @@ struct LoadOptions {
   // trees are not kept: for callers that read kinds bgpcomm does not decode. Also called
   // for objects of a file that later turns out malformed (whose objects are then dropped).
   std::function<void(const Document&)> on_object;
+  // False: objects are only handed to on_object and never stored in
+  // ManifestSet::documents (nor their field lines), for callers such as the speaker that
+  // keep their own decoded form of a file of 100,000 objects.
+  bool keep_documents = true;
 };
 
 // One input file: where to read it and the name to show for it.

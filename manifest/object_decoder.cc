@@ -505,7 +505,7 @@ bool IsJudgedKind(std::string_view api_version, std::string_view kind) {
 }
 
 std::expected<Document, LoadError> DecodeObject(YamlNodePtr root, std::string_view file,
-                                                const DecodeLimits& limits) {
+                                                const DecodeLimits& limits, bool record_lines) {
   if (root == nullptr) root = YamlNode::Null();
   const YamlNode& node = *root;
   Document doc;
@@ -519,7 +519,9 @@ std::expected<Document, LoadError> DecodeObject(YamlNodePtr root, std::string_vi
     return fail(doc.line, "expected a Kubernetes object (a mapping), got " + Describe(node));
   }
   int error_line = 0;
-  if (auto checked = CheckStructure(node, limits, &doc.field_lines, &error_line); !checked) {
+  if (auto checked = CheckStructure(node, limits, record_lines ? &doc.field_lines : nullptr,
+                                    &error_line);
+      !checked) {
     return fail(error_line, checked.error());
   }
   const YamlNode& api_version = FieldOf(node, "apiVersion");

@@ -35,9 +35,11 @@ const YamlNode& FieldOf(const YamlNode& node, std::string_view key);
 
 // Decodes one object (a mapping with apiVersion and kind) from `file`. The node must have
 // passed CheckStructure. Fails only when the node is not a Kubernetes object at all;
-// wrongly typed fields of the judged kinds become Document::problems.
+// wrongly typed fields of the judged kinds become Document::problems. Without
+// `record_lines`, Document::field_lines stays empty (LineOf gives the object's line).
 std::expected<Document, LoadError> DecodeObject(YamlNodePtr node, std::string_view file,
-                                                const DecodeLimits& limits = {});
+                                                const DecodeLimits& limits = {},
+                                                bool record_lines = true);
 
 // True for apiVersion/kind pairs bgpcomm judges: metallb.io/v1beta1 Community,
 // BGPAdvertisement, IPAddressPool, and BGPPeer in v1beta2 or v1beta1.

@@ -74,31 +74,18 @@ std::expected<LoadedObjects, std::string> LoadObjects(std::span<const std::strin
   SpeakerObjects& o = out.objects;
   o.node.name = std::string(node_name);
   o.node.labels["kubernetes.io/hostname"] = std::string(node_name);
-  // Only decoded objects are needed: trees are dropped as soon as each document is decoded,
-  // the kinds read here from the tree are read while it is alive.
-  manifest::LoadOptions options;
-  options.keep_trees = false;
-  options.on_object = [&](const manifest::Document& doc) {
-    if (doc.Judged()) return;
-    if (doc.kind == "Service" && doc.api_version == "v1") {
-      o.services.push_back(DecodeService(doc));
-    } else if (doc.kind == "EndpointSlice" && doc.api_version.starts_with("discovery.k8s.io/")) {
-      o.endpoint_slices.push_back(DecodeEndpointSlice(doc));
-    } else if (doc.kind == "Node" && doc.api_version == "v1" && doc.name == node_name) {
-      auto labels = StringMap(manifest::FieldOf(manifest::FieldOf(*doc.node, "metadata"), "labels"));
-      o.node.labels.insert(labels.begin(), labels.end());
-    }
-  };
-  manifest::ManifestSet set = manifest::LoadPaths(paths, options);
-  if (!set.ok()) return std::unexpected(set.errors.front().ToString());
-  out.files = set.files;
+  // Only decoded objects are needed: trees are dropped as soon as each document is decoded
+  // and documents are not kept, so a file of 100,000 Services is never in memory as trees.
   std::map<std::string, std::vector<community::CommunityObject>> communities;
   std::vector<community::Advertisement> advertisements;
   auto with_namespace = [](community::ObjectMeta& meta) {
     if (meta.namespace_name.empty())
       meta.namespace_name = std::string(community::kDefaultNamespace);
   };
-  for (const manifest::Document& doc : set.documents) {
+  manifest::LoadOptions options;
+  options.keep_trees = false;
+  options.keep_documents = false;
+  options.on_object = [&](const manifest::Document& doc) {
     if (auto* c = std::get_if<community::CommunityObject>(&doc.object)) {
       community::CommunityObject copy = *c;
       with_namespace(copy.meta);
@@ -112,8 +99,18 @@ std::expected<LoadedObjects, std::string> LoadObjects(std::span<const std::strin
     } else if (auto* peer = std::get_if<community::Peer>(&doc.object)) {
       o.peers.push_back(*peer);
       with_namespace(o.peers.back().meta);
+    } else if (doc.kind == "Service" && doc.api_version == "v1") {
+      o.services.push_back(DecodeService(doc));
+    } else if (doc.kind == "EndpointSlice" && doc.api_version.starts_with("discovery.k8s.io/")) {
+      o.endpoint_slices.push_back(DecodeEndpointSlice(doc));
+    } else if (doc.kind == "Node" && doc.api_version == "v1" && doc.name == node_name) {
+      auto labels = StringMap(manifest::FieldOf(manifest::FieldOf(*doc.node, "metadata"), "labels"));
+      o.node.labels.insert(labels.begin(), labels.end());
     }
-  }
+  };
+  manifest::ManifestSet set = manifest::LoadPaths(paths, options);
+  if (!set.ok()) return std::unexpected(set.errors.front().ToString());
+  out.files = set.files;
   std::map<std::string, community::AliasTable> tables;
   for (auto& [ns, list] : communities) tables[ns] = community::AliasTable::Build(list);
   static const community::AliasTable kNoAliases;

@@ -284,6 +284,9 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
     }
   }
   plans_ = plans;
+  std::size_t routes = 0;
+  for (const auto& [peer, set] : desired.by_peer) routes += set.size();
+  // Each session takes its route set (moved: at 100,000 routes a copy is megabytes).
   for (auto& [name, plan] : plans) {
     auto& session = sessions_[name];
     if (!session) {
@@ -302,15 +305,13 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
                    plan.config.local_asn.value(), plan.config.peer_asn.value(),
                    plan.endpoint.password.empty() ? "off" : "on");
       session = std::make_shared<PeerSession>(io_, plan.endpoint, plan.config, observer);
-      session->SetRoutes(desired.by_peer[name]);
+      session->SetRoutes(std::move(desired.by_peer[name]));
       session->Start();
     } else {
-      session->SetRoutes(desired.by_peer[name]);
+      session->SetRoutes(std::move(desired.by_peer[name]));
     }
   }
   UpdateSessionMetric();
-  std::size_t routes = 0;
-  for (const auto& [peer, set] : desired.by_peer) routes += set.size();
   spdlog::info("event=objects_applied peers={} routes={} refused={}", plans.size(), routes,
                refused.size());
   ready_ = true;

@@ -346,6 +346,7 @@ YAML
   assert_output 0
 }
 
+# bats test_tags=faults
 @test "an apiserver restart keeps the routes announced (no flap) and the watches resume" {
   apply_walkthrough
   eventually_ms 15000 communities_are a ipv4 "$IP4/32" "64512:100 64512:200"
@@ -370,4 +371,14 @@ YAML
   set_ingress web '"203.0.113.11"'
   eventually_ms 30000 has_route a ipv4 203.0.113.11/32 || fail "watches did not resume in 30 s"
   echo "# change after the restart reached the router in $(( SECONDS - t0 )) s" >&3
+  # The resolver's watches are back too: an alias changed now is re-resolved into the
+  # stored annotation and reaches the router; nothing else was lost on the way.
+  k patch community my-communities -n "$NS" --type=json \
+    -p '[{"op":"replace","path":"/spec/communities/0/value","value":"64512:102"}]' >/dev/null
+  eventually_ms 30000 communities_are a ipv4 "$IP4/32" "64512:102 64512:200" ||
+    fail "the resolver did not catch up after the restart"
+  run resolution_of primary-advert
+  assert_output '{"from":["primary-route","region-us-east"],"communities":["64512:102","large:64512:1:100"]}'
+  run has_route a ipv4 203.0.113.11/32
+  assert_success
 }

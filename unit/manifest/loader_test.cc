@@ -133,6 +133,32 @@ items:
   EXPECT_THAT(seen, ElementsAre("IPAddressPool ", "Service LoadBalancer"));
 }
 
+// Without documents, objects reach only the callback: nothing is stored per object.
+TEST(LoadTextTest, WithoutDocumentsObjectsOnlyReachTheCallback) {
+  LoadOptions options;
+  options.keep_trees = false;
+  options.keep_documents = false;
+  std::vector<std::string> seen;
+  options.on_object = [&](const Document& doc) {
+    ASSERT_NE(doc.node, nullptr);
+    seen.push_back(doc.kind + "/" + doc.name + (doc.Judged() ? " judged" : ""));
+  };
+  ManifestSet set = Load(R"(apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: p}
+spec: {addresses: [10.0.0.0/24]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+)",
+                         options);
+  ASSERT_TRUE(set.ok());
+  EXPECT_TRUE(set.sources.empty());
+  EXPECT_TRUE(set.documents.empty());
+  EXPECT_THAT(seen, ElementsAre("IPAddressPool/p judged", "Service/web"));
+}
+
 // A later malformed document drops the file's earlier objects: the file is unreadable.
 TEST(LoadTextTest, MalformedLaterDocumentLoadsNothingFromTheFile) {
   ManifestSet set;
