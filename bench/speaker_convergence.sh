@@ -281,6 +281,7 @@ def fmt_ms(v):
     return "n/a" if v == "" else f"{int(v):,} ms"
 print("| router | routes | IPs per Service | YAML file | libyaml events alone | speaker load | first UPDATE | converged | converged - first UPDATE | UPDATEs | prefixes/UPDATE | speaker peak RSS | speaker CPU | connect retries |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+rows = []
 for line in open(sys.argv[1]):
     router, n, per, size, yms, yrss, load, first, conv, upd, hwm, cpu, fails = line.rstrip("\n").split("\t")
     bgp = fmt_ms(str(int(conv) - int(first))) if conv and first else "n/a"
@@ -289,6 +290,22 @@ for line in open(sys.argv[1]):
     router = {"bird": "BIRD 2", "gobgp": "GoBGP"}[router]
     print(f"| {router} | {n:,} | {int(per):,} | {size} MB | {fmt_ms(yms)}, {yrss} MB | {fmt_ms(load)} | "
           f"{fmt_ms(first)} | {fmt_ms(conv)} | {bgp} | {upd and int(float(upd))} | {ppu} | {hwm} MB | {fmt_ms(cpu)} | {fails} |")
+    rows.append((router, n, conv, upd, hwm))
+# Verdicts against the targets of issue 5, from the rows above.
+def verdict(ok):
+    return "meets" if ok else "MISSES"
+print()
+ppus = [n / (float(upd) - 1) for _, n, _, upd, _ in rows if upd and float(upd) > 1]
+if ppus:
+    print(f"- At least 500 prefixes per UPDATE: {verdict(min(ppus) >= 500)} (lowest {min(ppus):,.0f}).")
+bird = [conv for router, n, conv, _, _ in rows if router == "BIRD 2" and n == 100000]
+if bird:
+    ok = all(c != "" and int(c) < 2000 for c in bird)
+    print(f"- 100,000 routes into BIRD in under 2 s from speaker start: {verdict(ok)} "
+          f"({', '.join(fmt_ms(c) for c in bird)}).")
+rss = [float(h) for *_, h in rows if h]
+if rss:
+    print(f"- Speaker peak RSS under 64 MB: {verdict(max(rss) < 64)} (highest {max(rss):.1f} MB).")
 PY
 )
 echo
