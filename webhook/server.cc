@@ -55,7 +55,10 @@ thread_local int t_close_after_response = -1;
 // the socket is found by its peer address (unique while this thread serves it) and shut
 // by the logger, which runs once the response is written, so the unread rest of a
 // refused request is never parsed as another request.
-void CloseAfterResponse(const httplib::Request& request) {
+// The first open descriptor of this process for which `match(fd)` holds, or -1.
+// cpp-httplib 0.11 exposes none of its sockets, so they are found in /proc/self/fd.
+template <typename Match>
+int FindDescriptor(Match&& match) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
     int fd = 0;
@@ -64,40 +67,39 @@ void CloseAfterResponse(const httplib::Request& request) {
     } catch (...) {
       continue;
     }
+    if (match(fd)) return fd;
+  }
+  return -1;
+}
+
+void CloseAfterResponse(const httplib::Request& request) {
+  int fd = FindDescriptor([&](int fd) {
     struct stat info {};
-    if (fstat(fd, &info) != 0 || !S_ISSOCK(info.st_mode)) continue;
+    if (fstat(fd, &info) != 0 || !S_ISSOCK(info.st_mode)) return false;
     sockaddr_storage peer{};
     socklen_t length = sizeof peer;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) continue;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) return false;
     int port = 0;
-    if (AddressText(peer, port) == request.remote_addr && port == request.remote_port) {
-      t_close_after_response = fd;
-      return;
-    }
-  }
+    return AddressText(peer, port) == request.remote_addr && port == request.remote_port;
+  });
+  if (fd >= 0) t_close_after_response = fd;
 }
 
 // The listening socket cpp-httplib bound to `port` (it does not expose it), or -1.
 int FindListener(int port) {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
-    int fd = 0;
-    try {
-      fd = std::stoi(entry.path().filename().string());
-    } catch (...) {
-      continue;
-    }
+  return FindDescriptor([&](int fd) {
     int listening = 0;
     socklen_t size = sizeof listening;
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || !listening) continue;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || !listening) {
+      return false;
+    }
     sockaddr_storage local{};
     socklen_t length = sizeof local;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) continue;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return false;
     int local_port = 0;
     AddressText(local, local_port);
-    if (local_port == port) return fd;
-  }
-  return -1;
+    return local_port == port;
+  });
 }
 
 void Refuse(httplib::Response& out, int status, const std::string& message) {
