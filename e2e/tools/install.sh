@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Builds the pinned end-to-end tools (kube-apiserver, etcd, helm) from the
-# committed wrapper modules in this directory and caches them outside the work
-# tree, keyed by version:
+# Builds the pinned end-to-end tools from the committed wrapper modules in this
+# directory and caches them outside the work tree, keyed by version:
 #
-#   ${BGPCOMM_CACHE:-/var/cache/bgpcomm}/tools/<tool>-<version>/<tool>
+#   ${BGPCOMM_CACHE:-/var/cache/bgpcomm}/tools/<tool>-<version>/<binary>
 #
-# Idempotent: a cached binary that runs and reports the pinned version is kept;
-# only missing or broken ones are built. Prints one line per tool.
+#   kubernetes  every binary of KUBE_COMMANDS (kube-apiserver, kubectl, kubelet, kubeadm,
+#               kube-controller-manager, kube-scheduler, kube-proxy) in ONE go build, so
+#               they share compiled packages: the local control plane runs its
+#               kube-apiserver, the kind node image (e2e/kind/) takes them all
+#   etcd, helm  the local control plane, the chart tests
+#   kind, coredns  the kind cluster (e2e/kind/)
 #
-# Usage: install.sh [--force] [kube-apiserver|etcd|helm|kubectl ...]
-# Without tool names: kube-apiserver, etcd, helm, and kubectl too when the
-# machine has none (a kubectl on PATH, e.g. /usr/bin/kubectl, is used as is;
-# `install.sh kubectl` builds one matching the apiserver version anyway).
+# Idempotent: a cached tool whose binaries run and report the pinned version is kept;
+# only missing or broken ones are built. Prints one line per tool, with the build time.
+#
+# Usage: install.sh [--force] [kubernetes|etcd|helm|kind|coredns ...]
+# Without tool names: all of them. (kube-apiserver and kubectl name kubernetes.)
 # Env:   BGPCOMM_CACHE   cache root (default /var/cache/bgpcomm)
 #        BGPCOMM_GO_P    go build -p (default 2; the machine is shared)
 #        BGPCOMM_NICE    nice level for go build (default 10)
@@ -24,40 +28,60 @@ tools=()
 for a in "$@"; do
   case $a in
     --force) force=1 ;;
-    kube-apiserver|etcd|helm|kubectl) tools+=("$a") ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    kubernetes|kube-apiserver|kubectl) tools+=(kubernetes) ;;
+    etcd|helm|kind|coredns) tools+=("$a") ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown argument '$a'" >&2; exit 2 ;;
   esac
 done
-system_kubectl=
-if [[ ${#tools[@]} -eq 0 ]]; then
-  tools=(kube-apiserver etcd helm)
-  if system_kubectl=$(command -v kubectl 2>/dev/null) && "$system_kubectl" version --client >/dev/null 2>&1; then :
-  else system_kubectl=; tools+=(kubectl); fi
-fi
+(( ${#tools[@]} )) || tools=(kubernetes etcd helm kind coredns)
+mapfile -t tools < <(printf '%s\n' "${tools[@]}" | awk '!seen[$0]++')
 
 cache=${BGPCOMM_CACHE:-/var/cache/bgpcomm}/tools
 mkdir -p "$cache"
 
 version_of() {  # tool -> pinned version
   case $1 in
-    kube-apiserver|kubectl) echo "$KUBE_VERSION" ;;
+    kubernetes) echo "$KUBE_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
     helm) echo "$HELM_VERSION" ;;
+    kind) echo "$KIND_VERSION" ;;
+    coredns) echo "$COREDNS_VERSION" ;;
+  esac
+}
+
+binaries_of() {  # tool -> the binaries it builds
+  case $1 in
+    kubernetes) echo "$KUBE_COMMANDS" ;;
+    *) echo "$1" ;;
   esac
 }
 
 # Prints the binary's version line; fails unless it runs and names the pinned version.
-check_bin() {  # tool binary version
+check_bin() {  # binary-name path version
   local out
   case $1 in
     helm) out=$("$2" version --short 2>&1) || return 1 ;;
     kubectl) out=$("$2" version --client 2>&1) || return 1 ;;
+    kubeadm) out=$("$2" version -o short 2>&1) || return 1 ;;
+    kind) out=$("$2" version 2>&1) || return 1 ;;
+    coredns) out=$("$2" -version 2>&1) || return 1 ;;
     *)    out=$("$2" --version 2>&1) || return 1 ;;
   esac
   out=$(printf '%s\n' "$out" | head -n1)
   [[ $out == *"${3#v}"* ]] || return 1
   printf '%s\n' "$out"
+}
+
+# Checks every binary of a tool; prints the first one's version line.
+check_tool() {  # tool dir version
+  local b line first=
+  for b in $(binaries_of "$1"); do
+    [[ -x $2/$b ]] || return 1
+    line=$(check_bin "$b" "$2/$b" "$3") || return 1
+    [[ -n $first ]] || first="$b: $line"
+  done
+  printf '%s\n' "$first"
 }
 
 need_go() {
@@ -78,43 +102,47 @@ need_go() {
 }
 
 build() {  # tool version outdir
-  local tool=$1 version=$2 out=$3 pkg ldflags
+  local tool=$1 version=$2 out=$3 pkgs=() ldflags="-s -w"
   case $tool in
-    kube-apiserver|kubectl)
-      pkg=k8s.io/kubernetes/cmd/$tool
-      local mm=${version#v}; local major=${mm%%.*}; mm=${mm#*.}; local minor=${mm%%.*}
-      ldflags="-s -w"
+    kubernetes)
+      local cmd mm=${version#v}; local major=${mm%%.*}; mm=${mm#*.}; local minor=${mm%%.*}
+      for cmd in $KUBE_COMMANDS; do pkgs+=("k8s.io/kubernetes/cmd/$cmd"); done
+      # kubeadm parses its own version: without these it is v0.0.0-master+$Format:%H$.
       for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
         ldflags+=" -X $p.gitVersion=$version -X $p.gitMajor=$major -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
       done
       ;;
-    etcd)
-      pkg=go.etcd.io/etcd/server/v3
-      ldflags="-s -w"
-      ;;
+    etcd) pkgs=(go.etcd.io/etcd/server/v3) ;;
+    kind) pkgs=(sigs.k8s.io/kind) ;;
+    coredns) pkgs=(github.com/coredns/coredns) ;;
     helm)
-      pkg=helm.sh/helm/v3/cmd/helm
+      pkgs=(helm.sh/helm/v3/cmd/helm)
       # As helm's Makefile: client-go v0.X.Y -> capabilities default Kubernetes 1.X.
       local cg
       cg=$(cd "$here/helm" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go list -m -f '{{.Version}}' k8s.io/client-go)
       cg=${cg#v0.}; cg=${cg%%.*}
-      ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$version -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+      ldflags+=" -X helm.sh/helm/v3/internal/version.version=$version -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
       for p in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
         ldflags+=" -X $p.k8sVersionMajor=1 -X $p.k8sVersionMinor=$cg"
       done
       ;;
   esac
-  mkdir -p "$out"
-  local tmp="$out/.$tool.tmp.$$"
-  local moddir=$tool
-  [[ $tool == kubectl ]] && moddir=kube-apiserver  # same wrapper module
+  local tmp="$out.tmp.$$" b
+  rm -rf "$tmp"; mkdir -p "$tmp"
   (
-    cd "$here/$moddir"
+    cd "$here/$tool"
     GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" \
       nice -n "${BGPCOMM_NICE:-10}" \
-      go build -p "${BGPCOMM_GO_P:-2}" -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg"
-  ) || { rm -f "$tmp"; return 1; }
-  mv -f "$tmp" "$out/$tool"
+      go build -p "${BGPCOMM_GO_P:-2}" -trimpath -ldflags "$ldflags" -o "$tmp/" "${pkgs[@]}"
+  ) || { rm -rf "$tmp"; return 1; }
+  # A single package is named after its import path (go.etcd.io/etcd/server/v3 -> server).
+  if (( ${#pkgs[@]} == 1 )) && [[ ! -e $tmp/$tool ]]; then
+    local built=("$tmp"/*)
+    mv "${built[0]}" "$tmp/$tool"
+  fi
+  mkdir -p "$out"
+  for b in $(binaries_of "$tool"); do mv -f "$tmp/$b" "$out/$b"; done
+  rm -rf "$tmp"
 }
 
 # One install at a time per cache (concurrent sessions/CI share it).
@@ -124,28 +152,25 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 rc=0
-if [[ -n $system_kubectl ]]; then
-  echo "kubectl: using $system_kubectl ($("$system_kubectl" version --client 2>/dev/null | head -n1))"
-fi
 for tool in "${tools[@]}"; do
   version=$(version_of "$tool")
   dir="$cache/$tool-$version"
-  bin="$dir/$tool"
-  if (( ! force )) && [[ -x $bin ]] && line=$(check_bin "$tool" "$bin" "$version"); then
-    echo "$tool $version: cached ($bin: $line)"
+  if (( ! force )) && line=$(check_tool "$tool" "$dir" "$version"); then
+    echo "$tool $version: cached ($dir, $line)"
     continue
   fi
   need_go
   start=$(date +%s)
+  echo "$tool $version: building $(binaries_of "$tool") (go build, nice ${BGPCOMM_NICE:-10})"
   if ! build "$tool" "$version" "$dir"; then
     echo "$tool $version: BUILD FAILED" >&2
     rc=1; continue
   fi
   secs=$(( $(date +%s) - start ))
-  if line=$(check_bin "$tool" "$bin" "$version"); then
-    echo "$tool $version: built in ${secs} s ($bin, $(du -h "$bin" | cut -f1): $line)"
+  if line=$(check_tool "$tool" "$dir" "$version"); then
+    echo "$tool $version: built in ${secs} s ($dir, $(du -sh "$dir" | cut -f1): $line)"
   else
-    echo "$tool $version: built in ${secs} s but '$bin' does not report $version" >&2
+    echo "$tool $version: built in ${secs} s but a binary in '$dir' does not report $version" >&2
     rc=1
   fi
 done

@@ -1,25 +1,30 @@
 # Source me: exports the paths of the pinned end-to-end tools built by install.sh.
-#   . e2e/tools/paths.sh   ->  KUBE_APISERVER, ETCD, HELM, KUBECTL (+ BGPCOMM_TOOLS_CACHE)
+#   . e2e/tools/paths.sh   ->  KUBE_APISERVER, ETCD, HELM, KUBECTL, KIND, COREDNS and
+#                              KUBE_BIN_DIR (every Kubernetes binary; + BGPCOMM_TOOLS_CACHE)
 # Returns non-zero (and says why on stderr) when a tool is missing; run
 # e2e/tools/install.sh first. Changes nothing else in the caller's shell.
 __bgpcomm_tools_paths() {
-  local here cache missing=0 k KUBE_VERSION ETCD_VERSION HELM_VERSION
+  local here cache missing=0 k KUBE_VERSION ETCD_VERSION HELM_VERSION KIND_VERSION \
+    COREDNS_VERSION KUBE_COMMANDS
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   . "$here/versions.sh"
   cache=${BGPCOMM_CACHE:-/var/cache/bgpcomm}/tools
   export BGPCOMM_TOOLS_CACHE=$cache
-  export KUBE_APISERVER="$cache/kube-apiserver-$KUBE_VERSION/kube-apiserver"
+  export KUBE_BIN_DIR="$cache/kubernetes-$KUBE_VERSION"
+  export KUBE_APISERVER="$KUBE_BIN_DIR/kube-apiserver"
   export ETCD="$cache/etcd-$ETCD_VERSION/etcd"
   export HELM="$cache/helm-$HELM_VERSION/helm"
+  export KIND="$cache/kind-$KIND_VERSION/kind"
+  export COREDNS="$cache/coredns-$COREDNS_VERSION/coredns"
   # kubectl: the machine's (/usr/bin/kubectl) unless KUBECTL is already set;
-  # else one built by `install.sh kubectl` at the apiserver's version.
+  # else the one built with kube-apiserver.
   if [[ -z ${KUBECTL:-} ]]; then
     if [[ -x /usr/bin/kubectl ]]; then KUBECTL=/usr/bin/kubectl
     elif k=$(command -v kubectl 2>/dev/null); then KUBECTL=$k
-    else KUBECTL="$cache/kubectl-$KUBE_VERSION/kubectl"; fi
+    else KUBECTL="$KUBE_BIN_DIR/kubectl"; fi
   fi
   export KUBECTL
-  for k in "$KUBE_APISERVER" "$ETCD" "$HELM" "$KUBECTL"; do
+  for k in "$KUBE_APISERVER" "$ETCD" "$HELM" "$KUBECTL" "$KIND" "$COREDNS"; do
     if [[ ! -x $k ]]; then
       echo "e2e/tools/paths.sh: missing $k (run e2e/tools/install.sh)" >&2
       missing=1

@@ -2,6 +2,11 @@
 # gen-modules.sh. Changing a version here means: run ./gen-modules.sh, commit the
 # regenerated go.mod/go.sum, then ./install.sh builds the new version into its own
 # cache directory (old versions stay cached side by side).
-KUBE_VERSION=v1.36.3    # k8s.io/kubernetes (kube-apiserver)
+KUBE_VERSION=v1.36.3    # k8s.io/kubernetes (every binary of KUBE_COMMANDS, one build)
 ETCD_VERSION=v3.6.16    # go.etcd.io/etcd/server/v3 (etcd)
 HELM_VERSION=v3.19.5    # helm.sh/helm/v3 (helm)
+KIND_VERSION=v0.33.0    # sigs.k8s.io/kind (kind, and its node image's files)
+COREDNS_VERSION=v1.14.2 # github.com/coredns/coredns (the kind cluster's DNS; kubeadm's pin)
+# The Kubernetes binaries: kube-apiserver for the local control plane, all of them for
+# the kind node image (e2e/kind/).
+KUBE_COMMANDS="kube-apiserver kubectl kubelet kubeadm kube-controller-manager kube-scheduler kube-proxy"
