@@ -6,8 +6,8 @@
 #     one (dockerd.sh: its own data root in the cache, so layers survive between runs) and
 #     stops it on exit unless KEEP_DOCKERD=1;
 #   - uses the base image the Dockerfile's FROM names (debian:bookworm-slim) if present or
-#     pullable, else makes it with `debootstrap --variant=minbase`, once, and keeps its
-#     tarball in the cache;
+#     pullable, else makes it with `debootstrap --variant=minbase` from the host's Debian
+#     mirror, once, and keeps its tarball in the cache (base.sh);
 #   - builds with --network host (the build installs Debian packages);
 #   - checks the image: a numeric non-root USER, both daemons and the CLI present, and
 #     `bgpcomm-webhook --help`, `bgpcomm-speaker --help`, `bgpcomm --help` run inside it
@@ -41,24 +41,8 @@ docker=${DOCKER:-docker}
 stop_dockerd() { (( started )) && [[ ${KEEP_DOCKERD:-0} != 1 ]] && "$here/dockerd.sh" stop || true; }
 trap stop_dockerd EXIT
 
-# The base image: present, else pulled (where a registry is reachable), else made here.
-if ! "$docker" image inspect "$base" >/dev/null 2>&1 &&
-   ! timeout 60 "$docker" pull -q "$base" >/dev/null 2>&1; then
-  tarball=$cache/images/bookworm-minbase.tar
-  if [[ ! -s $tarball ]]; then
-    command -v debootstrap >/dev/null || die "debootstrap not found (make deps installs it)"
-    rootfs=$(mktemp -d "$cache/rootfs.XXXXXX")
-    log "debootstrap --variant=minbase bookworm (once; cached as $tarball)"
-    debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >"$cache/debootstrap.log" 2>&1 ||
-      { tail -20 "$cache/debootstrap.log" >&2; rm -rf "$rootfs"; die "debootstrap failed"; }
-    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-    mkdir -p "$cache/images"
-    tar -C "$rootfs" -c . >"$tarball.tmp" && mv "$tarball.tmp" "$tarball"
-    rm -rf "$rootfs"
-  fi
-  log "importing $tarball as $base"
-  "$docker" import "$tarball" "$base" >/dev/null
-fi
+# The base image: present, pulled (where a registry resolves), else made here (base.sh).
+DOCKER=$docker "$here/base.sh"
 
 log "building $image (version $version, $jobs jobs)"
 "$docker" build --network host --build-arg BGPCOMM_VERSION="$version" --build-arg BUILD_JOBS="$jobs" \

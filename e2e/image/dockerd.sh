@@ -4,13 +4,23 @@
 #
 #   start  starts dockerd unless one answers on our socket: its own data root under
 #          BGPCOMM_CACHE (outside the work tree, so layers and the base image survive
-#          between runs), exec root and socket under /run/bgpcomm-docker, no bridge and no
-#          iptables (containers use --network host or none). Idempotent.
+#          between runs), exec root and socket under /run/bgpcomm-docker, no default
+#          bridge, no iptables rules and no IP forwarding (nothing a container sends is
+#          routed off the machine), and runc-caps as the default runtime (privileged
+#          containers on a host whose bounding set lacks a capability). Idempotent.
 #   stop   stops the dockerd started here (by pid) and waits for it.
 #   env    prints DOCKER_HOST=... and DOCKER=... for eval.
+#
+# BGPCOMM_DOCKERD=kind selects a second engine for the kind cluster (e2e/kind/), with its
+# own data root ($BGPCOMM_CACHE/kind/docker) and run dir (/run/bgpcomm-kind-docker), so
+# that building the image and running a cluster never stop each other's engine.
 set -euo pipefail
 cache=${BGPCOMM_CACHE:-/var/cache/bgpcomm}
-run_dir=/run/bgpcomm-docker
+case ${BGPCOMM_DOCKERD:-image} in
+  image) run_dir=/run/bgpcomm-docker data_root=$cache/docker ;;
+  kind) run_dir=/run/bgpcomm-kind-docker data_root=$cache/kind/docker ;;
+  *) echo "dockerd: BGPCOMM_DOCKERD must be image or kind" >&2; exit 2 ;;
+esac
 sock=unix://$run_dir/docker.sock
 # Debian's client matches Debian's daemon; another docker on PATH may speak a newer API.
 docker=/usr/bin/docker
@@ -23,11 +33,15 @@ case ${1:-} in
   start)
     command -v dockerd >/dev/null || { log "dockerd not found (make deps installs docker.io)"; exit 1; }
     answers && exit 0
-    mkdir -p "$cache/docker" "$run_dir"
-    log "starting (data root $cache/docker, log $run_dir/dockerd.log)"
-    setsid dockerd --data-root "$cache/docker" --exec-root "$run_dir/exec" \
+    mkdir -p "$data_root" "$run_dir"
+    # The runtime is copied out of the work tree: the engine may outlive a checkout.
+    install -m 0755 "$(dirname "${BASH_SOURCE[0]}")/runc-caps" "$run_dir/runc-caps"
+    log "starting (data root $data_root, log $run_dir/dockerd.log)"
+    setsid dockerd --data-root "$data_root" --exec-root "$run_dir/exec" \
       --pidfile "$run_dir/dockerd.pid" -H "$sock" --bridge=none --iptables=false \
-      --ip6tables=false >"$run_dir/dockerd.log" 2>&1 </dev/null &
+      --ip6tables=false --ip-forward=false \
+      --add-runtime "bgpcomm-runc=$run_dir/runc-caps" --default-runtime bgpcomm-runc \
+      >"$run_dir/dockerd.log" 2>&1 </dev/null &
     pid=$!
     for _ in $(seq 1 150); do
       answers && exit 0
