@@ -8,6 +8,25 @@
 # from this one image (values: image.repository, image.tag).
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 
+# The runtime: only the shared libraries the binaries link (ldd), CA certificates, the
+# unprivileged user and the entrypoint. It is the first stage so that it can be built on
+# its own (`--target runtime`): the kind tests (e2e/kind/up.sh) put the binaries of their
+# host build of the same sources, on the same Debian, on top of it instead of compiling
+# everything again in the build stage below. `docker build .` is what users run.
+FROM ${DEBIAN_IMAGE} AS runtime
+ARG BGPCOMM_VERSION=0.1.0
+LABEL org.opencontainers.image.title="bgpcomm" \
+      org.opencontainers.image.description="BGP community aliases for MetalLB-style resources: admission webhook and BGP speaker" \
+      org.opencontainers.image.version="${BGPCOMM_VERSION}"
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      ca-certificates libssl3 libyaml-cpp0.7 libyaml-0-2 libspdlog1.10 libfmt9 libcpp-httplib0.11 \
+      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 zlib1g \
+ && rm -rf /var/lib/apt/lists/*
+# 65532: the conventional "nonroot" uid/gid; the chart's securityContext uses it too.
+USER 65532:65532
+ENTRYPOINT ["/usr/local/bin/bgpcomm-webhook"]
+
 FROM ${DEBIAN_IMAGE} AS build
 ARG BUILD_JOBS=2
 # The Debian packages of DESIGN.md ("Dependencies") that the daemons and the CLI need.
@@ -26,19 +45,8 @@ RUN rm -rf build-image \
  && strip --strip-debug build-image/bin/bgpcomm-webhook build-image/bin/bgpcomm-speaker \
       build-image/bin/bgpcomm
 
-FROM ${DEBIAN_IMAGE}
-ARG BGPCOMM_VERSION=0.1.0
-LABEL org.opencontainers.image.title="bgpcomm" \
-      org.opencontainers.image.description="BGP community aliases for MetalLB-style resources: admission webhook and BGP speaker" \
-      org.opencontainers.image.version="${BGPCOMM_VERSION}"
-# Only the shared libraries the binaries link (ldd), and CA certificates.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends \
-      ca-certificates libssl3 libyaml-cpp0.7 libyaml-0-2 libspdlog1.10 libfmt9 libcpp-httplib0.11 \
-      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 zlib1g \
- && rm -rf /var/lib/apt/lists/*
+FROM runtime
 COPY --from=build /src/build-image/bin/bgpcomm-webhook /src/build-image/bin/bgpcomm-speaker \
      /src/build-image/bin/bgpcomm /usr/local/bin/
-# 65532: the conventional "nonroot" uid/gid; the chart's securityContext uses it too.
+# As the runtime stage (restated: the final stage is what users run).
 USER 65532:65532
-ENTRYPOINT ["/usr/local/bin/bgpcomm-webhook"]
