@@ -54,9 +54,10 @@ down:
 image: deps
 	@e2e/image/build.sh
 
-# The end-to-end suites on a kind cluster (needs Docker and kind; see e2e/kind/README.md).
-e2e-kind:
-	@e2e/kind/run.sh
+# The end-to-end suites on a kind cluster made here (e2e/kind/README.md): up, every suite
+# with the kind provider, the kind-only suites, down. Part of `make test` (label kind).
+e2e-kind: build
+	@BGPCOMM_BIN_DIR=$(abspath $(BUILD_DIR))/bin e2e/kind/run.sh
 
 bench: build
 	@bench/run.sh

@@ -37,11 +37,13 @@ birdc_() { in_rtr birdc -s "$WORK/bird.ctl" "$@"; }
 
 bird_established() { birdc_ show protocols spk | grep -q Established; }
 
-# bird_attr FAMILY PREFIX WHAT: as gobgp_attr, from `show route all`.
+# bird_attr FAMILY PREFIX WHAT: as gobgp_attr, from `show route all`. BIRD_TABLE4 and
+# BIRD_TABLE6 name other tables than master4/master6; BIRD_PROTOCOL keeps only the routes
+# of that protocol (one router, several sessions).
 bird_attr() {
-  local table=master4
-  [ "$1" = ipv6 ] && table=master6
-  birdc_ show route all for "$2" table "$table" | perl -e '
+  local table=${BIRD_TABLE4:-master4}
+  [ "$1" = ipv6 ] && table=${BIRD_TABLE6:-master6}
+  birdc_ show route all for "$2" table "$table" ${BIRD_PROTOCOL:+protocol "$BIRD_PROTOCOL"} | perl -e '
     my ($prefix, $what) = @ARGV;
     my ($found, $key, %attr) = (0, "");
     while (my $line = <STDIN>) {

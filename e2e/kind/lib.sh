@@ -13,7 +13,8 @@ BGPCOMM_CACHE=${BGPCOMM_CACHE:-/var/cache/bgpcomm}
 KIND_STATE=${BGPCOMM_KIND_STATE:-$BGPCOMM_REPO/.bgpcomm/kind}
 KIND_CLUSTER=${BGPCOMM_KIND_CLUSTER:-bgpcomm-e2e}
 KIND_LOGS=$KIND_STATE/logs
-export KIND_STATE KIND_CLUSTER
+# The suites' helpers (router.sh, kind.sh) run as children: they find the same cluster.
+export BGPCOMM_KIND_STATE=$KIND_STATE BGPCOMM_KIND_CLUSTER=$KIND_CLUSTER
 
 # Every address of the cluster (see README.md, "Addresses"). Nothing here is a private
 # range or the machine's own 192.0.2.0/24.

@@ -1,40 +1,81 @@
 #!/usr/bin/env bash
-# `make e2e-kind`: the end-to-end suites (e2e/suites/) against a kind cluster, with
-# bgpcomm's images built from the Dockerfile and installed with the Helm chart.
+# `make e2e-kind` (and ctest's test `kind`, label kind): up.sh, every e2e/suites/*.bats with
+# BGPCOMM_E2E_PROVIDER=kind, the kind-only suites e2e/kind/*.bats, then down.sh, on every
+# exit path. One line per step and per suite with its time; on a failure, the failing
+# tests, the log to read and the cluster's logs (kind export logs). A skipped test fails
+# the run: every check has a kind form.
 #
-# Needs Docker and kind, which this project's development machine does not have
-# (see shared/TESTING.md), so it is not run by `make test`; there the same image is
-# built and run in-cluster-style by the chart tests (e2e/image/, e2e/chart/).
-# The suites are provider-agnostic: they read KUBECONFIG and stop/start the webhook
-# through e2e/suites/provider/kind.bash (scale the Deployment).
+#   e2e/kind/run.sh [SUITE.bats...]    (default: all of them)
+#
+# BGPCOMM_KIND_KEEP=1 leaves the cluster running afterwards (e2e/kind/down.sh removes it).
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cluster=${BGPCOMM_KIND_CLUSTER:-bgpcomm-e2e}
-
-missing=()
-command -v docker >/dev/null || missing+=(docker)
-command -v kind >/dev/null || missing+=(kind)
-if (( ${#missing[@]} )); then
-  echo "e2e-kind: ${missing[*]} not found; this target needs Docker and kind." >&2
-  echo "e2e-kind: on machines without them, run the same suites against the local control plane: ctest -L e2e" >&2
-  exit 2
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib.sh"
+t_start=$SECONDS
+# One kind cluster per machine (fixed addresses, 2 cores): runs from other work trees wait.
+mkdir -p "$BGPCOMM_CACHE/kind"
+exec 8>"$BGPCOMM_CACHE/kind/run.lock"
+if ! flock -n 8; then
+  klog "another e2e-kind run holds $BGPCOMM_CACHE/kind/run.lock; waiting for it"
+  flock 8
 fi
-if ! docker info >/dev/null 2>&1; then
-  echo "e2e-kind: the Docker daemon is not reachable (docker info failed)." >&2
-  exit 2
-fi
-. "$repo/e2e/tools/paths.sh"
-image=bgpcomm:e2e
-kubeconfig=$(mktemp)
-cleanup() { kind delete cluster --name "$cluster" >/dev/null 2>&1 || true; rm -f "$kubeconfig"; }
-trap cleanup EXIT
+# A previous run's logs are of no use now.
+rm -rf "$KIND_LOGS"
+mkdir -p "$KIND_LOGS"
 
-IMAGE=$image "$repo/e2e/image/build.sh"  # build and check, as `make image` does
-kind create cluster --name "$cluster" --kubeconfig "$kubeconfig" --wait 120s
-kind load docker-image "$image" --name "$cluster"
-export KUBECONFIG=$kubeconfig
-"$HELM" install bgpcomm "$repo/charts/bgpcomm" --namespace metallb-system --create-namespace \
-  --set image.repository=bgpcomm --set image.tag=e2e --wait --timeout 5m
+failed=0
+finish() {
+  local rc=$?
+  (( rc == 0 && failed == 0 )) || rc=1
+  if (( rc )) && [[ -f $KIND_STATE/kubeconfig ]]; then
+    PATH=$KIND_STATE/bin:$PATH kind_ export logs "$KIND_LOGS/kind-export" --name "$KIND_CLUSTER" \
+      >/dev/null 2>&1 && klog "cluster logs (journals, pods): $KIND_LOGS/kind-export/"
+  fi
+  if [[ ${BGPCOMM_KIND_KEEP:-0} == 1 ]]; then
+    klog "BGPCOMM_KIND_KEEP=1: cluster left running (export KUBECONFIG=$KIND_STATE/kubeconfig; e2e/kind/down.sh)"
+  else
+    step down "$here/down.sh" || true
+  fi
+  klog "e2e-kind: $( (( rc )) && echo FAILED || echo ok ) in $(( SECONDS - t_start )) s"
+  exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
 
-export BGPCOMM_E2E_PROVIDER=kind
-bats --formatter tap "$repo"/e2e/suites/*.bats
+"$here/up.sh" >"$KIND_LOGS/up.log" 2>&1 || {
+  rc=$?
+  grep '^kind: ' "$KIND_LOGS/up.log" >&2 || true
+  klog "up.sh failed (exit $rc); log: $KIND_LOGS/up.log"
+  exit "$rc"
+}
+grep '^kind: ' "$KIND_LOGS/up.log" >&2 || true
+
+export KUBECONFIG=$KIND_STATE/kubeconfig BGPCOMM_E2E_PROVIDER=kind
+export KUBECTL=$KUBE_BIN_DIR/kubectl
+command -v bats >/dev/null || kdie "bats is not installed (make deps)"
+
+if (( $# )); then suites=("$@")
+else suites=("$BGPCOMM_REPO"/e2e/suites/*.bats "$here"/*.bats); fi
+passed_total=0 failed_total=0
+for suite in "${suites[@]}"; do
+  name=$(basename "$suite" .bats)
+  [[ $suite == "$here"/* ]] && name=kind-$name
+  log=$KIND_LOGS/suite-$name.log
+  t0=$SECONDS
+  rc=0
+  bats --formatter tap "$suite" >"$log" 2>&1 || rc=$?
+  ok=$(grep -c '^ok ' "$log" || true)
+  skipped=$(grep -c '^ok .* # skip' "$log" || true)
+  not_ok=$(grep -c '^not ok ' "$log" || true)
+  passed_total=$(( passed_total + ok - skipped ))
+  failed_total=$(( failed_total + not_ok + skipped ))
+  if (( rc || not_ok || skipped )) || ! grep -q '^1\.\.' "$log"; then
+    failed=1
+    klog "suite $name: FAILED ($(( ok - skipped )) passed, $not_ok failed, $skipped skipped, $(( SECONDS - t0 )) s); log: $log"
+    grep -E '^not ok |^ok .* # skip' "$log" | sed 's/^/  | /' >&2 || true
+    (( rc == 0 || not_ok || skipped )) || tail -n 15 "$log" | sed 's/^/  | /' >&2
+  else
+    klog "suite $name: $ok passed ($(( SECONDS - t0 )) s)"
+  fi
+done
+echo "e2e-kind: $passed_total passed, $failed_total failed"

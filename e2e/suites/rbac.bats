@@ -82,9 +82,21 @@ can_i() { k auth can-i "$@" --as="$SA"; }
 }
 
 @test "the running webhook uses the ServiceAccount token, not admin credentials" {
-  [[ $BGPCOMM_E2E_PROVIDER == local ]] || skip "local provider only"
-  run grep -c 'client-certificate' "$BGPCOMM_STATE_DIR/webhook.kubeconfig"
-  assert_output 0
-  run grep -c 'token: ' "$BGPCOMM_STATE_DIR/webhook.kubeconfig"
-  assert_output 1
+  run provider_webhook_credentials
+  assert_success
+  case $BGPCOMM_E2E_PROVIDER in
+    local)  # its kubeconfig: one token, no client certificate
+      assert_line "client-certificates=0"
+      assert_line "tokens=1"
+      ;;
+    kind)  # every pod runs as the ServiceAccount, with in-cluster credentials only
+      [[ -n $output ]] || fail "no webhook pod"
+      local line
+      while read -r line; do
+        [[ $line == "sa=bgpcomm-webhook args="* ]] || fail "pod not run as bgpcomm-webhook: $line"
+        [[ $line != *--kubeconfig* ]] || fail "pod given a kubeconfig: $line"
+      done <<<"$output"
+      ;;
+    *) fail "no check for provider $BGPCOMM_E2E_PROVIDER" ;;
+  esac
 }

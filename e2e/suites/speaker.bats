@@ -1,31 +1,37 @@
 #!/usr/bin/env bats
-# bgpcomm-speaker in Kubernetes mode against the local control plane: the webhook, the
-# speaker (host namespace, a ServiceAccount token with the chart's RBAC) and two BIRD routers
-# in network namespaces of their own, each joined to the host by a veth pair:
-#   router a: 198.51.100.10 / 2001:db8:fe::2   (host side .9 / ::1), AS 64513
-#   router b: 198.51.100.14 / 2001:db8:fe:1::2 (host side .13 / ::1), AS 64514, TCP MD5 with
-#             the password the BGPPeer's passwordSecret holds
-# (interop uses 198.51.100.0/30 and 2001:db8:ff::/64 in namespaces only; nothing here touches
-# the machine's own 192.0.2.0/24 or fd00::/64). The speaker is AS 64512, node e2e-node-a.
+# bgpcomm-speaker in Kubernetes mode with real BIRD 2 routers, on either provider:
+#   local  the speaker is a process in the host namespace running as the Node
+#          e2e-node-a (a ServiceAccount token with the chart's RBAC); routers a and b run
+#          in network namespaces of their own behind veth pairs (provider/local.bash)
+#   kind   the chart's speaker pod on the first worker node; routers a and b are the BIRD
+#          container of e2e/kind/router.sh, which peers with every node (the checks read
+#          the sessions of the watched node only)
+# Router a is AS 64513, router b AS 64514 with TCP MD5 (the password the BGPPeer's
+# passwordSecret holds); the speaker is AS 64512.
 # "Within 1 s" is measured from the moment kubectl returns to the moment BIRD shows the change.
 
 load helpers
 
-CLUSTER=$E2E_REPO/e2e/cluster
-NODE=e2e-node-a
-RTR_A=198.51.100.10
-RTR_B=198.51.100.14
+NODE=$(provider_speaker_node)
+RTR_A=$PROVIDER_ROUTER_A
+RTR_B=$PROVIDER_ROUTER_B
 MD5_B=e2e-md5-b-9f3c
 IP4=203.0.113.10
 IP6=2001:db8:1::10
 
 # BIRD's view, parsed by the interop suite's bird_attr (communities one per line, large
-# communities as A:B:C); its birdc_ is pointed at our routers.
+# communities as A:B:C); its birdc_ is pointed at our routers, limited to the session of
+# the watched node.
 source "$E2E_REPO/e2e/interop/bird.bash"
 ROUTER=a
-birdc_() { "$CLUSTER/router.sh" birdc "$ROUTER" "$@"; }
+birdc_() { provider_birdc "$ROUTER" "$@"; }
 # attr ROUTER FAMILY PREFIX WHAT
-attr() { local ROUTER=$1; shift; bird_attr "$@"; }
+attr() {
+  local ROUTER=$1 BIRD_TABLE4 BIRD_TABLE6 BIRD_PROTOCOL; shift
+  read -r BIRD_TABLE4 BIRD_TABLE6 <<<"$(provider_bird_tables "$ROUTER")"
+  BIRD_PROTOCOL=$(provider_bird_protocol "$ROUTER")
+  bird_attr "$@"
+}
 has_route() { attr "$1" "$2" "$3" present; }
 lacks_route() { ! attr "$1" "$2" "$3" present; }
 # communities_are ROUTER FAMILY PREFIX "A:B A:B..." (standard ones, in order)
@@ -34,12 +40,16 @@ communities_are() {
   got=$(attr "$1" "$2" "$3" communities) || return 1
   [[ $(echo $got) == "$4" ]]
 }
-established() { "$CLUSTER/router.sh" birdc "$1" show protocols speaker | grep -q Established; }
+established() {
+  provider_birdc "$1" show protocols "$(provider_bird_protocol "$1")" | grep -q Established
+}
 session_down() { ! established "$1"; }
 
 metric() {  # metric 'name{labels}' -> value (empty when absent)
-  "$CLUSTER/speaker.sh" metrics | awk -v m="$1" '$1 == m { print $2 }'
+  provider_speaker_metrics | awk -v m="$1" '$1 == m { print $2 }'
 }
+speaker_log_has() { provider_speaker_log | grep -- "$1" >/dev/null; }
+speaker_log_count() { provider_speaker_log | grep -c -- "$1"; }
 
 # Applies the walkthrough (BGPPeer pointed at router a) and writes the Service's status.
 apply_walkthrough() {
@@ -67,9 +77,17 @@ event_message() {
 }
 has_event() { [[ -n $(event_message "$1" "$2") ]]; }
 
+# The webhook configurations as registered (with their caBundle), saved by setup_file and
+# put back by restore_webhook after a test removed them.
+WEBHOOK_CONFIGURATIONS=$BATS_FILE_TMPDIR/webhook-configurations.json
+save_webhook() {
+  k get validatingwebhookconfiguration/bgpcomm-webhook mutatingwebhookconfiguration/bgpcomm-webhook \
+    -o json | jq 'del(.items[].metadata | .resourceVersion, .uid, .creationTimestamp,
+                                       .generation, .managedFields)' >"$WEBHOOK_CONFIGURATIONS"
+}
 webhook_registered() { k get validatingwebhookconfiguration bgpcomm-webhook >/dev/null 2>&1; }
 restore_webhook() {
-  webhook_registered || k apply -f "$BGPCOMM_STATE_DIR/webhook-configurations.yaml" >/dev/null
+  webhook_registered || k create -f "$WEBHOOK_CONFIGURATIONS" >/dev/null
   provider_webhook_start >/dev/null 2>&1
 }
 
@@ -83,22 +101,16 @@ reset_objects() {
 }
 
 setup_file() {
-  [[ $BGPCOMM_E2E_PROVIDER == local ]] || skip "routers in network namespaces need the local provider"
   require_cluster
+  save_webhook
   reset_objects
-  "$CLUSTER/router.sh" start a 198.51.100.9/30 "$RTR_A" 2001:db8:fe::1/64 2001:db8:fe::2 64513 64512
-  "$CLUSTER/router.sh" start b 198.51.100.13/30 "$RTR_B" 2001:db8:fe:1::1/64 2001:db8:fe:1::2 64514 64512 \
-    "$MD5_B"
-  "$CLUSTER/speaker.sh" start "$NODE" --log-level debug
+  provider_speaker_setup "$MD5_B"
 }
 
 teardown_file() {
-  "$CLUSTER/speaker.sh" stop || true
-  "$CLUSTER/router.sh" stop a || true
-  "$CLUSTER/router.sh" stop b || true
   restore_webhook || true
   reset_objects || true
-  k delete node "$NODE" --ignore-not-found >/dev/null 2>&1 || true
+  provider_speaker_teardown || true
 }
 
 setup() {
@@ -110,9 +122,9 @@ setup() {
 teardown() {
   if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
     echo "--- speaker log (tail)"
-    tail -n 40 "$BGPCOMM_STATE_DIR/logs/speaker.log" || true
+    provider_speaker_log | tail -n 40 || true
     echo "--- router a"
-    "$CLUSTER/router.sh" birdc a show route all || true
+    provider_birdc a show route all || true
   fi
   restore_webhook
 }
@@ -198,11 +210,12 @@ resolution_is() { [[ $(resolution_of "$1") == "$2" ]]; }
   for f in "$E2E_WALKTHROUGH"/0[1-5]*.yaml; do
     sed "s/peerAddress: 198.51.100.2\$/peerAddress: $RTR_A/" "$f" | k apply -f - >/dev/null
   done
-  k apply -f - >/dev/null <<'YAML'
+  local_service() {  # local_service NAME ADDRESS
+    k apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: Service
 metadata:
-  name: local-web
+  name: $1
   namespace: default
   labels: {bgpcomm-e2e: speaker}
 spec:
@@ -210,35 +223,41 @@ spec:
   externalTrafficPolicy: Local
   ports: [{name: http, port: 80, protocol: TCP}]
 YAML
-  set_ingress local-web '"203.0.113.12"'
-  endpoints() {  # endpoints READY NODE
+    set_ingress "$1" "\"$2\""
+  }
+  endpoints() {  # endpoints SERVICE READY NODE (an address of the pod subnets; no traffic)
     k apply -f - >/dev/null <<YAML
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
 metadata:
-  name: local-web-1
+  name: $1-1
   namespace: default
-  labels: {bgpcomm-e2e: speaker, kubernetes.io/service-name: local-web}
+  labels: {bgpcomm-e2e: speaker, kubernetes.io/service-name: $1}
 addressType: IPv4
 ports: [{name: http, port: 8080, protocol: TCP}]
 endpoints:
-  - addresses: ["10.1.0.5"]
-    conditions: {ready: $1}
-    nodeName: $2
+  - addresses: ["198.19.255.5"]
+    conditions: {ready: $2}
+    nodeName: $3
 YAML
   }
-  endpoints false "$NODE"
-  eventually_ms 15000 established a
-  sleep 1.5
+  local_service local-web 203.0.113.12
+  endpoints local-web false "$NODE"
+  # The control: a Service whose endpoint is ready here, written after local-web's slice.
+  # Once its route is there, the speaker has seen local-web's slice (one watch, in order),
+  # so the absence below is a decision, not a delay.
+  local_service local-ctl 203.0.113.13
+  endpoints local-ctl true "$NODE"
+  eventually_ms 15000 has_route a ipv4 203.0.113.13/32 || fail "the control route never arrived"
   run lacks_route a ipv4 203.0.113.12/32
   assert_success
-  endpoints true "$NODE"
+  endpoints local-web true "$NODE"
   within_1s has_route a ipv4 203.0.113.12/32
-  endpoints true other-node
+  endpoints local-web true "$(k get nodes -o name | cut -d/ -f2 | grep -vx "$NODE" | head -n1 || echo other-node)"
   within_1s lacks_route a ipv4 203.0.113.12/32
-  endpoints true "$NODE"
+  endpoints local-web true "$NODE"
   within_1s has_route a ipv4 203.0.113.12/32
-  endpoints false "$NODE"
+  endpoints local-web false "$NODE"
   within_1s lacks_route a ipv4 203.0.113.12/32
 }
 
@@ -294,8 +313,9 @@ YAML
   assert_output ""
   run metric 'bgpcomm_speaker_sessions{state="Established"}'
   assert_output 2
-  grep -q 'event=peer_added peer=router-b .* md5=on' "$BGPCOMM_STATE_DIR/logs/speaker.log"
-  run grep -c "$MD5_B" "$BGPCOMM_STATE_DIR/logs/speaker.log"
+  run speaker_log_has 'event=peer_added peer=router-b .* md5=on'
+  assert_success
+  run speaker_log_count "$MD5_B"
   assert_output 0
 }
 
@@ -335,8 +355,8 @@ YAML
   within_1s has_event backup-advert ResolutionStale
   run metric 'bgpcomm_speaker_advertisements_refused{reason="stale"}'
   assert_output 1
-  grep -q 'event=advertisement_refused namespace=metallb-system name=backup-advert' \
-    "$BGPCOMM_STATE_DIR/logs/speaker.log"
+  run speaker_log_has 'event=advertisement_refused namespace=metallb-system name=backup-advert'
+  assert_success
 
   # The webhook returns: the resolver re-resolves the stale one; the unjudged one is
   # admitted by its next update.
@@ -356,11 +376,11 @@ YAML
   sleep 1
   local updates
   updates=$(metric 'bgpcomm_speaker_updates_sent_total{peer="upstream-router"}')
-  "$CLUSTER/apiserver.sh" stop
+  provider_apiserver_stop
   sleep 3
   run communities_are a ipv4 "$IP4/32" "64512:100 64512:200"
   assert_success
-  "$CLUSTER/apiserver.sh" start
+  provider_apiserver_start
   sleep 2
   run communities_are a ipv4 "$IP4/32" "64512:100 64512:200"
   assert_success

@@ -1,18 +1,145 @@
-# Provider "kind": a kind cluster where the chart (a later issue) runs the webhook as
-# the Deployment bgpcomm-webhook in metallb-system. Not runnable without Docker; see
-# e2e/kind/README.md.
+# Provider "kind": the cluster of e2e/kind/up.sh. The webhook is the chart's Deployment
+# bgpcomm-webhook in metallb-system (its pods judge through the Service, with the caBundle
+# they inject), the speaker is the chart's DaemonSet on every node, and the routers are the
+# BIRD container of e2e/kind/router.sh (router "a" peers with every node; router "b" is
+# added and removed by the suites that need it).
+KIND_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+PROVIDER_NS=metallb-system
+PROVIDER_WEBHOOK=bgpcomm-webhook
+PROVIDER_SPEAKER_SELECTOR=app.kubernetes.io/component=speaker
+# The chart's arguments and replicas, recorded on the Deployment the first time a suite
+# changes them (helm upgrade keeps annotations it does not own).
+PROVIDER_ARGS_ANNOTATION=bgpcomm-e2e/chart-args
+PROVIDER_REPLICAS_ANNOTATION=bgpcomm-e2e/chart-replicas
+
+kind_router() { "$KIND_REPO/e2e/kind/router.sh" "$@"; }
+
 provider_webhook_stop() {
-  k -n metallb-system scale deployment/bgpcomm-webhook --replicas=0
-  k -n metallb-system wait --for=delete pod -l app.kubernetes.io/name=bgpcomm-webhook --timeout=60s
+  provider_webhook_record_chart
+  k -n "$PROVIDER_NS" scale "deployment/$PROVIDER_WEBHOOK" --replicas=0 >/dev/null
+  k -n "$PROVIDER_NS" wait --for=delete pod -l app.kubernetes.io/component=webhook --timeout=90s
 }
-# Extra flags become the container's args (replacing the chart's extra args).
+
+# Records the chart's container args and replica count once.
+provider_webhook_record_chart() {
+  local recorded
+  recorded=$(k -n "$PROVIDER_NS" get "deployment/$PROVIDER_WEBHOOK" \
+    -o jsonpath="{.metadata.annotations.bgpcomm-e2e/chart-args}")
+  [[ -z $recorded ]] || return 0
+  k -n "$PROVIDER_NS" annotate "deployment/$PROVIDER_WEBHOOK" --overwrite \
+    "$PROVIDER_ARGS_ANNOTATION=$(k -n "$PROVIDER_NS" get "deployment/$PROVIDER_WEBHOOK" \
+      -o jsonpath='{.spec.template.spec.containers[0].args}')" \
+    "$PROVIDER_REPLICAS_ANNOTATION=$(k -n "$PROVIDER_NS" get "deployment/$PROVIDER_WEBHOOK" \
+      -o jsonpath='{.spec.replicas}')" >/dev/null
+}
+
+# The chart's args with each of ARGS (--flag=value) replacing the chart's --flag, and the
+# chart's replicas; waits for the rollout and for enforcement.
 provider_webhook_start() {
-  if (( $# )); then
-    local args
-    args=$(printf '"%s",' "$@"); args="[${args%,}]"
-    k -n metallb-system patch deployment/bgpcomm-webhook --type=json \
-      -p "[{\"op\":\"replace\",\"path\":\"/spec/template/spec/containers/0/args\",\"value\":$args}]"
+  provider_webhook_record_chart
+  local chart replicas args current
+  chart=$(k -n "$PROVIDER_NS" get "deployment/$PROVIDER_WEBHOOK" \
+    -o jsonpath="{.metadata.annotations.bgpcomm-e2e/chart-args}")
+  replicas=$(k -n "$PROVIDER_NS" get "deployment/$PROVIDER_WEBHOOK" \
+    -o jsonpath="{.metadata.annotations.bgpcomm-e2e/chart-replicas}")
+  args=$(jq -cn --argjson chart "$chart" '$ARGS.positional as $new
+    | ($new | map(split("=")[0])) as $names
+    | [$chart[] | select((split("=")[0]) as $n | ($names | index($n)) == null)] + $new' --args "$@")
+  current=$(k -n "$PROVIDER_NS" get "deployment/$PROVIDER_WEBHOOK" \
+    -o jsonpath='{.spec.template.spec.containers[0].args}')
+  if [[ $(jq -c . <<<"$current") != "$args" ]]; then
+    k -n "$PROVIDER_NS" patch "deployment/$PROVIDER_WEBHOOK" --type=json \
+      -p "[{\"op\":\"replace\",\"path\":\"/spec/template/spec/containers/0/args\",\"value\":$args}]" >/dev/null
   fi
-  k -n metallb-system scale deployment/bgpcomm-webhook --replicas=1
-  k -n metallb-system rollout status deployment/bgpcomm-webhook --timeout=120s
+  k -n "$PROVIDER_NS" scale "deployment/$PROVIDER_WEBHOOK" --replicas="$replicas" >/dev/null
+  k -n "$PROVIDER_NS" rollout status "deployment/$PROVIDER_WEBHOOK" --timeout=180s >/dev/null
+  provider_wait_enforced
 }
+
+# A known-bad Community is denied by a server-side dry run (nothing is stored).
+provider_enforced() {
+  local out
+  out=$(k apply --dry-run=server -f - 2>&1 <<YAML
+apiVersion: metallb.io/v1beta1
+kind: Community
+metadata:
+  name: bgpcomm-enforcement-probe
+  namespace: $PROVIDER_NS
+spec:
+  communities:
+    - name: probe
+      value: "64512:70000"
+YAML
+  ) && return 1
+  [[ $out == *"denied the request"* ]]
+}
+provider_wait_enforced() {
+  local deadline=$(( SECONDS + 60 ))
+  until provider_enforced; do
+    (( SECONDS < deadline )) || { echo "the webhook is not enforced after 60 s" >&2; return 1; }
+    sleep 0.5
+  done
+}
+
+# How the webhook authenticates: the ServiceAccount of its pods, mounted by Kubernetes.
+provider_webhook_credentials() {
+  k -n "$PROVIDER_NS" get pods -l app.kubernetes.io/component=webhook \
+    -o jsonpath='{range .items[*]}sa={.spec.serviceAccountName} args={.spec.containers[0].args}{"\n"}{end}'
+}
+
+# --- the speaker and its routers (e2e/suites/speaker.bats) ---------------------------
+# The node whose speaker the suite watches: the first worker.
+provider_speaker_node() {
+  k get nodes -l '!node-role.kubernetes.io/control-plane' -o name | sort | head -n1 | cut -d/ -f2
+}
+PROVIDER_ROUTER_A=198.18.100.200
+PROVIDER_ROUTER_B=198.18.100.201
+PROVIDER_ROUTER_A_AS=64513
+PROVIDER_ROUTER_B_AS=64514
+provider_speaker_setup() {  # MD5_PASSWORD_OF_B
+  kind_router peer b "$PROVIDER_ROUTER_B" "$PROVIDER_ROUTER_B_AS" "$1" >/dev/null
+}
+provider_speaker_teardown() { kind_router unpeer b >/dev/null; }
+# birdc against router a or b, and what limits `show route` to the watched node's session.
+provider_birdc() { local router=$1; shift; kind_router birdc "$@"; }
+provider_bird_protocol() { kind_router protocol "$1" "$(provider_speaker_node)"; }
+provider_bird_tables() {  # ROUTER -> "TABLE4 TABLE6"
+  if [[ $1 == a ]]; then echo "master4 master6"; else echo "${1}4 ${1}6"; fi
+}
+provider_speaker_pod() {
+  k -n "$PROVIDER_NS" get pods -l "$PROVIDER_SPEAKER_SELECTOR" \
+    --field-selector "spec.nodeName=$(provider_speaker_node),status.phase=Running" \
+    -o jsonpath='{.items[0].metadata.name}'
+}
+provider_speaker_metrics() {
+  local ip
+  ip=$(k get node "$(provider_speaker_node)" \
+    -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}')
+  curl -sf --max-time 5 "http://$ip:7472/metrics"
+}
+provider_speaker_log() { k -n "$PROVIDER_NS" logs "$(provider_speaker_pod)"; }
+provider_node_is_real() { return 0; }
+
+# kube-apiserver is a static pod of the control-plane node: kubelet stops it when its
+# manifest leaves /etc/kubernetes/manifests and starts it when the manifest returns.
+provider_apiserver_stop() {
+  local node
+  node=$("$KIND_REPO/e2e/kind/kind.sh" control-plane)
+  docker_kind exec "$node" mv /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/kube-apiserver.yaml.stopped
+  local deadline=$(( SECONDS + 60 ))
+  while k get --raw /readyz >/dev/null 2>&1; do
+    (( SECONDS < deadline )) || { echo "kube-apiserver still answers after 60 s" >&2; return 1; }
+    sleep 0.5
+  done
+}
+provider_apiserver_start() {
+  local node
+  node=$("$KIND_REPO/e2e/kind/kind.sh" control-plane)
+  docker_kind exec "$node" mv /etc/kubernetes/kube-apiserver.yaml.stopped /etc/kubernetes/manifests/kube-apiserver.yaml
+  local deadline=$(( SECONDS + 120 ))
+  until k get --raw /readyz >/dev/null 2>&1; do
+    (( SECONDS < deadline )) || { echo "kube-apiserver not ready after 120 s" >&2; return 1; }
+    sleep 0.5
+  done
+}
+docker_kind() { "$KIND_REPO/e2e/kind/kind.sh" docker "$@"; }
