@@ -337,5 +337,5 @@ log "helm upgrade kept the Secret and the caBundle"
 "$HELM" uninstall bgpcomm --namespace metallb-system >/dev/null || fail "helm uninstall"
 left=$(k get -f "$work/manifest.yaml" -o name --ignore-not-found 2>/dev/null || true)
 [[ -z $left ]] || fail "left after uninstall: $left"
-log "helm uninstall removed every object of the release (CRDs and the webhook's Secret stay, as documented)"
+log "helm uninstall removed every object of the release, the webhook's Secret and Lease included (the CRDs stay)"
 log "PASS install"
