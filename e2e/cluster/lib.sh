@@ -89,6 +89,34 @@ spawn() {
 
 kc() { "$KUBECTL" --kubeconfig "$BGPCOMM_STATE_DIR/kubeconfig" "$@"; }
 
+# Writes OUT (mode 600): a kubeconfig for the ServiceAccount NAMESPACE/SA with a token
+# minted now (never admin credentials), for the server and CA of the admin kubeconfig.
+# Usage: sa_kubeconfig SA NAMESPACE OUT [DURATION (default 48h)]
+sa_kubeconfig() {
+  local sa=$1 ns=$2 out=$3 duration=${4:-48h} token server ca
+  token=$(kc create token "$sa" -n "$ns" --duration="$duration") || return 1
+  server=$(kc config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')
+  ca=$(kc config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}')
+  (umask 077; cat >"$out" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: bgpcomm
+  cluster:
+    server: $server
+    certificate-authority-data: $ca
+users:
+- name: $sa
+  user:
+    token: $token
+contexts:
+- name: $sa
+  context: {cluster: bgpcomm, user: $sa, namespace: $ns}
+current-context: $sa
+KC
+  )
+}
+
 # Waits until CMD... succeeds, at most SECONDS. Usage: wait_for SECONDS WHAT CMD...
 wait_for() {
   local seconds=$1 what=$2 deadline; shift 2

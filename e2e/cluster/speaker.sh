@@ -50,27 +50,7 @@ metadata:
     kubernetes.io/os: linux
 YAML
   fi
-  local server token
-  server=https://127.0.0.1:$(state_get API_PORT)
-  token=$(kc create token bgpcomm-speaker -n "$BGPCOMM_NAMESPACE" --duration=48h)
-  (umask 077; cat >"$BGPCOMM_STATE_DIR/speaker.kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- name: bgpcomm
-  cluster:
-    server: $server
-    certificate-authority-data: $(base64 -w0 "$BGPCOMM_STATE_DIR/pki/ca.crt")
-users:
-- name: bgpcomm-speaker
-  user:
-    token: $token
-contexts:
-- name: bgpcomm-speaker
-  context: {cluster: bgpcomm, user: bgpcomm-speaker, namespace: $BGPCOMM_NAMESPACE}
-current-context: bgpcomm-speaker
-KC
-  )
+  sa_kubeconfig bgpcomm-speaker "$BGPCOMM_NAMESPACE" "$BGPCOMM_STATE_DIR/speaker.kubeconfig"
   [[ -n $(state_get SPEAKER_METRICS_PORT) ]] || state_set SPEAKER_METRICS_PORT "$(free_port)"
   [[ -n $(state_get SPEAKER_HEALTH_PORT) ]] || state_set SPEAKER_HEALTH_PORT "$(free_port)"
   printf '\n=== start %s node=%s %s\n' "$(date -u +%FT%TZ)" "$node" "$*" \

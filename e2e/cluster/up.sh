@@ -177,25 +177,7 @@ kc apply -f "$here/manifests/webhook-rbac.yaml" >/dev/null
 # --- the webhook's kubeconfig: a ServiceAccount token, never admin --------------------
 if [[ ! -s $BGPCOMM_STATE_DIR/webhook.kubeconfig ]] ||
    ! grep -q "server: $server\$" "$BGPCOMM_STATE_DIR/webhook.kubeconfig"; then
-  token=$(kc create token bgpcomm-webhook -n "$BGPCOMM_NAMESPACE" --duration=48h)
-  (umask 077; cat >"$BGPCOMM_STATE_DIR/webhook.kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- name: bgpcomm
-  cluster:
-    server: $server
-    certificate-authority-data: $(base64 -w0 "$pki/ca.crt")
-users:
-- name: bgpcomm-webhook
-  user:
-    token: $token
-contexts:
-- name: bgpcomm-webhook
-  context: {cluster: bgpcomm, user: bgpcomm-webhook, namespace: $BGPCOMM_NAMESPACE}
-current-context: bgpcomm-webhook
-KC
-  )
+  sa_kubeconfig bgpcomm-webhook "$BGPCOMM_NAMESPACE" "$BGPCOMM_STATE_DIR/webhook.kubeconfig"
 fi
 
 # --- the webhook process ---------------------------------------------------------------

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # helm upgrade with a changed value and helm uninstall, on the real pods. Runs last
-# (e2e/kind/run.sh): it removes the release, and reinstalls it afterwards so that the
-# cluster is left as up.sh made it.
+# (e2e/kind/run.sh): it removes the release, and installs it again afterwards with the
+# values it had, so that the cluster is left as up.sh made it.
 
 load ../suites/helpers
 load suite
@@ -11,12 +11,14 @@ helm_() { "$HELM" --kubeconfig "$KUBECONFIG" "$@"; }
 setup_file() {
   require_cluster
   reset_kind_objects
+  helm_ get values bgpcomm -n "$NS" -o yaml >"$BATS_FILE_TMPDIR/values.yaml"
 }
 
 teardown_file() {
   reset_kind_objects
-  # up.sh's release again (idempotent when it is there).
-  BGPCOMM_KIND_STATE=$(dirname "$KUBECONFIG") "$KIND_E2E/up.sh" >/dev/null 2>&1 || true
+  helm_ status bgpcomm -n "$NS" >/dev/null 2>&1 ||
+    helm_ install bgpcomm "$E2E_REPO/charts/bgpcomm" -n "$NS" -f "$BATS_FILE_TMPDIR/values.yaml" \
+      --wait --timeout 5m >/dev/null
 }
 
 @test "helm upgrade with a changed value rolls the webhook and keeps admission working" {
@@ -47,11 +49,11 @@ teardown_file() {
 }
 
 # Everything of the release in the cluster, CRDs aside: namespaced kinds in every namespace
-# and the cluster-scoped ones, by the chart's labels or bgpcomm's names.
+# and the cluster-scoped ones named bgpcomm* (the nodes' own Leases are the cluster's).
 bgpcomm_objects() {
   k get deployments,daemonsets,replicasets,pods,services,endpointslices,serviceaccounts,roles,rolebindings,secrets,configmaps,leases,poddisruptionbudgets \
     -A -o jsonpath='{range .items[*]}{.kind}/{.metadata.namespace}/{.metadata.name}{"\n"}{end}' |
-    grep -E '/bgpcomm' || true
+    grep -E '/bgpcomm' | grep -v '^Lease/kube-node-lease/' || true
   k get clusterroles,clusterrolebindings,validatingwebhookconfigurations,mutatingwebhookconfigurations \
     -o jsonpath='{range .items[*]}{.kind}/{.metadata.name}{"\n"}{end}' | grep -E '/bgpcomm' || true
 }
@@ -61,11 +63,13 @@ bgpcomm_objects() {
   run bgpcomm_objects
   assert_output --partial 'Deployment/metallb-system/bgpcomm-webhook'
   assert_output --partial 'Secret/metallb-system/bgpcomm-webhook-cert'
+  assert_output --partial 'Lease/metallb-system/bgpcomm-webhook-resolver'
   assert_output --partial 'ValidatingWebhookConfiguration/bgpcomm-webhook'
   run helm_ uninstall bgpcomm -n "$NS" --wait --timeout 5m
   assert_success
   k -n "$NS" wait --for=delete pod -l app.kubernetes.io/part-of=bgpcomm --timeout=120s >/dev/null 2>&1 || true
-  eventually_ms 60000 bash -c "[[ -z \"\$(\"$KUBECTL\" get pods -n $NS -l app.kubernetes.io/part-of=bgpcomm -o name)\" ]]"
+  no_pods() { [[ -z $(k get pods -n "$NS" -l app.kubernetes.io/part-of=bgpcomm -o name) ]]; }
+  eventually_ms 60000 no_pods || fail "bgpcomm pods remain"
   run bgpcomm_objects
   assert_output ''
   # The CRDs stay, as Helm leaves crds/ alone.

@@ -37,6 +37,14 @@ every_node_has() {
   local n
   for n in $(nodes); do node_communities_are "$n" "$1" "$2" "$3" || return 1; done
 }
+# route_time_ms NODE PREFIX: when router a last changed NODE's route for PREFIX, in ms
+# since midnight UTC (BIRD's "[protocol HH:MM:SS.mmm]"; the router shares the host's clock).
+route_time_ms() {
+  router birdc show route for "$2" protocol "$(router protocol a "$1")" |
+    sed -n 's/.*\[[a-z0-9_]* \([0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]*\)\].*/\1/p' | head -n1 |
+    awk -F'[:.]' '{ printf "%d\n", (($1 * 60 + $2) * 60 + $3) * 1000 + $4 }'
+}
+now_ms_of_day() { echo $(( $(date -u +%s%3N) % 86400000 )); }
 established() { router birdc show protocols "$(router protocol a "$1")" | grep -q Established; }
 # The time the session of NODE last changed state (BIRD's "Since"), and whether it is
 # Established since another time than $2.

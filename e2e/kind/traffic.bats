@@ -43,8 +43,8 @@ teardown() {
     run node_attr "$n" "$LB_IP/32" as_path
     assert_output "64512"
   done
-  run router birdc show route for "$LB_IP/32" count
-  assert_output --partial "3 of 3 routes"
+  run bash -c "'$KIND_E2E/router.sh' birdc show route for $LB_IP/32 | grep -c 'unicast \\['"
+  assert_output 3
 }
 
 @test "curl from the router to that address returns a pod's name" {
@@ -94,16 +94,25 @@ teardown() {
 
 @test "an alias value change reaches the router within 2 s" {
   eventually_ms 30000 every_node_has "$LB_IP/32" "64512:100 64512:200" "64512:1:100"
+  local t0 n changed worst=0
   k patch community my-communities -n "$NS" --type=json \
     -p '[{"op":"replace","path":"/spec/communities/0/value","value":"64512:101"}]' >/dev/null
-  local t0
-  t0=$(date +%s%N)
-  eventually_ms 2000 every_node_has "$LB_IP/32" "64512:101 64512:200" "64512:1:100" ||
-    fail "not on every node's session within 2 s"
-  echo "# every node's route carried 64512:101 after $(( ($(date +%s%N) - t0) / 1000000 )) ms" >&3
+  t0=$(now_ms_of_day)
+  eventually_ms 30000 every_node_has "$LB_IP/32" "64512:101 64512:200" "64512:1:100" ||
+    fail "the new value did not reach every node's session"
+  # BIRD stamps each route with the time it changed (the host's clock): from kubectl's
+  # return to that stamp, per node.
+  for n in $(nodes); do
+    changed=$(route_time_ms "$n" "$LB_IP/32")
+    [[ -n $changed ]] && (( changed + 100 >= t0 )) ||
+      fail "$n: the route's time '$changed' is not after the change ($t0)"
+    (( changed - t0 > worst )) && worst=$(( changed - t0 ))
+  done
+  echo "# the last node's route changed $worst ms after kubectl returned" >&3
+  (( worst <= 2000 )) || fail "$worst ms: not within 2 s"
   k patch community my-communities -n "$NS" --type=json \
     -p '[{"op":"replace","path":"/spec/communities/0/value","value":"64512:100"}]' >/dev/null
-  eventually_ms 2000 every_node_has "$LB_IP/32" "64512:100 64512:200" "64512:1:100"
+  eventually_ms 30000 every_node_has "$LB_IP/32" "64512:100 64512:200" "64512:1:100"
 }
 
 @test "deleting a speaker pod: the DaemonSet's new pod restores every route" {

@@ -93,7 +93,7 @@ JSON
 }
 
 own_identity() {
-  local ns=$1 name=$2 kubeconfig=$3 config=${4:-} server token
+  local ns=$1 name=$2 kubeconfig=$3 config=${4:-}
   "$KUBECTL" apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: ServiceAccount
@@ -138,19 +138,7 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: $ns-$nam
 subjects: [{kind: ServiceAccount, name: $name, namespace: $ns}]
 YAML
   fi
-  token=$("$KUBECTL" create token "$name" -n "$ns" --duration=20m)
-  server=$("$KUBECTL" config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')
-  "$KUBECTL" config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' |
-    base64 -d >"$kubeconfig.ca.crt"
-  (umask 077; cat >"$kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "$server", certificate-authority: "$kubeconfig.ca.crt"}}]
-users: [{name: u, user: {token: "$token"}}]
-contexts: [{name: c, context: {cluster: c, user: u, namespace: $ns}}]
-current-context: c
-KC
-  )
+  sa_kubeconfig "$name" "$ns" "$kubeconfig" 20m
 }
 
 own_identity_delete() {
