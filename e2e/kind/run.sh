@@ -52,6 +52,10 @@ grep '^kind: ' "$KIND_LOGS/up.log" >&2 || true
 
 export KUBECONFIG=$KIND_STATE/kubeconfig BGPCOMM_E2E_PROVIDER=kind
 export KUBECTL=$KUBE_BIN_DIR/kubectl
+# The speaker suite's node (e2e/suites/provider/kind.bash), asked once.
+PROVIDER_SPEAKER_NODE=$("$here/kind.sh" workers | head -n1)
+PROVIDER_SPEAKER_IP=$("$here/kind.sh" ip "$PROVIDER_SPEAKER_NODE")
+export PROVIDER_SPEAKER_NODE PROVIDER_SPEAKER_IP
 command -v bats >/dev/null || kdie "bats is not installed (make deps)"
 
 if (( $# )); then suites=("$@")

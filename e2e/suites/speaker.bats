@@ -120,6 +120,8 @@ setup() {
 }
 
 teardown() {
+  # A failed apiserver-restart test must not leave the apiserver stopped.
+  k get --raw /readyz >/dev/null 2>&1 || provider_apiserver_start
   if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
     echo "--- speaker log (tail)"
     provider_speaker_log | tail -n 40 || true

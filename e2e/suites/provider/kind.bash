@@ -88,10 +88,12 @@ provider_webhook_credentials() {
 }
 
 # --- the speaker and its routers (e2e/suites/speaker.bats) ---------------------------
-# The node whose speaker the suite watches: the first worker.
-provider_speaker_node() {
-  k get nodes -l '!node-role.kubernetes.io/control-plane' -o name | sort | head -n1 | cut -d/ -f2
-}
+kind_cluster() { "$KIND_REPO/e2e/kind/kind.sh" "$@"; }
+# The node whose speaker the suite watches: the first worker (from Docker, so that it is
+# known while kube-apiserver is away).
+# (e2e/kind/run.sh exports both, so that each test need not ask again.)
+: "${PROVIDER_SPEAKER_NODE:=$(kind_cluster workers | head -n1)}"
+provider_speaker_node() { echo "$PROVIDER_SPEAKER_NODE"; }
 PROVIDER_ROUTER_A=198.18.100.200
 PROVIDER_ROUTER_B=198.18.100.201
 PROVIDER_ROUTER_A_AS=64513
@@ -101,30 +103,23 @@ provider_speaker_setup() {  # MD5_PASSWORD_OF_B
 }
 provider_speaker_teardown() { kind_router unpeer b >/dev/null; }
 # birdc against router a or b, and what limits `show route` to the watched node's session.
-provider_birdc() { local router=$1; shift; kind_router birdc "$@"; }
-provider_bird_protocol() { kind_router protocol "$1" "$(provider_speaker_node)"; }
-provider_bird_tables() {  # ROUTER -> "TABLE4 TABLE6"
-  if [[ $1 == a ]]; then echo "master4 master6"; else echo "${1}4 ${1}6"; fi
-}
+provider_birdc() { local router=$1; shift; kind_router birdc --router "$router" "$@"; }
+provider_bird_protocol() { kind_router protocol "$1" "$PROVIDER_SPEAKER_NODE"; }
+provider_bird_tables() { echo "master4 master6"; }  # each router is a BIRD of its own
 provider_speaker_pod() {
   k -n "$PROVIDER_NS" get pods -l "$PROVIDER_SPEAKER_SELECTOR" \
-    --field-selector "spec.nodeName=$(provider_speaker_node),status.phase=Running" \
+    --field-selector "spec.nodeName=$PROVIDER_SPEAKER_NODE,status.phase=Running" \
     -o jsonpath='{.items[0].metadata.name}'
 }
-provider_speaker_metrics() {
-  local ip
-  ip=$(k get node "$(provider_speaker_node)" \
-    -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}')
-  curl -sf --max-time 5 "http://$ip:7472/metrics"
-}
+: "${PROVIDER_SPEAKER_IP:=$(kind_cluster ip "$PROVIDER_SPEAKER_NODE")}"
+provider_speaker_metrics() { curl -sf --max-time 5 "http://$PROVIDER_SPEAKER_IP:7472/metrics"; }
 provider_speaker_log() { k -n "$PROVIDER_NS" logs "$(provider_speaker_pod)"; }
-provider_node_is_real() { return 0; }
 
 # kube-apiserver is a static pod of the control-plane node: kubelet stops it when its
 # manifest leaves /etc/kubernetes/manifests and starts it when the manifest returns.
 provider_apiserver_stop() {
   local node
-  node=$("$KIND_REPO/e2e/kind/kind.sh" control-plane)
+  node=$(kind_cluster control-plane)
   docker_kind exec "$node" mv /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/kube-apiserver.yaml.stopped
   local deadline=$(( SECONDS + 60 ))
   while k get --raw /readyz >/dev/null 2>&1; do
@@ -134,12 +129,14 @@ provider_apiserver_stop() {
 }
 provider_apiserver_start() {
   local node
-  node=$("$KIND_REPO/e2e/kind/kind.sh" control-plane)
-  docker_kind exec "$node" mv /etc/kubernetes/kube-apiserver.yaml.stopped /etc/kubernetes/manifests/kube-apiserver.yaml
+  node=$(kind_cluster control-plane)
+  # Idempotent: only a manifest provider_apiserver_stop moved away is put back.
+  docker_kind exec "$node" sh -c 'test ! -f /etc/kubernetes/kube-apiserver.yaml.stopped ||
+    mv /etc/kubernetes/kube-apiserver.yaml.stopped /etc/kubernetes/manifests/kube-apiserver.yaml'
   local deadline=$(( SECONDS + 120 ))
   until k get --raw /readyz >/dev/null 2>&1; do
     (( SECONDS < deadline )) || { echo "kube-apiserver not ready after 120 s" >&2; return 1; }
     sleep 0.5
   done
 }
-docker_kind() { "$KIND_REPO/e2e/kind/kind.sh" docker "$@"; }
+docker_kind() { kind_cluster docker "$@"; }
