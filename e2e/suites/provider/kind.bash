@@ -42,9 +42,10 @@ provider_webhook_start() {
     -o jsonpath="{.metadata.annotations.bgpcomm-e2e/chart-args}")
   replicas=$(k -n "$PROVIDER_NS" get "deployment/$PROVIDER_WEBHOOK" \
     -o jsonpath="{.metadata.annotations.bgpcomm-e2e/chart-replicas}")
-  args=$(jq -cn --argjson chart "$chart" '$ARGS.positional as $new
-    | ($new | map(split("=")[0])) as $names
-    | [$chart[] | select((split("=")[0]) as $n | ($names | index($n)) == null)] + $new' --args "$@")
+  local new='[]'
+  (( $# )) && new=$(printf '%s\n' "$@" | jq -R . | jq -cs .)
+  args=$(jq -cn --argjson chart "$chart" --argjson new "$new" '($new | map(split("=")[0])) as $names
+    | [$chart[] | select((split("=")[0]) as $n | ($names | index($n)) == null)] + $new')
   current=$(k -n "$PROVIDER_NS" get "deployment/$PROVIDER_WEBHOOK" \
     -o jsonpath='{.spec.template.spec.containers[0].args}')
   if [[ $(jq -c . <<<"$current") != "$args" ]]; then
