@@ -11,33 +11,35 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 [[ -n ${KIND_STATE:-} ]] || kdie "e2e/kind/lib.sh could not be loaded"
 
 removed=()
+t0=$SECONDS
+took() { removed+=("$1 ($(( SECONDS - t0 )) s)"); t0=$SECONDS; }
 # A stopped engine may still hold the cluster's containers: start it to remove them.
 if ! "$DOCKER" info >/dev/null 2>&1 && [[ -d $BGPCOMM_CACHE/kind/docker ]]; then
   "$BGPCOMM_REPO/e2e/image/dockerd.sh" start || true
 fi
 if "$DOCKER" info >/dev/null 2>&1; then
   if docker inspect "$ROUTER_NAME" >/dev/null 2>&1; then
-    docker rm -f "$ROUTER_NAME" >/dev/null && removed+=("router")
+    docker rm -f "$ROUTER_NAME" >/dev/null && took router
   fi
   if [[ -x ${KIND:-} ]] && PATH=$KIND_STATE/bin:$PATH kind_ get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
     mkdir -p "$KIND_STATE/bin"
     ln -sf "$DOCKER" "$KIND_STATE/bin/docker"
     PATH=$KIND_STATE/bin:$PATH kind_ delete cluster --name "$KIND_CLUSTER" >/dev/null 2>&1 &&
-      removed+=("cluster $KIND_CLUSTER")
+      took "cluster $KIND_CLUSTER"
   fi
   # Only when nothing else is attached (a cluster of another name may use it).
   if docker network inspect "$KIND_NETWORK" >/dev/null 2>&1 &&
      [[ -z $(docker network inspect -f '{{range .Containers}}{{.Name}} {{end}}' "$KIND_NETWORK") ]]; then
-    docker network rm "$KIND_NETWORK" >/dev/null && removed+=("network $KIND_NETWORK")
+    docker network rm "$KIND_NETWORK" >/dev/null && took "network $KIND_NETWORK"
   fi
   # The engine stops once nothing of anyone's runs in it.
   if [[ ${BGPCOMM_KIND_KEEP_ENGINE:-0} != 1 && -z $(docker ps -aq) ]]; then
-    "$BGPCOMM_REPO/e2e/image/dockerd.sh" stop && removed+=("engine")
+    "$BGPCOMM_REPO/e2e/image/dockerd.sh" stop && took engine
   fi
 fi
 if nft list table inet "$NFT_TABLE" >/dev/null 2>&1; then
   if ! ip link show "$KIND_BRIDGE" >/dev/null 2>&1; then
-    nft delete table inet "$NFT_TABLE" && removed+=("nftables $NFT_TABLE")
+    nft delete table inet "$NFT_TABLE" && took "nftables $NFT_TABLE"
   fi
 fi
 if [[ -d $KIND_STATE ]]; then
@@ -45,4 +47,4 @@ if [[ -d $KIND_STATE ]]; then
   find "$KIND_STATE" -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf {} +
   removed+=("state")
 fi
-klog "down: removed ${removed[*]:-nothing}"
+klog "down: removed $(IFS=,; echo "${removed[*]:-nothing}" | sed 's/,/, /g')"

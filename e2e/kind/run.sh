@@ -22,6 +22,8 @@ fi
 # A previous run's logs are of no use now.
 rm -rf "$KIND_LOGS"
 mkdir -p "$KIND_LOGS"
+# What this prints is kept too (ctest shows a passing test's output to no one).
+exec 2> >(tee -a "$KIND_LOGS/run.log" >&2)
 
 failed=0
 finish() {
@@ -82,4 +84,4 @@ for suite in "${suites[@]}"; do
     klog "suite $name: $ok passed ($(( SECONDS - t0 )) s)"
   fi
 done
-echo "e2e-kind: $passed_total passed, $failed_total failed"
+echo "e2e-kind: $passed_total passed, $failed_total failed" | tee -a "$KIND_LOGS/run.log"
