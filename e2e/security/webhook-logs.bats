@@ -16,7 +16,8 @@ setup_file() {
   local dir=$BATS_FILE_TMPDIR
   # A least-privilege identity of its own (a ServiceAccount token).
   own_identity "$TEST_NS" log-probe "$dir/kubeconfig"
-  sed -n 's/.*token: "\(.*\)"}}].*/\1/p' "$dir/kubeconfig" >"$dir/token"
+  "$KUBECTL" --kubeconfig "$dir/kubeconfig" config view --raw -o jsonpath='{.users[0].user.token}' \
+    >"$dir/token"
   [[ -s $dir/token ]]
   # Rotation every 5 s; no webhook configuration to inject into (this one is not
   # registered: requests are sent to it directly).
