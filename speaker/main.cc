@@ -89,6 +89,10 @@ int main(int argc, char** argv) {
       }
       exposer = std::make_unique<prometheus::Exposer>(host + ":" + std::to_string(port));
       exposer->RegisterCollectable(registry);
+      // The bound port, also when the flag asked for any (port 0): tests read it back.
+      for (int bound : exposer->GetListeningPorts()) {
+        spdlog::info("event=listening endpoint=metrics port={}", bound);
+      }
     }
     SpeakerMetrics metrics(registry.get());
 
@@ -139,10 +143,13 @@ int main(int argc, char** argv) {
         res.status = speaker.ready() ? 200 : 503;
         res.set_content(speaker.ready() ? "ok\n" : "objects not applied yet\n", "text/plain");
       });
-      if (!health.bind_to_port(host.c_str(), port)) {
+      int bound = port == 0 ? health.bind_to_any_port(host.c_str())
+                            : (health.bind_to_port(host.c_str(), port) ? port : -1);
+      if (bound < 0) {
         std::cerr << "bgpcomm-speaker: cannot listen on " << health_bind << "\n";
         return 1;
       }
+      spdlog::info("event=listening endpoint=health port={}", bound);
       health_thread = std::jthread([&health] { health.listen_after_bind(); });
     }
 

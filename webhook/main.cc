@@ -162,6 +162,10 @@ int Run(const Flags& flags) {
     exposer = std::make_unique<prometheus::Exposer>(address->first + ":" +
                                                     std::to_string(address->second));
     exposer->RegisterCollectable(metrics.registry());
+    // The bound port, also when the flag asked for any (port 0): tests read it back.
+    for (int port : exposer->GetListeningPorts()) {
+      spdlog::info("event=listening endpoint=metrics port={}", port);
+    }
   }
   (*certificate)->on_error = [&metrics](const std::string& error) {
     metrics.RecordCertificateReload(false);
@@ -231,11 +235,18 @@ int Run(const Flags& flags) {
       out.status = ok ? 200 : 503;
       out.set_content(ok ? "ok\n" : "not ready\n", "text/plain");
     });
-    if (!health.bind_to_port(address->first, address->second)) {
+    int health_port = address->second;
+    if (health_port == 0) {
+      health_port = health.bind_to_any_port(address->first);
+    } else if (!health.bind_to_port(address->first, health_port)) {
+      health_port = -1;
+    }
+    if (health_port < 0) {
       spdlog::error("event=startup_failed error=\"cannot bind health probes to {}\"",
                     flags.health_address);
       return 2;
     }
+    spdlog::info("event=listening endpoint=health port={}", health_port);
     health_thread = std::jthread([&health] { health.listen_after_bind(); });
   }
 
