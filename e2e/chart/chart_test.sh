@@ -174,15 +174,22 @@ users: [{name: u, user: {token: "$token"}}]
 contexts: [{name: c, context: {cluster: c, user: u, namespace: metallb-system}}]
 current-context: c
 KC
-port=$(cp_free_port); health=$(cp_free_port)
+# The webhook chooses its ports (0) and logs them; the HTTPS port it chose first is kept,
+# since the registration names it.
+port=0
 start_webhook() {  # start_webhook EXTRA_FLAGS...
+  local offset
+  offset=$(log_offset "$work/webhook.log")
   "$bin_dir/bgpcomm-webhook" --kubeconfig "$work/webhook.kubeconfig" --namespace metallb-system \
     --bind-address 127.0.0.1 --port "$port" --metrics-bind-address 0 \
-    --health-probe-bind-address "127.0.0.1:$health" --cert-mode=self \
+    --health-probe-bind-address 127.0.0.1:0 --cert-mode=self \
     --cert-namespace metallb-system --cert-dir "$work/certs" --cert-ip-address 127.0.0.1 \
     "$@" >>"$work/webhook.log" 2>&1 &
   webhook_pid=$!
+  health=$(port_from_log "$work/webhook.log" "$offset" "event=listening endpoint=health") ||
+    fail "webhook did not start"
   retry 60 curl -sf "http://127.0.0.1:$health/readyz" -o /dev/null || fail "webhook not ready"
+  port=$(port_from_log "$work/webhook.log" "$offset" "event=serving") || fail "webhook does not serve"
 }
 stop_webhook() { kill "$webhook_pid"; wait "$webhook_pid" 2>/dev/null || true; webhook_pid=; }
 secret_field() {
@@ -262,9 +269,9 @@ if [[ -n ${BGPCOMM_IMAGE:-} ]]; then
   for a in "${pod[@]}"; do
     case $a in
       IMAGE) run+=("$BGPCOMM_IMAGE") ;;
-      --port=*) run+=("--port=$port") ;;  # host network: free ports instead of the chart's
+      --port=*) run+=("--port=$port") ;;  # host network: the registered port, not the chart's
       --metrics-bind-address=*) run+=("--metrics-bind-address=0") ;;
-      --health-probe-bind-address=*) run+=("--health-probe-bind-address=127.0.0.1:$health") ;;
+      --health-probe-bind-address=*) run+=("--health-probe-bind-address=127.0.0.1:0") ;;
       *) run+=("$a") ;;
     esac
   done
@@ -274,6 +281,12 @@ if [[ -n ${BGPCOMM_IMAGE:-} ]]; then
     -v "$sa:/var/run/secrets/kubernetes.io/serviceaccount:ro" \
     "${run[@]}" --cert-ip-address=127.0.0.1) || fail "docker run $BGPCOMM_IMAGE"
   log "image $BGPCOMM_IMAGE running as $("$docker" inspect -f '{{.Config.User}}' "$container"): ${pod[*]}"
+  container_health() {  # the health port the container chose, from its log
+    "$docker" logs "$container" >"$work/container.log" 2>&1
+    port_from_log "$work/container.log" 0 "event=listening endpoint=health" 0 2>/dev/null
+  }
+  retry 60 container_health >/dev/null || fail "container did not start"
+  health=$(container_health)
   retry 60 curl -sf "http://127.0.0.1:$health/readyz" -o /dev/null ||
     { "$docker" logs "$container" >&2 2>&1 | tail -30; fail "container not ready"; }
   curl -sf "http://127.0.0.1:$health/healthz" -o /dev/null || fail "container /healthz"

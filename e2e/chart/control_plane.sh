@@ -7,32 +7,19 @@
 
 cp_etcd_pid= cp_api_pid=
 
-cp_free_port() {
-  local p
-  for _ in $(seq 1 100); do
-    p=$(( 20000 + RANDOM % 30000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "control_plane.sh: no free port" >&2; return 1
-}
-
-cp_stop_pid() {
-  local pid=$1
-  [[ -n $pid ]] || return 0
-  kill "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+# stop_pid and free_port: e2e/lib/proc.bash.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/proc.bash"
 
 cp_stop() {  # the apiserver first: without etcd it can hang in shutdown
-  cp_stop_pid "$cp_api_pid"; cp_api_pid=
-  cp_stop_pid "$cp_etcd_pid"; cp_etcd_pid=
+  stop_pid "$cp_api_pid"; cp_api_pid=
+  stop_pid "$cp_etcd_pid"; cp_etcd_pid=
 }
 
 cp_start() {
   local dir=$1 etcd_port peer_port i
-  etcd_port=$(cp_free_port); peer_port=$(cp_free_port); CP_API_PORT=$(cp_free_port)
+  # etcd and kube-apiserver cannot choose their own ports (see proc.bash, free_port).
+  etcd_port=$(free_port); peer_port=$(free_port "$etcd_port")
+  CP_API_PORT=$(free_port "$etcd_port" "$peer_port")
   local pki=$dir/pki; mkdir -p "$pki"
   (
     cd "$pki"

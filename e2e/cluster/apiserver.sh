@@ -25,7 +25,7 @@ case ${1:-} in
     mapfile -d '' args <"$saved"
     pid=$(spawn "$BGPCOMM_STATE_DIR/logs/kube-apiserver.log" "${args[@]}")
     state_set APISERVER_PID "$pid"
-    wait_for 90 "kube-apiserver /readyz" kc get --raw /readyz
+    wait_for 90 kc get --raw /readyz
     log "kube-apiserver ready again (pid $pid)"
     ;;
   *) die "usage: apiserver.sh stop|start" ;;

@@ -20,18 +20,13 @@ BGPCOMM_BIN_DIR=${BGPCOMM_BIN_DIR:-$BGPCOMM_REPO/build/bin}
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# A TCP port on 127.0.0.1 that nobody listens on and that is not recorded in our
-# state already (a small race remains; fine for a local cluster).
-free_port() {
-  local p _
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 30000 ))
-    if [[ -f $BGPCOMM_STATE_DIR/env ]] && grep -q "=$p\$" "$BGPCOMM_STATE_DIR/env"; then
-      continue
-    fi
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  die "no free port found"
+# spawn, pid_is, stop_pid, wait_for, port_from_log, free_port: e2e/lib/proc.bash.
+. "$BGPCOMM_REPO/e2e/lib/proc.bash"
+
+# A loopback port for etcd or kube-apiserver, which cannot choose their own, that is not
+# recorded in env already.
+cluster_port() {
+  free_port $(sed -n 's/^[A-Z0-9_]*PORT=\([0-9][0-9]*\)$/\1/p' "$BGPCOMM_STATE_DIR/env" 2>/dev/null)
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -48,43 +43,6 @@ state_get() {
   local file=$BGPCOMM_STATE_DIR/env
   [[ -f $file ]] || return 1
   sed -n "s/^$1=//p" "$file" | tail -n 1
-}
-
-# True when pid is alive and runs the expected executable (pid reuse guard).
-pid_is() {
-  local pid=$1 exe=$2
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
-  [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$(readlink -f "$exe")"* ]]
-}
-
-# Stops one process by pid: TERM, up to $3 s (default 20), then KILL.
-stop_pid() {
-  local pid=$1 exe=$2 wait_s=${3:-20} i
-  pid_is "$pid" "$exe" || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for (( i = 0; i < wait_s * 10; i++ )); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  log "pid $pid ($(basename "$exe")) ignored TERM for ${wait_s}s; killing"
-  kill -KILL "$pid" 2>/dev/null || true
-  for (( i = 0; i < 50; i++ )); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-}
-
-# Starts a long-running process detached from the caller's terminal and session,
-# with no descriptor of the caller's open beyond 0-2 (bats waits for its fd 3 to be
-# closed; a daemon holding it would hang the suite); prints its pid.
-# Usage: spawn LOGFILE CMD ARGS...
-spawn() {
-  local logfile=$1; shift
-  (
-    for fd in /proc/$BASHPID/fd/*; do
-      fd=${fd##*/}
-      (( fd > 2 )) && eval "exec $fd>&-" 2>/dev/null
-    done
-    exec setsid "$@" </dev/null >>"$logfile" 2>&1
-  ) &
-  echo $!
 }
 
 kc() { "$KUBECTL" --kubeconfig "$BGPCOMM_STATE_DIR/kubeconfig" "$@"; }
@@ -115,14 +73,4 @@ contexts:
 current-context: $sa
 KC
   )
-}
-
-# Waits until CMD... succeeds, at most SECONDS. Usage: wait_for SECONDS WHAT CMD...
-wait_for() {
-  local seconds=$1 what=$2 deadline; shift 2
-  deadline=$(( $(date +%s%N) + seconds * 1000000000 ))
-  until "$@" >/dev/null 2>&1; do
-    (( $(date +%s%N) < deadline )) || { log "timed out after ${seconds}s waiting for $what"; return 1; }
-    sleep 0.2
-  done
 }

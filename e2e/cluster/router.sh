@@ -87,7 +87,7 @@ CONF
   # `ip netns exec` execs bird: the pid is bird's.
   state_set "ROUTER_${key}_PID" "$pid"
   state_set "ROUTER_${key}_EXE" "$bird_bin"
-  wait_for 10 "bird $name" birdc_ "$name" show status || die "bird $name did not start"
+  wait_for 10 birdc_ "$name" show status || die "bird $name did not start"
   log "router $name: BIRD (pid $pid) in $ns at $rtr_v4 / $rtr_v6, AS $router_as; host side $veth $host_v4 $host_v6"
 }
 

@@ -51,17 +51,20 @@ metadata:
 YAML
   fi
   sa_kubeconfig bgpcomm-speaker "$BGPCOMM_NAMESPACE" "$BGPCOMM_STATE_DIR/speaker.kubeconfig"
-  [[ -n $(state_get SPEAKER_METRICS_PORT) ]] || state_set SPEAKER_METRICS_PORT "$(free_port)"
-  [[ -n $(state_get SPEAKER_HEALTH_PORT) ]] || state_set SPEAKER_HEALTH_PORT "$(free_port)"
-  printf '\n=== start %s node=%s %s\n' "$(date -u +%FT%TZ)" "$node" "$*" \
-    >>"$BGPCOMM_STATE_DIR/logs/speaker.log"
-  local pid
-  pid=$(spawn "$BGPCOMM_STATE_DIR/logs/speaker.log" "$speaker_bin" \
+  local logfile=$BGPCOMM_STATE_DIR/logs/speaker.log offset pid port endpoint
+  printf '\n=== start %s node=%s %s\n' "$(date -u +%FT%TZ)" "$node" "$*" >>"$logfile"
+  offset=$(log_offset "$logfile")
+  # The speaker chooses its ports (0) and logs them.
+  pid=$(spawn "$logfile" "$speaker_bin" \
     --kubeconfig "$BGPCOMM_STATE_DIR/speaker.kubeconfig" \
     --namespace "$BGPCOMM_NAMESPACE" --node-name "$node" \
-    --metrics-bind-address "127.0.0.1:$(state_get SPEAKER_METRICS_PORT)" \
-    --health-probe-bind-address "127.0.0.1:$(state_get SPEAKER_HEALTH_PORT)" "$@")
+    --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 "$@")
   state_set SPEAKER_PID "$pid"
+  for endpoint in health metrics; do
+    port=$(port_from_log "$logfile" "$offset" "event=listening endpoint=$endpoint") ||
+      { tail -n 20 "$logfile" >&2; return 1; }
+    state_set "SPEAKER_${endpoint^^}_PORT" "$port"
+  done
   state_set SPEAKER_EXE "$speaker_bin"
   local deadline=$(( SECONDS + 30 ))
   until ready; do

@@ -104,8 +104,8 @@ if ! pid_is "$(state_get ETCD_PID)" "$ETCD"; then
   shm=/dev/shm; [[ -d $shm && -w $shm ]] || shm=${TMPDIR:-/tmp}
   etcd_data=$(mktemp -d "$shm/bgpcomm-etcd.XXXXXX")
   state_set ETCD_DATA "$etcd_data"
-  etcd_port=$(free_port); state_set ETCD_PORT "$etcd_port"
-  peer_port=$(free_port); state_set ETCD_PEER_PORT "$peer_port"
+  etcd_port=$(cluster_port); state_set ETCD_PORT "$etcd_port"
+  peer_port=$(cluster_port); state_set ETCD_PEER_PORT "$peer_port"
   pid=$(spawn "$BGPCOMM_STATE_DIR/logs/etcd.log" "$ETCD" --name bgpcomm \
     --data-dir "$etcd_data/data" --unsafe-no-fsync --log-level warn \
     --listen-client-urls "http://127.0.0.1:$etcd_port" \
@@ -114,14 +114,14 @@ if ! pid_is "$(state_get ETCD_PID)" "$ETCD"; then
     --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
     --initial-cluster "bgpcomm=http://127.0.0.1:$peer_port")
   state_set ETCD_PID "$pid"
-  wait_for 20 "etcd on :$etcd_port" port_open "$etcd_port"
+  wait_for 20 port_open "$etcd_port"
   pid_is "$pid" "$ETCD" || die "etcd exited"
 fi
 etcd_port=$(state_get ETCD_PORT)
 
 # --- kube-apiserver --------------------------------------------------------------
 if ! pid_is "$(state_get APISERVER_PID)" "$KUBE_APISERVER"; then
-  api_port=$(free_port); state_set API_PORT "$api_port"
+  api_port=$(cluster_port); state_set API_PORT "$api_port"
   pid=$(spawn "$BGPCOMM_STATE_DIR/logs/kube-apiserver.log" "$KUBE_APISERVER" \
     --etcd-servers="http://127.0.0.1:$etcd_port" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
@@ -163,7 +163,7 @@ apiserver_ready() {
   pid_is "$(state_get APISERVER_PID)" "$KUBE_APISERVER" || die "kube-apiserver exited"
   kc get --raw /readyz
 }
-wait_for 90 "kube-apiserver /readyz" apiserver_ready
+wait_for 90 apiserver_ready
 log "kube-apiserver ready on $server"
 
 # --- CRDs, namespace, RBAC ---------------------------------------------------------
@@ -181,9 +181,6 @@ if [[ ! -s $BGPCOMM_STATE_DIR/webhook.kubeconfig ]] ||
 fi
 
 # --- the webhook process ---------------------------------------------------------------
-[[ -n $(state_get WEBHOOK_PORT) ]] || state_set WEBHOOK_PORT "$(free_port)"
-[[ -n $(state_get WEBHOOK_METRICS_PORT) ]] || state_set WEBHOOK_METRICS_PORT "$(free_port)"
-[[ -n $(state_get WEBHOOK_HEALTH_PORT) ]] || state_set WEBHOOK_HEALTH_PORT "$(free_port)"
 printf '%s\n' ${webhook_args[@]+"${webhook_args[@]}"} | grep -v '^$' \
   >"$BGPCOMM_STATE_DIR/webhook.base-args" || true
 "$here/webhook.sh" start --no-wait-enforced ${webhook_args[@]+"${webhook_args[@]}"}

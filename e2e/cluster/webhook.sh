@@ -48,7 +48,8 @@ enforced() {
 }
 
 wait_enforced() {
-  wait_for 30 "the webhook to be enforced (dry-run of a known-bad Community denied)" enforced
+  # A dry run of a known-bad Community is denied.
+  wait_for 30 enforced
 }
 
 stop() {
@@ -71,7 +72,7 @@ start() {
   current=${args[*]+$(printf '%s\n' "${args[@]}")}
   if running; then
     if [[ $current == "$(cat "$BGPCOMM_STATE_DIR/webhook.args" 2>/dev/null)" ]]; then
-      wait_for 30 "webhook /readyz" ready
+      wait_for 30 ready
       (( want_enforced == 0 )) || ! registered || wait_enforced
       return 0
     fi
@@ -80,16 +81,25 @@ start() {
   [[ -x $webhook_bin ]] || die "$webhook_bin not found; run 'make build'"
   local pki=$BGPCOMM_STATE_DIR/pki pid
   printf '%s' "$current" >"$BGPCOMM_STATE_DIR/webhook.args"
-  printf '\n=== start %s %s\n' "$(date -u +%FT%TZ)" "${args[*]}" >>"$BGPCOMM_STATE_DIR/logs/webhook.log"
-  pid=$(spawn "$BGPCOMM_STATE_DIR/logs/webhook.log" "$webhook_bin" \
+  local logfile=$BGPCOMM_STATE_DIR/logs/webhook.log offset https_port port endpoint
+  https_port=$(state_get WEBHOOK_PORT || true)
+  printf '\n=== start %s %s\n' "$(date -u +%FT%TZ)" "${args[*]}" >>"$logfile"
+  offset=$(log_offset "$logfile")
+  # The webhook chooses its ports (0) and logs them. The HTTPS port is chosen once and
+  # kept across restarts, since the registration names it.
+  pid=$(spawn "$logfile" "$webhook_bin" \
     --kubeconfig "$BGPCOMM_STATE_DIR/webhook.kubeconfig" \
     --namespace "$BGPCOMM_NAMESPACE" \
     --tls-cert-file "$pki/webhook.crt" --tls-private-key-file "$pki/webhook.key" \
-    --bind-address 127.0.0.1 --port "$(state_get WEBHOOK_PORT)" \
-    --metrics-bind-address "127.0.0.1:$(state_get WEBHOOK_METRICS_PORT)" \
-    --health-probe-bind-address "127.0.0.1:$(state_get WEBHOOK_HEALTH_PORT)" \
+    --bind-address 127.0.0.1 --port "${https_port:-0}" \
+    --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 \
     ${args[@]+"${args[@]}"})
   state_set WEBHOOK_PID "$pid"
+  for endpoint in health metrics; do
+    port=$(port_from_log "$logfile" "$offset" "event=listening endpoint=$endpoint") ||
+      { tail -n 20 "$logfile" >&2; return 1; }
+    state_set "WEBHOOK_${endpoint^^}_PORT" "$port"
+  done
   local deadline=$(( SECONDS + 30 ))
   until ready; do
     if ! running || (( SECONDS > deadline )); then
@@ -99,7 +109,9 @@ start() {
     fi
     sleep 0.1
   done
-  log "bgpcomm-webhook ready (pid $pid) ${args[*]}"
+  port=$(port_from_log "$logfile" "$offset" "event=serving") || return 1
+  state_set WEBHOOK_PORT "$port"
+  log "bgpcomm-webhook ready (pid $pid, port $port) ${args[*]}"
   if (( want_enforced )) && registered; then wait_enforced; fi
 }
 

@@ -16,16 +16,28 @@ setup_file() {
   CONFIG=bgpcomm-e2e-rotation-${TEST_NS: -8}
   export TEST_NS CONFIG
   own_identity "$TEST_NS" rotation "$BATS_FILE_TMPDIR/kubeconfig" "$CONFIG"
-  # Registered by URL before it runs; the port is chosen now, the CA injected by it.
-  OWN_PORT_WANTED=$(free_port)
-  export OWN_PORT_WANTED
+  # The webhook chooses its port; registered by URL with that port once it serves, the
+  # configuration then gets its CA from it (it looks again every second).
+  local logfile=$BATS_FILE_TMPDIR/webhook.log
+  OWN_PID=$(spawn "$logfile" "$OWN_WEBHOOK_BIN" --bind-address 127.0.0.1 \
+    --port 0 --metrics-bind-address 0 --health-probe-bind-address 127.0.0.1:0 \
+    --kubeconfig "$BATS_FILE_TMPDIR/kubeconfig" --namespace "$TEST_NS" --leader-elect=false \
+    --cert-mode=self --cert-namespace "$TEST_NS" --cert-dir "$BATS_FILE_TMPDIR/certs" \
+    --cert-ip-address 127.0.0.1 --validating-webhook-configuration "$CONFIG" \
+    --mutating-webhook-configuration "" --cert-validity 12s --cert-rotate-before 8s \
+    --cert-check-interval 1s --log-level debug)
+  echo "$OWN_PID" >>"$OWN_PIDS_FILE"
+  OWN_HEALTH_PORT=$(port_from_log "$logfile" 0 "event=listening endpoint=health")
+  wait_for 30 curl -sf "http://127.0.0.1:$OWN_HEALTH_PORT/readyz"
+  OWN_PORT=$(port_from_log "$logfile" 0 "event=serving")
+  export OWN_PID OWN_PORT
   k apply -f - >/dev/null <<YAML
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
 metadata: {name: $CONFIG}
 webhooks:
   - name: community.rotation.e2e.bgpcomm.io
-    clientConfig: {url: "https://127.0.0.1:$OWN_PORT_WANTED/validate-metallb-io-v1beta1-community"}
+    clientConfig: {url: "https://127.0.0.1:$OWN_PORT/validate-metallb-io-v1beta1-community"}
     rules: [{apiGroups: [metallb.io], apiVersions: [v1beta1], resources: [communities],
              operations: [CREATE, UPDATE], scope: Namespaced}]
     namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: $TEST_NS}}
@@ -34,20 +46,7 @@ webhooks:
     admissionReviewVersions: [v1]
     timeoutSeconds: 5
 YAML
-  # own_webhook_start picks free ports; this registration needs the one chosen above.
-  OWN_PORT=$OWN_PORT_WANTED
-  OWN_HEALTH_PORT=$(free_port)
-  OWN_PID=$(spawn "$BATS_FILE_TMPDIR/webhook.log" "$OWN_WEBHOOK_BIN" --bind-address 127.0.0.1 \
-    --port "$OWN_PORT" --metrics-bind-address 0 --health-probe-bind-address "127.0.0.1:$OWN_HEALTH_PORT" \
-    --kubeconfig "$BATS_FILE_TMPDIR/kubeconfig" --namespace "$TEST_NS" --leader-elect=false \
-    --cert-mode=self --cert-namespace "$TEST_NS" --cert-dir "$BATS_FILE_TMPDIR/certs" \
-    --cert-ip-address 127.0.0.1 --validating-webhook-configuration "$CONFIG" \
-    --mutating-webhook-configuration "" --cert-validity 12s --cert-rotate-before 8s \
-    --cert-check-interval 1s --log-level debug)
-  echo "$OWN_PID" >>"$OWN_PIDS_FILE"
-  export OWN_PID OWN_PORT
-  wait_for 30 "the webhook's readiness" curl -sf "http://127.0.0.1:$OWN_HEALTH_PORT/readyz"
-  wait_for 30 "its CA in $CONFIG" enforced_by_own
+  wait_for 30 enforced_by_own  # its CA injected into $CONFIG
 }
 
 teardown_file() {

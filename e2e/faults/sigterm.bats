@@ -75,15 +75,17 @@ curl_loop() {
 @test "SIGTERM under load: every accepted request answered, exit 0 within the drain time" {
   admission_review sigterm-1 Community c1 metallb-system \
     '{"communities":[{"name":"a","value":"64512:100"}]}' >"$BATS_FILE_TMPDIR/review.json"
-  PORT=$(free_port)
-  local health; health=$(free_port)
-  # A child of this test (not spawned) so that its exit status can be waited for.
+  # A child of this test (not spawned) so that its exit status can be waited for; it
+  # chooses its ports (0) and logs them.
   "$OWN_WEBHOOK_BIN" --kubeconfig "$BGPCOMM_STATE_DIR/webhook.kubeconfig" --namespace metallb-system \
     --tls-cert-file "$PKI/tls.crt" --tls-private-key-file "$PKI/tls.key" --bind-address 127.0.0.1 \
-    --port "$PORT" --metrics-bind-address 0 --health-probe-bind-address "127.0.0.1:$health" \
+    --port 0 --metrics-bind-address 0 --health-probe-bind-address 127.0.0.1:0 \
     >"$BATS_FILE_TMPDIR/webhook.log" 2>&1 3>&- &
   WEBHOOK_CHILD=$!
-  wait_for 30 "readiness" curl -sf "http://127.0.0.1:$health/readyz"
+  local health
+  health=$(port_from_log "$BATS_FILE_TMPDIR/webhook.log" 0 "event=listening endpoint=health")
+  wait_for 30 curl -sf "http://127.0.0.1:$health/readyz"
+  PORT=$(port_from_log "$BATS_FILE_TMPDIR/webhook.log" 0 "event=serving")
 
   # Held requests first, then the curl loops, then the signal.
   coproc HOLD { held "$PORT" "$HELD" "$BATS_FILE_TMPDIR/review.json" "$PKI/ca.crt"; }

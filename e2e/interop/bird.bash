@@ -28,8 +28,7 @@ start_bird() {
 }
 
 stop_bird() {
-  kill "$BIRD_PID" 2>/dev/null || true
-  timeout 5 tail --pid="$BIRD_PID" -f /dev/null 2>/dev/null || kill -9 "$BIRD_PID" 2>/dev/null || true
+  stop_pid "$BIRD_PID" "" 5
   rm -f "$WORK/bird.ctl"
 }
 

@@ -38,8 +38,7 @@ start_frr() {
 }
 
 stop_frr() {
-  kill "$FRR_PID" 2>/dev/null || true
-  timeout 5 tail --pid="$FRR_PID" -f /dev/null 2>/dev/null || kill -9 "$FRR_PID" 2>/dev/null || true
+  stop_pid "$FRR_PID" "" 5
 }
 
 frr_cli() { in_rtr vtysh --vty_socket "$WORK/frr" --config_dir "$WORK/frr" -c "$1"; }

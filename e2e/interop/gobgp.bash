@@ -32,8 +32,7 @@ start_gobgp() {
 }
 
 stop_gobgp() {
-  kill "$GOBGP_PID" 2>/dev/null || true
-  timeout 5 tail --pid="$GOBGP_PID" -f /dev/null 2>/dev/null || kill -9 "$GOBGP_PID" 2>/dev/null || true
+  stop_pid "$GOBGP_PID" "" 5
 }
 
 gobgp_cli() { in_rtr gobgp -u 127.0.0.1 -p 50051 "$@"; }

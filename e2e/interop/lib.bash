@@ -14,6 +14,8 @@ SPK_ADDR=$SPK_V4
 RTR_ADDR=$RTR_V4
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# stop_pid, wait_for: e2e/lib/proc.bash.
+. "$REPO_ROOT/e2e/lib/proc.bash"
 SPEAKER_BIN="${BGPCOMM_SPEAKER:-$REPO_ROOT/build/bin/bgpcomm-speaker}"
 
 # require_cmd CMD...: fail loudly (not skip) when a tool is missing; make deps installs them.
@@ -52,12 +54,7 @@ net_up() {
 # net_down: kills the processes this suite started (by pid) and removes both namespaces.
 net_down() {
   local p
-  for p in "${PIDS[@]:-}"; do
-    [ -n "$p" ] && kill "$p" 2>/dev/null || true
-  done
-  for p in "${PIDS[@]:-}"; do
-    [ -n "$p" ] && { timeout 5 tail --pid="$p" -f /dev/null 2>/dev/null || kill -9 "$p" 2>/dev/null || true; }
-  done
+  for p in "${PIDS[@]:-}"; do stop_pid "$p" "" 5; done
   PIDS=()
   # Anything still inside our own namespaces was started by this suite.
   local ns
@@ -87,23 +84,9 @@ start_speaker() {
 
 stop_speaker() {
   if [ -n "${SPEAKER_PID:-}" ]; then
-    kill "$SPEAKER_PID" 2>/dev/null || true
-    timeout 5 tail --pid="$SPEAKER_PID" -f /dev/null 2>/dev/null || kill -9 "$SPEAKER_PID" 2>/dev/null || true
+    stop_pid "$SPEAKER_PID" "" 5
     SPEAKER_PID=""
   fi
-}
-
-# wait_for SECONDS CMD...: polls CMD every 100 ms until it succeeds.
-wait_for() {
-  local seconds="$1"
-  shift
-  local deadline=$((SECONDS + seconds))
-  while ((SECONDS <= deadline)); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.1
-  done
-  echo "timed out after ${seconds}s waiting for: $*" >&2
-  return 1
 }
 
 # wait_ms MILLISECONDS CMD...: like wait_for with a millisecond budget; prints the time taken.

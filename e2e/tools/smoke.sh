@@ -18,16 +18,10 @@ done
 shm=/dev/shm; [[ -d $shm && -w $shm ]] || shm=${TMPDIR:-/tmp}
 dir=$(mktemp -d "$shm/bgpcomm-smoke.XXXXXX")
 etcd_pid= api_pid=
-# Stop by pid: TERM, up to 20 s, then KILL. The apiserver goes first: stopped
-# while etcd is already gone, it can hang in shutdown.
-stop_pid() {
-  local pid=$1 i
-  [[ -n $pid ]] || return 0
-  kill "$pid" 2>/dev/null || return 0
-  for i in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+# spawn-free here (children of this script), but stop_pid and free_port as everywhere:
+# e2e/lib/proc.bash. The apiserver is stopped first: stopped while etcd is already gone,
+# it can hang in shutdown.
+. "$here/../lib/proc.bash"
 cleanup() {
   local rc=$?
   if (( keep && rc == 0 )); then return; fi
@@ -43,15 +37,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "smoke.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
-free_port() {  # a TCP port nobody listens on (tiny race; fine for tests)
-  local p
-  for _ in $(seq 1 100); do
-    p=$(( 20000 + RANDOM % 30000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "smoke.sh: no free port found" >&2; return 1
-}
-etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
+# etcd and kube-apiserver cannot choose their own ports (see proc.bash, free_port).
+etcd_port=$(free_port); peer_port=$(free_port "$etcd_port"); api_port=$(free_port "$etcd_port" "$peer_port")
 
 # --- throwaway PKI -----------------------------------------------------------
 pki=$dir/pki; mkdir -p "$pki"

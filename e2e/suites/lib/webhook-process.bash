@@ -6,9 +6,10 @@
 #   own_pki DIR                 a CA (DIR/ca.*) and a serving certificate for 127.0.0.1
 #                               (DIR/tls.*) made with the openssl CLI
 #   own_client_cert DIR NAME CA a client certificate DIR/NAME.{crt,key} signed by DIR/CA
-#   own_webhook_start LOG ARGS  runs bgpcomm-webhook on free loopback ports with ARGS
-#                               (after the port flags), waits for /healthz; sets OWN_PID,
-#                               OWN_PORT, OWN_HEALTH_PORT
+#   own_webhook_start LOG ARGS  runs bgpcomm-webhook on loopback ports it chooses itself
+#                               (port 0, read back from its log) with ARGS (after the port
+#                               flags), waits for /healthz and for it to serve; sets
+#                               OWN_PID, OWN_PORT, OWN_HEALTH_PORT
 #   own_webhook_stop            stops it by pid (TERM, then KILL after 15 s)
 #   own_webhook_stop_all        stops every one this file started (teardown_file: a
 #                               test's OWN_PID does not reach it, tests run in subshells)
@@ -48,18 +49,22 @@ own_client_cert() {
 }
 
 own_webhook_start() {
-  local logfile=$1 i; shift
+  local logfile=$1 offset i; shift
   [[ -x $OWN_WEBHOOK_BIN ]] || { echo "$OWN_WEBHOOK_BIN not built" >&2; return 1; }
-  OWN_PORT=$(free_port)
-  OWN_HEALTH_PORT=$(free_port)
-  OWN_PID=$(spawn "$logfile" "$OWN_WEBHOOK_BIN" --bind-address 127.0.0.1 --port "$OWN_PORT" \
-    --metrics-bind-address 0 --health-probe-bind-address "127.0.0.1:$OWN_HEALTH_PORT" "$@")
+  offset=$(log_offset "$logfile")
+  OWN_PID=$(spawn "$logfile" "$OWN_WEBHOOK_BIN" --bind-address 127.0.0.1 --port 0 \
+    --metrics-bind-address 0 --health-probe-bind-address 127.0.0.1:0 "$@")
   echo "$OWN_PID" >>"$OWN_PIDS_FILE"
-  for ((i = 0; i < 300; i++)); do
-    curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$OWN_HEALTH_PORT/healthz" && return 0
-    kill -0 "$OWN_PID" 2>/dev/null || break
-    sleep 0.1
-  done
+  if OWN_HEALTH_PORT=$(port_from_log "$logfile" "$offset" "event=listening endpoint=health"); then
+    for ((i = 0; i < 300; i++)); do
+      if curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$OWN_HEALTH_PORT/healthz"; then
+        OWN_PORT=$(port_from_log "$logfile" "$offset" "event=serving") && return 0
+        break
+      fi
+      kill -0 "$OWN_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+  fi
   echo "bgpcomm-webhook did not come up; its log:" >&2
   tail -n 20 "$logfile" >&2
   return 1
