@@ -192,8 +192,8 @@ SpeakerObjects KubeSource::Snapshot(std::vector<RefusedAdvertisement>& refused) 
   objects.peers = DecodeAll<community::Peer>(peers_->ListNamespace(ns), objectjson::DecodePeer,
                                              log_errors("BGPPeer"));
   for (auto it = objects.peers.begin(); it != objects.peers.end();) {
-    if (!it->password_secret.empty() && it->password.empty()) {
-      auto password = SecretPassword(it->password_secret);
+    if (!it->password_secret.name.empty() && it->password.empty()) {
+      auto password = SecretPassword(it->password_secret.name);
       if (!password) {
         spdlog::error("event=peer_invalid peer={} error={}", it->meta.name,
                       community::Quote("spec.passwordSecret: " + password.error()));

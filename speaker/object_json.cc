@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "objectjson/fields.h"
+#include "objectjson/metallb.h"
 
 namespace bgpcomm::speaker {
 namespace {
@@ -52,7 +53,7 @@ std::optional<std::string> DecodeBase64(std::string_view text) {
 
 Service DecodeService(const rapidjson::Value& object, community::Diagnostics& out) {
   Fields root(&object, "", out);
-  community::ObjectMeta meta = objectjson::DecodeMeta(root);
+  community::ObjectMeta meta = objectjson::DecodeMeta(object, out);
   Fields spec = root.Object("spec");
   Service service{.name = meta.name,
                   .namespace_name = meta.namespace_name,
@@ -68,7 +69,7 @@ Service DecodeService(const rapidjson::Value& object, community::Diagnostics& ou
 
 EndpointSlice DecodeEndpointSlice(const rapidjson::Value& object, community::Diagnostics& out) {
   Fields root(&object, "", out);
-  community::ObjectMeta meta = objectjson::DecodeMeta(root);
+  community::ObjectMeta meta = objectjson::DecodeMeta(object, out);
   EndpointSlice slice{.name = meta.name,
                       .namespace_name = meta.namespace_name,
                       .service_name = {},
@@ -88,13 +89,13 @@ EndpointSlice DecodeEndpointSlice(const rapidjson::Value& object, community::Dia
 
 Node DecodeNode(const rapidjson::Value& object, community::Diagnostics& out) {
   Fields root(&object, "", out);
-  community::ObjectMeta meta = objectjson::DecodeMeta(root);
+  community::ObjectMeta meta = objectjson::DecodeMeta(object, out);
   return {.name = std::move(meta.name), .labels = std::move(meta.labels)};
 }
 
 Secret DecodeSecret(const rapidjson::Value& object, community::Diagnostics& out) {
   Fields root(&object, "", out);
-  community::ObjectMeta meta = objectjson::DecodeMeta(root);
+  community::ObjectMeta meta = objectjson::DecodeMeta(object, out);
   Secret secret{.name = meta.name,
                 .namespace_name = meta.namespace_name,
                 .type = root.String("type"),

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "certs/self_signed_manager.h"
+#include "community/duration.h"
 #include "kube/clock.h"
 #include "kube/config.h"
 #include "kube/leader_election.h"
@@ -52,26 +53,13 @@ struct Flags {
   std::string cert_check_interval = "1m";
 };
 
-// "8760h", "30m", "90s" (one number and one unit) -> seconds.
+// A duration flag ("8760h", "1m30s", Go syntax) in whole seconds; at least 1s.
 std::optional<std::chrono::seconds> ParseDuration(const std::string& text) {
-  if (text.size() < 2) return std::nullopt;
-  std::size_t used = 0;
-  long long value = 0;
-  try {
-    value = std::stoll(text.substr(0, text.size() - 1), &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (used != text.size() - 1 || value <= 0) return std::nullopt;
-  switch (text.back()) {
-    case 'h':
-      return std::chrono::hours(value);
-    case 'm':
-      return std::chrono::minutes(value);
-    case 's':
-      return std::chrono::seconds(value);
-  }
-  return std::nullopt;
+  auto parsed = community::ParseGoDuration(text);
+  if (!parsed) return std::nullopt;
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*parsed);
+  if (seconds < std::chrono::seconds(1)) return std::nullopt;
+  return seconds;
 }
 
 // ":8080" -> ("0.0.0.0", 8080); "127.0.0.1:0" -> ("127.0.0.1", 0); "0" disables.
