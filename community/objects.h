@@ -69,7 +69,7 @@ struct Advertisement {
 
 // IPAddressPool spec.serviceAllocation: which Services may take the pool's addresses.
 struct ServiceAllocation {
-  std::optional<std::int64_t> priority;  // lower wins; unset: after every pool with one
+  std::optional<std::int64_t> priority;  // lower wins; unset or 0: after every pool with one
   std::vector<std::string> namespaces;
   std::vector<LabelSelector> namespace_selectors;
   std::vector<LabelSelector> service_selectors;
