@@ -162,24 +162,24 @@ int Run(const Flags& flags) {
   };
   metrics.SetCertificateExpiry((*certificate)->NotAfter());
 
-  kube::MetallbCache cache(**client, flags.namespace_name);
+  webhook::MetallbCache cache(**client, flags.namespace_name);
   webhook::ClusterView view(**client, cache, flags.namespace_name);
   webhook::Resolver resolver(**client, cache, flags.namespace_name, options, metrics);
   cache.OnChange([&](const kube::Resource& resource) {
     view.InvalidateSnapshots();
     // An alias changed or appeared, or an advertisement was stored: a pass is a no-op for
     // every advertisement whose annotation is already right.
-    if (resource == kube::resources::kCommunities ||
-        resource == kube::resources::kBGPAdvertisements) {
+    if (resource == objectjson::kCommunities ||
+        resource == objectjson::kBGPAdvertisements) {
       resolver.Trigger();
     }
-    kube::MetallbObjects cached = cache.Objects(flags.namespace_name);
+    webhook::MetallbObjects cached = cache.Objects(flags.namespace_name);
     metrics.SetCachedObjects(
         resource.kind,
-        static_cast<double>(resource == kube::resources::kCommunities ? cached.communities.size()
-                            : resource == kube::resources::kBGPAdvertisements
+        static_cast<double>(resource == objectjson::kCommunities ? cached.communities.size()
+                            : resource == objectjson::kBGPAdvertisements
                                 ? cached.advertisements.size()
-                            : resource == kube::resources::kIPAddressPools ? cached.pools.size()
+                            : resource == objectjson::kIPAddressPools ? cached.pools.size()
                                                                            : cached.peers.size()));
   });
   cache.Start();
