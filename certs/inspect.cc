@@ -97,13 +97,4 @@ std::expected<void, std::string> VerifyCertificate(const std::string& leaf_pem,
   return {};
 }
 
-std::string EncodeBase64(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
 }  // namespace bgpcomm::certs

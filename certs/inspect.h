@@ -32,7 +32,5 @@ std::expected<void, std::string> VerifyCertificate(const std::string& leaf_pem,
                                                    const std::string& ca_bundle_pem,
                                                    std::chrono::system_clock::time_point at);
 
-// Standard base64 (RFC 4648 §4, padded) of `bytes`.
-std::string EncodeBase64(const std::string& bytes);
 
 }  // namespace bgpcomm::certs

@@ -9,6 +9,7 @@
 
 #include "certs/certificate_authority.h"
 #include "certs/inspect.h"
+#include "kube/base64.h"
 #include "kube/config.h"
 
 namespace bgpcomm::certs {
@@ -124,9 +125,9 @@ nlohmann::json CertificateManager::SecretObject(const Material& material) const 
             {"namespace", options_.namespace_name},
             {"labels", {{"app.kubernetes.io/managed-by", "bgpcomm-webhook"}}}}},
           {"data",
-           {{"ca.crt", EncodeBase64(material.ca_bundle)},
-            {"tls.crt", EncodeBase64(material.certificate)},
-            {"tls.key", EncodeBase64(material.private_key)}}}};
+           {{"ca.crt", kube::EncodeBase64(material.ca_bundle)},
+            {"tls.crt", kube::EncodeBase64(material.certificate)},
+            {"tls.key", kube::EncodeBase64(material.private_key)}}}};
 }
 
 std::expected<CertificateManager::Material, std::string> CertificateManager::EnsureSecret() {
@@ -233,7 +234,7 @@ std::expected<void, std::string> CertificateManager::WriteFiles(const Material& 
 std::expected<void, std::string> CertificateManager::InjectCa(const kube::Resource& resource,
                                                               const std::string& name,
                                                               const std::string& ca_bundle) {
-  std::string encoded = EncodeBase64(ca_bundle);
+  std::string encoded = kube::EncodeBase64(ca_bundle);
   for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
     auto stored = client_.Get(resource, "", name);
     if (!stored) {

@@ -64,6 +64,8 @@ NamespaceStates BuildNamespaces(manifest::ManifestSet& set, std::string_view def
             objects.pools.push_back(value);
           } else if constexpr (std::is_same_v<T, community::Peer>) {
             objects.peers.push_back(value);
+          } else if constexpr (std::is_same_v<T, community::BfdProfile>) {
+            objects.bfd_profiles.push_back(value);
           }
         },
         doc.object);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "community/duration.h"
 #include "community/ip_prefix.h"
 #include "community/label_selector.h"
 #include "community/well_known.h"
@@ -320,58 +321,6 @@ void CheckOverlaps(const Advertisement& object, const std::vector<const AddressP
 
 // ---- BGPPeer ------------------------------------------------------------------------
 
-// A Go time.ParseDuration string in nanoseconds: [sign] then number[.fraction]unit pairs
-// with units ns, us, µs, ms, s, m, h; "0" alone is allowed.
-std::optional<std::int64_t> ParseGoDuration(std::string_view text) {
-  bool negative = false;
-  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
-    negative = text[0] == '-';
-    text.remove_prefix(1);
-  }
-  if (text == "0") return 0;
-  if (text.empty()) return std::nullopt;
-  long double total = 0;
-  while (!text.empty()) {
-    std::size_t i = 0;
-    long double number = 0;
-    bool digits = false;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      number = number * 10 + (text[i] - '0');
-      digits = true;
-      ++i;
-    }
-    if (i < text.size() && text[i] == '.') {
-      ++i;
-      long double scale = 0.1L;
-      while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-        number += (text[i] - '0') * scale;
-        scale /= 10;
-        digits = true;
-        ++i;
-      }
-    }
-    if (!digits) return std::nullopt;
-    text.remove_prefix(i);
-    static constexpr std::pair<std::string_view, long double> kUnits[] = {
-        {"ns", 1},   {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
-        {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},        {"h", 3600e9}};
-    bool matched = false;
-    for (const auto& [unit, scale] : kUnits) {
-      // "ms" before "m", "ns"/"us" before "s": the table is ordered so the first fits.
-      if (text.starts_with(unit) && !(unit == "m" && text.starts_with("ms"))) {
-        total += number * scale;
-        text.remove_prefix(unit.size());
-        matched = true;
-        break;
-      }
-    }
-    if (!matched) return std::nullopt;
-    if (total > 9.2e18L) return std::nullopt;
-  }
-  auto nanos = static_cast<std::int64_t>(total);
-  return negative ? -nanos : nanos;
-}
-
 void CheckAsn(std::string_view field, std::string_view name, std::optional<std::int64_t> asn,
               Diagnostics& out) {
   if (asn && (*asn < 1 || *asn > kMaxUint32)) {
@@ -589,48 +538,44 @@ Diagnostics ValidatePeer(const Peer& object, const AdmissionOptions& options) {
   }
 
   auto duration = [&](std::string_view field, std::string_view name,
-                      const std::string& text) -> std::optional<std::int64_t> {
-    if (text.empty()) return std::nullopt;
-    auto parsed = ParseGoDuration(text);
+                      const std::optional<std::string>& text) -> std::optional<std::int64_t> {
+    if (!text) return std::nullopt;
+    auto parsed = ParseGoDuration(*text);
     if (!parsed) {
-      out.Error(std::string(field), std::string(name) + " " + Quote(text) +
+      out.Error(std::string(field), std::string(name) + " " + Quote(*text) +
                                         " is not a duration (for example \"90s\" or \"1m30s\")");
       return std::nullopt;
     }
-    if (*parsed < 0) {
-      out.Error(std::string(field), std::string(name) + " " + text + " is negative");
+    if (parsed->count() < 0) {
+      out.Error(std::string(field), std::string(name) + " " + *text + " is negative");
       return std::nullopt;
     }
-    return parsed;
+    return parsed->count();
   };
   auto hold = duration("spec.holdTime", "holdTime", object.hold_time);
+  const std::string hold_text = object.hold_time.value_or("");
   if (hold && *hold != 0 && *hold < 3 * kSecond) {
-    out.Error("spec.holdTime", "holdTime " + object.hold_time +
+    out.Error("spec.holdTime", "holdTime " + hold_text +
                                    " must be 0 (no keepalives) or at least 3s (RFC 4271 §4.2)");
     hold.reset();
   } else if (hold && *hold > 65535 * kSecond) {
-    out.Error("spec.holdTime", "holdTime " + object.hold_time +
+    out.Error("spec.holdTime", "holdTime " + hold_text +
                                    " exceeds 65535s, the largest BGP hold time (RFC 4271 §4.2)");
     hold.reset();
   }
   auto keepalive = duration("spec.keepaliveTime", "keepaliveTime", object.keepalive_time);
   if (keepalive) {
-    bool hold_valid = object.hold_time.empty() || hold.has_value();
+    bool hold_valid = !object.hold_time || hold.has_value();
     std::int64_t effective_hold = hold.value_or(90 * kSecond);
-    std::string hold_text =
-        object.hold_time.empty() ? "the default holdTime 90s" : "holdTime " + object.hold_time;
+    std::string hold_name =
+        !object.hold_time ? "the default holdTime 90s" : "holdTime " + hold_text;
     if (hold_valid && effective_hold != 0 && *keepalive >= effective_hold) {
       out.Error("spec.keepaliveTime",
-                "keepaliveTime " + object.keepalive_time + " must be less than " + hold_text);
+                "keepaliveTime " + *object.keepalive_time + " must be less than " + hold_name);
     }
   }
   duration("spec.connectTime", "connectTime", object.connect_time);
 
-  if (object.ebgp_multihop_ttl &&
-      (*object.ebgp_multihop_ttl < 1 || *object.ebgp_multihop_ttl > 255)) {
-    out.Error("spec.ebgpMultiHop",
-              "TTL " + std::to_string(*object.ebgp_multihop_ttl) + " is out of range 1..255");
-  }
   if (object.ebgp_multihop && IsInternal(object)) {
     out.Warning("spec.ebgpMultiHop", "ebgpMultiHop has no effect on an iBGP session");
   }
@@ -643,7 +588,7 @@ Diagnostics ValidatePeer(const Peer& object, const AdmissionOptions& options) {
   for (std::size_t i = 0; i < object.node_selectors.size(); ++i) {
     ValidateSelector(object.node_selectors[i], Index("spec.nodeSelectors", i), out);
   }
-  if (!object.password.empty() && !object.password_secret.empty()) {
+  if (!object.password.empty() && !object.password_secret.name.empty()) {
     out.Error("spec.password",
               "password and passwordSecret are mutually exclusive; set one of them");
   }

@@ -1,14 +1,16 @@
-// Plain structs for the MetalLB objects bgpcomm judges (metallb.io Community,
-// BGPAdvertisement, IPAddressPool v1beta1 and BGPPeer v1beta2). Decoders (YAML in
-// manifest/, JSON in webhook/) fill them; the rules read them. Only the fields bgpcomm
-// uses are kept. Numbers are int64 so that out-of-range input survives decoding and
-// is reported by the rules with its field path.
+// Plain structs for the MetalLB objects bgpcomm serves: metallb.io Community,
+// BGPAdvertisement, IPAddressPool, BFDProfile (v1beta1) and BGPPeer (v1beta2), every
+// spec field of MetalLB 0.16.2. Decoders (YAML in manifest/, JSON in objectjson/) fill
+// them through the one field table in community/schema.h; the rules, the allocator and the
+// speaker read them. Numbers are int64 so that out-of-range input survives decoding and
+// is reported by the rules with its field path; an absent optional field is nullopt.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bgpcomm::community {
@@ -21,6 +23,7 @@ struct ObjectMeta {
   std::string namespace_name;
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> annotations;
+  bool operator==(const ObjectMeta&) const = default;
 };
 
 // metav1.LabelSelector.
@@ -40,10 +43,12 @@ struct LabelSelector {
 struct CommunityAlias {
   std::string name;
   std::string value;
+  bool operator==(const CommunityAlias&) const = default;
 };
 struct CommunityObject {
   ObjectMeta meta;
-  std::vector<CommunityAlias> aliases;
+  std::vector<CommunityAlias> aliases;  // spec.communities
+  bool operator==(const CommunityObject&) const = default;
 };
 
 // BGPAdvertisement (metallb.io/v1beta1).
@@ -51,51 +56,113 @@ struct Advertisement {
   ObjectMeta meta;
   std::optional<std::int64_t> aggregation_length;     // default 32
   std::optional<std::int64_t> aggregation_length_v6;  // default 128
-  std::optional<std::int64_t> local_pref;
+  std::optional<std::int64_t> local_pref;             // LOCAL_PREF, iBGP only
+  std::optional<std::int64_t> as_path_prepend;        // our ASN prepended N more times, 1..10
   std::vector<std::string> communities;
   std::vector<std::string> ip_address_pools;
   std::vector<LabelSelector> ip_address_pool_selectors;
   std::vector<LabelSelector> node_selectors;
   std::vector<std::string> peers;
+  std::vector<LabelSelector> service_selectors;  // empty: every Service of the pools
+  bool operator==(const Advertisement&) const = default;
+};
+
+// IPAddressPool spec.serviceAllocation: which Services may take the pool's addresses.
+struct ServiceAllocation {
+  std::optional<std::int64_t> priority;  // lower wins; unset or 0: after every pool with one
+  std::vector<std::string> namespaces;
+  std::vector<LabelSelector> namespace_selectors;
+  std::vector<LabelSelector> service_selectors;
+  bool operator==(const ServiceAllocation&) const = default;
 };
 
 // IPAddressPool (metallb.io/v1beta1).
 struct AddressPool {
   ObjectMeta meta;
   std::vector<std::string> addresses;  // CIDRs or ranges "a-b"
-  std::optional<bool> auto_assign;
+  std::optional<bool> auto_assign;     // default true
+  bool avoid_buggy_ips = false;        // skip IPv4 addresses ending in .0 and .255
+  std::optional<ServiceAllocation> service_allocation;
+  bool operator==(const AddressPool&) const = default;
 };
 
-// BGPPeer (metallb.io/v1beta2).
+// v1.SecretReference.
+struct SecretReference {
+  std::string name;
+  std::string namespace_name;  // MetalLB reads the Secret from its own namespace regardless
+  bool operator==(const SecretReference&) const = default;
+};
+
+// BGPPeer (metallb.io/v1beta2; v1beta1 objects decode into the same struct).
 struct Peer {
   ObjectMeta meta;
   std::optional<std::int64_t> my_asn;
   std::optional<std::int64_t> peer_asn;
-  std::string dynamic_asn;  // "internal" | "external" | ""
-  std::string peer_address;
+  std::optional<std::int64_t> local_asn;  // the ASN this session speaks as (local-as)
+  std::string dynamic_asn;                // "internal" | "external" | ""
+  std::string peer_address;               // peerAddress and interface exclude each other
+  std::string interface;                  // unnumbered BGP over a node interface
   std::string source_address;
   std::optional<std::int64_t> peer_port;  // default 179
-  std::string hold_time;                  // Go duration, e.g. "90s"
-  std::string keepalive_time;
-  std::string connect_time;
+  // Go durations as written (community/duration.h parses them); nullopt when absent.
+  std::optional<std::string> hold_time;       // default 90s, or 3 x keepaliveTime
+  std::optional<std::string> keepalive_time;  // default holdTime / 3
+  std::optional<std::string> connect_time;    // whole seconds, 1s..65535s
   std::string router_id;
   std::vector<LabelSelector> node_selectors;
   std::string password;
-  std::string password_secret;                    // name of a Secret in the same namespace
-  std::optional<std::int64_t> ebgp_multihop_ttl;  // bgpcomm: ebgpMultiHop true -> 255
-  bool ebgp_multihop = false;
-  bool dual_stack_address_family = false;
-  bool disable_mp = false;
+  SecretReference password_secret;  // name empty: none
+  std::string bfd_profile;          // name of a BFDProfile in the same namespace
+  bool enable_graceful_restart = false;  // immutable after creation
+  bool ebgp_multihop = false;            // eBGP peer more than one hop away (TTL 255)
   std::string vrf;
+  bool disable_mp = false;  // deprecated in MetalLB: one family per session
+  bool dual_stack_address_family = false;
+  bool operator==(const Peer&) const = default;
 };
 
-// Everything of the four kinds in one namespace: the context an admission decision sees.
+// BFDProfile (metallb.io/v1beta1). Intervals in milliseconds; nullopt: the default.
+struct BfdProfile {
+  ObjectMeta meta;
+  std::optional<std::int64_t> receive_interval;   // 10..60000, default 300
+  std::optional<std::int64_t> transmit_interval;  // 10..60000, default 300
+  std::optional<std::int64_t> detect_multiplier;  // 2..255, default 3
+  std::optional<std::int64_t> echo_interval;      // 10..60000, default 50
+  std::optional<bool> echo_mode;                  // default false
+  std::optional<bool> passive_mode;               // default false
+  std::optional<std::int64_t> minimum_ttl;        // 1..254, multihop only, default 254
+  bool operator==(const BfdProfile&) const = default;
+};
+
+// A Secret as the rules see it: its type and the keys of its data (never the values).
+struct SecretSummary {
+  ObjectMeta meta;
+  std::string type;
+  std::vector<std::string> data_keys;  // keys of data and stringData
+  bool operator==(const SecretSummary&) const = default;
+};
+
+// A Node as selectors see it.
+struct NodeSummary {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  bool operator==(const NodeSummary&) const = default;
+};
+
+// Everything of the served kinds in one namespace: the context an admission decision sees.
 struct NamespaceObjects {
   std::string namespace_name;
   std::vector<CommunityObject> communities;
   std::vector<Advertisement> advertisements;
   std::vector<AddressPool> pools;
   std::vector<Peer> peers;
+  std::vector<BfdProfile> bfd_profiles;
+  // Secrets of the namespace the decision may look at (a lint set's Secrets; empty where
+  // they are not read). A passwordSecret naming none of them is not judged.
+  std::vector<SecretSummary> secrets;
+  // The cluster's Nodes when known; nullopt when not (then selectors are compared as
+  // written instead of by the nodes they select).
+  std::optional<std::vector<NodeSummary>> nodes;
 };
 
 }  // namespace bgpcomm::community

@@ -118,8 +118,19 @@ std::string StringMember(const rapidjson::Value& object, const char* key) {
   return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
-std::expected<WatchEvent, Error> DecodeWatchLine(std::string_view line) {
-  rapidjson::Document doc;
+// Identity fields of an object's metadata into `out`.
+void ReadIdentity(const rapidjson::Value& object, Object& out) {
+  if (!object.IsObject()) return;
+  auto meta = object.FindMember("metadata");
+  if (meta == object.MemberEnd()) return;
+  out.name = StringMember(meta->value, "name");
+  out.namespace_name = StringMember(meta->value, "namespace");
+  out.uid = StringMember(meta->value, "uid");
+  out.resource_version = StringMember(meta->value, "resourceVersion");
+}
+
+// One line of a watch stream, parsed into `doc` (which the event's `json` points into).
+std::expected<WatchEvent, Error> DecodeWatchLine(std::string_view line, rapidjson::Document& doc) {
   doc.Parse(line.data(), line.size());
   if (doc.HasParseError() || !doc.IsObject())
     return std::unexpected(
@@ -150,19 +161,13 @@ std::expected<WatchEvent, Error> DecodeWatchLine(std::string_view line) {
     event.error.reason = StringMember(object, "reason");
     event.error.message = StringMember(object, "message");
   }
-  auto meta = object.FindMember("metadata");
-  if (meta != object.MemberEnd()) {
-    event.object.name = StringMember(meta->value, "name");
-    event.object.namespace_name = StringMember(meta->value, "namespace");
-    event.object.uid = StringMember(meta->value, "uid");
-    event.object.resource_version = StringMember(meta->value, "resourceVersion");
-  }
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  object.Accept(writer);
-  event.object.json.assign(buffer.GetString(), buffer.GetSize());
+  ReadIdentity(object, event.object);
+  event.json = &object;
   return event;
 }
+
+// The query of one LIST page.
+std::string ListQuery(const ListOptions& options, const std::string& continue_token);
 
 void AppendParam(std::string& query, std::string_view key, std::string_view value) {
   query += query.empty() ? '?' : '&';
@@ -175,6 +180,15 @@ void AppendWriteOptions(std::string& query, const WriteOptions& options) {
   if (options.dry_run) AppendParam(query, "dryRun", "All");
   if (!options.field_manager.empty()) AppendParam(query, "fieldManager", options.field_manager);
   if (options.force) AppendParam(query, "force", "true");
+}
+
+std::string ListQuery(const ListOptions& options, const std::string& continue_token) {
+  std::string query;
+  if (options.page_size > 0) AppendParam(query, "limit", std::to_string(options.page_size));
+  if (!continue_token.empty()) AppendParam(query, "continue", continue_token);
+  if (!options.label_selector.empty()) AppendParam(query, "labelSelector", options.label_selector);
+  if (!options.field_selector.empty()) AppendParam(query, "fieldSelector", options.field_selector);
+  return query;
 }
 
 }  // namespace
@@ -211,23 +225,20 @@ std::string QueryEscape(std::string_view value) {
   return out;
 }
 
-Object ToObject(const nlohmann::json& object) {
+Object ToObject(const rapidjson::Value& object, const Decoder& decode) {
   Object out;
-  if (object.is_object()) {
-    auto meta = object.find("metadata");
-    if (meta != object.end() && meta->is_object()) {
-      auto str = [&](const char* key) {
-        auto it = meta->find(key);
-        return it != meta->end() && it->is_string() ? it->get<std::string>() : std::string();
-      };
-      out.name = str("name");
-      out.namespace_name = str("namespace");
-      out.uid = str("uid");
-      out.resource_version = str("resourceVersion");
-    }
-  }
-  out.json = object.dump();
+  ReadIdentity(object, out);
+  if (decode) out.decoded = decode(object);
   return out;
+}
+
+Decoder KeepJsonText() {
+  return [](const rapidjson::Value& object) -> std::shared_ptr<const void> {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    object.Accept(writer);
+    return std::make_shared<const std::string>(buffer.GetString(), buffer.GetSize());
+  };
 }
 
 struct Client::Impl {
@@ -371,14 +382,7 @@ std::expected<ListResult, Error> Client::List(const Resource& resource, std::str
   ListResult out;
   std::string continue_token;
   do {
-    std::string query;
-    if (options.page_size > 0) AppendParam(query, "limit", std::to_string(options.page_size));
-    if (!continue_token.empty()) AppendParam(query, "continue", continue_token);
-    if (!options.label_selector.empty())
-      AppendParam(query, "labelSelector", options.label_selector);
-    if (!options.field_selector.empty())
-      AppendParam(query, "fieldSelector", options.field_selector);
-    auto page = impl_->DoJson("GET", resource.CollectionPath(ns) + query);
+    auto page = impl_->DoJson("GET", resource.CollectionPath(ns) + ListQuery(options, continue_token));
     if (!page) return std::unexpected(page.error());
     if (!page->is_object())
       return std::unexpected(LocalError("LIST " + resource.plural + ": answer is not an object"));
@@ -395,6 +399,36 @@ std::expected<ListResult, Error> Client::List(const Resource& resource, std::str
     }
   } while (!continue_token.empty());
   return out;
+}
+
+std::expected<std::string, Error> Client::List(
+    const Resource& resource, std::string_view ns, const ListOptions& options,
+    const std::function<void(const rapidjson::Value& item)>& on_item) {
+  std::string resource_version;
+  std::string continue_token;
+  do {
+    const std::string path = resource.CollectionPath(ns) + ListQuery(options, continue_token);
+    auto response = impl_->Do("GET", path, {}, {});
+    if (!response) return std::unexpected(response.error());
+    if (!IsSuccess(response->status))
+      return std::unexpected(StatusError(response->status, response->body));
+    // The body is ours: parse it in place, so that strings are not copied again.
+    rapidjson::Document page;
+    page.ParseInsitu(response->body.data());
+    if (page.HasParseError() || !page.IsObject())
+      return std::unexpected(LocalError("LIST " + resource.plural + ": answer is not a JSON object"));
+    auto items = page.FindMember("items");
+    if (items != page.MemberEnd() && items->value.IsArray())
+      for (const auto& item : items->value.GetArray()) on_item(item);
+    continue_token.clear();
+    auto meta = page.FindMember("metadata");
+    if (meta != page.MemberEnd()) {
+      std::string rv = StringMember(meta->value, "resourceVersion");
+      if (!rv.empty()) resource_version = std::move(rv);
+      continue_token = StringMember(meta->value, "continue");
+    }
+  } while (!continue_token.empty());
+  return resource_version;
 }
 
 std::expected<nlohmann::json, Error> Client::Create(const Resource& resource, std::string_view ns,
@@ -474,7 +508,8 @@ std::expected<void, Error> Client::Watch(const Resource& resource, std::string_v
       std::string_view line(buffer.data() + start, end - start);
       start = std::min(end + 1, buffer.size());
       if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
-      auto event = DecodeWatchLine(line);
+      rapidjson::Document doc;
+      auto event = DecodeWatchLine(line, doc);
       if (!event) {
         failure = event.error();
         return false;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <rapidjson/document.h>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -78,14 +79,34 @@ std::string_view ToString(WatchEventType type);
 
 struct WatchEvent {
   WatchEventType type = WatchEventType::kAdded;
-  // The object (for kBookmark only its resourceVersion is meaningful).
+  // The object's identity (for kBookmark only its resourceVersion is meaningful); not
+  // decoded: the receiver decodes `json`.
   Object object;
+  // The object as the stream carried it; valid only while the event is being handled.
+  const rapidjson::Value* json = nullptr;
   // For kError: the Status the apiserver sent (410 `Expired` means relist).
   Error error;
 };
 
-// Identity and resourceVersion of a JSON object; the text is `object.dump()`.
-Object ToObject(const nlohmann::json& object);
+// Turns an object's JSON into what its consumer keeps (a decoded struct, an index entry,
+// the text itself); null keeps nothing beyond the identity. Runs once per object and
+// version, on the thread that received it; must not throw.
+using Decoder = std::function<std::shared_ptr<const void>(const rapidjson::Value& object)>;
+
+// A Decoder from `decode`, a callable taking `const rapidjson::Value&` and returning T.
+template <typename Decode>
+Decoder DecodeAs(Decode decode) {
+  return [decode = std::move(decode)](const rapidjson::Value& object) -> std::shared_ptr<const void> {
+    using T = std::decay_t<decltype(decode(object))>;
+    return std::make_shared<const T>(decode(object));
+  };
+}
+
+// A Decoder keeping the object's compact JSON text (a std::string).
+Decoder KeepJsonText();
+
+// Identity and resourceVersion of a JSON object, and `decode(object)` when given.
+Object ToObject(const rapidjson::Value& object, const Decoder& decode = nullptr);
 
 class Client {
  public:
@@ -106,6 +127,12 @@ class Client {
   // (410) fails the call; the caller lists again.
   std::expected<ListResult, Error> List(const Resource& resource, std::string_view ns,
                                         const ListOptions& options = {});
+  // LIST as above, handing each item to `on_item` as its page is parsed (the value is
+  // valid only during the call; no page is kept), and returning the list's
+  // resourceVersion. RapidJSON all the way: what informers use.
+  std::expected<std::string, Error> List(
+      const Resource& resource, std::string_view ns, const ListOptions& options,
+      const std::function<void(const rapidjson::Value& item)>& on_item);
   // POST `object` to the collection; returns the stored object.
   std::expected<nlohmann::json, Error> Create(const Resource& resource, std::string_view ns,
                                               const nlohmann::json& object,

@@ -1,5 +1,7 @@
 #include "kube/config.h"
 
+#include "kube/base64.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <array>
@@ -225,49 +227,6 @@ std::optional<std::string> ProcessEnv(const std::string& name) {
   const char* value = std::getenv(name.c_str());
   if (value == nullptr) return std::nullopt;
   return std::string(value);
-}
-
-std::expected<std::string, std::string> DecodeBase64(std::string_view text) {
-  auto value_of = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string clean;
-  clean.reserve(text.size());
-  for (char c : text)
-    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') clean += c;
-  if (clean.size() % 4 != 0)
-    return std::unexpected(std::string("not base64: length is not a multiple of 4"));
-  std::string out;
-  out.reserve(clean.size() / 4 * 3);
-  for (std::size_t i = 0; i < clean.size(); i += 4) {
-    bool last = i + 4 == clean.size();
-    int pad = 0;
-    std::uint32_t group = 0;
-    for (std::size_t j = 0; j < 4; ++j) {
-      char c = clean[i + j];
-      if (c == '=') {
-        if (!last || j < 2)
-          return std::unexpected("not base64: '=' at offset " + std::to_string(i + j));
-        ++pad;
-        group <<= 6;
-        continue;
-      }
-      int v = value_of(c);
-      if (v < 0 || pad > 0)
-        return std::unexpected("not base64: unexpected character at offset " +
-                               std::to_string(i + j));
-      group = (group << 6) | static_cast<std::uint32_t>(v);
-    }
-    out += static_cast<char>((group >> 16) & 0xff);
-    if (pad < 2) out += static_cast<char>((group >> 8) & 0xff);
-    if (pad < 1) out += static_cast<char>(group & 0xff);
-  }
-  return out;
 }
 
 std::expected<RestConfig, Error> LoadKubeconfig(const std::string& path,

@@ -81,8 +81,6 @@ std::expected<RestConfig, Error> InClusterConfig(const InClusterPaths& paths = {
                                                  const EnvLookup& env = ProcessEnv,
                                                  const FileReader& read_file = ReadWholeFile);
 
-// Decodes standard base64 (RFC 4648 §4, padding required, whitespace ignored).
-std::expected<std::string, std::string> DecodeBase64(std::string_view text);
 
 // The bearer token of a RestConfig. A token file is re-read when the copy held is older
 // than `max_age` (kubelet rotates projected tokens well before they expire) or after

@@ -95,21 +95,21 @@ void Informer::Replace(std::vector<Object> objects, const std::string&) {
     }
 }
 
-void Informer::Apply(const WatchEvent& event) {
-  auto object = std::make_shared<const Object>(event.object);
+void Informer::Apply(WatchEventType type, Object decoded) {
+  auto object = std::make_shared<const Object>(std::move(decoded));
   ObjectPtr old_object;
   {
     std::lock_guard lock(mu_);
     auto it = store_.find(object->Key());
     if (it != store_.end()) old_object = it->second;
-    if (event.type == WatchEventType::kDeleted) {
+    if (type == WatchEventType::kDeleted) {
       if (it != store_.end()) store_.erase(it);
     } else {
       store_[object->Key()] = object;
     }
   }
   for (const auto& h : handlers_) {
-    if (event.type == WatchEventType::kDeleted) {
+    if (type == WatchEventType::kDeleted) {
       if (h.on_delete) h.on_delete(object);  // the last state, as the event carries it
     } else if (old_object) {
       if (h.on_update) h.on_update(old_object, object);

@@ -26,6 +26,7 @@ struct InformerHandlers {
 };
 
 struct InformerOptions {
+  // `reflector.decode` decides what the store keeps of each object beyond its identity.
   ReflectorOptions reflector;
   // Injected waiting and jitter; nullptr: real ones owned by the informer.
   Sleeper* sleeper = nullptr;
@@ -64,7 +65,7 @@ class Informer : private ReflectorSink {
 
  private:
   void Replace(std::vector<Object> objects, const std::string& resource_version) override;
-  void Apply(const WatchEvent& event) override;
+  void Apply(WatchEventType type, Object object) override;
 
   Resource resource_;
   RealSleeper real_sleeper_;

@@ -37,18 +37,19 @@ void Reflector::Run(std::stop_token stop) {
   bool need_list = true;
   while (!stop.stop_requested()) {
     if (need_list) {
-      auto list = client_.List(resource_, namespace_, options_.list);
+      std::vector<Object> objects;
+      auto list = client_.List(resource_, namespace_, options_.list,
+                               [&](const rapidjson::Value& item) {
+                                 objects.push_back(ToObject(item, options_.decode));
+                               });
       if (stop.stop_requested()) return;
       if (!list) {
         SetError(list.error());
         if (!sleeper_.SleepFor(backoff.Next(), stop)) return;
         continue;
       }
-      std::vector<Object> objects;
-      objects.reserve(list->items.size());
-      for (const auto& item : list->items) objects.push_back(ToObject(item));
-      SetResourceVersion(list->resource_version);
-      sink_.Replace(std::move(objects), list->resource_version);
+      SetResourceVersion(*list);
+      sink_.Replace(std::move(objects), *list);
       ++list_count_;
       need_list = false;
     }
@@ -77,7 +78,9 @@ void Reflector::Run(std::stop_token stop) {
             case WatchEventType::kDeleted:
               if (!event.object.resource_version.empty())
                 SetResourceVersion(event.object.resource_version);
-              sink_.Apply(event);
+              if (options_.decode && event.json != nullptr)
+                event.object.decoded = options_.decode(*event.json);
+              sink_.Apply(event.type, std::move(event.object));
               return true;
           }
           return true;

@@ -20,12 +20,14 @@ class ReflectorSink {
   virtual ~ReflectorSink() = default;
   // A full LIST: `objects` is the complete current state at `resource_version`.
   virtual void Replace(std::vector<Object> objects, const std::string& resource_version) = 0;
-  // An ADDED, MODIFIED or DELETED event (never BOOKMARK or ERROR).
-  virtual void Apply(const WatchEvent& event) = 0;
+  // An ADDED, MODIFIED or DELETED event (never BOOKMARK or ERROR), its object decoded.
+  virtual void Apply(WatchEventType type, Object object) = 0;
 };
 
 struct ReflectorOptions {
   ListOptions list;
+  // Decodes each listed or watched object once, as it arrives (Object::decoded).
+  Decoder decode;
   // `timeoutSeconds` of each WATCH; the stream is reopened from the last resourceVersion.
   std::chrono::seconds watch_timeout = std::chrono::minutes(5);
   Backoff::Options backoff;

@@ -31,12 +31,9 @@ struct Resource {
   bool operator==(const Resource&) const = default;
 };
 
+// The core and built-in types the client itself or every controller needs; callers define
+// their own (custom) resources next to the code that reads them.
 namespace resources {
-inline const Resource kCommunities{"metallb.io", "v1beta1", "communities", "Community"};
-inline const Resource kBGPAdvertisements{"metallb.io", "v1beta1", "bgpadvertisements",
-                                         "BGPAdvertisement"};
-inline const Resource kIPAddressPools{"metallb.io", "v1beta1", "ipaddresspools", "IPAddressPool"};
-inline const Resource kBGPPeers{"metallb.io", "v1beta2", "bgppeers", "BGPPeer"};
 inline const Resource kLeases{"coordination.k8s.io", "v1", "leases", "Lease"};
 inline const Resource kEvents{"", "v1", "events", "Event"};
 inline const Resource kServices{"", "v1", "services", "Service"};
@@ -45,17 +42,25 @@ inline const Resource kNodes{"", "v1", "nodes", "Node", /*namespaced=*/false};
 inline const Resource kEndpointSlices{"discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"};
 }  // namespace resources
 
-// An object as the apiserver served it: its identity plus the full JSON text, which
-// callers decode with the JSON library of their choice.
+// An object as the apiserver served it: its identity plus what the caller's decoder made
+// of its JSON (see Decoder in kube/client.h), so that each object is decoded once, when
+// it arrives, into the form its consumer keeps.
 struct Object {
   std::string namespace_name;
   std::string name;
   std::string uid;
   std::string resource_version;
-  std::string json;
+  // The decoder's result; null when no decoder was given or it returned null.
+  std::shared_ptr<const void> decoded;
 
   // `namespace/name`, or `name` for cluster-scoped objects.
   std::string Key() const { return namespace_name.empty() ? name : namespace_name + "/" + name; }
+  // The decoded form as the type the decoder made (the caller knows it: one decoder per
+  // informer); null when there is none.
+  template <typename T>
+  std::shared_ptr<const T> As() const {
+    return std::static_pointer_cast<const T>(decoded);
+  }
 };
 
 using ObjectPtr = std::shared_ptr<const Object>;

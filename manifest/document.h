@@ -43,10 +43,10 @@ class FieldLines {
   std::unordered_map<std::string, int> lines_;
 };
 
-// The decoded object: one of the four kinds bgpcomm judges, or monostate for any other.
+// The decoded object: one of the kinds bgpcomm judges, or monostate for any other.
 using DecodedObject =
     std::variant<std::monostate, community::CommunityObject, community::Advertisement,
-                 community::AddressPool, community::Peer>;
+                 community::AddressPool, community::Peer, community::BfdProfile>;
 
 // One Kubernetes object. Items of a `kind: List` are objects of their own.
 struct Document {

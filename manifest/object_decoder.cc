@@ -10,42 +10,16 @@
 #include <utility>
 #include <vector>
 
+#include "community/schema.h"
 #include "manifest/scalar.h"
 
 namespace bgpcomm::manifest {
 namespace {
 
+using community::ChildPath;
 using community::Diagnostic;
+using community::IndexPath;
 using community::Severity;
-
-bool IsPlainKey(std::string_view key) {
-  if (key.empty()) return false;
-  for (char c : key) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-// `spec` + `communities` -> `spec.communities`; keys that are not identifiers (annotation
-// names such as `bgpcomm.io/resolved-communities`) are bracketed.
-std::string ChildPath(std::string_view parent, std::string_view key) {
-  std::string out(parent);
-  if (IsPlainKey(key)) {
-    if (!out.empty()) out += '.';
-    out += key;
-  } else {
-    out += '[';
-    out += key;
-    out += ']';
-  }
-  return out;
-}
-
-std::string IndexPath(std::string_view parent, std::size_t index) {
-  return std::string(parent) + "[" + std::to_string(index) + "]";
-}
 
 std::string Quote(std::string_view text) {
   std::string out = "\"";
@@ -153,11 +127,9 @@ std::string Describe(const YamlNode& node) {
   return "a value";
 }
 
-// Keys and values of a mapping; both live in the tree being decoded.
-using Fields = std::vector<std::pair<std::string_view, const YamlNode&>>;
-
-// Reads typed fields and reports every wrongly typed one under its field path. Null values
-// count as absent, as the API server prunes them.
+// Reads the fields of the community/schema.h tables from YAML nodes and reports every
+// wrongly typed field under its path. Null values count as absent, as the API server
+// prunes them.
 class Decoder {
  public:
   explicit Decoder(std::vector<Diagnostic>& problems) : problems_(problems) {}
@@ -165,24 +137,92 @@ class Decoder {
   void Error(std::string path, std::string message) {
     problems_.push_back({Severity::kError, std::move(path), std::move(message)});
   }
-  void Warning(std::string path, std::string message) {
-    problems_.push_back({Severity::kWarning, std::move(path), std::move(message)});
-  }
   void Unknown(std::string path) {
-    Warning(std::move(path), "unknown field; the API server drops it or rejects the object");
+    problems_.push_back({Severity::kWarning, std::move(path),
+                         "unknown field; the API server drops it or rejects the object"});
   }
 
-  // The entries of a mapping; empty (with an error unless null) for anything else.
-  Fields MapFields(const YamlNode& node, const std::string& path) {
-    Fields out;
-    if (node.IsNull()) return out;
+  // Decodes the mapping `node` into `object` through its field table. Keys without a table
+  // entry are warnings unless `report_unknown` is false (metadata has many more fields).
+  template <typename T>
+  void ReadObject(const YamlNode& node, const std::string& path, T& object,
+                  bool report_unknown = true) {
+    if (node.IsNull()) return;
     if (!node.IsMapping()) {
       Error(path, "must be a mapping, got " + Describe(node));
-      return out;
+      return;
     }
-    out.reserve(node.size());
-    for (const YamlEntry& entry : node.entries()) out.emplace_back(entry.key->text(), *entry.value);
-    return out;
+    for (const YamlEntry& entry : node.entries()) {
+      std::string child = ChildPath(path, entry.key->text());
+      const YamlNode& value = *entry.value;
+      bool known = community::ReadField(object, entry.key->text(),
+                                        [&](auto& member) { Read(value, child, member); });
+      if (!known && report_unknown) Unknown(std::move(child));
+    }
+  }
+
+  void Read(const YamlNode& node, const std::string& path, std::string& out) {
+    if (auto text = String(node, path)) out = std::move(*text);
+  }
+  void Read(const YamlNode& node, const std::string& path, std::optional<std::string>& out) {
+    if (auto text = String(node, path)) out = std::move(*text);
+  }
+  void Read(const YamlNode& node, const std::string& path, std::optional<std::int64_t>& out) {
+    if (auto value = Integer(node, path)) out = value;
+  }
+  void Read(const YamlNode& node, const std::string& path, bool& out) {
+    if (auto value = Bool(node, path)) out = *value;
+  }
+  void Read(const YamlNode& node, const std::string& path, std::optional<bool>& out) {
+    if (auto value = Bool(node, path)) out = value;
+  }
+  // A wrongly typed item keeps its place (as its text, or "") so that later field paths
+  // `path[i]` still point at the item written.
+  void Read(const YamlNode& node, const std::string& path, std::vector<std::string>& out) {
+    if (!IsList(node, path)) return;
+    std::size_t index = 0;
+    for (const YamlNodePtr& item : node.items()) {
+      out.push_back(String(*item, IndexPath(path, index++)).value_or(""));
+    }
+  }
+  void Read(const YamlNode& node, const std::string& path,
+            std::map<std::string, std::string>& out) {
+    if (node.IsNull()) return;
+    if (!node.IsMapping()) {
+      Error(path, "must be a mapping, got " + Describe(node));
+      return;
+    }
+    for (const YamlEntry& entry : node.entries()) {
+      auto text = String(*entry.value, ChildPath(path, entry.key->text()));
+      out.emplace(entry.key->text(), text.value_or(""));
+    }
+  }
+  template <typename T>
+  void Read(const YamlNode& node, const std::string& path, T& out) {
+    ReadObject(node, path, out);
+  }
+  template <typename T>
+  void Read(const YamlNode& node, const std::string& path, std::optional<T>& out) {
+    if (node.IsNull()) return;
+    ReadObject(node, path, out.emplace());
+  }
+  template <typename T>
+  void Read(const YamlNode& node, const std::string& path, std::vector<T>& out) {
+    if (!IsList(node, path)) return;
+    std::size_t index = 0;
+    for (const YamlNodePtr& item : node.items()) {
+      ReadObject(*item, IndexPath(path, index++), out.emplace_back());
+    }
+  }
+
+ private:
+  bool IsList(const YamlNode& node, const std::string& path) {
+    if (node.IsNull()) return false;
+    if (!node.IsSequence()) {
+      Error(path, "must be a list, got " + Describe(node));
+      return false;
+    }
+    return true;
   }
 
   std::optional<std::string> String(const YamlNode& node, const std::string& path) {
@@ -229,254 +269,22 @@ class Decoder {
     return IsTrueWord(node.text());
   }
 
-  // A list of strings. Wrongly typed items keep their place (as their text, or "") so that
-  // later field paths `path[i]` still point at the item written.
-  std::vector<std::string> StringList(const YamlNode& node, const std::string& path) {
-    std::vector<std::string> out;
-    if (node.IsNull()) return out;
-    if (!node.IsSequence()) {
-      Error(path, "must be a list, got " + Describe(node));
-      return out;
-    }
-    std::size_t index = 0;
-    for (const YamlNodePtr& item : node.items()) {
-      out.push_back(String(*item, IndexPath(path, index++)).value_or(""));
-    }
-    return out;
-  }
-
-  std::map<std::string, std::string> StringMap(const YamlNode& node, const std::string& path) {
-    std::map<std::string, std::string> out;
-    for (auto& [key, value] : MapFields(node, path)) {
-      auto text = String(value, ChildPath(path, key));
-      out.emplace(key, text.value_or(""));
-    }
-    return out;
-  }
-
-  community::LabelSelector Selector(const YamlNode& node, const std::string& path) {
-    community::LabelSelector out;
-    for (auto& [key, value] : MapFields(node, path)) {
-      std::string child = ChildPath(path, key);
-      if (key == "matchLabels") {
-        out.match_labels = StringMap(value, child);
-      } else if (key == "matchExpressions") {
-        out.match_expressions = Requirements(value, child);
-      } else {
-        Unknown(child);
-      }
-    }
-    return out;
-  }
-
-  std::vector<community::LabelSelector> SelectorList(const YamlNode& node,
-                                                     const std::string& path) {
-    std::vector<community::LabelSelector> out;
-    if (node.IsNull()) return out;
-    if (!node.IsSequence()) {
-      Error(path, "must be a list, got " + Describe(node));
-      return out;
-    }
-    std::size_t index = 0;
-    for (const YamlNodePtr& item : node.items()) {
-      out.push_back(Selector(*item, IndexPath(path, index++)));
-    }
-    return out;
-  }
-
- private:
-  std::vector<community::LabelSelectorRequirement> Requirements(const YamlNode& node,
-                                                                const std::string& path) {
-    std::vector<community::LabelSelectorRequirement> out;
-    if (node.IsNull()) return out;
-    if (!node.IsSequence()) {
-      Error(path, "must be a list, got " + Describe(node));
-      return out;
-    }
-    std::size_t index = 0;
-    for (const YamlNodePtr& node_item : node.items()) {
-      std::string item = IndexPath(path, index++);
-      community::LabelSelectorRequirement requirement;
-      for (auto& [key, value] : MapFields(*node_item, item)) {
-        std::string child = ChildPath(item, key);
-        if (key == "key") {
-          requirement.key = String(value, child).value_or("");
-        } else if (key == "operator") {
-          requirement.op = String(value, child).value_or("");
-        } else if (key == "values") {
-          requirement.values = StringList(value, child);
-        } else {
-          Unknown(child);
-        }
-      }
-      out.push_back(std::move(requirement));
-    }
-    return out;
-  }
-
   std::vector<Diagnostic>& problems_;
 };
 
-community::ObjectMeta DecodeMeta(Decoder& decoder, const YamlNode& object) {
-  community::ObjectMeta meta;
-  for (auto& [key, value] : decoder.MapFields(FieldOf(object, "metadata"), "metadata")) {
-    std::string path = ChildPath("metadata", key);
-    if (key == "name") {
-      meta.name = decoder.String(value, path).value_or("");
-    } else if (key == "namespace") {
-      meta.namespace_name = decoder.String(value, path).value_or("");
-    } else if (key == "labels") {
-      meta.labels = decoder.StringMap(value, path);
-    } else if (key == "annotations") {
-      meta.annotations = decoder.StringMap(value, path);
-    }
-  }
-  if (meta.name.empty()) decoder.Error("metadata.name", "is required");
-  return meta;
-}
-
-community::CommunityObject DecodeCommunity(Decoder& decoder, const Fields& spec) {
-  community::CommunityObject out;
-  for (auto& [key, value] : spec) {
-    std::string path = ChildPath("spec", key);
-    if (key != "communities") {
-      decoder.Unknown(path);
-      continue;
-    }
-    if (value.IsNull()) continue;
-    if (!value.IsSequence()) {
-      decoder.Error(path, "must be a list, got " + Describe(value));
-      continue;
-    }
-    std::size_t index = 0;
-    for (const YamlNodePtr& value_item : value.items()) {
-      std::string item = IndexPath(path, index++);
-      community::CommunityAlias alias;
-      for (auto& [field, field_value] : decoder.MapFields(*value_item, item)) {
-        std::string child = ChildPath(item, field);
-        if (field == "name") {
-          alias.name = decoder.String(field_value, child).value_or("");
-        } else if (field == "value") {
-          alias.value = decoder.String(field_value, child).value_or("");
-        } else {
-          decoder.Unknown(child);
-        }
-      }
-      out.aliases.push_back(std::move(alias));
-    }
-  }
-  return out;
-}
-
-community::Advertisement DecodeAdvertisement(Decoder& decoder, const Fields& spec) {
-  community::Advertisement out;
-  for (auto& [key, value] : spec) {
-    std::string path = ChildPath("spec", key);
-    if (key == "aggregationLength") {
-      out.aggregation_length = decoder.Integer(value, path);
-    } else if (key == "aggregationLengthV6") {
-      out.aggregation_length_v6 = decoder.Integer(value, path);
-    } else if (key == "localPref") {
-      out.local_pref = decoder.Integer(value, path);
-    } else if (key == "communities") {
-      out.communities = decoder.StringList(value, path);
-    } else if (key == "ipAddressPools") {
-      out.ip_address_pools = decoder.StringList(value, path);
-    } else if (key == "ipAddressPoolSelectors") {
-      out.ip_address_pool_selectors = decoder.SelectorList(value, path);
-    } else if (key == "nodeSelectors") {
-      out.node_selectors = decoder.SelectorList(value, path);
-    } else if (key == "peers") {
-      out.peers = decoder.StringList(value, path);
-    } else {
-      decoder.Unknown(path);
-    }
-  }
-  return out;
-}
-
-community::AddressPool DecodePool(Decoder& decoder, const Fields& spec) {
-  community::AddressPool out;
-  for (auto& [key, value] : spec) {
-    std::string path = ChildPath("spec", key);
-    if (key == "addresses") {
-      out.addresses = decoder.StringList(value, path);
-    } else if (key == "autoAssign") {
-      out.auto_assign = decoder.Bool(value, path);
-    } else if (key == "avoidBuggyIPs") {
-      decoder.Bool(value, path);
-    } else if (key == "serviceAllocation") {
-      decoder.MapFields(value, path);
-    } else {
-      decoder.Unknown(path);
-    }
-  }
-  return out;
-}
-
-community::Peer DecodePeer(Decoder& decoder, const Fields& spec) {
-  community::Peer out;
-  for (auto& [key, value] : spec) {
-    std::string path = ChildPath("spec", key);
-    if (key == "myASN") {
-      out.my_asn = decoder.Integer(value, path);
-    } else if (key == "peerASN") {
-      out.peer_asn = decoder.Integer(value, path);
-    } else if (key == "dynamicASN") {
-      out.dynamic_asn = decoder.String(value, path).value_or("");
-    } else if (key == "peerAddress") {
-      out.peer_address = decoder.String(value, path).value_or("");
-    } else if (key == "sourceAddress") {
-      out.source_address = decoder.String(value, path).value_or("");
-    } else if (key == "peerPort") {
-      out.peer_port = decoder.Integer(value, path);
-    } else if (key == "holdTime") {
-      out.hold_time = decoder.String(value, path).value_or("");
-    } else if (key == "keepaliveTime") {
-      out.keepalive_time = decoder.String(value, path).value_or("");
-    } else if (key == "connectTime") {
-      out.connect_time = decoder.String(value, path).value_or("");
-    } else if (key == "routerID") {
-      out.router_id = decoder.String(value, path).value_or("");
-    } else if (key == "nodeSelectors") {
-      out.node_selectors = decoder.SelectorList(value, path);
-    } else if (key == "password") {
-      out.password = decoder.String(value, path).value_or("");
-    } else if (key == "passwordSecret") {
-      // A SecretReference {name, namespace}.
-      for (auto& [field, field_value] : decoder.MapFields(value, path)) {
-        std::string child = ChildPath(path, field);
-        if (field == "name") {
-          out.password_secret = decoder.String(field_value, child).value_or("");
-        } else if (field == "namespace") {
-          decoder.String(field_value, child);
-        } else {
-          decoder.Unknown(child);
-        }
-      }
-    } else if (key == "ebgpMultiHop") {
-      out.ebgp_multihop = decoder.Bool(value, path).value_or(false);
-      if (out.ebgp_multihop) out.ebgp_multihop_ttl = 255;
-    } else if (key == "dualStackAddressFamily") {
-      out.dual_stack_address_family = decoder.Bool(value, path).value_or(false);
-    } else if (key == "disableMP") {
-      out.disable_mp = decoder.Bool(value, path).value_or(false);
-    } else if (key == "vrf") {
-      out.vrf = decoder.String(value, path).value_or("");
-    } else if (key == "bfdProfile" || key == "interface") {
-      decoder.String(value, path);
-    } else if (key == "enableGracefulRestart") {
-      decoder.Bool(value, path);
-    } else {
-      decoder.Unknown(path);
-    }
-  }
+// Decodes metadata and spec of a kind with a field table.
+template <typename T>
+T DecodeKind(Decoder& decoder, const YamlNode& object) {
+  T out;
+  decoder.ReadObject(FieldOf(object, "metadata"), "metadata", out.meta, /*report_unknown=*/false);
+  if (out.meta.name.empty()) decoder.Error("metadata.name", "is required");
+  decoder.ReadObject(FieldOf(object, "spec"), "spec", out);
   return out;
 }
 
 bool IsMetallbKind(std::string_view kind) {
   return kind == "Community" || kind == "BGPAdvertisement" || kind == "IPAddressPool" ||
-         kind == "BGPPeer";
+         kind == "BGPPeer" || kind == "BFDProfile";
 }
 
 }  // namespace
@@ -550,24 +358,16 @@ std::expected<Document, LoadError> DecodeObject(YamlNodePtr root, std::string_vi
   }
 
   Decoder decoder(doc.problems);
-  community::ObjectMeta meta = DecodeMeta(decoder, node);
-  Fields spec = decoder.MapFields(FieldOf(node, "spec"), "spec");
   if (doc.kind == "Community") {
-    auto object = DecodeCommunity(decoder, spec);
-    object.meta = std::move(meta);
-    doc.object = std::move(object);
+    doc.object = DecodeKind<community::CommunityObject>(decoder, node);
   } else if (doc.kind == "BGPAdvertisement") {
-    auto object = DecodeAdvertisement(decoder, spec);
-    object.meta = std::move(meta);
-    doc.object = std::move(object);
+    doc.object = DecodeKind<community::Advertisement>(decoder, node);
   } else if (doc.kind == "IPAddressPool") {
-    auto object = DecodePool(decoder, spec);
-    object.meta = std::move(meta);
-    doc.object = std::move(object);
+    doc.object = DecodeKind<community::AddressPool>(decoder, node);
+  } else if (doc.kind == "BFDProfile") {
+    doc.object = DecodeKind<community::BfdProfile>(decoder, node);
   } else {
-    auto object = DecodePeer(decoder, spec);
-    object.meta = std::move(meta);
-    doc.object = std::move(object);
+    doc.object = DecodeKind<community::Peer>(decoder, node);
   }
   return doc;
 }

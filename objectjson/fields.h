@@ -154,27 +154,4 @@ class Fields {
   Diagnostics& out_;
 };
 
-// metadata.name, namespace, labels and annotations.
-inline community::ObjectMeta DecodeMeta(const Fields& root) {
-  Fields meta = root.Object("metadata");
-  return {.name = meta.String("name"),
-          .namespace_name = meta.String("namespace"),
-          .labels = meta.StringMap("labels"),
-          .annotations = meta.StringMap("annotations")};
-}
-
-// A list of metav1.LabelSelector at `key`.
-inline std::vector<community::LabelSelector> DecodeSelectors(const Fields& spec, std::string_view key) {
-  std::vector<community::LabelSelector> result;
-  spec.Objects(key, [&](const Fields& f) {
-    community::LabelSelector selector{.match_labels = f.StringMap("matchLabels")};
-    f.Objects("matchExpressions", [&](const Fields& e) {
-      selector.match_expressions.push_back(
-          {.key = e.String("key"), .op = e.String("operator"), .values = e.Strings("values")});
-    });
-    result.push_back(std::move(selector));
-  });
-  return result;
-}
-
 }  // namespace bgpcomm::objectjson

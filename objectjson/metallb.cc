@@ -1,66 +1,178 @@
 #include "objectjson/metallb.h"
 
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "community/schema.h"
 #include "objectjson/fields.h"
 
 namespace bgpcomm::objectjson {
+namespace {
+
+using community::ChildPath;
+using community::IndexPath;
+
+// Reads the members of the community/schema.h tables from RapidJSON values. Null values
+// count as absent.
+class Reader {
+ public:
+  explicit Reader(Diagnostics& out) : out_(out) {}
+
+  // Decodes the JSON object `value` into `object` through its field table.
+  template <typename T>
+  void ReadObject(const Value& value, const std::string& path, T& object) {
+    if (value.IsNull()) return;
+    if (!value.IsObject()) {
+      TypeError(path, "an object", value);
+      return;
+    }
+    for (const auto& member : value.GetObject()) {
+      std::string_view key(member.name.GetString(), member.name.GetStringLength());
+      community::ReadField(object, key, [&](auto& field) {
+        Read(member.value, ChildPath(path, key), field);
+      });
+    }
+  }
+
+  void Read(const Value& v, const std::string& path, std::string& out) {
+    if (auto text = String(v, path)) out = std::move(*text);
+  }
+  void Read(const Value& v, const std::string& path, std::optional<std::string>& out) {
+    if (auto text = String(v, path)) out = std::move(*text);
+  }
+  void Read(const Value& v, const std::string& path, std::optional<std::int64_t>& out) {
+    if (v.IsNull()) return;
+    if (v.IsInt64()) {
+      out = v.GetInt64();
+    } else if (v.IsUint64()) {
+      out = INT64_MAX;  // beyond every range the rules accept
+    } else {
+      TypeError(path, "an integer", v);
+    }
+  }
+  void Read(const Value& v, const std::string& path, bool& out) {
+    if (auto value = Bool(v, path)) out = *value;
+  }
+  void Read(const Value& v, const std::string& path, std::optional<bool>& out) {
+    if (auto value = Bool(v, path)) out = value;
+  }
+  // A wrongly typed item keeps its place (as "") so that later paths `path[i]` still
+  // point at the item written.
+  void Read(const Value& v, const std::string& path, std::vector<std::string>& out) {
+    if (!IsList(v, path, "a list of strings")) return;
+    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+      out.push_back(String(v[i], IndexPath(path, i)).value_or(""));
+    }
+  }
+  void Read(const Value& v, const std::string& path, std::map<std::string, std::string>& out) {
+    if (v.IsNull()) return;
+    if (!v.IsObject()) {
+      TypeError(path, "a map of strings", v);
+      return;
+    }
+    for (const auto& member : v.GetObject()) {
+      std::string name(member.name.GetString(), member.name.GetStringLength());
+      if (auto text = String(member.value, ChildPath(path, name))) {
+        out.emplace(std::move(name), std::move(*text));
+      }
+    }
+  }
+  template <typename T>
+  void Read(const Value& v, const std::string& path, T& out) {
+    ReadObject(v, path, out);
+  }
+  template <typename T>
+  void Read(const Value& v, const std::string& path, std::optional<T>& out) {
+    if (v.IsNull()) return;
+    ReadObject(v, path, out.emplace());
+  }
+  template <typename T>
+  void Read(const Value& v, const std::string& path, std::vector<T>& out) {
+    if (!IsList(v, path, "a list")) return;
+    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+      ReadObject(v[i], IndexPath(path, i), out.emplace_back());
+    }
+  }
+
+ private:
+  bool IsList(const Value& v, const std::string& path, std::string_view expected) {
+    if (v.IsNull()) return false;
+    if (!v.IsArray()) {
+      TypeError(path, expected, v);
+      return false;
+    }
+    return true;
+  }
+  std::optional<std::string> String(const Value& v, const std::string& path) {
+    if (v.IsNull()) return std::nullopt;
+    if (!v.IsString()) {
+      TypeError(path, "a string", v);
+      return std::nullopt;
+    }
+    return std::string(v.GetString(), v.GetStringLength());
+  }
+  std::optional<bool> Bool(const Value& v, const std::string& path) {
+    if (v.IsNull()) return std::nullopt;
+    if (!v.IsBool()) {
+      TypeError(path, "a boolean", v);
+      return std::nullopt;
+    }
+    return v.GetBool();
+  }
+  void TypeError(const std::string& path, std::string_view expected, const Value& got) {
+    out_.Error(path, "must be " + std::string(expected) + ", got " + std::string(TypeName(got)));
+  }
+
+  Diagnostics& out_;
+};
+
+// metadata and spec of a kind with a field table.
+template <typename T>
+T DecodeKind(const Value& object, Diagnostics& out) {
+  T result;
+  if (!object.IsObject()) return result;
+  Reader reader(out);
+  if (auto metadata = object.FindMember("metadata"); metadata != object.MemberEnd()) {
+    reader.ReadObject(metadata->value, "metadata", result.meta);
+  }
+  if (auto spec = object.FindMember("spec"); spec != object.MemberEnd()) {
+    reader.ReadObject(spec->value, "spec", result);
+  }
+  return result;
+}
+
+}  // namespace
+
+community::ObjectMeta DecodeMeta(const Value& object, Diagnostics& out) {
+  community::ObjectMeta meta;
+  if (!object.IsObject()) return meta;
+  if (auto metadata = object.FindMember("metadata"); metadata != object.MemberEnd()) {
+    Reader(out).ReadObject(metadata->value, "metadata", meta);
+  }
+  return meta;
+}
 
 community::CommunityObject DecodeCommunity(const Value& object, Diagnostics& out) {
-  Fields root(&object, "", out);
-  community::CommunityObject result{.meta = DecodeMeta(root)};
-  root.Object("spec").Objects("communities", [&](const Fields& f) {
-    result.aliases.push_back({.name = f.String("name"), .value = f.String("value")});
-  });
-  return result;
+  return DecodeKind<community::CommunityObject>(object, out);
 }
 
 community::Advertisement DecodeAdvertisement(const Value& object, Diagnostics& out) {
-  Fields root(&object, "", out);
-  Fields spec = root.Object("spec");
-  return {.meta = DecodeMeta(root),
-          .aggregation_length = spec.Integer("aggregationLength"),
-          .aggregation_length_v6 = spec.Integer("aggregationLengthV6"),
-          .local_pref = spec.Integer("localPref"),
-          .communities = spec.Strings("communities"),
-          .ip_address_pools = spec.Strings("ipAddressPools"),
-          .ip_address_pool_selectors = DecodeSelectors(spec, "ipAddressPoolSelectors"),
-          .node_selectors = DecodeSelectors(spec, "nodeSelectors"),
-          .peers = spec.Strings("peers")};
+  return DecodeKind<community::Advertisement>(object, out);
 }
 
 community::AddressPool DecodePool(const Value& object, Diagnostics& out) {
-  Fields root(&object, "", out);
-  Fields spec = root.Object("spec");
-  community::AddressPool result{.meta = DecodeMeta(root), .addresses = spec.Strings("addresses")};
-  if (spec.Get("autoAssign") != nullptr) result.auto_assign = spec.Bool("autoAssign");
-  return result;
+  return DecodeKind<community::AddressPool>(object, out);
 }
 
 community::Peer DecodePeer(const Value& object, Diagnostics& out) {
-  Fields root(&object, "", out);
-  Fields spec = root.Object("spec");
-  community::Peer result{.meta = DecodeMeta(root),
-                         .my_asn = spec.Integer("myASN"),
-                         .peer_asn = spec.Integer("peerASN"),
-                         .dynamic_asn = spec.String("dynamicASN"),
-                         .peer_address = spec.String("peerAddress"),
-                         .source_address = spec.String("sourceAddress"),
-                         .peer_port = spec.Integer("peerPort"),
-                         .hold_time = spec.String("holdTime"),
-                         .keepalive_time = spec.String("keepaliveTime"),
-                         .connect_time = spec.String("connectTime"),
-                         .router_id = spec.String("routerID"),
-                         .node_selectors = DecodeSelectors(spec, "nodeSelectors"),
-                         .password = spec.String("password"),
-                         .password_secret = {},
-                         .ebgp_multihop = spec.Bool("ebgpMultiHop"),
-                         .dual_stack_address_family = spec.Bool("dualStackAddressFamily"),
-                         .disable_mp = spec.Bool("disableMP"),
-                         .vrf = spec.String("vrf")};
-  // passwordSecret is a SecretReference {name, namespace}.
-  result.password_secret = spec.Object("passwordSecret").String("name");
-  return result;
+  return DecodeKind<community::Peer>(object, out);
+}
+
+community::BfdProfile DecodeBfdProfile(const Value& object, Diagnostics& out) {
+  return DecodeKind<community::BfdProfile>(object, out);
 }
 
 }  // namespace bgpcomm::objectjson

@@ -1,5 +1,7 @@
-// Decoding of the four metallb.io objects from JSON (an AdmissionReview, a watch stream).
-// Wrong types are reported as errors with their field path, never thrown.
+// Decoding of the metallb.io objects from JSON (an AdmissionReview, a watch stream) through
+// the field table of community/schema.h, the same table the YAML decoder walks. Wrong
+// types are reported as errors with their field path, never thrown; fields the table does
+// not know are skipped (the API server prunes them before bgpcomm sees an object).
 #pragma once
 
 #include <rapidjson/document.h>
@@ -9,14 +11,18 @@
 
 namespace bgpcomm::objectjson {
 
-// Each decoder reads the fields bgpcomm judges from `object` (a JSON object with
-// metadata and spec) and reports type errors into `out`, e.g.
-// `spec.aggregationLength: must be an integer, got string`.
+// metadata.name, namespace, labels and annotations of any Kubernetes object.
+community::ObjectMeta DecodeMeta(const rapidjson::Value& object, community::Diagnostics& out);
+
+// Each decoder reads metadata and spec of `object` (a JSON object) and reports type errors
+// into `out`, e.g. `spec.aggregationLength: must be an integer, got string`.
 community::CommunityObject DecodeCommunity(const rapidjson::Value& object,
                                            community::Diagnostics& out);
 community::Advertisement DecodeAdvertisement(const rapidjson::Value& object,
                                              community::Diagnostics& out);
 community::AddressPool DecodePool(const rapidjson::Value& object, community::Diagnostics& out);
 community::Peer DecodePeer(const rapidjson::Value& object, community::Diagnostics& out);
+community::BfdProfile DecodeBfdProfile(const rapidjson::Value& object,
+                                       community::Diagnostics& out);
 
 }  // namespace bgpcomm::objectjson

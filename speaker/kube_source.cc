@@ -7,6 +7,7 @@
 
 #include "community/value.h"
 #include "objectjson/metallb.h"
+#include "objectjson/metallb_resources.h"
 #include "speaker/object_json.h"
 
 namespace bgpcomm::speaker {
@@ -14,23 +15,40 @@ namespace {
 
 constexpr std::chrono::milliseconds kSyncPoll{100};
 
-// Decodes every stored object with `decode`; objects that are not JSON objects are skipped
-// (the apiserver never serves those), type errors go to `on_errors`.
-template <typename T, typename Decode, typename OnErrors>
-std::vector<T> DecodeAll(const std::vector<kube::ObjectPtr>& objects, Decode decode,
-                         OnErrors on_errors) {
+// An advertisement as decoded when its event arrived; `error` non-empty: refused (fail
+// closed: a field that does not decode could be one that restricts the route).
+struct DecodedAdvertisement {
+  community::Advertisement advertisement;
+  std::string error;
+};
+
+// Decodes each object once, when its event arrives; type errors are logged then (the
+// fields in error read as missing) and the rest of the object is kept.
+template <typename Decode>
+kube::InformerOptions DecodingWith(kube::InformerOptions options, const char* kind,
+                                   Decode decode) {
+  options.reflector.decode = kube::DecodeAs([kind, decode](const rapidjson::Value& object) {
+    community::Diagnostics diagnostics;
+    auto decoded = decode(object, diagnostics);
+    if (diagnostics.HasErrors()) {
+      community::Diagnostics ignored;
+      community::ObjectMeta meta = objectjson::DecodeMeta(object, ignored);
+      spdlog::warn("event=object_malformed kind={} namespace={} name={} error={}", kind,
+                   meta.namespace_name, meta.name,
+                   community::Quote(diagnostics.Errors().front().ToString()));
+    }
+    return decoded;
+  });
+  return options;
+}
+
+// Every decoded object of `objects`.
+template <typename T>
+std::vector<T> Collect(const std::vector<kube::ObjectPtr>& objects) {
   std::vector<T> out;
   out.reserve(objects.size());
   for (const kube::ObjectPtr& object : objects) {
-    rapidjson::Document document;
-    document.Parse(object->json.data(), object->json.size());
-    if (document.HasParseError() || !document.IsObject()) continue;
-    community::Diagnostics diagnostics;
-    T decoded = decode(document, diagnostics);
-    if (diagnostics.HasErrors()) {
-      if (!on_errors(*object, diagnostics)) continue;
-    }
-    out.push_back(std::move(decoded));
+    if (auto decoded = object->As<T>()) out.push_back(*decoded);
   }
   return out;
 }
@@ -58,13 +76,27 @@ KubeSource::KubeSource(kube::Client& client, kube::EventRecorder& events, Speake
                            .on_delete = [this](const kube::ObjectPtr&) { MarkDirty(); }});
     return informer;
   };
-  peers_ = add(kube::resources::kBGPPeers, options_.namespace_name, options_.informer);
-  advertisements_ =
-      add(kube::resources::kBGPAdvertisements, options_.namespace_name, options_.informer);
-  pools_ = add(kube::resources::kIPAddressPools, options_.namespace_name, options_.informer);
-  services_ = add(kube::resources::kServices, "", options_.informer);
-  slices_ = add(kube::resources::kEndpointSlices, "", options_.informer);
-  kube::InformerOptions node_options = options_.informer;
+  const kube::InformerOptions& base = options_.informer;
+  peers_ = add(objectjson::kBGPPeers, options_.namespace_name,
+               DecodingWith(base, "BGPPeer", objectjson::DecodePeer));
+  kube::InformerOptions advertisement_options = base;
+  advertisement_options.reflector.decode =
+      kube::DecodeAs([](const rapidjson::Value& object) {
+        community::Diagnostics diagnostics;
+        DecodedAdvertisement decoded{objectjson::DecodeAdvertisement(object, diagnostics), {}};
+        if (diagnostics.HasErrors()) {
+          decoded.error = "does not decode: " + diagnostics.Errors().front().ToString();
+        }
+        return decoded;
+      });
+  advertisements_ = add(objectjson::kBGPAdvertisements, options_.namespace_name,
+                        advertisement_options);
+  pools_ = add(objectjson::kIPAddressPools, options_.namespace_name,
+               DecodingWith(base, "IPAddressPool", objectjson::DecodePool));
+  services_ = add(kube::resources::kServices, "", DecodingWith(base, "Service", DecodeService));
+  slices_ = add(kube::resources::kEndpointSlices, "",
+                DecodingWith(base, "EndpointSlice", DecodeEndpointSlice));
+  kube::InformerOptions node_options = DecodingWith(base, "Node", DecodeNode);
   node_options.reflector.list.field_selector = "metadata.name=" + options_.node_name;
   nodes_ = add(kube::resources::kNodes, "", node_options);
 }
@@ -181,19 +213,10 @@ std::expected<std::string, std::string> KubeSource::SecretPassword(
 SpeakerObjects KubeSource::Snapshot(std::vector<RefusedAdvertisement>& refused) {
   SpeakerObjects objects;
   const std::string& ns = options_.namespace_name;
-  auto log_errors = [](const char* kind) {
-    return [kind](const kube::Object& object, const community::Diagnostics& diagnostics) {
-      spdlog::warn("event=object_malformed kind={} namespace={} name={} error={}", kind,
-                   object.namespace_name, object.name,
-                   community::Quote(diagnostics.Errors().front().ToString()));
-      return true;  // keep what decoded: the fields in error read as missing
-    };
-  };
-  objects.peers = DecodeAll<community::Peer>(peers_->ListNamespace(ns), objectjson::DecodePeer,
-                                             log_errors("BGPPeer"));
+  objects.peers = Collect<community::Peer>(peers_->ListNamespace(ns));
   for (auto it = objects.peers.begin(); it != objects.peers.end();) {
-    if (!it->password_secret.empty() && it->password.empty()) {
-      auto password = SecretPassword(it->password_secret);
+    if (!it->password_secret.name.empty() && it->password.empty()) {
+      auto password = SecretPassword(it->password_secret.name);
       if (!password) {
         spdlog::error("event=peer_invalid peer={} error={}", it->meta.name,
                       community::Quote("spec.passwordSecret: " + password.error()));
@@ -204,25 +227,21 @@ SpeakerObjects KubeSource::Snapshot(std::vector<RefusedAdvertisement>& refused) 
     }
     ++it;
   }
-  objects.pools = DecodeAll<community::AddressPool>(
-      pools_->ListNamespace(ns), objectjson::DecodePool, log_errors("IPAddressPool"));
-  objects.advertisements = DecodeAll<community::Advertisement>(
-      advertisements_->ListNamespace(ns), objectjson::DecodeAdvertisement,
-      [&](const kube::Object& object, const community::Diagnostics& diagnostics) {
-        // Fail closed: a field that does not decode could be one that restricts the route.
-        refused.push_back({object.namespace_name, object.name,
-                           "does not decode: " + diagnostics.Errors().front().ToString()});
-        return false;
-      });
-  objects.services =
-      DecodeAll<Service>(services_->List(), DecodeService, log_errors("Service"));
-  objects.endpoint_slices = DecodeAll<EndpointSlice>(slices_->List(), DecodeEndpointSlice,
-                                                     log_errors("EndpointSlice"));
+  objects.pools = Collect<community::AddressPool>(pools_->ListNamespace(ns));
+  for (const kube::ObjectPtr& object : advertisements_->ListNamespace(ns)) {
+    auto decoded = object->As<DecodedAdvertisement>();
+    if (!decoded) continue;
+    if (!decoded->error.empty()) {
+      refused.push_back({object->namespace_name, object->name, decoded->error});
+      continue;
+    }
+    objects.advertisements.push_back(decoded->advertisement);
+  }
+  objects.services = Collect<Service>(services_->List());
+  objects.endpoint_slices = Collect<EndpointSlice>(slices_->List());
   objects.node.name = options_.node_name;
-  if (kube::ObjectPtr node = nodes_->Get("", options_.node_name)) {
-    std::vector<Node> decoded =
-        DecodeAll<Node>({node}, DecodeNode, log_errors("Node"));
-    if (!decoded.empty()) objects.node.labels = decoded.front().labels;
+  if (kube::ObjectPtr node = nodes_->Get("", options_.node_name); node && node->As<Node>()) {
+    objects.node.labels = node->As<Node>()->labels;
   } else {
     // No Node object (yet): only the label every node carries.
     objects.node.labels["kubernetes.io/hostname"] = options_.node_name;
@@ -242,7 +261,7 @@ void KubeSource::RecordRefusals(const std::vector<RefusedAdvertisement>& refused
     if (seen != recorded_.end() && seen->second == state) continue;
     const std::string reason = RefusalEventReason(RefusalKind(r.reason));
     auto recorded =
-        events_.Record(kube::ReferenceTo(kube::resources::kBGPAdvertisements, *object),
+        events_.Record(kube::ReferenceTo(objectjson::kBGPAdvertisements, *object),
                        kube::EventType::kWarning, reason, "not announced: " + r.reason);
     if (!recorded) {
       spdlog::warn("event=event_not_recorded namespace={} name={} reason={} error={}",

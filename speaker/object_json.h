@@ -43,7 +43,5 @@ Secret DecodeSecret(const rapidjson::Value& object, community::Diagnostics& out)
 // required here). Fails, naming the Secret, when the key is missing or empty.
 std::expected<std::string, std::string> PeerPassword(const Secret& secret);
 
-// RFC 4648 §4 base64 (padding required, no whitespace); nullopt when malformed.
-std::optional<std::string> DecodeBase64(std::string_view text);
 
 }  // namespace bgpcomm::speaker

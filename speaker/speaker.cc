@@ -12,34 +12,11 @@
 #include <charconv>
 #include <set>
 
+#include "community/duration.h"
 #include "community/value.h"
 #include "manifest/loader.h"
 
 namespace bgpcomm::speaker {
-
-std::optional<std::chrono::seconds> ParseGoDuration(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  std::chrono::seconds total{0};
-  while (!text.empty()) {
-    std::int64_t n = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc() || end == text.data() + text.size() || n < 0 || n > 1'000'000) {
-      return std::nullopt;
-    }
-    char unit = *end;
-    text.remove_prefix(static_cast<std::size_t>(end - text.data()) + 1);
-    if (unit == 'h') {
-      total += std::chrono::hours(n);
-    } else if (unit == 'm') {
-      total += std::chrono::minutes(n);
-    } else if (unit == 's') {
-      total += std::chrono::seconds(n);
-    } else {
-      return std::nullopt;
-    }
-  }
-  return total;
-}
 
 std::expected<PeerPlan, std::string> PlanPeer(const community::Peer& peer,
                                               std::uint32_t fallback_router_id) {
@@ -73,10 +50,7 @@ std::expected<PeerPlan, std::string> PlanPeer(const community::Peer& peer,
     plan.endpoint.source = asio::ip::make_address(peer.source_address, ec);
     if (ec) return fail("spec.sourceAddress is not an IP address");
   }
-  if (peer.ebgp_multihop || peer.ebgp_multihop_ttl) {
-    plan.endpoint.ttl =
-        static_cast<int>(std::clamp<std::int64_t>(peer.ebgp_multihop_ttl.value_or(255), 1, 255));
-  }
+  if (peer.ebgp_multihop) plan.endpoint.ttl = 255;
   plan.endpoint.password = peer.password;
   plan.config.router_id = fallback_router_id;
   if (plan.endpoint.source && plan.endpoint.source->is_v4()) {
@@ -88,13 +62,17 @@ std::expected<PeerPlan, std::string> PlanPeer(const community::Peer& peer,
     plan.config.router_id = id.to_uint();
   }
   if (plan.config.router_id == 0) return fail("no router ID: set spec.routerID");
-  if (!peer.hold_time.empty()) {
-    auto hold = ParseGoDuration(peer.hold_time);
-    if (!hold || (*hold > std::chrono::seconds(0) && *hold < std::chrono::seconds(3)) ||
-        *hold > std::chrono::seconds(65535)) {
+  if (peer.hold_time) {
+    // Whole seconds, truncated as MetalLB truncates them.
+    auto hold = community::ParseGoDuration(*peer.hold_time);
+    auto seconds = hold ? std::chrono::duration_cast<std::chrono::seconds>(*hold)
+                        : std::chrono::seconds(-1);
+    if (!hold || seconds < std::chrono::seconds(0) ||
+        (seconds > std::chrono::seconds(0) && seconds < std::chrono::seconds(3)) ||
+        seconds > std::chrono::seconds(65535)) {
       return fail("spec.holdTime must be 0 or between 3s and 65535s");
     }
-    plan.config.hold_time_seconds = static_cast<std::uint16_t>(hold->count());
+    plan.config.hold_time_seconds = static_cast<std::uint16_t>(seconds.count());
   }
   if (peer.dual_stack_address_family) {
     plan.config.families = {kIpv4Unicast, kIpv6Unicast};

@@ -39,13 +39,10 @@ struct PeerPlan {
 
 // Turns a BGPPeer into a plan: myASN/peerASN (dynamicASN "internal" = myASN), peerAddress
 // and peerPort, sourceAddress, routerID (else sourceAddress if IPv4, else
-// `fallback_router_id`), holdTime (Go duration; default 90s), ebgpMultiHop (TTL 255),
+// `fallback_router_id`), holdTime (Go duration in whole seconds; default 90s), ebgpMultiHop (TTL 255),
 // password, dualStackAddressFamily (both families, else the peer address's).
 std::expected<PeerPlan, std::string> PlanPeer(const community::Peer& peer,
                                               std::uint32_t fallback_router_id);
-
-// Parses a Go duration made of whole h/m/s parts ("90s", "1m30s"); nullopt otherwise.
-std::optional<std::chrono::seconds> ParseGoDuration(std::string_view text);
 
 // Prometheus metrics of the speaker (null registry: none).
 class SpeakerMetrics {

@@ -1,9 +1,10 @@
 #include "webhook/admission_review.h"
 
-#include <openssl/evp.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include "kube/base64.h"
 
 namespace bgpcomm::webhook {
 namespace {
@@ -50,15 +51,6 @@ const rapidjson::Value* ObjectMember(const rapidjson::Value& object, const char*
   auto it = object.FindMember(key);
   if (it == object.MemberEnd() || !it->value.IsObject()) return nullptr;
   return &it->value;
-}
-
-std::string Base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
 }
 
 std::string JoinProblems(const std::vector<community::Diagnostic>& errors) {
@@ -214,7 +206,7 @@ std::string EncodeReview(const AdmissionResponse& response) {
     w.Key("patchType");
     w.String("JSONPatch");
     w.Key("patch");
-    str(Base64(*response.patch));
+    str(kube::EncodeBase64(*response.patch));
   }
   w.EndObject();
   w.EndObject();

@@ -13,39 +13,27 @@ using objectjson::DecodePool;
 
 namespace {
 
-template <typename T, typename Decode>
-void DecodeAll(const std::vector<kube::ObjectPtr>& objects, Decode decode, std::vector<T>& out) {
+template <typename T>
+void Collect(const std::vector<kube::ObjectPtr>& objects, std::vector<T>& out) {
+  out.reserve(objects.size());
   for (const auto& object : objects) {
-    rapidjson::Document document;
-    document.Parse(object->json.data(), object->json.size());
-    if (document.HasParseError() || !document.IsObject()) continue;
-    community::Diagnostics ignored;
-    out.push_back(decode(document, ignored));
+    if (auto decoded = object->As<T>()) out.push_back(*decoded);
   }
-}
-
-std::vector<kube::ObjectPtr> ToObjects(const std::vector<nlohmann::json>& items) {
-  std::vector<kube::ObjectPtr> objects;
-  objects.reserve(items.size());
-  for (const auto& item : items) {
-    objects.push_back(std::make_shared<const kube::Object>(kube::ToObject(item)));
-  }
-  return objects;
 }
 
 }  // namespace
 
 community::NamespaceObjects DecodeStored(std::string_view namespace_name,
-                                         const kube::MetallbObjects& objects) {
+                                         const MetallbObjects& objects) {
   community::NamespaceObjects result{.namespace_name = std::string(namespace_name)};
-  DecodeAll(objects.communities, DecodeCommunity, result.communities);
-  DecodeAll(objects.advertisements, DecodeAdvertisement, result.advertisements);
-  DecodeAll(objects.pools, DecodePool, result.pools);
-  DecodeAll(objects.peers, DecodePeer, result.peers);
+  Collect(objects.communities, result.communities);
+  Collect(objects.advertisements, result.advertisements);
+  Collect(objects.pools, result.pools);
+  Collect(objects.peers, result.peers);
   return result;
 }
 
-ClusterView::ClusterView(kube::Client& client, const kube::MetallbCache& cache,
+ClusterView::ClusterView(kube::Client& client, const MetallbCache& cache,
                          std::string cached_namespace)
     : client_(client), cache_(cache), cached_namespace_(std::move(cached_namespace)) {}
 
@@ -70,19 +58,21 @@ std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> ClusterView
 
 std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> ClusterView::ReadThrough(
     std::string_view namespace_name) const {
-  kube::MetallbObjects objects;
-  const std::pair<const kube::Resource*, std::vector<kube::ObjectPtr>*> lists[] = {
-      {&kube::resources::kCommunities, &objects.communities},
-      {&kube::resources::kBGPAdvertisements, &objects.advertisements},
-      {&kube::resources::kIPAddressPools, &objects.pools},
-      {&kube::resources::kBGPPeers, &objects.peers},
+  community::NamespaceObjects objects{.namespace_name = std::string(namespace_name)};
+  community::Diagnostics ignored;
+  auto list = [&](const kube::Resource& resource, auto decode, auto& out) {
+    return client_.List(resource, namespace_name, {}, [&](const rapidjson::Value& item) {
+      out.push_back(decode(item, ignored));
+    });
   };
-  for (const auto& [resource, out] : lists) {
-    auto listed = client_.List(*resource, namespace_name);
+  for (auto listed : {list(objectjson::kCommunities, DecodeCommunity, objects.communities),
+                      list(objectjson::kBGPAdvertisements, DecodeAdvertisement,
+                           objects.advertisements),
+                      list(objectjson::kIPAddressPools, DecodePool, objects.pools),
+                      list(objectjson::kBGPPeers, DecodePeer, objects.peers)}) {
     if (!listed) return std::unexpected(listed.error().ToString());
-    *out = ToObjects(listed->items);
   }
-  return NamespaceSnapshot::Make(DecodeStored(namespace_name, objects));
+  return NamespaceSnapshot::Make(std::move(objects));
 }
 
 }  // namespace bgpcomm::webhook

@@ -7,20 +7,20 @@
 #include <string>
 
 #include "kube/client.h"
-#include "kube/metallb_cache.h"
+#include "webhook/metallb_cache.h"
 #include "webhook/object_view.h"
 
 namespace bgpcomm::webhook {
 
-// Decodes stored objects (admitted earlier, so decoding problems are ignored).
+// The decoded objects of the cache, ordered by name.
 community::NamespaceObjects DecodeStored(std::string_view namespace_name,
-                                         const kube::MetallbObjects& objects);
+                                         const MetallbObjects& objects);
 
 class ClusterView : public ObjectView {
  public:
   // `cache` watches `cached_namespace`; other namespaces are always read through.
   // Both must outlive the view. Register InvalidateSnapshots() as a cache change handler.
-  ClusterView(kube::Client& client, const kube::MetallbCache& cache, std::string cached_namespace);
+  ClusterView(kube::Client& client, const MetallbCache& cache, std::string cached_namespace);
 
   std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> Namespace(
       std::string_view namespace_name, Freshness freshness) const override;
@@ -33,7 +33,7 @@ class ClusterView : public ObjectView {
       std::string_view namespace_name) const;
 
   kube::Client& client_;
-  const kube::MetallbCache& cache_;
+  const MetallbCache& cache_;
   std::string cached_namespace_;
   mutable std::mutex mutex_;
   mutable std::shared_ptr<const NamespaceSnapshot> snapshot_;  // of cached_namespace_

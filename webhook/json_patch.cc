@@ -24,35 +24,11 @@ bool SameStrings(const rapidjson::Value* list, const std::vector<std::string>& v
   return true;
 }
 
-}  // namespace
-
-std::string EscapePointerToken(std::string_view token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::optional<std::string> ResolutionPatch(const rapidjson::Value& object,
-                                           const community::StoredCommunities& stored,
-                                           bool replace_spec) {
-  const rapidjson::Value* metadata = Member(&object, "metadata");
-  const rapidjson::Value* annotations = Member(metadata, "annotations");
-  const rapidjson::Value* current = Member(annotations, community::kResolvedAnnotation.data());
-  bool annotation_right =
-      current != nullptr && current->IsString() &&
-      std::string_view(current->GetString(), current->GetStringLength()) == stored.annotation;
-  const rapidjson::Value* spec_communities = Member(Member(&object, "spec"), "communities");
-  bool spec_right = !replace_spec || SameStrings(spec_communities, stored.spec_communities);
+// The patch for what is not right yet; `create_annotations` when metadata.annotations is
+// absent (or null), so that the annotation is added with the map.
+std::optional<std::string> BuildPatch(bool annotation_right, bool create_annotations,
+                                      bool spec_right, const community::StoredCommunities& stored) {
   if (annotation_right && spec_right) return std::nullopt;
-
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
   auto str = [&w](std::string_view s) {
@@ -63,7 +39,7 @@ std::optional<std::string> ResolutionPatch(const rapidjson::Value& object,
     w.StartObject();
     w.Key("op");
     w.String("add");
-    if (annotations == nullptr || !annotations->IsObject()) {
+    if (create_annotations) {
       // No annotations map yet (or null): create it holding only ours.
       w.Key("path");
       w.String("/metadata/annotations");
@@ -95,6 +71,48 @@ std::optional<std::string> ResolutionPatch(const rapidjson::Value& object,
   }
   w.EndArray();
   return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace
+
+std::string EscapePointerToken(std::string_view token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> ResolutionPatch(const rapidjson::Value& object,
+                                           const community::StoredCommunities& stored,
+                                           bool replace_spec) {
+  const rapidjson::Value* metadata = Member(&object, "metadata");
+  const rapidjson::Value* annotations = Member(metadata, "annotations");
+  const rapidjson::Value* current = Member(annotations, community::kResolvedAnnotation.data());
+  bool annotation_right =
+      current != nullptr && current->IsString() &&
+      std::string_view(current->GetString(), current->GetStringLength()) == stored.annotation;
+  const rapidjson::Value* spec_communities = Member(Member(&object, "spec"), "communities");
+  bool spec_right = !replace_spec || SameStrings(spec_communities, stored.spec_communities);
+  return BuildPatch(annotation_right, annotations == nullptr || !annotations->IsObject(),
+                    spec_right, stored);
+}
+
+std::optional<std::string> ResolutionPatch(const community::ObjectMeta& meta,
+                                           const std::vector<std::string>& spec_communities,
+                                           const community::StoredCommunities& stored,
+                                           bool replace_spec) {
+  auto current = meta.annotations.find(std::string(community::kResolvedAnnotation));
+  bool annotation_right = current != meta.annotations.end() && current->second == stored.annotation;
+  bool spec_right = !replace_spec || spec_communities == stored.spec_communities;
+  // An empty map is replaced whole: the same result whether it was absent or `{}`.
+  return BuildPatch(annotation_right, meta.annotations.empty(), spec_right, stored);
 }
 
 }  // namespace bgpcomm::webhook

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "community/annotation.h"
+#include "community/objects.h"
 
 namespace bgpcomm::webhook {
 
@@ -17,6 +18,13 @@ namespace bgpcomm::webhook {
 // `replace_spec` is set and the values differ, spec.communities. Returns nullopt when
 // `object` already carries exactly that.
 std::optional<std::string> ResolutionPatch(const rapidjson::Value& object,
+                                           const community::StoredCommunities& stored,
+                                           bool replace_spec);
+
+// The same patch for an object already decoded (a stored BGPAdvertisement): `meta` and
+// `spec_communities` as stored.
+std::optional<std::string> ResolutionPatch(const community::ObjectMeta& meta,
+                                           const std::vector<std::string>& spec_communities,
                                            const community::StoredCommunities& stored,
                                            bool replace_spec);
 

@@ -10,9 +10,11 @@
 #include <thread>
 
 #include "certs/self_signed_manager.h"
+#include "community/duration.h"
 #include "kube/clock.h"
 #include "kube/config.h"
 #include "kube/leader_election.h"
+#include "objectjson/metallb_resources.h"
 #include "webhook/cluster_view.h"
 #include "webhook/resolver.h"
 #include "webhook/server.h"
@@ -52,26 +54,13 @@ struct Flags {
   std::string cert_check_interval = "1m";
 };
 
-// "8760h", "30m", "90s" (one number and one unit) -> seconds.
+// A duration flag ("8760h", "1m30s", Go syntax) in whole seconds; at least 1s.
 std::optional<std::chrono::seconds> ParseDuration(const std::string& text) {
-  if (text.size() < 2) return std::nullopt;
-  std::size_t used = 0;
-  long long value = 0;
-  try {
-    value = std::stoll(text.substr(0, text.size() - 1), &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (used != text.size() - 1 || value <= 0) return std::nullopt;
-  switch (text.back()) {
-    case 'h':
-      return std::chrono::hours(value);
-    case 'm':
-      return std::chrono::minutes(value);
-    case 's':
-      return std::chrono::seconds(value);
-  }
-  return std::nullopt;
+  auto parsed = community::ParseGoDuration(text);
+  if (!parsed) return std::nullopt;
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*parsed);
+  if (seconds < std::chrono::seconds(1)) return std::nullopt;
+  return seconds;
 }
 
 // ":8080" -> ("0.0.0.0", 8080); "127.0.0.1:0" -> ("127.0.0.1", 0); "0" disables.
@@ -85,224 +74,285 @@ std::optional<std::pair<std::string, int>> SplitAddress(const std::string& addre
   return std::make_pair(host, std::stoi(port));
 }
 
-int Run(const Flags& flags) {
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
-  spdlog::set_level(spdlog::level::from_str(flags.log_level));
-
-  // Signals are taken by one thread with sigwait(); block them everywhere else.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
+community::AdmissionOptions AdmissionOptionsFrom(const Flags& flags) {
   community::AdmissionOptions options{.configured_namespace = flags.namespace_name};
   options.unresolved = flags.unresolved == "warn" ? community::UnresolvedPolicy::kWarn
                                                   : community::UnresolvedPolicy::kReject;
   options.expand = flags.expand == "in-place" ? community::ExpandMode::kInPlace
                                               : community::ExpandMode::kAnnotation;
+  return options;
+}
 
-  auto config =
-      flags.kubeconfig.empty() ? kube::InClusterConfig() : kube::LoadKubeconfig(flags.kubeconfig);
-  if (!config) {
-    spdlog::error("event=startup_failed error=\"{}\"", config.error().ToString());
-    return 2;
-  }
-  auto client = kube::Client::New(*config);
-  if (!client) {
-    spdlog::error("event=startup_failed error=\"{}\"", client.error().ToString());
-    return 2;
-  }
+// Signals are taken by one thread with sigwait(); blocked everywhere else.
+sigset_t BlockTerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
 
-  // --cert-mode=self: the certificate comes from the Secret the manager keeps; serving
-  // starts once its files hold a valid certificate.
-  kube::RealClock cert_clock;
+// The webhook process's object graph: built (and checked) by Build(), run by Serve().
+// Members are declared in dependency order, so that destruction runs in reverse.
+struct Webhook {
+  Flags flags;
+  community::AdmissionOptions options;
+  sigset_t signals{};
+  kube::RealClock clock;
+  kube::RealSleeper sleeper;
+  std::unique_ptr<kube::Client> client;
   std::unique_ptr<certs::CertificateManager> cert_manager;
-  std::string cert_file = flags.tls_cert_file;
-  std::string key_file = flags.tls_key_file;
-  if (flags.cert_mode == "self") {
-    std::string cert_namespace = flags.cert_namespace;
-    if (cert_namespace.empty() && flags.kubeconfig.empty()) cert_namespace = config->namespace_name;
-    if (cert_namespace.empty()) cert_namespace = flags.namespace_name;
-    cert_manager = std::make_unique<certs::CertificateManager>(
-        **client, cert_clock,
-        certs::CertificateManagerOptions{
-            .namespace_name = cert_namespace,
-            .secret_name = flags.cert_secret_name,
-            .service_name = flags.service_name,
-            .cluster_domain = flags.cluster_domain,
-            .ip_addresses = flags.cert_ip_addresses,
-            .validating_webhook_configuration = flags.validating_config,
-            .mutating_webhook_configuration = flags.mutating_config,
-            .cert_dir = flags.cert_dir,
-            .validity = *ParseDuration(flags.cert_validity),
-            .rotate_before = *ParseDuration(flags.cert_rotate_before)});
-    for (;;) {
-      auto reconciled = cert_manager->Reconcile();
-      if (!reconciled) {
-        spdlog::warn("event=certificate_reconcile_failed error=\"{}\"", reconciled.error());
-      }
-      if (cert_manager->HasValidCertificate()) break;
-      timespec retry{.tv_sec = 5, .tv_nsec = 0};
-      if (sigtimedwait(&signals, nullptr, &retry) > 0) return 0;
-    }
-    cert_file = cert_manager->CertFile().string();
-    key_file = cert_manager->KeyFile().string();
-  }
-  auto certificate = certs::ServingCertificate::Load(cert_file, key_file, std::chrono::seconds(1),
-                                                     flags.client_ca_file);
-  if (!certificate) {
-    spdlog::error("event=startup_failed error=\"{}\"", certificate.error());
-    return 2;
-  }
-
+  std::unique_ptr<certs::ServingCertificate> certificate;
   webhook::WebhookMetrics metrics;
   std::unique_ptr<prometheus::Exposer> exposer;
-  if (auto address = SplitAddress(flags.metrics_address)) {
-    exposer = std::make_unique<prometheus::Exposer>(address->first + ":" +
-                                                    std::to_string(address->second));
-    exposer->RegisterCollectable(metrics.registry());
+  std::unique_ptr<webhook::MetallbCache> cache;
+  std::unique_ptr<webhook::ClusterView> view;
+  std::unique_ptr<webhook::Resolver> resolver;
+  std::unique_ptr<webhook::WebhookServer> server;
+  int port = 0;
+  httplib::Server health;
+  bool health_enabled = false;
+  std::atomic<bool> leading{false};
+  std::unique_ptr<kube::LeaderElector> elector;
+};
+
+// --cert-mode=self: the certificate comes from the Secret the manager keeps; serving
+// starts once its files hold a valid certificate. Returns the cert and key files to
+// serve, or nullopt when a signal arrived while waiting.
+std::optional<std::pair<std::string, std::string>> ServingFiles(Webhook& w,
+                                                                 const kube::RestConfig& config) {
+  const Flags& flags = w.flags;
+  if (flags.cert_mode != "self") return std::make_pair(flags.tls_cert_file, flags.tls_key_file);
+  std::string cert_namespace = flags.cert_namespace;
+  if (cert_namespace.empty() && flags.kubeconfig.empty()) cert_namespace = config.namespace_name;
+  if (cert_namespace.empty()) cert_namespace = flags.namespace_name;
+  w.cert_manager = std::make_unique<certs::CertificateManager>(
+      *w.client, w.clock,
+      certs::CertificateManagerOptions{
+          .namespace_name = cert_namespace,
+          .secret_name = flags.cert_secret_name,
+          .service_name = flags.service_name,
+          .cluster_domain = flags.cluster_domain,
+          .ip_addresses = flags.cert_ip_addresses,
+          .validating_webhook_configuration = flags.validating_config,
+          .mutating_webhook_configuration = flags.mutating_config,
+          .cert_dir = flags.cert_dir,
+          .validity = *ParseDuration(flags.cert_validity),
+          .rotate_before = *ParseDuration(flags.cert_rotate_before)});
+  for (;;) {
+    auto reconciled = w.cert_manager->Reconcile();
+    if (!reconciled) {
+      spdlog::warn("event=certificate_reconcile_failed error=\"{}\"", reconciled.error());
+    }
+    if (w.cert_manager->HasValidCertificate()) break;
+    timespec retry{.tv_sec = 5, .tv_nsec = 0};
+    if (sigtimedwait(&w.signals, nullptr, &retry) > 0) return std::nullopt;
+  }
+  return std::make_pair(w.cert_manager->CertFile().string(), w.cert_manager->KeyFile().string());
+}
+
+void BuildMetrics(Webhook& w) {
+  if (auto address = SplitAddress(w.flags.metrics_address)) {
+    w.exposer = std::make_unique<prometheus::Exposer>(address->first + ":" +
+                                                      std::to_string(address->second));
+    w.exposer->RegisterCollectable(w.metrics.registry());
     // The bound port, also when the flag asked for any (port 0): tests read it back.
-    for (int port : exposer->GetListeningPorts()) {
+    for (int port : w.exposer->GetListeningPorts()) {
       spdlog::info("event=listening endpoint=metrics port={}", port);
     }
   }
-  (*certificate)->on_error = [&metrics](const std::string& error) {
-    metrics.RecordCertificateReload(false);
+  w.certificate->on_error = [&w](const std::string& error) {
+    w.metrics.RecordCertificateReload(false);
     spdlog::error("event=certificate_reload_failed error=\"{}\"", error);
   };
-  (*certificate)->on_reload = [&metrics, &certificate] {
-    metrics.RecordCertificateReload(true);
-    metrics.SetCertificateExpiry((*certificate)->NotAfter());
+  w.certificate->on_reload = [&w] {
+    w.metrics.RecordCertificateReload(true);
+    w.metrics.SetCertificateExpiry(w.certificate->NotAfter());
     spdlog::info("event=certificate_reloaded");
   };
-  metrics.SetCertificateExpiry((*certificate)->NotAfter());
+  w.metrics.SetCertificateExpiry(w.certificate->NotAfter());
+}
 
-  kube::MetallbCache cache(**client, flags.namespace_name);
-  webhook::ClusterView view(**client, cache, flags.namespace_name);
-  webhook::Resolver resolver(**client, cache, flags.namespace_name, options, metrics);
-  cache.OnChange([&](const kube::Resource& resource) {
-    view.InvalidateSnapshots();
+// The cache of the metallb.io objects, the view decisions read, and the resolver.
+void BuildCluster(Webhook& w) {
+  const std::string& ns = w.flags.namespace_name;
+  w.cache = std::make_unique<webhook::MetallbCache>(*w.client, ns);
+  w.view = std::make_unique<webhook::ClusterView>(*w.client, *w.cache, ns);
+  w.resolver = std::make_unique<webhook::Resolver>(*w.client, *w.cache, ns, w.options, w.metrics);
+  w.cache->OnChange([&w](const kube::Resource& resource) {
+    w.view->InvalidateSnapshots();
     // An alias changed or appeared, or an advertisement was stored: a pass is a no-op for
     // every advertisement whose annotation is already right.
-    if (resource == kube::resources::kCommunities ||
-        resource == kube::resources::kBGPAdvertisements) {
-      resolver.Trigger();
+    if (resource == objectjson::kCommunities || resource == objectjson::kBGPAdvertisements) {
+      w.resolver->Trigger();
     }
-    kube::MetallbObjects cached = cache.Objects(flags.namespace_name);
-    metrics.SetCachedObjects(
+    webhook::MetallbObjects cached = w.cache->Objects(w.flags.namespace_name);
+    w.metrics.SetCachedObjects(
         resource.kind,
-        static_cast<double>(resource == kube::resources::kCommunities ? cached.communities.size()
-                            : resource == kube::resources::kBGPAdvertisements
+        static_cast<double>(resource == objectjson::kCommunities ? cached.communities.size()
+                            : resource == objectjson::kBGPAdvertisements
                                 ? cached.advertisements.size()
-                            : resource == kube::resources::kIPAddressPools ? cached.pools.size()
-                                                                           : cached.peers.size()));
+                            : resource == objectjson::kIPAddressPools ? cached.pools.size()
+                                                                      : cached.peers.size()));
   });
-  cache.Start();
+}
 
-  auto ready = [&] {
-    bool synced = cache.HasSynced();
-    metrics.SetCacheSynced(synced);
-    return synced && (*certificate)->NotAfter() > std::chrono::system_clock::now() &&
-           (!cert_manager || cert_manager->HasValidCertificate());
-  };
+// /readyz: caches synced and a valid certificate.
+bool Ready(Webhook& w) {
+  bool synced = w.cache->HasSynced();
+  w.metrics.SetCacheSynced(synced);
+  return synced && w.certificate->NotAfter() > std::chrono::system_clock::now() &&
+         (!w.cert_manager || w.cert_manager->HasValidCertificate());
+}
 
+std::expected<void, std::string> BuildServers(Webhook& w) {
   webhook::ServerOptions server_options{
-      .bind_address = flags.bind_address, .port = flags.port, .threads = flags.threads};
-  webhook::WebhookServer server(
-      server_options, **certificate,
-      [&](webhook::Endpoint endpoint, const webhook::AdmissionRequest& request) {
-        webhook::AdmissionResponse response = webhook::Decide(endpoint, request, view, options);
+      .bind_address = w.flags.bind_address, .port = w.flags.port, .threads = w.flags.threads};
+  w.server = std::make_unique<webhook::WebhookServer>(
+      server_options, *w.certificate,
+      [&w](webhook::Endpoint endpoint, const webhook::AdmissionRequest& request) {
+        webhook::AdmissionResponse response =
+            webhook::Decide(endpoint, request, *w.view, w.options);
         // 503 is Decide's answer when a read-through LIST failed.
-        if (response.code == 503) metrics.RecordApiError("list");
+        if (response.code == 503) w.metrics.RecordApiError("list");
         return response;
       },
-      metrics, ready);
-  auto port = server.Bind();
-  if (!port) {
-    spdlog::error("event=startup_failed error=\"{}\"", port.error());
-    return 2;
-  }
+      w.metrics, [&w] { return Ready(w); });
+  auto port = w.server->Bind();
+  if (!port) return std::unexpected(port.error());
+  w.port = *port;
 
-  httplib::Server health;
-  std::jthread health_thread;
-  if (auto address = SplitAddress(flags.health_address)) {
-    health.Get("/healthz", [](const httplib::Request&, httplib::Response& out) {
+  if (auto address = SplitAddress(w.flags.health_address)) {
+    w.health.Get("/healthz", [](const httplib::Request&, httplib::Response& out) {
       out.set_content("ok\n", "text/plain");
     });
-    health.Get("/readyz", [&](const httplib::Request&, httplib::Response& out) {
-      bool ok = server.accepting() && ready();
+    w.health.Get("/readyz", [&w](const httplib::Request&, httplib::Response& out) {
+      bool ok = w.server->accepting() && Ready(w);
       out.status = ok ? 200 : 503;
       out.set_content(ok ? "ok\n" : "not ready\n", "text/plain");
     });
     int health_port = address->second;
     if (health_port == 0) {
-      health_port = health.bind_to_any_port(address->first);
-    } else if (!health.bind_to_port(address->first, health_port)) {
+      health_port = w.health.bind_to_any_port(address->first);
+    } else if (!w.health.bind_to_port(address->first, health_port)) {
       health_port = -1;
     }
     if (health_port < 0) {
-      spdlog::error("event=startup_failed error=\"cannot bind health probes to {}\"",
-                    flags.health_address);
-      return 2;
+      return std::unexpected("cannot bind health probes to " + w.flags.health_address);
     }
     spdlog::info("event=listening endpoint=health port={}", health_port);
-    health_thread = std::jthread([&health] { health.listen_after_bind(); });
+    w.health_enabled = true;
   }
+  return {};
+}
 
-  kube::RealClock clock;
-  kube::RealSleeper sleeper;
+void BuildElection(Webhook& w) {
+  w.leading = !w.flags.leader_elect;
   char hostname[256] = {};
   gethostname(hostname, sizeof hostname - 1);
-  std::atomic<bool> leading{!flags.leader_elect};
-  kube::LeaderElector elector(**client,
-                              {.lease_namespace = flags.namespace_name,
-                               .lease_name = flags.lease_name,
-                               .identity = std::string(hostname) + "_" + std::to_string(getpid()),
-                               .on_started_leading =
-                                   [&] {
-                                     leading = true;
-                                     resolver.Trigger();
-                                     spdlog::info("event=leading lease={}", flags.lease_name);
-                                   },
-                               .on_stopped_leading =
-                                   [&] {
-                                     leading = false;
-                                     spdlog::info("event=stopped_leading lease={}",
-                                                  flags.lease_name);
-                                   }},
-                              clock, sleeper);
+  const std::string lease = w.flags.lease_name;
+  w.elector = std::make_unique<kube::LeaderElector>(
+      *w.client,
+      kube::LeaderElectionConfig{
+          .lease_namespace = w.flags.namespace_name,
+          .lease_name = lease,
+          .identity = std::string(hostname) + "_" + std::to_string(getpid()),
+          .on_started_leading =
+              [&w, lease] {
+                w.leading = true;
+                w.resolver->Trigger();
+                spdlog::info("event=leading lease={}", lease);
+              },
+          .on_stopped_leading =
+              [&w, lease] {
+                w.leading = false;
+                spdlog::info("event=stopped_leading lease={}", lease);
+              }},
+      w.clock, w.sleeper);
+}
+
+// Builds every part and binds every port, starting nothing; an error says what failed.
+// nullptr without an error: a signal arrived while waiting for a certificate.
+std::expected<std::unique_ptr<Webhook>, std::string> Build(const Flags& flags,
+                                                           const sigset_t& signals) {
+  auto w = std::make_unique<Webhook>();
+  w->flags = flags;
+  w->options = AdmissionOptionsFrom(flags);
+  w->signals = signals;
+  auto config =
+      flags.kubeconfig.empty() ? kube::InClusterConfig() : kube::LoadKubeconfig(flags.kubeconfig);
+  if (!config) return std::unexpected(config.error().ToString());
+  auto client = kube::Client::New(*config);
+  if (!client) return std::unexpected(client.error().ToString());
+  w->client = std::move(*client);
+
+  auto files = ServingFiles(*w, *config);
+  if (!files) return nullptr;
+  auto certificate = certs::ServingCertificate::Load(files->first, files->second,
+                                                     std::chrono::seconds(1), flags.client_ca_file);
+  if (!certificate) return std::unexpected(certificate.error());
+  w->certificate = std::move(*certificate);
+
+  BuildMetrics(*w);
+  BuildCluster(*w);
+  if (auto built = BuildServers(*w); !built) return std::unexpected(built.error());
+  BuildElection(*w);
+  return w;
+}
+
+// Starts every thread, serves until SIGTERM/SIGINT has drained the server, then stops
+// the rest in order.
+int Serve(Webhook& w) {
+  w.cache->Start();
+  std::jthread health_thread;
+  if (w.health_enabled) health_thread = std::jthread([&w] { w.health.listen_after_bind(); });
   std::jthread cert_rotation;
-  if (cert_manager) {
-    cert_rotation = std::jthread([&](std::stop_token stop) {
-      cert_manager->Run(stop, sleeper, *ParseDuration(flags.cert_check_interval));
+  if (w.cert_manager) {
+    cert_rotation = std::jthread([&w](std::stop_token stop) {
+      w.cert_manager->Run(stop, w.sleeper, *ParseDuration(w.flags.cert_check_interval));
     });
   }
   std::jthread election;
-  if (flags.leader_elect) election = std::jthread([&](std::stop_token stop) { elector.Run(stop); });
-  std::jthread resolving(
-      [&](std::stop_token stop) { resolver.Run(stop, [&] { return leading.load(); }); });
-
-  std::jthread signal_waiter([&] {
+  if (w.flags.leader_elect) {
+    election = std::jthread([&w](std::stop_token stop) { w.elector->Run(stop); });
+  }
+  std::jthread resolving([&w](std::stop_token stop) {
+    w.resolver->Run(stop, [&w] { return w.leading.load(); });
+  });
+  std::jthread signal_waiter([&w] {
     int signal = 0;
-    sigwait(&signals, &signal);
+    sigwait(&w.signals, &signal);
     spdlog::info("event=draining signal={}", signal);
-    server.Shutdown();
+    w.server->Shutdown();
   });
 
-  spdlog::info("event=serving port={} namespace={} unresolved_aliases={} expand={}", *port,
-               flags.namespace_name, flags.unresolved, flags.expand);
-  server.Serve();
+  spdlog::info("event=serving port={} namespace={} unresolved_aliases={} expand={}", w.port,
+               w.flags.namespace_name, w.flags.unresolved, w.flags.expand);
+  w.server->Serve();
   spdlog::info("event=drained");
 
   resolving.request_stop();
   cert_rotation.request_stop();
   election.request_stop();
   if (election.joinable()) election.join();
-  health.stop();
-  cache.Stop();
+  w.health.stop();
+  w.cache->Stop();
   if (signal_waiter.joinable()) signal_waiter.detach();
   return 0;
+}
+
+int Run(const Flags& flags) {
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
+  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  const sigset_t signals = BlockTerminationSignals();
+  auto webhook = Build(flags, signals);
+  if (!webhook) {
+    spdlog::error("event=startup_failed error=\"{}\"", webhook.error());
+    return 2;
+  }
+  if (*webhook == nullptr) return 0;  // stopped while waiting for a certificate
+  return Serve(**webhook);
 }
 
 }  // namespace

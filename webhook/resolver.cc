@@ -1,6 +1,5 @@
 #include "webhook/resolver.h"
 
-#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
@@ -8,14 +7,9 @@
 #include "community/annotation.h"
 #include "webhook/cluster_view.h"
 #include "webhook/json_patch.h"
-#include "objectjson/metallb.h"
+#include "objectjson/metallb_resources.h"
 
 namespace bgpcomm::webhook {
-
-using objectjson::DecodeAdvertisement;
-using objectjson::DecodeCommunity;
-using objectjson::DecodePeer;
-using objectjson::DecodePool;
 
 namespace {
 
@@ -36,7 +30,7 @@ std::string GuardedBy(const std::string& resource_version, const std::string& pa
 
 }  // namespace
 
-Resolver::Resolver(kube::Client& client, const kube::MetallbCache& cache,
+Resolver::Resolver(kube::Client& client, const MetallbCache& cache,
                    std::string namespace_name, community::AdmissionOptions options,
                    WebhookMetrics& metrics)
     : client_(client),
@@ -55,15 +49,14 @@ void Resolver::Trigger() {
 
 ResolverCounts Resolver::Pass() {
   ResolverCounts counts;
-  kube::MetallbObjects stored = cache_.Objects(namespace_);
+  MetallbObjects stored = cache_.Objects(namespace_);
   community::NamespaceObjects objects = DecodeStored(namespace_, stored);
   community::AliasTable aliases = community::AliasTable::Build(objects.communities);
   for (const auto& object : stored.advertisements) {
-    rapidjson::Document document;
-    document.Parse(object->json.data(), object->json.size());
-    if (document.HasParseError() || !document.IsObject()) continue;
+    auto decoded = object->As<community::Advertisement>();
+    if (!decoded) continue;
+    const community::Advertisement& advertisement = *decoded;
     community::Diagnostics diagnostics;
-    community::Advertisement advertisement = DecodeAdvertisement(document, diagnostics);
     // Only advertisements bgpcomm admitted are kept current. One stored without the
     // webhook (before it was registered, or under failurePolicy Ignore) was never judged,
     // so it keeps no annotation and the speaker refuses it.
@@ -73,8 +66,8 @@ ResolverCounts Resolver::Pass() {
     }
     community::StoredCommunities fresh = community::ComputeStored(
         advertisement, nullptr, aliases, options_.unresolved, options_.expand, diagnostics);
-    auto patch =
-        ResolutionPatch(document, fresh, options_.expand == community::ExpandMode::kInPlace);
+    auto patch = ResolutionPatch(advertisement.meta, advertisement.communities, fresh,
+                                 options_.expand == community::ExpandMode::kInPlace);
     if (!patch) {
       ++counts.unchanged;
       continue;
@@ -90,7 +83,7 @@ ResolverCounts Resolver::Pass() {
       continue;
     }
     auto patched =
-        client_.Patch(kube::resources::kBGPAdvertisements, namespace_, object->name,
+        client_.Patch(objectjson::kBGPAdvertisements, namespace_, object->name,
                       kube::PatchType::kJson, GuardedBy(object->resource_version, *patch));
     if (!patched) {
       ++counts.failed;

@@ -11,7 +11,7 @@
 
 #include "community/admission.h"
 #include "kube/client.h"
-#include "kube/metallb_cache.h"
+#include "webhook/metallb_cache.h"
 #include "webhook/metrics.h"
 
 namespace bgpcomm::webhook {
@@ -26,7 +26,7 @@ struct ResolverCounts {
 
 class Resolver {
  public:
-  Resolver(kube::Client& client, const kube::MetallbCache& cache, std::string namespace_name,
+  Resolver(kube::Client& client, const MetallbCache& cache, std::string namespace_name,
            community::AdmissionOptions options, WebhookMetrics& metrics);
 
   // Asks for a pass soon (coalesced with other requests).
@@ -41,7 +41,7 @@ class Resolver {
 
  private:
   kube::Client& client_;
-  const kube::MetallbCache& cache_;
+  const MetallbCache& cache_;
   std::string namespace_;
   community::AdmissionOptions options_;
   WebhookMetrics& metrics_;

@@ -53,16 +53,13 @@ TEST(InspectTest, MatchesKeysAndVerifiesChainsAtAGivenTime) {
             "certificate has expired");
 }
 
-TEST(InspectTest, SplitsBundlesAndEncodesBase64) {
+TEST(InspectTest, SplitsBundles) {
   auto a = Ca("a");
   auto b = Ca("b");
   auto split = SplitPemBundle(a.certificate + b.certificate);
   ASSERT_TRUE(split);
   EXPECT_EQ(*split, (std::vector<std::string>{a.certificate, b.certificate}));
   EXPECT_FALSE(SplitPemBundle(""));
-  EXPECT_EQ(EncodeBase64(""), "");
-  EXPECT_EQ(EncodeBase64("ab"), "YWI=");
-  EXPECT_EQ(EncodeBase64("abc"), "YWJj");
 }
 
 }  // namespace

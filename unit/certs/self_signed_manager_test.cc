@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "certs/certificate_authority.h"
+#include "kube/base64.h"
 #include "certs/inspect.h"
 #include "kube/config.h"
 #include "unit/certs/fake_apiserver.h"
@@ -155,9 +156,9 @@ TEST_F(CertificateManagerTest, ReplacesASecretThatDoesNotNameTheService) {
                                {"kind", "Secret"},
                                {"metadata", {{"name", "bgpcomm-webhook-cert"}}},
                                {"data",
-                                {{"ca.crt", EncodeBase64(ca.certificate)},
-                                 {"tls.crt", EncodeBase64(leaf.certificate)},
-                                 {"tls.key", EncodeBase64(leaf.private_key)}}}});
+                                {{"ca.crt", kube::EncodeBase64(ca.certificate)},
+                                 {"tls.crt", kube::EncodeBase64(leaf.certificate)},
+                                 {"tls.key", kube::EncodeBase64(leaf.private_key)}}}});
   TempDir dir;
   CertificateManager manager(*client_, clock_, Options(dir));
   ASSERT_TRUE(manager.Reconcile());

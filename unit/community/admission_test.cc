@@ -728,8 +728,7 @@ INSTANTIATE_TEST_SUITE_P(
                    p.connect_time = "10s";
                    p.router_id = "10.0.0.1";
                    p.ebgp_multihop = true;
-                   p.ebgp_multihop_ttl = 255;
-                   p.password_secret = "bgp-secret";
+                   p.password_secret.name = "bgp-secret";
                  },
                  {}},
         PeerCase{
@@ -822,9 +821,6 @@ INSTANTIATE_TEST_SUITE_P(
             "ConnectTimeNotDuration",
             [](Peer& p) { p.connect_time = "1d"; },
             {R"(E spec.connectTime: connectTime "1d" is not a duration (for example "90s" or "1m30s"))"}},
-        PeerCase{"MultihopTtl",
-                 [](Peer& p) { p.ebgp_multihop_ttl = 256; },
-                 {"E spec.ebgpMultiHop: TTL 256 is out of range 1..255"}},
         PeerCase{"MultihopOnIbgp",
                  [](Peer& p) {
                    p.peer_asn = 64512;
@@ -843,7 +839,7 @@ INSTANTIATE_TEST_SUITE_P(
         PeerCase{"PasswordAndSecret",
                  [](Peer& p) {
                    p.password = "s3cret";
-                   p.password_secret = "bgp-secret";
+                   p.password_secret.name = "bgp-secret";
                  },
                  {"E spec.password: password and passwordSecret are mutually exclusive; set one "
                   "of them"}},

@@ -3,7 +3,15 @@
 
 #include <string>
 
+#include "kube/resource.h"
+
 namespace bgpcomm::kube::testing {
+
+// The custom resources these tests read and write (kube/ itself knows none).
+inline const Resource kCommunities{"metallb.io", "v1beta1", "communities", "Community"};
+inline const Resource kBGPAdvertisements{"metallb.io", "v1beta1", "bgpadvertisements",
+                                         "BGPAdvertisement"};
+inline const Resource kBGPPeers{"metallb.io", "v1beta2", "bgppeers", "BGPPeer"};
 
 inline std::string CommunityJson(const std::string& name, const std::string& rv,
                                  const std::string& value = "64512:100") {

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "kube/metallb_cache.h"
 #include "kube/reflector.h"
 #include "unit/kube/scripted_apiserver.h"
 
@@ -52,7 +51,9 @@ class InformerTest : public ::testing::Test {
     EXPECT_TRUE(client);
     client_ = std::move(*client);
   }
-  InformerOptions Options() { return {.sleeper = &sleeper_, .random = &random_}; }
+  InformerOptions Options(Decoder decode = nullptr) {
+    return {.reflector = {.decode = std::move(decode)}, .sleeper = &sleeper_, .random = &random_};
+  }
 
   ScriptedApiserver apiserver_;
   std::unique_ptr<Client> client_;
@@ -69,7 +70,7 @@ TEST_F(InformerTest, ListsThenWatchesAndResumesAfterBookmarks) {
                  WatchEventLine("MODIFIED", CommunityJson("a", "22")), BookmarkLine("30"),
                  WatchEventLine("DELETED", CommunityJson("b", "31")), BookmarkLine("35")},
        .end = StreamEnd::kClean});
-  Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
+  Informer informer(*client_, kCommunities, "metallb-system", Options(KeepJsonText()));
   Recorder recorder;
   informer.AddHandlers(recorder.Handlers());
   EXPECT_FALSE(informer.HasSynced());
@@ -89,7 +90,7 @@ TEST_F(InformerTest, ListsThenWatchesAndResumesAfterBookmarks) {
   ASSERT_EQ(objects.size(), 2u);
   EXPECT_EQ(objects[0]->Key(), "metallb-system/a");
   EXPECT_EQ(objects[0]->resource_version, "22");
-  EXPECT_NE(objects[0]->json.find("\"primary-route\""), std::string::npos);
+  EXPECT_NE(objects[0]->As<std::string>()->find("\"primary-route\""), std::string::npos);
   EXPECT_EQ(informer.Get("metallb-system", "c")->resource_version, "21");
   EXPECT_EQ(informer.Get("metallb-system", "b"), nullptr);
   EXPECT_EQ(informer.reflector().ListCount(), 1);
@@ -107,7 +108,7 @@ TEST_F(InformerTest, ErrorEvent410Relists) {
       {.lines = {WatchEventLine("ADDED", CommunityJson("c", "21")),
                  ErrorEventLine(410, "Expired", "too old resource version: 21 (37)")},
        .end = StreamEnd::kHang});
-  Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
+  Informer informer(*client_, kCommunities, "metallb-system", Options(KeepJsonText()));
   Recorder recorder;
   informer.AddHandlers(recorder.Handlers());
   informer.Start();
@@ -133,7 +134,7 @@ TEST_F(InformerTest, Http410OnWatchRelists) {
   apiserver_.AddList("communities", {200, CommunityListJson("20", CommunityJson("a", "10"))});
   apiserver_.AddList("communities", {200, CommunityListJson("50", CommunityJson("a", "45"))});
   apiserver_.AddWatch("communities", {.status = 410, .body = GoneJson("20")});
-  Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
+  Informer informer(*client_, kCommunities, "metallb-system", Options(KeepJsonText()));
   Recorder recorder;
   informer.AddHandlers(recorder.Handlers());
   informer.Start();
@@ -155,7 +156,7 @@ TEST_F(InformerTest, DroppedConnectionReconnectsFromLastResourceVersion) {
   apiserver_.AddWatch(
       "communities",
       {.lines = {WatchEventLine("DELETED", CommunityJson("a", "23"))}, .end = StreamEnd::kHang});
-  Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
+  Informer informer(*client_, kCommunities, "metallb-system", Options(KeepJsonText()));
   Recorder recorder;
   informer.AddHandlers(recorder.Handlers());
   informer.Start();
@@ -177,7 +178,7 @@ TEST_F(InformerTest, EmptyStreamsBackOffBeforeReconnecting) {
   apiserver_.AddList("communities", {200, CommunityListJson("20", "")});
   apiserver_.AddWatch("communities", {.end = StreamEnd::kClean});
   apiserver_.AddWatch("communities", {.end = StreamEnd::kClean});
-  Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
+  Informer informer(*client_, kCommunities, "metallb-system", Options(KeepJsonText()));
   informer.Start();
   ASSERT_TRUE(WaitFor([&] { return apiserver_.WatchCount("communities") == 3; }));
   informer.Stop();
@@ -192,7 +193,7 @@ TEST_F(InformerTest, ListFailuresBackOffUntilTheApiserverAnswers) {
   apiserver_.AddList("communities",
                      {403, StatusJson(403, "Forbidden", "communities.metallb.io is forbidden")});
   apiserver_.AddList("communities", {200, CommunityListJson("20", "")});
-  Informer informer(*client_, resources::kCommunities, "metallb-system", Options());
+  Informer informer(*client_, kCommunities, "metallb-system", Options(KeepJsonText()));
   informer.Start();
   ASSERT_TRUE(informer.WaitForSync(10s));
   informer.Stop();
@@ -211,48 +212,6 @@ TEST(BackoffTest, CapsAndResets) {
   FixedRandom high(0.999);
   Backoff jittered({.initial = 1s, .cap = 5s, .factor = 2.0, .jitter = 0.2}, high);
   EXPECT_GT(jittered.Next(), 1190ms);
-}
-
-TEST_F(InformerTest, MetallbCacheSyncsAllFourAndHandsOutANamespace) {
-  apiserver_.AddList("communities",
-                     {200, CommunityListJson("5", CommunityJson("my-communities", "3"))});
-  apiserver_.AddList(
-      "bgpadvertisements",
-      {200,
-       R"({"apiVersion":"metallb.io/v1beta1","kind":"BGPAdvertisementList","metadata":{"resourceVersion":"5"},"items":[{"apiVersion":"metallb.io/v1beta1","kind":"BGPAdvertisement","metadata":{"name":"primary-advert","namespace":"metallb-system","resourceVersion":"4","uid":"u1"},"spec":{"communities":["primary-route"],"ipAddressPools":["production-pool"]}}]})"});
-  apiserver_.AddList(
-      "ipaddresspools",
-      {200,
-       R"({"apiVersion":"metallb.io/v1beta1","kind":"IPAddressPoolList","metadata":{"resourceVersion":"5"},"items":[]})"});
-  Informer* peers_informer = nullptr;
-  MetallbCache cache(*client_, "metallb-system", Options());
-  peers_informer = &cache.peers();
-  std::atomic<int> changes{0};
-  cache.OnChange([&](const Resource&) { ++changes; });
-  cache.Start();
-  // BGPPeer (v1beta2) has no scripted list yet: the cache is not synced.
-  ASSERT_TRUE(WaitFor([&] {
-    return cache.communities().HasSynced() && cache.advertisements().HasSynced() &&
-           cache.pools().HasSynced();
-  }));
-  EXPECT_FALSE(cache.HasSynced());
-  EXPECT_FALSE(peers_informer->HasSynced());
-  apiserver_.AddList(
-      "bgppeers",
-      {200,
-       R"({"apiVersion":"metallb.io/v1beta2","kind":"BGPPeerList","metadata":{"resourceVersion":"6"},"items":[{"apiVersion":"metallb.io/v1beta2","kind":"BGPPeer","metadata":{"name":"router","namespace":"metallb-system","resourceVersion":"6"},"spec":{"myASN":64512,"peerASN":64513,"peerAddress":"198.51.100.2"}}]})"});
-  ASSERT_TRUE(cache.WaitForSync(10s));
-  cache.Stop();
-  auto objects = cache.Objects("metallb-system");
-  ASSERT_EQ(objects.communities.size(), 1u);
-  ASSERT_EQ(objects.advertisements.size(), 1u);
-  EXPECT_EQ(objects.advertisements[0]->name, "primary-advert");
-  EXPECT_TRUE(objects.pools.empty());
-  ASSERT_EQ(objects.peers.size(), 1u);
-  EXPECT_NE(objects.peers[0]->json.find("198.51.100.2"), std::string::npos);
-  EXPECT_TRUE(cache.Objects("default").communities.empty());
-  EXPECT_EQ(changes.load(), 3);
-  EXPECT_EQ(apiserver_.Requests("bgppeers").front(), "LIST metallb-system continue=");
 }
 
 }  // namespace

@@ -296,7 +296,7 @@ TEST(EventRecorderTest, CreatesThenAggregatesRepeats) {
                 .name = "primary-advert",
                 .uid = "3f2a",
                 .resource_version = "77"};
-  ObjectReference ref = ReferenceTo(resources::kBGPAdvertisements, advert);
+  ObjectReference ref = ReferenceTo(kBGPAdvertisements, advert);
   ASSERT_TRUE(recorder.Record(ref, EventType::kWarning, "UnresolvedCommunities",
                               "not announced: alias primary-route is unresolved"));
   clock.Advance(30s);

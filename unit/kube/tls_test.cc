@@ -60,7 +60,7 @@ class TlsTest : public ::testing::Test {
     config.origin = "test";
     auto client = Client::New(std::move(config), {.connect_timeout = 5s, .request_timeout = 5s});
     if (!client) return std::unexpected(client.error());
-    return (*client)->Get(resources::kCommunities, "metallb-system", "my-communities");
+    return (*client)->Get(kCommunities, "metallb-system", "my-communities");
   }
 
   static inline TempDir* dir_ = nullptr;

@@ -38,12 +38,13 @@ std::vector<std::string> Problems(const Document& doc) {
   return out;
 }
 
-TEST(IsJudgedKindTest, TheFourMetallbKinds) {
+TEST(IsJudgedKindTest, TheServedMetallbKinds) {
   EXPECT_TRUE(IsJudgedKind("metallb.io/v1beta1", "Community"));
   EXPECT_TRUE(IsJudgedKind("metallb.io/v1beta1", "BGPAdvertisement"));
   EXPECT_TRUE(IsJudgedKind("metallb.io/v1beta1", "IPAddressPool"));
   EXPECT_TRUE(IsJudgedKind("metallb.io/v1beta2", "BGPPeer"));
   EXPECT_TRUE(IsJudgedKind("metallb.io/v1beta1", "BGPPeer"));
+  EXPECT_TRUE(IsJudgedKind("metallb.io/v1beta1", "BFDProfile"));
   EXPECT_FALSE(IsJudgedKind("metallb.io/v1beta2", "Community"));
   EXPECT_FALSE(IsJudgedKind("metallb.io/v1beta1", "L2Advertisement"));
   EXPECT_FALSE(IsJudgedKind("v1", "Service"));
@@ -158,9 +159,8 @@ spec:
   EXPECT_EQ(r.keepalive_time, "30s");
   EXPECT_EQ(r.connect_time, "5s");
   EXPECT_EQ(r.router_id, "10.0.0.1");
-  EXPECT_EQ(r.password_secret, "bgp-secret");
+  EXPECT_EQ(r.password_secret, (community::SecretReference{"bgp-secret", "metallb-system"}));
   EXPECT_TRUE(r.ebgp_multihop);
-  EXPECT_EQ(r.ebgp_multihop_ttl, 255);
   EXPECT_TRUE(r.dual_stack_address_family);
   EXPECT_FALSE(r.disable_mp);
   EXPECT_EQ(r.vrf, "red");

@@ -162,7 +162,7 @@ TEST(PlanPeerTest, Errors) {
   peer.hold_time = "2s";
   EXPECT_EQ(PlanPeer(peer, 1).error(),
             "BGPPeer r: spec.holdTime must be 0 or between 3s and 65535s");
-  peer.hold_time = "";
+  peer.hold_time.reset();
   peer.my_asn.reset();
   EXPECT_EQ(PlanPeer(peer, 1).error(), "BGPPeer r: spec.myASN must be between 1 and 4294967295");
   peer.my_asn = 64512;
@@ -171,14 +171,25 @@ TEST(PlanPeerTest, Errors) {
   EXPECT_EQ(PlanPeer(peer, 1)->config.peer_asn, Asn(64512));
 }
 
-TEST(ParseGoDurationTest, Forms) {
-  EXPECT_EQ(ParseGoDuration("90s"), std::chrono::seconds(90));
-  EXPECT_EQ(ParseGoDuration("1h2m3s"), std::chrono::seconds(3723));
-  EXPECT_EQ(ParseGoDuration("0s"), std::chrono::seconds(0));
-  EXPECT_EQ(ParseGoDuration(""), std::nullopt);
-  EXPECT_EQ(ParseGoDuration("90"), std::nullopt);
-  EXPECT_EQ(ParseGoDuration("1.5s"), std::nullopt);
-  EXPECT_EQ(ParseGoDuration("-3s"), std::nullopt);
+// The speaker runs every hold time admission accepts (Go durations, community/duration.h),
+// in whole seconds as MetalLB truncates them.
+TEST(PlanPeerTest, HoldTimeInEveryGoForm) {
+  community::Peer peer;
+  peer.meta.name = "r";
+  peer.my_asn = 64512;
+  peer.peer_asn = 64513;
+  peer.peer_address = "198.51.100.2";
+  for (const auto& [text, seconds] : std::vector<std::pair<std::string, int>>{
+           {"90000ms", 90}, {"1.5m", 90}, {"2m0.5s", 120}, {"3.9s", 3}, {"0s", 0}, {"0", 0}}) {
+    peer.hold_time = text;
+    auto plan = PlanPeer(peer, 1);
+    ASSERT_TRUE(plan) << text << ": " << plan.error();
+    EXPECT_EQ(plan->config.hold_time_seconds, seconds) << text;
+  }
+  for (const char* text : {"2.9s", "-3s", "90", "65536s"}) {
+    peer.hold_time = text;
+    EXPECT_FALSE(PlanPeer(peer, 1)) << text;
+  }
 }
 
 TEST(RefusalKindTest, Kinds) {

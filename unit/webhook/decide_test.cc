@@ -139,13 +139,14 @@ TEST(Decide, WrongVersionIsARegistrationError) {
             "configuration's rules");
 }
 
+// Problems come in the order the fields are written, as `bgpcomm lint` reports them.
 TEST(Decide, WrongFieldTypesAreDeniedWithTheirPaths) {
   FakeView view = FakeView::Of(Walkthrough(false));
   auto response = Judge(Endpoint::kValidateAdvertisement, "create-advert-wrong-types.json", view);
   EXPECT_FALSE(response.allowed);
   EXPECT_EQ(response.message,
-            "BGPAdvertisement \"primary-advert\" is invalid: [spec.aggregationLength: must be an "
-            "integer, got string, spec.communities: must be a list of strings, got string]");
+            "BGPAdvertisement \"primary-advert\" is invalid: [spec.communities: must be a list of "
+            "strings, got string, spec.aggregationLength: must be an integer, got string]");
   EXPECT_EQ(view.read_throughs, 0);
 }
 

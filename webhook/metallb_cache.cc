@@ -1,13 +1,33 @@
-#include "kube/metallb_cache.h"
+#include "webhook/metallb_cache.h"
 
-namespace bgpcomm::kube {
+#include "objectjson/metallb.h"
 
-MetallbCache::MetallbCache(Client& client, std::string ns, InformerOptions options)
-    : communities_(std::make_unique<Informer>(client, resources::kCommunities, ns, options)),
-      advertisements_(
-          std::make_unique<Informer>(client, resources::kBGPAdvertisements, ns, options)),
-      pools_(std::make_unique<Informer>(client, resources::kIPAddressPools, ns, options)),
-      peers_(std::make_unique<Informer>(client, resources::kBGPPeers, ns, options)) {}
+namespace bgpcomm::webhook {
+namespace {
+
+// Stored objects were admitted: decoding problems are the validating webhook's to report.
+template <typename Decode>
+InformerOptions DecodingWith(InformerOptions options, Decode decode) {
+  options.reflector.decode = kube::DecodeAs([decode](const rapidjson::Value& object) {
+    community::Diagnostics ignored;
+    return decode(object, ignored);
+  });
+  return options;
+}
+
+}  // namespace
+
+MetallbCache::MetallbCache(kube::Client& client, std::string ns, InformerOptions options)
+    : communities_(std::make_unique<Informer>(
+          client, objectjson::kCommunities, ns,
+          DecodingWith(options, objectjson::DecodeCommunity))),
+      advertisements_(std::make_unique<Informer>(
+          client, objectjson::kBGPAdvertisements, ns,
+          DecodingWith(options, objectjson::DecodeAdvertisement))),
+      pools_(std::make_unique<Informer>(client, objectjson::kIPAddressPools, ns,
+                                        DecodingWith(options, objectjson::DecodePool))),
+      peers_(std::make_unique<Informer>(client, objectjson::kBGPPeers, ns,
+                                        DecodingWith(options, objectjson::DecodePeer))) {}
 
 std::vector<Informer*> MetallbCache::All() const {
   return {communities_.get(), advertisements_.get(), pools_.get(), peers_.get()};
@@ -54,4 +74,4 @@ MetallbObjects MetallbCache::Objects(std::string_view ns) const {
           pools_->ListNamespace(ns), peers_->ListNamespace(ns)};
 }
 
-}  // namespace bgpcomm::kube
+}  // namespace bgpcomm::webhook

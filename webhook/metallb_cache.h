@@ -1,5 +1,7 @@
 // Informers for the four metallb.io resources bgpcomm judges, in one namespace, with one
-// synced signal and a per-namespace snapshot for building the webhook's view.
+// synced signal and a per-namespace snapshot for building the webhook's view. Each object
+// is decoded once, when its event arrives, into its community struct
+// (`object->As<community::Advertisement>()`, ...).
 #pragma once
 
 #include <functional>
@@ -7,9 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "community/objects.h"
 #include "kube/informer.h"
+#include "objectjson/metallb_resources.h"
 
-namespace bgpcomm::kube {
+namespace bgpcomm::webhook {
+
+using kube::Duration;
+using kube::Informer;
+using kube::InformerOptions;
+using kube::ObjectPtr;
+using kube::Resource;
 
 // The stored objects of one namespace, each list ordered by name.
 struct MetallbObjects {
@@ -23,7 +33,7 @@ class MetallbCache {
  public:
   // Watches Community, BGPAdvertisement, IPAddressPool (v1beta1) and BGPPeer (v1beta2)
   // in `ns` (empty: all namespaces). `client` must outlive the cache.
-  MetallbCache(Client& client, std::string ns, InformerOptions options = {});
+  MetallbCache(kube::Client& client, std::string ns, InformerOptions options = {});
 
   // Called after any of the four stores changed, on that informer's thread.
   using ChangeHandler = std::function<void(const Resource& resource)>;
@@ -54,4 +64,4 @@ class MetallbCache {
   std::unique_ptr<Informer> peers_;
 };
 
-}  // namespace bgpcomm::kube
+}  // namespace bgpcomm::webhook
