@@ -139,7 +139,7 @@ networking:
   podSubnet: $KIND_POD_SUBNET
   serviceSubnet: $KIND_SERVICE_SUBNET
   apiServerAddress: 127.0.0.1
-  disableDefaultCNI: $(( official ? 0 : 1 ))
+  disableDefaultCNI: $( (( official )) && echo false || echo true )
 nodes:
   - role: control-plane
   - role: worker
@@ -159,8 +159,7 @@ YAML
 }
 cluster() {
   if ! kind_ get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
-    cluster_config | sed 's/disableDefaultCNI: 1/disableDefaultCNI: true/; s/disableDefaultCNI: 0/disableDefaultCNI: false/' \
-      >"$KIND_STATE/cluster.yaml"
+    cluster_config >"$KIND_STATE/cluster.yaml"
     kind_ create cluster --name "$KIND_CLUSTER" --image "$node_image" --config "$KIND_STATE/cluster.yaml" \
       --kubeconfig "$KIND_STATE/kubeconfig" --retain
   else
