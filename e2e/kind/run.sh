@@ -61,7 +61,12 @@ export PROVIDER_SPEAKER_NODE PROVIDER_SPEAKER_IP
 command -v bats >/dev/null || kdie "bats is not installed (make deps)"
 
 if (( $# )); then suites=("$@")
-else suites=("$BGPCOMM_REPO"/e2e/suites/*.bats "$here"/*.bats); fi
+else
+  # helm.bats last: it uninstalls the release (and installs it again).
+  suites=("$BGPCOMM_REPO"/e2e/suites/*.bats)
+  for f in "$here"/*.bats; do [[ $f == */helm.bats ]] || suites+=("$f"); done
+  suites+=("$here/helm.bats")
+fi
 passed_total=0 failed_total=0
 for suite in "${suites[@]}"; do
   name=$(basename "$suite" .bats)
