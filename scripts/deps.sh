@@ -20,12 +20,22 @@ for p in "${packages[@]}"; do
 done
 
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "deps: installing ${missing[*]}"
+  # apt's and dpkg's own output goes to a log; the terminal gets one line per step.
+  log_dir=${BGPCOMM_CACHE:-/var/cache/bgpcomm}/logs
+  mkdir -p "$log_dir"
+  log=$log_dir/deps-apt.log
+  echo "deps: installing ${#missing[@]} Debian packages (${missing[*]}); log: $log"
+  t0=$SECONDS
   export DEBIAN_FRONTEND=noninteractive
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if ! { $SUDO apt-get update -qq && \
+         $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    echo "deps: apt-get failed; the whole output is in $log" >&2
+    exit 1
+  fi
+  echo "deps: Debian packages installed in $((SECONDS - t0)) s"
   # The interop tests run their own router instances; stop any system service a router package
   # started on install (only when it is running).
   for svc in frr bird gobgpd; do
