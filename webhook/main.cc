@@ -52,6 +52,7 @@ struct Flags {
   std::string cert_validity = "8760h";
   std::string cert_rotate_before = "720h";
   std::string cert_check_interval = "1m";
+  std::string read_through_timeout = "3s";
 };
 
 // A duration flag ("8760h", "1m30s", Go syntax) in whole seconds; at least 1s.
@@ -61,6 +62,13 @@ std::optional<std::chrono::seconds> ParseDuration(const std::string& text) {
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*parsed);
   if (seconds < std::chrono::seconds(1)) return std::nullopt;
   return seconds;
+}
+
+// --read-through-timeout: a Go duration, in whole seconds.
+std::optional<std::chrono::seconds> ParseDelay(const std::string& text) {
+  auto parsed = community::ParseGoDuration(text);
+  if (!parsed || parsed->count() < 0) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::seconds>(*parsed);
 }
 
 // ":8080" -> ("0.0.0.0", 8080); "127.0.0.1:0" -> ("127.0.0.1", 0); "0" disables.
@@ -102,6 +110,8 @@ struct Webhook {
   kube::RealClock clock;
   kube::RealSleeper sleeper;
   std::unique_ptr<kube::Client> client;
+  // The read-through LISTs' own client: its timeouts are the read-through deadline.
+  std::unique_ptr<kube::Client> read_client;
   std::unique_ptr<certs::CertificateManager> cert_manager;
   std::unique_ptr<certs::ServingCertificate> certificate;
   webhook::WebhookMetrics metrics;
@@ -178,16 +188,18 @@ void BuildMetrics(Webhook& w) {
 void BuildCluster(Webhook& w) {
   const std::string& ns = w.flags.namespace_name;
   w.cache = std::make_unique<webhook::MetallbCache>(*w.client, ns);
-  w.view = std::make_unique<webhook::ClusterView>(*w.client, *w.cache, ns);
-  w.resolver = std::make_unique<webhook::Resolver>(*w.client, *w.cache, ns, w.options, w.metrics);
-  w.cache->OnChange([&w](const kube::Resource& resource) {
-    w.view->InvalidateSnapshots();
-    // An alias changed or appeared, or an advertisement was stored: a pass is a no-op for
-    // every advertisement whose annotation is already right.
-    if (resource == objectjson::kCommunities || resource == objectjson::kBGPAdvertisements) {
-      w.resolver->Trigger();
-    }
-    webhook::MetallbObjects cached = w.cache->Objects(w.flags.namespace_name);
+  w.view = std::make_unique<webhook::ClusterView>(*w.read_client, *w.cache, ns,
+                                                  *ParseDelay(w.flags.read_through_timeout));
+  w.resolver = std::make_unique<webhook::Resolver>(*w.client, *w.cache, w.view->cached(), ns,
+                                                   w.options, w.metrics);
+  w.cache->OnEvent([&w](const kube::Resource& resource, const kube::ObjectPtr& before,
+                        const kube::ObjectPtr& after) {
+    // The view changes by this one object; the resolver looks at the advertisements whose
+    // resolution it may have changed.
+    std::vector<std::string> affected = w.view->Apply(resource, before, after);
+    if (!affected.empty()) w.resolver->Trigger(std::move(affected));
+    auto snapshot = w.view->cached().Snapshot();
+    const community::NamespaceObjects& cached = snapshot->objects;
     w.metrics.SetCachedObjects(
         resource.kind,
         static_cast<double>(resource == objectjson::kCommunities ? cached.communities.size()
@@ -286,6 +298,11 @@ std::expected<std::unique_ptr<Webhook>, std::string> Build(const Flags& flags,
   auto client = kube::Client::New(*config);
   if (!client) return std::unexpected(client.error().ToString());
   w->client = std::move(*client);
+  auto deadline = *ParseDelay(flags.read_through_timeout);
+  auto read_client = kube::Client::New(
+      *config, kube::ClientOptions{.connect_timeout = deadline, .request_timeout = deadline});
+  if (!read_client) return std::unexpected(read_client.error().ToString());
+  w->read_client = std::move(*read_client);
 
   auto files = ServingFiles(*w, *config);
   if (!files) return nullptr;
@@ -435,6 +452,17 @@ int main(int argc, char** argv) {
       ->check(duration)
       ->capture_default_str();
   app.add_option("--threads", flags.threads, "HTTPS worker threads")->capture_default_str();
+  app.add_option("--read-through-timeout", flags.read_through_timeout,
+                 "how long the LISTs read before a denial may take together; past it the "
+                 "request is answered \"cannot be judged, try again\" (keep it below the "
+                 "webhook configuration's timeoutSeconds)")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            auto delay = ParseDelay(text);
+            return delay && delay->count() > 0 ? std::string() : "expected a duration such as 3s";
+          },
+          "DURATION"))
+      ->capture_default_str();
   app.add_option("--leader-elect", flags.leader_elect,
                  "elect one resolver through a Lease (false: always resolve)")
       ->capture_default_str();
