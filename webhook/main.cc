@@ -52,6 +52,7 @@ struct Flags {
   std::string cert_validity = "8760h";
   std::string cert_rotate_before = "720h";
   std::string cert_check_interval = "1m";
+  std::string shutdown_delay = "0s";
   std::string read_through_timeout = "3s";
 };
 
@@ -64,7 +65,7 @@ std::optional<std::chrono::seconds> ParseDuration(const std::string& text) {
   return seconds;
 }
 
-// --read-through-timeout: a Go duration, in whole seconds.
+// --shutdown-delay: a Go duration of zero or more, in whole seconds.
 std::optional<std::chrono::seconds> ParseDelay(const std::string& text) {
   auto parsed = community::ParseGoDuration(text);
   if (!parsed || parsed->count() < 0) return std::nullopt;
@@ -240,7 +241,7 @@ std::expected<void, std::string> BuildServers(Webhook& w) {
       out.set_content("ok\n", "text/plain");
     });
     w.health.Get("/readyz", [&w](const httplib::Request&, httplib::Response& out) {
-      bool ok = w.server->accepting() && Ready(w);
+      bool ok = w.server->ready_to_serve() && Ready(w);
       out.status = ok ? 200 : 503;
       out.set_content(ok ? "ok\n" : "not ready\n", "text/plain");
     });
@@ -340,7 +341,16 @@ int Serve(Webhook& w) {
   std::jthread signal_waiter([&w] {
     int signal = 0;
     sigwait(&w.signals, &signal);
-    spdlog::info("event=draining signal={}", signal);
+    // /readyz fails at once; the listener keeps serving for --shutdown-delay so that the
+    // endpoint's removal reaches every API server before connections are refused. A
+    // second signal ends the delay early.
+    w.server->StopReady();
+    auto delay = *ParseDelay(w.flags.shutdown_delay);
+    spdlog::info("event=draining signal={} shutdown_delay_s={}", signal, delay.count());
+    if (delay.count() > 0) {
+      timespec wait{.tv_sec = static_cast<time_t>(delay.count()), .tv_nsec = 0};
+      sigtimedwait(&w.signals, nullptr, &wait);
+    }
     w.server->Shutdown();
   });
 
@@ -460,6 +470,15 @@ int main(int argc, char** argv) {
           [](std::string& text) {
             auto delay = ParseDelay(text);
             return delay && delay->count() > 0 ? std::string() : "expected a duration such as 3s";
+          },
+          "DURATION"))
+      ->capture_default_str();
+  app.add_option("--shutdown-delay", flags.shutdown_delay,
+                 "on SIGTERM, fail /readyz at once but keep serving this long before the "
+                 "listener closes (endpoint removal must reach the API servers first)")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            return ParseDelay(text) ? std::string() : "expected a duration such as 5s";
           },
           "DURATION"))
       ->capture_default_str();
