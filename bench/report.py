@@ -28,8 +28,12 @@ ROWS = {
                                  "BM_Baseline_CodecOnly"),
     "BM_ViewUpdateAdvertisement": ("view update per event: advertisement changed, 10,000 aliases + "
                                    "10,000 advertisements cached", 20_000, "BM_Baseline_FullRebuild"),
-    "BM_ViewUpdateCommunity": ("view update per event: Community of 100 aliases changed (same cache)",
-                               20_000, "BM_Baseline_FullRebuild"),
+    "BM_ViewUpdateAdvertisementCommunities": ("view update per event: advertisement's 10 "
+                                              "entries changed (same cache)", 20_000,
+                                              "BM_Baseline_FullRebuild"),
+    "BM_ViewUpdateCommunity": ("view update per event: Community of 100 aliases changed, "
+                               "~1,000 advertisements named for the resolver (same cache)",
+                               None, "BM_Baseline_FullRebuild"),
     "BM_ViewAddAndDeleteAdvertisement": ("view update: advertisement added then deleted "
                                          "(two events, same cache)", 40_000,
                                          "BM_Baseline_FullRebuild"),

@@ -91,6 +91,25 @@ void BM_ViewUpdateAdvertisement(benchmark::State& state) {
 }
 BENCHMARK(BM_ViewUpdateAdvertisement);
 
+// An advertisement's communities changed (other aliases referenced): the indexes change.
+void BM_ViewUpdateAdvertisementCommunities(benchmark::State& state) {
+  Cached& c = Fixture();
+  std::vector<kube::ObjectPtr> versions;
+  for (int a = 0; a < 1000; ++a) {
+    int index = (a * 7919) % kAdvertisements;
+    auto changed = std::make_shared<community::Advertisement>(
+        AdvertisementOf(10, kAliases, index + (a % 2) * 17));
+    changed->meta.name = "advert-" + std::to_string(index);
+    versions.push_back(Stored(changed->meta.name, 3, changed));
+  }
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const auto& object = versions[i++ % versions.size()];
+    benchmark::DoNotOptimize(c.view->Apply(MetallbKind::kAdvertisement, object->name, object));
+  }
+}
+BENCHMARK(BM_ViewUpdateAdvertisementCommunities);
+
 // An advertisement created and then deleted (two events), at a name in the middle of
 // the order, so that both shift half of the vector.
 void BM_ViewAddAndDeleteAdvertisement(benchmark::State& state) {

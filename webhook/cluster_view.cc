@@ -194,11 +194,13 @@ std::vector<std::string> IncrementalNamespace::Apply(MetallbKind kind, std::stri
 std::vector<std::string> IncrementalNamespace::UpdateCommunity(
     std::string_view name, const community::CommunityObject* after, Op& op) {
   std::shared_ptr<const community::CommunityObject> before;
-  if (auto it = communities_.find(name); it != communities_.end()) {
-    before = it->second;
-    communities_.erase(it);
-  }
-  if (after) {
+  auto stored = communities_.find(name);
+  if (stored != communities_.end()) before = stored->second;
+  if (!after) {
+    if (stored != communities_.end()) communities_.erase(stored);
+  } else if (stored != communities_.end()) {
+    stored->second = std::static_pointer_cast<const community::CommunityObject>(op.value);
+  } else {
     communities_.emplace(std::string(name),
                          std::static_pointer_cast<const community::CommunityObject>(op.value));
   }
@@ -263,14 +265,31 @@ std::vector<std::string> IncrementalNamespace::UpdateCommunity(
 
 void IncrementalNamespace::UpdateAdvertisement(
     std::string_view name, std::shared_ptr<const community::Advertisement> after) {
-  if (auto it = advertisements_.find(name); it != advertisements_.end()) {
-    IndexAdvertisement(indexes_, *it->second, /*add=*/false);
-    advertisements_.erase(it);
-  }
-  if (after) {
+  auto it = advertisements_.find(name);
+  if (it == advertisements_.end()) {
+    if (!after) return;
     IndexAdvertisement(indexes_, *after, /*add=*/true);
     advertisements_.emplace(std::string(name), std::move(after));
+    return;
   }
+  const community::Advertisement& before = *it->second;
+  if (!after) {
+    IndexAdvertisement(indexes_, before, /*add=*/false);
+    advertisements_.erase(it);
+    return;
+  }
+  // Most updates leave the references alone (labels, the resolution annotation).
+  bool same_references =
+      before.ip_address_pools == after->ip_address_pools &&
+      before.ip_address_pool_selectors.empty() == after->ip_address_pool_selectors.empty() &&
+      ((before.communities == after->communities &&
+        before.meta.annotations == after->meta.annotations) ||
+       community::ReferencedEntries(before) == community::ReferencedEntries(*after));
+  if (!same_references) {
+    IndexAdvertisement(indexes_, before, /*add=*/false);
+    IndexAdvertisement(indexes_, *after, /*add=*/true);
+  }
+  it->second = std::move(after);
 }
 
 void IncrementalNamespace::UpdatePool(std::string_view name,
@@ -353,8 +372,11 @@ std::vector<std::string> ClusterView::Apply(const kube::Resource& resource,
 
 std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> ClusterView::Namespace(
     std::string_view namespace_name, Freshness freshness) const {
-  if (freshness == Freshness::kReadThrough || namespace_name != cached_namespace_) {
-    return ReadThrough(namespace_name);
+  if (freshness == Freshness::kReadThrough) return ReadThrough(namespace_name);
+  // Another namespace has no cache: the caller reads it through, once (a cached lookup
+  // that read through as well would spend the request's time twice on a slow API).
+  if (namespace_name != cached_namespace_) {
+    return std::unexpected("namespace " + std::string(namespace_name) + " is not cached");
   }
   if (!cache_.HasSynced()) return std::unexpected("the cache has not synced yet");
   return cached_.Snapshot();

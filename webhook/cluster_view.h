@@ -112,7 +112,8 @@ class IncrementalNamespace {
 
 class ClusterView : public ObjectView {
  public:
-  // `cache` watches `cached_namespace`; other namespaces are always read through.
+  // `cache` watches `cached_namespace`; other namespaces are only read through (a cached
+  // lookup of one fails at once, so that a request reads it through once).
   // Both must outlive the view. Feed every cache event to Apply() (MetallbCache::OnEvent).
   // A read-through makes its four LISTs at once and gives up after `read_through_deadline`
   // (keep it below the webhook's timeoutSeconds): `client`'s own timeouts should not be
