@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 
 #include "community/annotation.h"
@@ -332,6 +333,8 @@ void IncrementalNamespace::Publish(Op op) {
   // No reader can take a new reference to spare_ (only live_ is handed out), so a use
   // count of one stays one.
   if (spare_.use_count() == 1) {
+    // The last reader's release (the count's decrement) happens before these writes.
+    std::atomic_thread_fence(std::memory_order_acquire);
     for (const Op& missed : spare_missed_) ApplyOp(*spare_, missed);
   } else {
     // Only this writer replaces live_, so reading it needs no lock.
