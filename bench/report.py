@@ -91,7 +91,12 @@ def main():
             continue
         value = medians[name]
         base = medians.get(baseline)
-        ratio = f"{value / base:.1f}×" if base else "n/a"
+        if not base:
+            ratio = "n/a"
+        elif value >= 0.1 * base:
+            ratio = f"{value / base:.1f}×"
+        else:  # far below the baseline: how many times faster
+            ratio = f"1/{base / value:,.0f}"
         verdict = "" if target is None else ("meets" if value <= target else "MISSES")
         lines.append(f"| {what} | {fmt(value)} | {fmt(target) if target else 'n/a'} | "
                      f"{baseline.removeprefix('BM_Baseline_')}: {fmt(base) if base else 'n/a'} | "
