@@ -129,3 +129,43 @@ curl_loop() {
   ((exited_ms < DRAIN_LIMIT * 1000))
   grep -q 'event=drained' "$BATS_FILE_TMPDIR/webhook.log"
 }
+
+@test "--shutdown-delay: on SIGTERM /readyz fails at once while requests are still answered for the delay" {
+  admission_review sigterm-2 Community c1 metallb-system \
+    '{"communities":[{"name":"a","value":"64512:100"}]}' >"$BATS_FILE_TMPDIR/review.json"
+  local delay=8
+  "$OWN_WEBHOOK_BIN" --kubeconfig "$BGPCOMM_STATE_DIR/webhook.kubeconfig" --namespace metallb-system \
+    --tls-cert-file "$PKI/tls.crt" --tls-private-key-file "$PKI/tls.key" --bind-address 127.0.0.1 \
+    --port 0 --metrics-bind-address 0 --health-probe-bind-address 127.0.0.1:0 \
+    --shutdown-delay "${delay}s" >"$BATS_FILE_TMPDIR/webhook.log" 2>&1 3>&- &
+  WEBHOOK_CHILD=$!
+  local health
+  health=$(port_from_log "$BATS_FILE_TMPDIR/webhook.log" 0 "event=listening endpoint=health")
+  wait_for 30 curl -sf "http://127.0.0.1:$health/readyz"
+  PORT=$(port_from_log "$BATS_FILE_TMPDIR/webhook.log" 0 "event=serving")
+  local signalled=$(date +%s%N)
+  kill -TERM "$WEBHOOK_CHILD"
+  # Not ready at once (well within the delay), on the health port and on the serving port.
+  wait_for 3 bash -c "[[ \$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$health/readyz) == 503 ]]"
+  [[ $(curl -s -o /dev/null -w '%{http_code}' --cacert "$PKI/ca.crt" \
+    "https://127.0.0.1:$PORT/readyz") == 503 ]]
+  # New connections are still answered until the delay has nearly passed.
+  local answered=0 code
+  while (( ($(date +%s%N) - signalled) / 1000000 < (delay - 2) * 1000 )); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$PKI/ca.crt" \
+      -H 'Content-Type: application/json' --data-binary "@$BATS_FILE_TMPDIR/review.json" \
+      "https://127.0.0.1:$PORT/validate-metallb-io-v1beta1-community")
+    [[ $code == 200 ]]
+    answered=$((answered + 1))
+  done
+  local rc=0
+  wait "$WEBHOOK_CHILD" || rc=$?
+  local exited_ms=$(( ($(date +%s%N) - signalled) / 1000000 ))
+  WEBHOOK_CHILD=
+  echo "# $answered requests answered during the delay; exit $rc after $exited_ms ms" >&3
+  ((answered >= 2))
+  ((rc == 0))
+  ((exited_ms >= delay * 1000))
+  ((exited_ms < (delay + DRAIN_LIMIT) * 1000))
+  grep -q "event=draining signal=15 shutdown_delay_s=$delay" "$BATS_FILE_TMPDIR/webhook.log"
+}
