@@ -120,6 +120,9 @@ fi
 etcd_port=$(state_get ETCD_PORT)
 
 # --- kube-apiserver --------------------------------------------------------------
+# Services take cluster IPs from 198.18.0.0/15 (RFC 2544, routed nowhere here): room for
+# the 100,000 Services of the speaker measurement, where a /24 held 254. Nothing carries
+# traffic to cluster IPs on this control plane (no kube-proxy), so pools may reuse it.
 if ! pid_is "$(state_get APISERVER_PID)" "$KUBE_APISERVER"; then
   api_port=$(cluster_port); state_set API_PORT "$api_port"
   pid=$(spawn "$BGPCOMM_STATE_DIR/logs/kube-apiserver.log" "$KUBE_APISERVER" \
@@ -130,7 +133,7 @@ if ! pid_is "$(state_get APISERVER_PID)" "$KUBE_APISERVER"; then
     --service-account-issuer="https://127.0.0.1:$api_port" \
     --service-account-key-file="$pki/sa.pub" \
     --service-account-signing-key-file="$pki/sa.key" \
-    --service-cluster-ip-range=10.0.0.0/24 \
+    --service-cluster-ip-range=198.18.0.0/15 \
     --authorization-mode=RBAC \
     --disable-admission-plugins=ServiceAccount \
     --allow-privileged=true)
