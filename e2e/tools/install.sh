@@ -129,12 +129,13 @@ build() {  # tool version outdir
   esac
   local tmp="$out.tmp.$$" b
   rm -rf "$tmp"; mkdir -p "$tmp"
+  # Module downloads and compiler output go to the tool's log, not the terminal.
   (
     cd "$here/$tool"
     GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" \
       nice -n "${BGPCOMM_NICE:-10}" \
       go build -p "${BGPCOMM_GO_P:-2}" -trimpath -ldflags "$ldflags" -o "$tmp/" "${pkgs[@]}"
-  ) || { rm -rf "$tmp"; return 1; }
+  ) >"$log" 2>&1 || { rm -rf "$tmp"; tail -n 20 "$log" >&2; return 1; }
   # A single package is named after its import path (go.etcd.io/etcd/server/v3 -> server).
   if (( ${#pkgs[@]} == 1 )) && [[ ! -e $tmp/$tool ]]; then
     local built=("$tmp"/*)
@@ -161,9 +162,10 @@ for tool in "${tools[@]}"; do
   fi
   need_go
   start=$(date +%s)
-  echo "$tool $version: building $(binaries_of "$tool") (go build, nice ${BGPCOMM_NICE:-10})"
+  logs=${BGPCOMM_CACHE:-/var/cache/bgpcomm}/logs; mkdir -p "$logs"; log="$logs/build-$tool.log"
+  echo "$tool $version: building $(binaries_of "$tool") (go build, nice ${BGPCOMM_NICE:-10}); log: $log"
   if ! build "$tool" "$version" "$dir"; then
-    echo "$tool $version: BUILD FAILED" >&2
+    echo "$tool $version: BUILD FAILED; log: $log" >&2
     rc=1; continue
   fi
   secs=$(( $(date +%s) - start ))
