@@ -10,11 +10,12 @@
 #               kube-apiserver, the kind node image (e2e/kind/) takes them all
 #   etcd, helm  the local control plane, the chart tests
 #   kind, coredns  the kind cluster (e2e/kind/)
+#   kube-score  judges the chart as rendered (e2e/chart/)
 #
 # Idempotent: a cached tool whose binaries run and report the pinned version is kept;
 # only missing or broken ones are built. Prints one line per tool, with the build time.
 #
-# Usage: install.sh [--force] [kubernetes|etcd|helm|kind|coredns ...]
+# Usage: install.sh [--force] [kubernetes|etcd|helm|kind|coredns|kube-score ...]
 # Without tool names: all of them. (kube-apiserver and kubectl name kubernetes.)
 # Env:   BGPCOMM_CACHE   cache root (default /var/cache/bgpcomm)
 #        BGPCOMM_GO_P    go build -p (default 2; the machine is shared)
@@ -29,12 +30,12 @@ for a in "$@"; do
   case $a in
     --force) force=1 ;;
     kubernetes|kube-apiserver|kubectl) tools+=(kubernetes) ;;
-    etcd|helm|kind|coredns) tools+=("$a") ;;
+    etcd|helm|kind|coredns|kube-score) tools+=("$a") ;;
     -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown argument '$a'" >&2; exit 2 ;;
   esac
 done
-(( ${#tools[@]} )) || tools=(kubernetes etcd helm kind coredns)
+(( ${#tools[@]} )) || tools=(kubernetes etcd helm kind coredns kube-score)
 mapfile -t tools < <(printf '%s\n' "${tools[@]}" | awk '!seen[$0]++')
 
 cache=${BGPCOMM_CACHE:-/var/cache/bgpcomm}/tools
@@ -47,6 +48,7 @@ version_of() {  # tool -> pinned version
     helm) echo "$HELM_VERSION" ;;
     kind) echo "$KIND_VERSION" ;;
     coredns) echo "$COREDNS_VERSION" ;;
+    kube-score) echo "$KUBE_SCORE_VERSION" ;;
   esac
 }
 
@@ -66,6 +68,7 @@ check_bin() {  # binary-name path version
     kubeadm) out=$("$2" version -o short 2>&1) || return 1 ;;
     kind) out=$("$2" version 2>&1) || return 1 ;;
     coredns) out=$("$2" -version 2>&1) || return 1 ;;
+    kube-score) out=$("$2" version 2>&1) || return 1 ;;
     *)    out=$("$2" --version 2>&1) || return 1 ;;
   esac
   out=$(printf '%s\n' "$out" | head -n1)
@@ -115,6 +118,10 @@ build() {  # tool version outdir
     etcd) pkgs=(go.etcd.io/etcd/server/v3) ;;
     kind) pkgs=(sigs.k8s.io/kind) ;;
     coredns) pkgs=(github.com/coredns/coredns) ;;
+    kube-score)
+      pkgs=(github.com/zegl/kube-score/cmd/kube-score)
+      ldflags+=" -X main.version=${version#v}"
+      ;;
     helm)
       pkgs=(helm.sh/helm/v3/cmd/helm)
       # As helm's Makefile: client-go v0.X.Y -> capabilities default Kubernetes 1.X.
