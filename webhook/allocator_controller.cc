@@ -471,9 +471,19 @@ void AllocatorController::Run(std::stop_token stop, const std::function<bool()>&
       was_leader = false;
       continue;
     }
-    bool full = !was_leader || std::chrono::steady_clock::now() - last_full >= options_.resync;
+    // Leadership (re)started: a fresh core from the cache. A resync feeds every Service
+    // again (the core ignores unchanged input) and rewrites any status that drifted,
+    // without re-recording Events for decisions that did not change.
+    bool full = !was_leader;
     was_leader = true;
-    if (full) last_full = std::chrono::steady_clock::now();
+    if (full || std::chrono::steady_clock::now() - last_full >= options_.resync) {
+      last_full = std::chrono::steady_clock::now();
+      if (!full) {
+        std::lock_guard lock(mutex_);
+        for (const auto& object : services_->List()) dirty_services_.insert(object->Key());
+        pools_changed_ = true;
+      }
+    }
     AllocatorPassCounts counts = Pass(full);
     if (full || counts.written + counts.conflicts + counts.errors > 0) {
       spdlog::info(

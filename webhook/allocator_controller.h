@@ -45,7 +45,7 @@ struct AllocatorControllerOptions {
   std::string lb_class;
   // Status writes in flight at once (each is one HTTPS request).
   int writers = 4;
-  // A full pass over every Service this often (and whenever leadership starts).
+  // Every Service is fed and checked again this often.
   std::chrono::seconds resync = std::chrono::minutes(5);
   kube::InformerOptions informer;
 };
@@ -87,8 +87,8 @@ class AllocatorController {
   void Stop();
   bool HasSynced() const;
 
-  // Decides and writes while `is_leader()`, until `stop`: every Service when leadership
-  // starts and every `resync`, otherwise what changed.
+  // Decides and writes while `is_leader()`, until `stop`: every Service from a fresh core
+  // when leadership starts, every Service again every `resync`, otherwise what changed.
   void Run(std::stop_token stop, const std::function<bool()>& is_leader);
 
   // One pass: `full` starts from a fresh core fed with everything cached; otherwise only
