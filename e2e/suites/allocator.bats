@@ -293,9 +293,16 @@ YAML
   svc "$ns" named metallb.io/address-pool=alloc-manual
   wait_addr "$ns" named 198.51.100.56
   svc "$ns" auto2 metallb.io/address-pool=alloc-avoid
-  wait_event "$ns" auto2 AllocationFailed
+  wait_event "$ns" auto2 AllocationFailed PoolExhausted
   run addr "$ns" auto2
   assert_output ""
+  # alloc-avoid is full and alloc-manual gives nothing unasked.
+  svc "$ns" auto3
+  wait_event "$ns" auto3 AllocationFailed
+  run addr "$ns" auto3
+  assert_output ""
+  # Gone, so that it takes nothing from the next test's pools.
+  k delete service auto3 -n "$ns" >/dev/null
 }
 
 @test "serviceAllocation: namespaces, namespaceSelectors, serviceSelectors and priority" {
