@@ -9,6 +9,10 @@
 #   admission  admission_latency.sh: latency added to kubectl apply (API server metrics,
 #              with and without the webhook registered) and the webhook's peak RSS
 #              -> block "admission-latency"
+#   allocator  allocator_apply.sh: 10,000 LoadBalancer Services by one kubectl apply until
+#              all hold an address, against the same apply with the allocator off
+#              -> block "allocator-apply" (not in the default parts: it needs two control
+#              planes and ~10 minutes; BENCH_PARTS=allocator)
 #   speaker    speaker_convergence.sh --write (root: network namespaces): 10,000 and
 #              100,000 routes into BIRD and GoBGP, UPDATEs, the speaker's peak RSS
 #              -> section "Speaker convergence"
@@ -83,6 +87,11 @@ admission() {
   python3 bench/section.py "$results" admission-latency <"$out/admission.md"
 }
 
+allocator() {
+  { machine; echo; bench/allocator_apply.sh "${ALLOCATOR_SERVICES:-10000}"; } >"$out/allocator.md"
+  python3 bench/section.py "$results" allocator-apply <"$out/allocator.md"
+}
+
 speaker() {
   BGPCOMM_SPEAKER=${BGPCOMM_SPEAKER:-$PWD/$BUILD_DIR/bin/bgpcomm-speaker} \
     bench/speaker_convergence.sh --write --shapes "${SPEAKER_SHAPES:-1}"
@@ -99,6 +108,7 @@ for p in $parts; do
     core) part core 240 core ;;
     load) part load 120 load ;;
     admission) part admission 240 admission ;;
+    allocator) part allocator 900 allocator ;;
     speaker) part speaker 420 speaker ;;
     *) echo "bench: unknown part $p" >&2; exit 2 ;;
   esac
