@@ -315,6 +315,7 @@ class Allocator::Impl {
     Result result;
     std::vector<Addr> addrs;  // held now (committed)
     std::shared_ptr<PoolState> pool;
+    std::vector<Addr> deferred;  // what it held before a keep-only judgement kept nothing
   };
 
   struct Use {
@@ -366,10 +367,10 @@ class Allocator::Impl {
     pools_ = std::move(next);
     RebuildIndex();
     for (const auto& key : affected) {
-      Entry& e = services_.at(key);
-      Judge(e, previous[key], tracker);
+      services_.at(key).deferred = std::move(previous[key]);
+      waiting_.insert(key);
     }
-    RetryWaiting(tracker);
+    Rejudge(affected, tracker);
     return tracker.Finish();
   }
 
@@ -377,23 +378,32 @@ class Allocator::Impl {
 
   Changes Upsert(const Service& s) {
     Tracker tracker(*this);
-    UpsertOne(s, tracker, true);
+    UpsertOne(s, tracker, /*judge=*/true);
+    if (tracker.retry) RetryWaiting(tracker);
     return tracker.Finish();
   }
 
   Changes UpsertAll(std::span<const Service> services) {
     Tracker tracker(*this);
-    std::vector<const Service*> order;
-    for (const auto& s : services) order.push_back(&s);
-    // Held addresses first, so that no Service takes an address another one holds.
-    std::stable_sort(order.begin(), order.end(), [](const Service* a, const Service* b) {
-      const bool ha = !a->held.empty();
-      const bool hb = !b->held.empty();
-      if (ha != hb) return ha;
-      return a->Key() < b->Key();
-    });
-    for (const Service* s : order) UpsertOne(*s, tracker, false);
-    if (tracker.released) RetryWaiting(tracker);
+    // First every Service that holds addresses (in its status, or by our last decision),
+    // so that no Service takes an address another one holds; PreferDualStack additions wait
+    // until then too. Then the others, with the waiting ones, in key order.
+    std::vector<const Service*> holding;
+    std::vector<const Service*> others;
+    for (const auto& s : services) {
+      auto it = services_.find(s.Key());
+      const bool holds = !s.held.empty() || (it != services_.end() && !it->second.addrs.empty());
+      (holds ? holding : others).push_back(&s);
+    }
+    std::vector<std::string> keys;
+    for (const Service* s : holding) {
+      UpsertOne(*s, tracker, /*judge=*/false);
+      keys.push_back(s->Key());
+    }
+    for (const Service* s : others) UpsertOne(*s, tracker, /*judge=*/false);
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    Rejudge(keys, tracker);
     return tracker.Finish();
   }
 
@@ -401,12 +411,12 @@ class Allocator::Impl {
     Tracker tracker(*this);
     auto it = services_.find(std::string(key));
     if (it == services_.end()) return {};
-    if (!it->second.addrs.empty()) tracker.released = true;
+    if (!it->second.addrs.empty()) tracker.retry = true;
     Release(it->second);
     waiting_.erase(it->first);
     tracker.NoteService(it->first);
     services_.erase(it);
-    if (tracker.released) RetryWaiting(tracker);
+    if (tracker.retry) RetryWaiting(tracker);
     return tracker.Finish();
   }
 
@@ -460,10 +470,13 @@ class Allocator::Impl {
     std::set<std::string> touched_pools;
     std::map<std::string, std::optional<PoolCounts>> before;
     std::set<std::string> services;
-    bool released = false;
+    // Something was freed or became shareable: Services that wait may now succeed.
+    bool retry = false;
   };
 
-  void UpsertOne(const Service& s, Tracker& tracker, bool retry) {
+  // Records `s`; judges it now, or (judge false) releases it and marks it waiting so that
+  // Rejudge or RetryWaiting judges it with the others.
+  void UpsertOne(const Service& s, Tracker& tracker, bool judge) {
     const std::string key = s.Key();
     auto [it, inserted] = services_.try_emplace(key);
     Entry& e = it->second;
@@ -478,17 +491,19 @@ class Allocator::Impl {
     e.input = s;
     e.request = ParseRequest(s);
     if (inserted) e.result.key = key;
+    if (!judge) {
+      if (inserted) tracker.NoteService(key);
+      e.deferred = std::move(previous);
+      waiting_.insert(key);
+      return;
+    }
     Judge(e, previous, tracker, inserted);
-    // Something may now be free (or shareable) for a Service that waits.
-    bool released = false;
     for (const auto& a : previous)
-      if (std::find(e.addrs.begin(), e.addrs.end(), a) == e.addrs.end()) released = true;
+      if (std::find(e.addrs.begin(), e.addrs.end(), a) == e.addrs.end()) tracker.retry = true;
     if (!previous.empty() &&
         (old_request.sharing != e.request.sharing || old_request.backend != e.request.backend ||
          old_ports != s.ports))
-      released = true;
-    if (released) tracker.released = true;
-    if (retry && released) RetryWaiting(tracker);
+      tracker.retry = true;
   }
 
   static bool SameExceptHeld(const Service& a, const Service& b) {
@@ -511,24 +526,65 @@ class Allocator::Impl {
     return true;
   }
 
-  void RetryWaiting(Tracker& tracker) {
-    // A retry holds nothing before and takes at most; it frees nothing, so one pass suffices.
-    const std::vector<std::string> keys(waiting_.begin(), waiting_.end());
-    for (const auto& key : keys) {
-      auto it = services_.find(key);
-      if (it == services_.end()) continue;
-      Judge(it->second, {}, tracker);
+  // Judges again Services that were released (their earlier holding in Entry::deferred),
+  // without letting one take what another has yet to keep: first each keeps its holding
+  // (our last decision, else its status) if still valid, then its status, both taking
+  // nothing new; then everyone waiting is judged in full, in key order.
+  void Rejudge(const std::vector<std::string>& keys, Tracker& tracker) {
+    for (Mode mode : {Mode::kKeepFirst, Mode::kKeepSecond}) {
+      mode_ = mode;
+      for (const auto& key : keys) {
+        if (!waiting_.count(key)) continue;
+        Entry& e = services_.at(key);
+        if (!e.addrs.empty()) continue;
+        std::vector<Addr> previous = std::move(e.deferred);
+        e.deferred.clear();
+        Judge(e, previous, tracker);
+      }
     }
+    mode_ = Mode::kFull;
+    RetryWaiting(tracker);
+  }
+
+  // Judges every waiting Service again, in key order. A pass that made an address
+  // shareable and served someone runs again, for the waiting Services before it.
+  void RetryWaiting(Tracker& tracker) {
+    while (true) {
+      tracker.retry = false;
+      bool served = false;
+      const std::vector<std::string> keys(waiting_.begin(), waiting_.end());
+      for (const auto& key : keys) {
+        auto it = services_.find(key);
+        if (it == services_.end()) continue;
+        Entry& e = it->second;
+        std::vector<Addr> previous = e.addrs.empty() ? std::move(e.deferred) : e.addrs;
+        e.deferred.clear();
+        Release(e);
+        Judge(e, previous, tracker);
+        if (e.addrs.size() > previous.size()) served = true;
+      }
+      if (!tracker.retry || !served) break;
+    }
+    tracker.retry = false;
   }
 
   // Decides `e` (which holds nothing now) and commits the decision; `previous` is what it
   // held before this call.
   void Judge(Entry& e, const std::vector<Addr>& previous, Tracker& tracker, bool is_new = false) {
     Result r = Decide(e, previous);
+    if (deferred_) {
+      deferred_ = false;
+      e.deferred = previous;
+      waiting_.insert(e.result.key.empty() ? e.input.Key() : e.result.key);
+      return;
+    }
     r.key = e.result.key.empty() ? e.input.Key() : e.result.key;
     if (is_new || r != e.result) tracker.NoteService(r.key);
     e.result = std::move(r);
-    if (e.result.failed() && e.addrs.empty()) {
+    const bool half_served = e.addrs.size() == 1 && e.request.dual() &&
+                             e.request.policy == IpFamilyPolicy::kPreferDualStack &&
+                             !e.request.desired;
+    if ((e.result.failed() && e.addrs.empty()) || half_served) {
       waiting_.insert(e.result.key);
     } else {
       waiting_.erase(e.result.key);
@@ -564,64 +620,41 @@ class Allocator::Impl {
       return Fail(Reason::kConflictingRequest,
                   "spec.ipFamilyPolicy SingleStack with two spec.ipFamilies");
 
-    // What it holds: the status; while the status is not written yet, our last decision.
-    std::vector<Addr> keep;
+    // What it holds: the status; while the status is not written yet (or names an address
+    // it cannot keep), our last decision.
+    std::vector<Addr> status;
     for (const auto& text : s.held) {
       if (auto parsed = community::ParseAddress(text)) {
-        keep.push_back(internal::FromIp(*parsed));
+        status.push_back(internal::FromIp(*parsed));
       } else {
         r.notes.push_back("status.loadBalancer.ingress " + Quote(text) +
                           " is not an IP address; ignored");
       }
     }
-    if (s.held.empty()) keep = previous;
-
+    // Our last decision first (the status may be stale while our write is on its way), then
+    // the status (after a restart, the only one).
+    std::vector<std::vector<Addr>> candidates;
+    if (!previous.empty()) candidates.push_back(previous);
+    if (!status.empty() && status != previous) candidates.push_back(status);
+    if (mode_ == Mode::kKeepFirst && candidates.size() > 1) candidates.resize(1);
+    if (mode_ == Mode::kKeepSecond) {
+      if (candidates.size() < 2) candidates.clear();
+      else candidates.erase(candidates.begin());
+    }
+    std::vector<Addr> keep;
     std::shared_ptr<PoolState> keep_pool;
-    if (!keep.empty()) {
-      const int held_families = FamilyBits(keep);
-      const bool well_formed =
-          keep.size() == 1 || (keep.size() == 2 && keep[0].v6 != keep[1].v6);
-      // A held address of the wrong family goes; PreferDualStack on a dual-stack Service
-      // accepts one family or both.
-      const bool family_ok =
-          well_formed && (held_families == req.families ||
-                          (req.dual() && req.policy == IpFamilyPolicy::kPreferDualStack));
-      if (!family_ok) {
-        r.notes.push_back("held " + FormatAll(keep) + " does not match spec.ipFamilies (" +
-                          FamilyName(req.families) + "); replaced");
-        keep.clear();
+    for (const auto& candidate : candidates) {
+      keep_pool = Keepable(e, candidate, r.notes);
+      if (keep_pool) {
+        keep = candidate;
+        break;
       }
     }
     if (!keep.empty()) {
-      auto pool = CheckAssign(e, keep);
-      if (!pool) {
-        r.notes.push_back("held " + FormatAll(keep) + " is no longer valid (" +
-                          pool.error().message + "); replaced");
-        keep.clear();
-      } else {
-        keep_pool = *pool;
-      }
-    }
-    if (!keep.empty() && req.pool && keep_pool->name() != req.pool->value) {
-      r.notes.push_back("held " + FormatAll(keep) + " is in pool " + Quote(keep_pool->name()) +
-                        " but " + req.pool->name + " asks for " + Quote(req.pool->value) +
-                        "; replaced");
-      keep.clear();
-    }
-    if (!keep.empty() && req.desired) {
-      auto a = keep;
-      auto b = *req.desired;
-      std::sort(a.begin(), a.end());
-      std::sort(b.begin(), b.end());
-      if (a != b) {
-        r.notes.push_back("held " + FormatAll(keep) + " but " + req.desired_source + " asks for " +
-                          FormatAll(*req.desired) + "; replaced");
-        keep.clear();
-      }
-    }
-    if (!keep.empty()) {
-      if (keep.size() == 1 && req.dual() && req.policy == IpFamilyPolicy::kPreferDualStack) {
-        // PreferDualStack holding one family: add the other from the same pool if it can.
+      if (keep.size() == 1 && req.dual() && req.policy == IpFamilyPolicy::kPreferDualStack &&
+          !req.desired && mode_ == Mode::kFull) {
+        // PreferDualStack holding one family: add the other from the same pool if it can
+        // (not when the user named the addresses: the pair would no longer be what was asked).
         const bool want_v6 = !keep[0].v6;
         if (auto other = LowestCandidate(*keep_pool, e, want_v6)) {
           keep.push_back(*other);
@@ -644,6 +677,10 @@ class Allocator::Impl {
       return r;
     }
 
+    if (mode_ != Mode::kFull) {
+      deferred_ = true;
+      return r;
+    }
     auto allocated = Allocate(e);
     if (!allocated) {
       Result failed = Fail(allocated.error().reason, allocated.error().message);
@@ -654,6 +691,50 @@ class Allocator::Impl {
     r.addresses = Formatted(allocated->first);
     r.pool = allocated->second->name();
     return r;
+  }
+
+  // MetalLB's checks of a held address: the Service's families, the Assign check (pool,
+  // serviceAllocation, sharing), the requested pool and addresses. Returns its pool, or
+  // nullptr with a note saying why it goes.
+  std::shared_ptr<PoolState> Keepable(const Entry& e, const std::vector<Addr>& keep,
+                                      std::vector<std::string>& notes) {
+    const Request& req = e.request;
+    if (keep.empty()) return nullptr;
+    const bool well_formed = keep.size() == 1 || (keep.size() == 2 && keep[0].v6 != keep[1].v6);
+    // A held address of the wrong family goes; PreferDualStack on a dual-stack Service
+    // accepts one family or both.
+    const bool family_ok =
+        well_formed && (FamilyBits(keep) == req.families ||
+                        (req.dual() && req.policy == IpFamilyPolicy::kPreferDualStack));
+    if (!family_ok) {
+      notes.push_back("held " + FormatAll(keep) + " does not match spec.ipFamilies (" +
+                      FamilyName(req.families) + "); replaced");
+      return nullptr;
+    }
+    auto pool = CheckAssign(e, keep);
+    if (!pool) {
+      notes.push_back("held " + FormatAll(keep) + " is no longer valid (" + pool.error().message +
+                      "); replaced");
+      return nullptr;
+    }
+    if (req.pool && (*pool)->name() != req.pool->value) {
+      notes.push_back("held " + FormatAll(keep) + " is in pool " + Quote((*pool)->name()) +
+                      " but " + req.pool->name + " asks for " + Quote(req.pool->value) +
+                      "; replaced");
+      return nullptr;
+    }
+    if (req.desired) {
+      auto a = keep;
+      auto b = *req.desired;
+      std::sort(a.begin(), a.end());
+      std::sort(b.begin(), b.end());
+      if (a != b) {
+        notes.push_back("held " + FormatAll(keep) + " but " + req.desired_source + " asks for " +
+                        FormatAll(*req.desired) + "; replaced");
+        return nullptr;
+      }
+    }
+    return *pool;
   }
 
   static Result Fail(Reason reason, std::string message) {
@@ -968,7 +1049,10 @@ class Allocator::Impl {
         use.pool = pool;
         pool->free.Take(a);
         (a.v6 ? pool->used_v6 : pool->used_v4)++;
-        if (!use.sharing.empty()) shared_[{use.sharing, use.backend}].insert(a);
+        if (!use.sharing.empty()) {
+          shared_[{use.sharing, use.backend}].insert(a);
+          if (tracker_) tracker_->retry = true;  // someone waiting may share it
+        }
       }
       use.holders.push_back(&e);
     }
@@ -1004,6 +1088,12 @@ class Allocator::Impl {
 
   Options options_;
   Tracker* tracker_ = nullptr;  // the call in progress
+  // While released Services are judged again (Rejudge): keep what is valid, take nothing
+  // new (no PreferDualStack addition either), so that no Service takes an address another
+  // one has yet to keep; the rest waits for RetryWaiting.
+  enum class Mode { kFull, kKeepFirst, kKeepSecond };
+  Mode mode_ = Mode::kFull;
+  bool deferred_ = false;  // set by Decide in a keep mode when it kept nothing
   std::map<std::string, std::shared_ptr<PoolState>, std::less<>> pools_;
   std::vector<Indexed> index_;  // every pool's ranges, by first address
   std::unordered_map<std::string, Entry> services_;
