@@ -2,8 +2,8 @@
 # bench/run.sh (`make bench`): runs every benchmark of bench/ and rewrites its part of
 # bench/RESULTS.md, each figure beside its target and a baseline measured in the same run.
 #
-#   core       community_bench and webhook_bench (Google Benchmark): resolution, lint,
-#              decide() per review -> the table between the "generated" markers (report.py)
+#   core       community_bench, webhook_bench and view_bench (Google Benchmark): resolution,
+#              lint, decide() per review, the webhook view per watch event -> the table between the "generated" markers (report.py)
 #   load       webhook_load.sh: throughput and p50/p99 over keep-alive TLS at 4 and 16
 #              connections, against the same server's /noop -> block "webhook-load"
 #   admission  admission_latency.sh: latency added to kubectl apply (API server metrics,
@@ -61,7 +61,7 @@ part() {
 }
 
 core() {
-  for program in community_bench webhook_bench; do
+  for program in community_bench webhook_bench view_bench; do
     "$BUILD_DIR/bin/$program" --benchmark_repetitions="${BENCH_REPETITIONS:-5}" \
       --benchmark_report_aggregates_only=true --benchmark_format=json \
       --benchmark_out="$out/$program.json" --benchmark_out_format=json >/dev/null

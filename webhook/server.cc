@@ -219,7 +219,7 @@ void WebhookServer::Route() {
     out.set_content("ok\n", "text/plain");
   });
   server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& out) {
-    bool ready = accepting_ && ready_();
+    bool ready = ready_to_serve() && ready_();
     out.status = ready ? 200 : 503;
     out.set_content(ready ? "ok\n" : "not ready\n", "text/plain");
   });

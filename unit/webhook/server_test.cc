@@ -303,6 +303,29 @@ TEST_F(ServerTest, HealthAndReadiness) {
   EXPECT_THAT(*ready, StartsWith("HTTP/1.1 200 "));
 }
 
+// The start of a drain (--shutdown-delay): /readyz fails at once, while admission
+// requests are still answered on the same and on new connections.
+TEST_F(ServerTest, StopReadyFailsReadinessButKeepsServing) {
+  auto client = Connect();
+  server_->StopReady();
+  EXPECT_FALSE(server_->ready_to_serve());
+  EXPECT_TRUE(server_->accepting());
+  ASSERT_TRUE(client->Send("GET /readyz HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  auto not_ready = client->ReadResponse();
+  ASSERT_TRUE(not_ready.has_value());
+  EXPECT_THAT(*not_ready, StartsWith("HTTP/1.1 503 "));
+  ASSERT_TRUE(client->Send(Post("/mutate-metallb-io-v1beta1-bgpadvertisement",
+                                ReadReview("create-primary-advert.json"))));
+  auto answered = client->ReadResponse();
+  ASSERT_TRUE(answered.has_value());
+  EXPECT_THAT(*answered, StartsWith("HTTP/1.1 200 OK\r\n"));
+  auto fresh = Connect();
+  ASSERT_TRUE(fresh->Send(Post("/noop", "{}")));
+  auto noop = fresh->ReadResponse();
+  ASSERT_TRUE(noop.has_value());
+  EXPECT_THAT(*noop, StartsWith("HTTP/1.1 200 "));
+}
+
 TEST_F(ServerTest, ShutdownAnswersTheRequestInFlight) {
   hold_ = true;
   auto client = Connect();
