@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "allocator/address_space.h"
@@ -354,22 +355,18 @@ class Allocator::Impl {
     }
     // Services holding addresses of pools that changed or went away: release them against
     // the old pools, then judge them again against the new ones (key order).
-    std::vector<std::string> affected;
+    std::vector<Entry*> affected;
     for (auto& [key, entry] : services_)
-      if (entry.pool && gone.count(entry.pool)) affected.push_back(key);
-    std::sort(affected.begin(), affected.end());
-    std::map<std::string, std::vector<Addr>> previous;
-    for (const auto& key : affected) {
-      Entry& e = services_.at(key);
-      previous[key] = e.addrs;
-      Release(e);
+      if (entry.pool && gone.count(entry.pool)) affected.push_back(&entry);
+    std::sort(affected.begin(), affected.end(), KeyLess{});
+    for (Entry* e : affected) {
+      std::vector<Addr> previous = e->addrs;
+      Release(*e);
+      e->deferred = std::move(previous);
+      waiting_.insert(e);
     }
     pools_ = std::move(next);
     RebuildIndex();
-    for (const auto& key : affected) {
-      services_.at(key).deferred = std::move(previous[key]);
-      waiting_.insert(key);
-    }
     Rejudge(affected, tracker);
     return tracker.Finish();
   }
@@ -388,22 +385,17 @@ class Allocator::Impl {
     // First every Service that holds addresses (in its status, or by our last decision),
     // so that no Service takes an address another one holds; PreferDualStack additions wait
     // until then too. Then the others, with the waiting ones, in key order.
-    std::vector<const Service*> holding;
-    std::vector<const Service*> others;
+    services_.reserve(services_.size() + services.size());
+    std::vector<Entry*> holding;
     for (const auto& s : services) {
       auto it = services_.find(s.Key());
       const bool holds = !s.held.empty() || (it != services_.end() && !it->second.addrs.empty());
-      (holds ? holding : others).push_back(&s);
+      Entry* e = UpsertOne(s, tracker, /*judge=*/false);
+      if (holds && e) holding.push_back(e);
     }
-    std::vector<std::string> keys;
-    for (const Service* s : holding) {
-      UpsertOne(*s, tracker, /*judge=*/false);
-      keys.push_back(s->Key());
-    }
-    for (const Service* s : others) UpsertOne(*s, tracker, /*judge=*/false);
-    std::sort(keys.begin(), keys.end());
-    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    Rejudge(keys, tracker);
+    std::sort(holding.begin(), holding.end(), KeyLess{});
+    holding.erase(std::unique(holding.begin(), holding.end()), holding.end());
+    Rejudge(holding, tracker);
     return tracker.Finish();
   }
 
@@ -413,7 +405,7 @@ class Allocator::Impl {
     if (it == services_.end()) return {};
     if (!it->second.addrs.empty()) tracker.retry = true;
     Release(it->second);
-    waiting_.erase(it->first);
+    waiting_.erase(&it->second);
     tracker.NoteService(it->first);
     services_.erase(it);
     if (tracker.retry) RetryWaiting(tracker);
@@ -454,10 +446,12 @@ class Allocator::Impl {
                                                : std::optional<PoolCounts>(it->second->Counts());
       }
     }
-    void NoteService(const std::string& key) { services.insert(key); }
+    void NoteService(const std::string& key) { services.push_back(key); }
     Changes Finish() {
       Changes out;
-      out.services.assign(services.begin(), services.end());
+      std::sort(services.begin(), services.end());
+      services.erase(std::unique(services.begin(), services.end()), services.end());
+      out.services = std::move(services);
       for (const auto& name : touched_pools) {
         auto it = impl.pools_.find(name);
         std::optional<PoolCounts> after;
@@ -469,20 +463,20 @@ class Allocator::Impl {
     Impl& impl;
     std::set<std::string> touched_pools;
     std::map<std::string, std::optional<PoolCounts>> before;
-    std::set<std::string> services;
+    std::vector<std::string> services;
     // Something was freed or became shareable: Services that wait may now succeed.
     bool retry = false;
   };
 
   // Records `s`; judges it now, or (judge false) releases it and marks it waiting so that
   // Rejudge or RetryWaiting judges it with the others.
-  void UpsertOne(const Service& s, Tracker& tracker, bool judge) {
+  Entry* UpsertOne(const Service& s, Tracker& tracker, bool judge) {
     const std::string key = s.Key();
     auto [it, inserted] = services_.try_emplace(key);
     Entry& e = it->second;
     if (!inserted && SameExceptHeld(e.input, s) && HeldMatches(s.held, e)) {
       e.input = s;
-      return;
+      return nullptr;
     }
     std::vector<Addr> previous = e.addrs;
     const Request old_request = e.request;
@@ -494,8 +488,8 @@ class Allocator::Impl {
     if (!judge) {
       if (inserted) tracker.NoteService(key);
       e.deferred = std::move(previous);
-      waiting_.insert(key);
-      return;
+      waiting_.insert(&e);
+      return &e;
     }
     Judge(e, previous, tracker, inserted);
     for (const auto& a : previous)
@@ -504,6 +498,7 @@ class Allocator::Impl {
         (old_request.sharing != e.request.sharing || old_request.backend != e.request.backend ||
          old_ports != s.ports))
       tracker.retry = true;
+    return &e;
   }
 
   static bool SameExceptHeld(const Service& a, const Service& b) {
@@ -530,13 +525,12 @@ class Allocator::Impl {
   // without letting one take what another has yet to keep: first each keeps its holding
   // (our last decision, else its status) if still valid, then its status, both taking
   // nothing new; then everyone waiting is judged in full, in key order.
-  void Rejudge(const std::vector<std::string>& keys, Tracker& tracker) {
+  void Rejudge(const std::vector<Entry*>& entries, Tracker& tracker) {
     for (Mode mode : {Mode::kKeepFirst, Mode::kKeepSecond}) {
       mode_ = mode;
-      for (const auto& key : keys) {
-        if (!waiting_.count(key)) continue;
-        Entry& e = services_.at(key);
-        if (!e.addrs.empty()) continue;
+      for (Entry* entry : entries) {
+        Entry& e = *entry;
+        if (!waiting_.count(entry) || !e.addrs.empty()) continue;
         std::vector<Addr> previous = std::move(e.deferred);
         e.deferred.clear();
         Judge(e, previous, tracker);
@@ -552,11 +546,10 @@ class Allocator::Impl {
     while (true) {
       tracker.retry = false;
       bool served = false;
-      const std::vector<std::string> keys(waiting_.begin(), waiting_.end());
-      for (const auto& key : keys) {
-        auto it = services_.find(key);
-        if (it == services_.end()) continue;
-        Entry& e = it->second;
+      std::vector<Entry*> entries(waiting_.begin(), waiting_.end());
+      std::sort(entries.begin(), entries.end(), KeyLess{});
+      for (Entry* entry : entries) {
+        Entry& e = *entry;
         std::vector<Addr> previous = e.addrs.empty() ? std::move(e.deferred) : e.addrs;
         e.deferred.clear();
         Release(e);
@@ -575,7 +568,7 @@ class Allocator::Impl {
     if (deferred_) {
       deferred_ = false;
       e.deferred = previous;
-      waiting_.insert(e.result.key.empty() ? e.input.Key() : e.result.key);
+      waiting_.insert(&e);
       return;
     }
     r.key = e.result.key.empty() ? e.input.Key() : e.result.key;
@@ -585,9 +578,9 @@ class Allocator::Impl {
                              e.request.policy == IpFamilyPolicy::kPreferDualStack &&
                              !e.request.desired;
     if ((e.result.failed() && e.addrs.empty()) || half_served) {
-      waiting_.insert(e.result.key);
+      waiting_.insert(&e);
     } else {
-      waiting_.erase(e.result.key);
+      waiting_.erase(&e);
     }
   }
 
@@ -1097,7 +1090,12 @@ class Allocator::Impl {
   std::map<std::string, std::shared_ptr<PoolState>, std::less<>> pools_;
   std::vector<Indexed> index_;  // every pool's ranges, by first address
   std::unordered_map<std::string, Entry> services_;
-  std::set<std::string> waiting_;  // failed Services of ours that hold nothing, by key
+  struct KeyLess {
+    bool operator()(const Entry* a, const Entry* b) const { return a->result.key < b->result.key; }
+  };
+  // Services to judge again when an address frees: failed ones of ours that hold nothing,
+  // PreferDualStack ones holding one family, released ones not judged yet. By key.
+  std::unordered_set<Entry*> waiting_;
   std::unordered_map<Addr, Use, AddrHash> uses_;
   std::map<std::pair<std::string, std::string>, std::set<Addr>> shared_;  // (sharing, backend)
 };
