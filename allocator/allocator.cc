@@ -81,9 +81,12 @@ int FamilyBits(const std::vector<Addr>& addrs) {
 }
 std::string FamilyName(int bits) {
   switch (bits) {
-    case kV4: return "IPv4";
-    case kV6: return "IPv6";
-    case kV4 | kV6: return "IPv4 and IPv6";
+    case kV4:
+      return "IPv4";
+    case kV6:
+      return "IPv6";
+    case kV4 | kV6:
+      return "IPv4 and IPv6";
   }
   return "no family";
 }
@@ -92,20 +95,20 @@ std::string FamilyName(int bits) {
 struct Request {
   std::string sharing;  // allow-shared-ip value; empty: no sharing
   std::string backend;  // "" under Cluster, the selector under Local (MetalLB's backend key)
-  std::optional<Annotation> pool;                   // address-pool, when non-empty
-  std::optional<std::vector<Addr>> desired;         // loadBalancerIPs or spec.loadBalancerIP
-  std::string desired_source;                       // the annotation or field named
-  std::optional<Failure> desired_error;             // malformed or contradictory request
-  int families = kV4;                               // the Service's families
-  std::vector<bool> family_order;                   // v6 flags in spec.ipFamilies order
+  std::optional<Annotation> pool;            // address-pool, when non-empty
+  std::optional<std::vector<Addr>> desired;  // loadBalancerIPs or spec.loadBalancerIP
+  std::string desired_source;                // the annotation or field named
+  std::optional<Failure> desired_error;      // malformed or contradictory request
+  int families = kV4;                        // the Service's families
+  std::vector<bool> family_order;            // v6 flags in spec.ipFamilies order
   IpFamilyPolicy policy = IpFamilyPolicy::kSingleStack;
   bool dual() const { return families == (kV4 | kV6); }
 };
 
 Request ParseRequest(const Service& s) {
   Request r;
-  if (auto a = ReadAnnotation(s.annotations, kAllowSharedIpAnnotation,
-                              kLegacyAllowSharedIpAnnotation))
+  if (auto a =
+          ReadAnnotation(s.annotations, kAllowSharedIpAnnotation, kLegacyAllowSharedIpAnnotation))
     r.sharing = a->value;
   if (s.external_traffic_policy == TrafficPolicy::kLocal) r.backend = SelectorString(s.selector);
   if (auto a = ReadAnnotation(s.annotations, kAddressPoolAnnotation, kLegacyAddressPoolAnnotation);
@@ -113,8 +116,8 @@ Request ParseRequest(const Service& s) {
     r.pool = a;
   r.policy = s.ip_family_policy.value_or(IpFamilyPolicy::kSingleStack);
 
-  auto ips = ReadAnnotation(s.annotations, kLoadBalancerIpsAnnotation,
-                            kLegacyLoadBalancerIpsAnnotation);
+  auto ips =
+      ReadAnnotation(s.annotations, kLoadBalancerIpsAnnotation, kLegacyLoadBalancerIpsAnnotation);
   const bool has_annotation = ips && !ips->value.empty();
   if (has_annotation && !s.load_balancer_ip.empty()) {
     r.desired_error = Failure{Reason::kConflictingRequest,
@@ -131,9 +134,9 @@ Request ParseRequest(const Service& s) {
       while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
       auto parsed = community::ParseAddress(item);
       if (!parsed) {
-        r.desired_error = Failure{Reason::kMalformedRequest, ips->name + " " + Quote(ips->value) +
-                                                                 ": " + Quote(item) +
-                                                                 " is not an IP address"};
+        r.desired_error =
+            Failure{Reason::kMalformedRequest, ips->name + " " + Quote(ips->value) + ": " +
+                                                   Quote(item) + " is not an IP address"};
         break;
       }
       addrs.push_back(internal::FromIp(*parsed));
@@ -142,13 +145,13 @@ Request ParseRequest(const Service& s) {
     }
     if (!r.desired_error) {
       if (addrs.size() > 2) {
-        r.desired_error = Failure{Reason::kMalformedRequest,
-                                  ips->name + " " + Quote(ips->value) +
-                                      ": at most two addresses, one IPv4 and one IPv6"};
+        r.desired_error = Failure{
+            Reason::kMalformedRequest,
+            ips->name + " " + Quote(ips->value) + ": at most two addresses, one IPv4 and one IPv6"};
       } else if (addrs.size() == 2 && addrs[0].v6 == addrs[1].v6) {
         r.desired_error =
-            Failure{Reason::kMalformedRequest, ips->name + " " + Quote(ips->value) +
-                                                   ": two " + FamilyName(FamilyBit(addrs[0].v6)) +
+            Failure{Reason::kMalformedRequest, ips->name + " " + Quote(ips->value) + ": two " +
+                                                   FamilyName(FamilyBit(addrs[0].v6)) +
                                                    " addresses; give one per family"};
       } else {
         r.desired = std::move(addrs);
@@ -158,9 +161,9 @@ Request ParseRequest(const Service& s) {
     r.desired_source = "spec.loadBalancerIP";
     auto parsed = community::ParseAddress(s.load_balancer_ip);
     if (!parsed) {
-      r.desired_error = Failure{Reason::kMalformedRequest, "spec.loadBalancerIP " +
-                                                               Quote(s.load_balancer_ip) +
-                                                               " is not an IP address"};
+      r.desired_error =
+          Failure{Reason::kMalformedRequest,
+                  "spec.loadBalancerIP " + Quote(s.load_balancer_ip) + " is not an IP address"};
     } else {
       r.desired = std::vector<Addr>{internal::FromIp(*parsed)};
     }
@@ -297,10 +300,11 @@ std::vector<community::Diagnostic> ValidatePools(std::span<const community::Addr
   });
   const Owned* widest = nullptr;
   for (const auto& o : all) {
-    if (widest && widest->range.first.v6 == o.range.first.v6 && !(widest->range.last < o.range.first)) {
+    if (widest && widest->range.first.v6 == o.range.first.v6 &&
+        !(widest->range.last < o.range.first)) {
       if (widest->field != o.field || widest->text != o.text)
-        out.Error(o.field, Quote(o.text) + " overlaps " + widest->field + " (" +
-                               Quote(widest->text) + ")");
+        out.Error(o.field,
+                  Quote(o.text) + " overlaps " + widest->field + " (" + Quote(widest->text) + ")");
       continue;
     }
     widest = &o;
@@ -494,9 +498,8 @@ class Allocator::Impl {
     Judge(e, previous, tracker, inserted);
     for (const auto& a : previous)
       if (std::find(e.addrs.begin(), e.addrs.end(), a) == e.addrs.end()) tracker.retry = true;
-    if (!previous.empty() &&
-        (old_request.sharing != e.request.sharing || old_request.backend != e.request.backend ||
-         old_ports != s.ports))
+    if (!previous.empty() && (old_request.sharing != e.request.sharing ||
+                              old_request.backend != e.request.backend || old_ports != s.ports))
       tracker.retry = true;
     return &e;
   }
@@ -588,8 +591,9 @@ class Allocator::Impl {
     const Service& s = e.input;
     const Request& req = e.request;
     Result r;
-    if (options_.load_balancer_class.empty() ? s.load_balancer_class.has_value()
-                                             : s.load_balancer_class != options_.load_balancer_class) {
+    if (options_.load_balancer_class.empty()
+            ? s.load_balancer_class.has_value()
+            : s.load_balancer_class != options_.load_balancer_class) {
       r.reason = Reason::kNotOurs;
       r.message = "spec.loadBalancerClass " +
                   (s.load_balancer_class ? Quote(*s.load_balancer_class) : std::string("unset")) +
@@ -608,7 +612,8 @@ class Allocator::Impl {
     if (req.policy == IpFamilyPolicy::kRequireDualStack && !req.dual())
       return Fail(Reason::kConflictingRequest,
                   "spec.ipFamilyPolicy RequireDualStack needs both families, but "
-                  "spec.ipFamilies lists only " + FamilyName(req.families));
+                  "spec.ipFamilies lists only " +
+                      FamilyName(req.families));
     if (req.policy == IpFamilyPolicy::kSingleStack && req.dual())
       return Fail(Reason::kConflictingRequest,
                   "spec.ipFamilyPolicy SingleStack with two spec.ipFamilies");
@@ -631,8 +636,10 @@ class Allocator::Impl {
     if (!status.empty() && status != previous) candidates.push_back(status);
     if (mode_ == Mode::kKeepFirst && candidates.size() > 1) candidates.resize(1);
     if (mode_ == Mode::kKeepSecond) {
-      if (candidates.size() < 2) candidates.clear();
-      else candidates.erase(candidates.begin());
+      if (candidates.size() < 2)
+        candidates.clear();
+      else
+        candidates.erase(candidates.begin());
     }
     std::vector<Addr> keep;
     std::shared_ptr<PoolState> keep_pool;
@@ -751,44 +758,45 @@ class Allocator::Impl {
     if (req.desired) {
       const int wanted = FamilyBits(*req.desired);
       if (wanted != req.families)
-        return std::unexpected(Failure{
-            Reason::kConflictingRequest,
-            req.desired_source + " asks for " + FormatAll(*req.desired) + " (" +
-                FamilyName(wanted) + ") but spec.ipFamilies is " + FamilyName(req.families)});
+        return std::unexpected(Failure{Reason::kConflictingRequest,
+                                       req.desired_source + " asks for " + FormatAll(*req.desired) +
+                                           " (" + FamilyName(wanted) + ") but spec.ipFamilies is " +
+                                           FamilyName(req.families)});
       auto pool = CheckAssign(e, *req.desired);
       if (!pool)
         return std::unexpected(
             Failure{pool.error().reason, req.desired_source + ": " + pool.error().message});
       if (req.pool && (*pool)->name() != req.pool->value)
-        return std::unexpected(Failure{
-            Reason::kConflictingRequest,
-            req.desired_source + " asks for " + FormatAll(*req.desired) + ", which is in pool " +
-                Quote((*pool)->name()) + ", but " + req.pool->name + " asks for pool " +
-                Quote(req.pool->value)});
+        return std::unexpected(Failure{Reason::kConflictingRequest,
+                                       req.desired_source + " asks for " + FormatAll(*req.desired) +
+                                           ", which is in pool " + Quote((*pool)->name()) +
+                                           ", but " + req.pool->name + " asks for pool " +
+                                           Quote(req.pool->value)});
       return Choice{*req.desired, *pool};
     }
     if (req.pool) {
       auto it = pools_.find(req.pool->value);
       if (it == pools_.end())
-        return std::unexpected(Failure{Reason::kUnknownPool, req.pool->name + ": no IPAddressPool " +
-                                                                 "named " + Quote(req.pool->value)});
+        return std::unexpected(
+            Failure{Reason::kUnknownPool,
+                    req.pool->name + ": no IPAddressPool " + "named " + Quote(req.pool->value)});
       const auto& pool = it->second;
       if (auto why = NotAdmitted(*pool, e.input))
-        return std::unexpected(Failure{Reason::kPoolNotAllowed, req.pool->name + ": pool " +
-                                                                    Quote(pool->name()) + " " +
-                                                                    *why});
+        return std::unexpected(
+            Failure{Reason::kPoolNotAllowed,
+                    req.pool->name + ": pool " + Quote(pool->name()) + " " + *why});
       if ((pool->families & req.families) == 0 ||
           (req.policy == IpFamilyPolicy::kRequireDualStack && pool->families != (kV4 | kV6)))
         return std::unexpected(Failure{
             Reason::kNoEligiblePool, req.pool->name + ": pool " + Quote(pool->name()) + " has no " +
                                          FamilyName(req.families & ~pool->families) +
-                                         " addresses; the Service needs " + FamilyName(req.families)});
-      if (auto chosen = Select(FreeFrom(*pool, e), req))
-        return Choice{*chosen, pool};
-      return std::unexpected(Failure{Reason::kPoolExhausted,
-                                     req.pool->name + ": pool " + Quote(pool->name()) +
-                                         " has no free " + FamilyName(req.families) +
-                                         " address for this Service"});
+                                         " addresses; the Service needs " +
+                                         FamilyName(req.families)});
+      if (auto chosen = Select(FreeFrom(*pool, e), req)) return Choice{*chosen, pool};
+      return std::unexpected(
+          Failure{Reason::kPoolExhausted, req.pool->name + ": pool " + Quote(pool->name()) +
+                                              " has no free " + FamilyName(req.families) +
+                                              " address for this Service"});
     }
     return AllocateAuto(e);
   }
@@ -845,21 +853,21 @@ class Allocator::Impl {
       if (prefer_secondary) return *prefer_secondary;
     }
     if (pinned.empty() && open.empty()) {
-      return std::unexpected(Failure{
-          Reason::kNoEligiblePool,
-          "no IPAddressPool may assign this Service an address automatically: " +
-              Join(Limit(skipped, 5))});
+      return std::unexpected(
+          Failure{Reason::kNoEligiblePool,
+                  "no IPAddressPool may assign this Service an address automatically: " +
+                      Join(Limit(skipped, 5))});
     }
     if (!family_available) {
-      return std::unexpected(Failure{Reason::kNoEligiblePool,
-                                     "no IPAddressPool that may serve this Service has " +
-                                         FamilyName(req.families) + " addresses (tried " +
-                                         Join(Limit(tried, 5)) + ")"});
+      return std::unexpected(
+          Failure{Reason::kNoEligiblePool, "no IPAddressPool that may serve this Service has " +
+                                               FamilyName(req.families) + " addresses (tried " +
+                                               Join(Limit(tried, 5)) + ")"});
     }
-    return std::unexpected(Failure{Reason::kPoolExhausted,
-                                   "no free " + FamilyName(req.families) +
-                                       " address for this Service in pool" +
-                                       (tried.size() == 1 ? " " : "s ") + Join(Limit(tried, 5))});
+    return std::unexpected(Failure{Reason::kPoolExhausted, "no free " + FamilyName(req.families) +
+                                                               " address for this Service in pool" +
+                                                               (tried.size() == 1 ? " " : "s ") +
+                                                               Join(Limit(tried, 5))});
   }
 
   static std::vector<std::string> Limit(std::vector<std::string> items, std::size_t n) {
@@ -949,7 +957,7 @@ class Allocator::Impl {
   // MetalLB's Assign check: one pool holds every address (and not as a .0/.255 it avoids),
   // that pool admits the Service, and each address is free or shareable with it.
   std::expected<std::shared_ptr<PoolState>, Failure> CheckAssign(const Entry& e,
-                                                                  const std::vector<Addr>& addrs) {
+                                                                 const std::vector<Addr>& addrs) {
     std::shared_ptr<PoolState> pool;
     for (const auto& a : addrs) {
       auto p = PoolOf(a);
@@ -957,9 +965,9 @@ class Allocator::Impl {
         return std::unexpected(
             Failure{Reason::kOutsidePools, internal::Format(a) + " is in no IPAddressPool"});
       if (p->avoid_buggy() && internal::Buggy(a))
-        return std::unexpected(Failure{Reason::kOutsidePools,
-                                       internal::Format(a) + " ends in .0 or .255 and pool " +
-                                           Quote(p->name()) + " sets avoidBuggyIPs"});
+        return std::unexpected(
+            Failure{Reason::kOutsidePools, internal::Format(a) + " ends in .0 or .255 and pool " +
+                                               Quote(p->name()) + " sets avoidBuggyIPs"});
       if (pool && pool != p)
         return std::unexpected(Failure{Reason::kConflictingRequest,
                                        FormatAll(addrs) + " are in different pools (" +
@@ -983,30 +991,29 @@ class Allocator::Impl {
     const Entry* other = use.holders.front();
     const std::string where = internal::Format(a) + " is held by " + other->result.key;
     if (use.sharing.empty())
-      return std::unexpected(Failure{Reason::kAddressInUse,
-                                     where + ", which does not allow sharing (no " +
-                                         std::string(kAllowSharedIpAnnotation) + ")"});
+      return std::unexpected(
+          Failure{Reason::kAddressInUse, where + ", which does not allow sharing (no " +
+                                             std::string(kAllowSharedIpAnnotation) + ")"});
     if (e.request.sharing.empty())
       return std::unexpected(
-          Failure{Reason::kAddressInUse,
-                  where + " (sharing key " + Quote(use.sharing) + "); this Service has no " +
-                      std::string(kAllowSharedIpAnnotation)});
+          Failure{Reason::kAddressInUse, where + " (sharing key " + Quote(use.sharing) +
+                                             "); this Service has no " +
+                                             std::string(kAllowSharedIpAnnotation)});
     if (use.sharing != e.request.sharing)
-      return std::unexpected(Failure{Reason::kSharingRefused,
-                                     where + " with sharing key " + Quote(use.sharing) +
-                                         ", this Service has " + Quote(e.request.sharing)});
+      return std::unexpected(
+          Failure{Reason::kSharingRefused, where + " with sharing key " + Quote(use.sharing) +
+                                               ", this Service has " + Quote(e.request.sharing)});
     if (use.backend != e.request.backend)
-      return std::unexpected(Failure{Reason::kSharingRefused,
-                                     where + " with " + DescribeBackend(use.backend) +
-                                         ", this Service has " +
-                                         DescribeBackend(e.request.backend)});
+      return std::unexpected(Failure{
+          Reason::kSharingRefused, where + " with " + DescribeBackend(use.backend) +
+                                       ", this Service has " + DescribeBackend(e.request.backend)});
     for (const Entry* h : use.holders) {
       for (const auto& p : e.input.ports) {
         if (std::find(h->input.ports.begin(), h->input.ports.end(), p) != h->input.ports.end())
-          return std::unexpected(Failure{Reason::kSharingRefused,
-                                         "port " + p.protocol + "/" + std::to_string(p.port) +
-                                             " of " + internal::Format(a) +
-                                             " is already used by " + h->result.key});
+          return std::unexpected(
+              Failure{Reason::kSharingRefused, "port " + p.protocol + "/" + std::to_string(p.port) +
+                                                   " of " + internal::Format(a) +
+                                                   " is already used by " + h->result.key});
       }
     }
     return {};

@@ -15,8 +15,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <ctime>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -24,8 +24,8 @@
 
 namespace {
 
-using bgpcomm::allocator::Allocator;
 using bgpcomm::allocator::AllocateAll;
+using bgpcomm::allocator::Allocator;
 using bgpcomm::allocator::IpFamily;
 using bgpcomm::allocator::IpFamilyPolicy;
 using bgpcomm::allocator::Service;
@@ -57,11 +57,12 @@ std::vector<bgpcomm::community::AddressPool> Pools() {
   // A pool for ten namespaces, first by priority.
   auto teams = pool("teams", {"198.19.0.0/17"});
   teams.service_allocation = bgpcomm::community::ServiceAllocation{.priority = 10};
-  for (int i = 0; i < 10; ++i) teams.service_allocation->namespaces.push_back("ns" + std::to_string(i));
+  for (int i = 0; i < 10; ++i)
+    teams.service_allocation->namespaces.push_back("ns" + std::to_string(i));
   pools.push_back(teams);
   pools.push_back(pool("a-v6", {"2001:db8::/64"}));
-  pools.push_back(pool("c-dual", {"198.19.128.0/18", "198.19.192.0/19", "198.19.224.0/20",
-                                  "2001:db8:1::/112"}));
+  pools.push_back(pool(
+      "c-dual", {"198.19.128.0/18", "198.19.192.0/19", "198.19.224.0/20", "2001:db8:1::/112"}));
   // Addresses named by loadBalancerIPs, never given automatically.
   auto manual = pool("manual", {"198.19.248.0/21"});
   manual.auto_assign = false;
@@ -133,7 +134,8 @@ double Median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: allocator_bench inputs|allocate|restart|incremental [N] [CHANGES]\n");
+    std::fprintf(stderr,
+                 "usage: allocator_bench inputs|allocate|restart|incremental [N] [CHANGES]\n");
     return 2;
   }
   const std::string mode = argv[1];

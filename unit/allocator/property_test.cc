@@ -25,9 +25,14 @@ using testing::Pool;
 
 // Blocks of the address space the random pools are made of; they never overlap.
 const std::vector<std::string> kBlocks = {
-    "198.51.100.0/30",   "198.51.100.4/31",          "198.51.100.254-198.51.101.1",
-    "203.0.113.0/30",    "203.0.113.255/32",         "2001:db8::/126",
-    "2001:db8:1::/127",  "2001:db8:2::8-2001:db8:2::a",
+    "198.51.100.0/30",
+    "198.51.100.4/31",
+    "198.51.100.254-198.51.101.1",
+    "203.0.113.0/30",
+    "203.0.113.255/32",
+    "2001:db8::/126",
+    "2001:db8:1::/127",
+    "2001:db8:2::8-2001:db8:2::a",
 };
 const std::vector<std::string> kPoolNames = {"a", "b", "c"};
 const std::vector<std::string> kNamespaces = {"n1", "n2"};
@@ -42,7 +47,9 @@ struct World {
   int Pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); }
   bool Chance(int percent) { return Pick(100) < percent; }
   template <typename T>
-  const T& OneOf(const std::vector<T>& v) { return v[Pick(static_cast<int>(v.size()))]; }
+  const T& OneOf(const std::vector<T>& v) {
+    return v[Pick(static_cast<int>(v.size()))];
+  }
 
   std::vector<community::AddressPool> RandomPools() {
     std::map<std::string, community::AddressPool> by_name;
@@ -79,9 +86,9 @@ struct World {
 
   std::string RandomAddress() {
     static const std::vector<std::string> kAddresses = {
-        "198.51.100.0", "198.51.100.1", "198.51.100.3", "198.51.100.4", "198.51.100.255",
-        "198.51.101.1", "203.0.113.2",  "203.0.113.255", "2001:db8::1",  "2001:db8:1::1",
-        "2001:db8:2::9", "192.0.2.1" /* in no pool */};
+        "198.51.100.0",   "198.51.100.1",  "198.51.100.3",  "198.51.100.4",
+        "198.51.100.255", "198.51.101.1",  "203.0.113.2",   "203.0.113.255",
+        "2001:db8::1",    "2001:db8:1::1", "2001:db8:2::9", "192.0.2.1" /* in no pool */};
     return OneOf(kAddresses);
   }
 
@@ -206,9 +213,8 @@ std::string Describe(const Service& s) {
 bool Admits(const community::AddressPool& pool, const Service& s) {
   if (!pool.service_allocation) return true;
   const auto& sa = *pool.service_allocation;
-  if (!sa.namespaces.empty() &&
-      std::find(sa.namespaces.begin(), sa.namespaces.end(), s.namespace_name) ==
-          sa.namespaces.end())
+  if (!sa.namespaces.empty() && std::find(sa.namespaces.begin(), sa.namespaces.end(),
+                                          s.namespace_name) == sa.namespaces.end())
     return false;
   if (sa.service_selectors.empty()) return true;
   for (const auto& sel : sa.service_selectors)
@@ -375,9 +381,15 @@ void RunSequence(unsigned seed, int steps) {
       target = it->first;
       Service s = it->second;
       switch (world.Pick(3)) {
-        case 0: s.labels["app"] = world.Chance(50) ? "x" : "y"; break;
-        case 1: s.ports = {{"TCP", 80 + world.Pick(3)}}; break;
-        default: s.annotations.erase("metallb.io/allow-shared-ip"); break;
+        case 0:
+          s.labels["app"] = world.Chance(50) ? "x" : "y";
+          break;
+        case 1:
+          s.ports = {{"TCP", 80 + world.Pick(3)}};
+          break;
+        default:
+          s.annotations.erase("metallb.io/allow-shared-ip");
+          break;
       }
       what = "edit " + target;
       it->second = s;
@@ -419,12 +431,13 @@ void RunSequence(unsigned seed, int steps) {
                  all += "\n  " + Describe(world.services.at(k)) + " was " +
                         ::testing::PrintToString(r.addresses) + " now " +
                         ::testing::PrintToString(allocator.Find(k)->addresses) + " " +
-                        allocator.Find(k)->message + ::testing::PrintToString(allocator.Find(k)->notes);
+                        allocator.Find(k)->message +
+                        ::testing::PrintToString(allocator.Find(k)->notes);
                return all;
              }();
     }
-    checker.Check("seed " + std::to_string(seed) + " step " + std::to_string(step) + " (" +
-                  what + ")");
+    checker.Check("seed " + std::to_string(seed) + " step " + std::to_string(step) + " (" + what +
+                  ")");
     if (::testing::Test::HasFailure()) return;
   }
 }
