@@ -392,10 +392,9 @@ class Allocator::Impl {
     services_.reserve(services_.size() + services.size());
     std::vector<Entry*> holding;
     for (const auto& s : services) {
-      auto it = services_.find(s.Key());
-      const bool holds = !s.held.empty() || (it != services_.end() && !it->second.addrs.empty());
-      Entry* e = UpsertOne(s, tracker, /*judge=*/false);
-      if (holds && e) holding.push_back(e);
+      bool held_before = false;
+      Entry* e = UpsertOne(s, tracker, /*judge=*/false, &held_before);
+      if (e && (held_before || !s.held.empty())) holding.push_back(e);
     }
     std::sort(holding.begin(), holding.end(), KeyLess{});
     holding.erase(std::unique(holding.begin(), holding.end()), holding.end());
@@ -474,7 +473,7 @@ class Allocator::Impl {
 
   // Records `s`; judges it now, or (judge false) releases it and marks it waiting so that
   // Rejudge or RetryWaiting judges it with the others.
-  Entry* UpsertOne(const Service& s, Tracker& tracker, bool judge) {
+  Entry* UpsertOne(const Service& s, Tracker& tracker, bool judge, bool* held_before = nullptr) {
     const std::string key = s.Key();
     auto [it, inserted] = services_.try_emplace(key);
     Entry& e = it->second;
@@ -483,6 +482,7 @@ class Allocator::Impl {
       return nullptr;
     }
     std::vector<Addr> previous = e.addrs;
+    if (held_before) *held_before = !previous.empty();
     const Request old_request = e.request;
     const std::vector<ServicePort> old_ports = e.input.ports;
     Release(e);
