@@ -667,6 +667,30 @@ TEST(Stability, APoolThatGrowsServesWaitingServices) {
   EXPECT_THAT(changes->services, ElementsAre("ns/b"));
 }
 
+TEST(Stability, AServiceWhoseAddressLeftDoesNotTakeOneAnotherStillHolds) {
+  Allocator a = Make({Pool("p", {"198.51.100.0/30"}), Pool("q", {"203.0.113.0/32"})});
+  Up(a, Holding(Svc("ns", "a"), {"203.0.113.0"}));
+  Up(a, Holding(Svc("ns", "b"), {"198.51.100.0"}));
+  // q goes and p changes: both are judged again; "a" sorts first but must not take .0.
+  auto changes = a.SetPools({Pool("p", {"198.51.100.0/30", "198.51.100.8/30"})});
+  ASSERT_TRUE(changes);
+  EXPECT_THAT(a.Find("ns/b")->addresses, ElementsAre("198.51.100.0"));
+  EXPECT_THAT(a.Find("ns/a")->addresses, ElementsAre("198.51.100.1"));
+  EXPECT_THAT(changes->services, ElementsAre("ns/a"));
+}
+
+TEST(Sharing, AWaitingServiceIsServedWhenAnAddressBecomesShareable) {
+  Allocator a = Make({Pool("p", {"198.51.100.0/32"})});
+  Service holder = Svc("ns", "a");
+  EXPECT_THAT(Up(a, holder).addresses, ElementsAre("198.51.100.0"));
+  Service waiting = Shared("w", "k", 443);
+  EXPECT_EQ(Up(a, waiting).reason, Reason::kPoolExhausted);
+  holder = Holding(With(holder, "metallb.io/allow-shared-ip", "k"), {"198.51.100.0"});
+  Changes changes = a.Upsert(holder);
+  EXPECT_THAT(changes.services, ElementsAre("ns/w"));
+  EXPECT_THAT(a.Find("ns/w")->addresses, ElementsAre("198.51.100.0"));
+}
+
 // ---- pools refused, counts, changes ------------------------------------------------------------
 
 TEST(SetPools, AnInvalidSetIsRefusedWholeAndThePreviousStays) {
