@@ -189,9 +189,17 @@ Request ParseRequest(const Service& s) {
   return r;
 }
 
+// `text` as is when it is plain printable ASCII, else quoted with escapes (a manifest's
+// label or protocol may hold anything; a message stays one printable line).
+std::string Safe(std::string_view text) {
+  for (char c : text)
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return Quote(text);
+  return std::string(text);
+}
+
 std::string DescribeBackend(const std::string& backend) {
   return backend.empty() ? "externalTrafficPolicy Cluster"
-                         : "externalTrafficPolicy Local with selector " + backend;
+                         : "externalTrafficPolicy Local with selector " + Safe(backend);
 }
 
 struct PoolState {
@@ -989,7 +997,7 @@ class Allocator::Impl {
     if (it == uses_.end()) return {};
     const Use& use = it->second;
     const Entry* other = use.holders.front();
-    const std::string where = internal::Format(a) + " is held by " + other->result.key;
+    const std::string where = internal::Format(a) + " is held by " + Safe(other->result.key);
     if (use.sharing.empty())
       return std::unexpected(
           Failure{Reason::kAddressInUse, where + ", which does not allow sharing (no " +
@@ -1010,10 +1018,10 @@ class Allocator::Impl {
     for (const Entry* h : use.holders) {
       for (const auto& p : e.input.ports) {
         if (std::find(h->input.ports.begin(), h->input.ports.end(), p) != h->input.ports.end())
-          return std::unexpected(
-              Failure{Reason::kSharingRefused, "port " + p.protocol + "/" + std::to_string(p.port) +
-                                                   " of " + internal::Format(a) +
-                                                   " is already used by " + h->result.key});
+          return std::unexpected(Failure{Reason::kSharingRefused,
+                                         "port " + Safe(p.protocol) + "/" + std::to_string(p.port) +
+                                             " of " + internal::Format(a) + " is already used by " +
+                                             Safe(h->result.key)});
       }
     }
     return {};

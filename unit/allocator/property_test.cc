@@ -454,6 +454,55 @@ void RunSeeds(unsigned first, unsigned last) {
   }
 }
 
+// Malformed input never crashes the core, and every message stays one printable line (the
+// values are quoted with escapes).
+TEST(AllocatorProperty, GarbageInputIsReportedNotFatal) {
+  std::mt19937 rng(7);
+  auto garbage = [&] {
+    std::string out;
+    const int n = std::uniform_int_distribution<int>(0, 24)(rng);
+    for (int i = 0; i < n; ++i) {
+      static const std::string kAlphabet = "0123456789abcdef.:,/- \n\t\"\x01\xff";
+      out += kAlphabet[std::uniform_int_distribution<std::size_t>(0, kAlphabet.size() - 1)(rng)];
+    }
+    return out;
+  };
+  Allocator allocator;
+  ASSERT_TRUE(allocator.SetPools({Pool("p", {"198.51.100.0/30", "2001:db8::/126"})}));
+  for (int i = 0; i < 3000; ++i) {
+    Service s = testing::Svc("ns", "s" + std::to_string(i % 50));
+    s.annotations["metallb.io/loadBalancerIPs"] = garbage();
+    s.annotations["metallb.universe.tf/address-pool"] = garbage();
+    s.annotations["metallb.io/allow-shared-ip"] = garbage();
+    if (i % 3 == 0) s.annotations.erase("metallb.io/loadBalancerIPs");
+    if (i % 3 == 1) {  // clashes on one address, with garbage protocols and selectors
+      s.annotations["metallb.io/loadBalancerIPs"] = "198.51.100.1";
+      s.annotations.erase("metallb.universe.tf/address-pool");
+      s.annotations["metallb.io/allow-shared-ip"] = "k";
+      s.external_traffic_policy = i % 2 ? TrafficPolicy::kLocal : TrafficPolicy::kCluster;
+      s.selector = {{garbage(), garbage()}};
+      if (i % 6 == 1) s.selector.clear();
+      s.ports = {{i % 4 == 1 ? "\x01" : "TCP\n", 80}};
+    }
+    if (i % 5 == 0) s.load_balancer_ip = garbage();
+    s.held = {garbage(), garbage()};
+    if (i % 3 != 1)
+      s.ports = {{garbage(), std::uniform_int_distribution<std::int64_t>(-5, 70000)(rng)}};
+    allocator.Upsert(s);
+    const Result* r = allocator.Find(s.Key());
+    ASSERT_NE(r, nullptr);
+    for (const std::string& text : [&] {
+           std::vector<std::string> all = r->notes;
+           all.push_back(r->message);
+           return all;
+         }()) {
+      for (char c : text)
+        ASSERT_TRUE(c >= 0x20 && c < 0x7f)
+            << "unprintable byte in " << ::testing::PrintToString(text);
+    }
+  }
+}
+
 TEST(AllocatorProperty, RandomSequencesSeeds1To500) { RunSeeds(1, 500); }
 TEST(AllocatorProperty, RandomSequencesSeeds501To1000) { RunSeeds(501, 1000); }
 TEST(AllocatorProperty, RandomSequencesSeeds1001To1500) { RunSeeds(1001, 1500); }
