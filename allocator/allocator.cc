@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "allocator/address_space.h"
@@ -80,9 +81,12 @@ int FamilyBits(const std::vector<Addr>& addrs) {
 }
 std::string FamilyName(int bits) {
   switch (bits) {
-    case kV4: return "IPv4";
-    case kV6: return "IPv6";
-    case kV4 | kV6: return "IPv4 and IPv6";
+    case kV4:
+      return "IPv4";
+    case kV6:
+      return "IPv6";
+    case kV4 | kV6:
+      return "IPv4 and IPv6";
   }
   return "no family";
 }
@@ -91,20 +95,20 @@ std::string FamilyName(int bits) {
 struct Request {
   std::string sharing;  // allow-shared-ip value; empty: no sharing
   std::string backend;  // "" under Cluster, the selector under Local (MetalLB's backend key)
-  std::optional<Annotation> pool;                   // address-pool, when non-empty
-  std::optional<std::vector<Addr>> desired;         // loadBalancerIPs or spec.loadBalancerIP
-  std::string desired_source;                       // the annotation or field named
-  std::optional<Failure> desired_error;             // malformed or contradictory request
-  int families = kV4;                               // the Service's families
-  std::vector<bool> family_order;                   // v6 flags in spec.ipFamilies order
+  std::optional<Annotation> pool;            // address-pool, when non-empty
+  std::optional<std::vector<Addr>> desired;  // loadBalancerIPs or spec.loadBalancerIP
+  std::string desired_source;                // the annotation or field named
+  std::optional<Failure> desired_error;      // malformed or contradictory request
+  int families = kV4;                        // the Service's families
+  std::vector<bool> family_order;            // v6 flags in spec.ipFamilies order
   IpFamilyPolicy policy = IpFamilyPolicy::kSingleStack;
   bool dual() const { return families == (kV4 | kV6); }
 };
 
 Request ParseRequest(const Service& s) {
   Request r;
-  if (auto a = ReadAnnotation(s.annotations, kAllowSharedIpAnnotation,
-                              kLegacyAllowSharedIpAnnotation))
+  if (auto a =
+          ReadAnnotation(s.annotations, kAllowSharedIpAnnotation, kLegacyAllowSharedIpAnnotation))
     r.sharing = a->value;
   if (s.external_traffic_policy == TrafficPolicy::kLocal) r.backend = SelectorString(s.selector);
   if (auto a = ReadAnnotation(s.annotations, kAddressPoolAnnotation, kLegacyAddressPoolAnnotation);
@@ -112,8 +116,8 @@ Request ParseRequest(const Service& s) {
     r.pool = a;
   r.policy = s.ip_family_policy.value_or(IpFamilyPolicy::kSingleStack);
 
-  auto ips = ReadAnnotation(s.annotations, kLoadBalancerIpsAnnotation,
-                            kLegacyLoadBalancerIpsAnnotation);
+  auto ips =
+      ReadAnnotation(s.annotations, kLoadBalancerIpsAnnotation, kLegacyLoadBalancerIpsAnnotation);
   const bool has_annotation = ips && !ips->value.empty();
   if (has_annotation && !s.load_balancer_ip.empty()) {
     r.desired_error = Failure{Reason::kConflictingRequest,
@@ -130,9 +134,9 @@ Request ParseRequest(const Service& s) {
       while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
       auto parsed = community::ParseAddress(item);
       if (!parsed) {
-        r.desired_error = Failure{Reason::kMalformedRequest, ips->name + " " + Quote(ips->value) +
-                                                                 ": " + Quote(item) +
-                                                                 " is not an IP address"};
+        r.desired_error =
+            Failure{Reason::kMalformedRequest, ips->name + " " + Quote(ips->value) + ": " +
+                                                   Quote(item) + " is not an IP address"};
         break;
       }
       addrs.push_back(internal::FromIp(*parsed));
@@ -141,13 +145,13 @@ Request ParseRequest(const Service& s) {
     }
     if (!r.desired_error) {
       if (addrs.size() > 2) {
-        r.desired_error = Failure{Reason::kMalformedRequest,
-                                  ips->name + " " + Quote(ips->value) +
-                                      ": at most two addresses, one IPv4 and one IPv6"};
+        r.desired_error = Failure{
+            Reason::kMalformedRequest,
+            ips->name + " " + Quote(ips->value) + ": at most two addresses, one IPv4 and one IPv6"};
       } else if (addrs.size() == 2 && addrs[0].v6 == addrs[1].v6) {
         r.desired_error =
-            Failure{Reason::kMalformedRequest, ips->name + " " + Quote(ips->value) +
-                                                   ": two " + FamilyName(FamilyBit(addrs[0].v6)) +
+            Failure{Reason::kMalformedRequest, ips->name + " " + Quote(ips->value) + ": two " +
+                                                   FamilyName(FamilyBit(addrs[0].v6)) +
                                                    " addresses; give one per family"};
       } else {
         r.desired = std::move(addrs);
@@ -157,9 +161,9 @@ Request ParseRequest(const Service& s) {
     r.desired_source = "spec.loadBalancerIP";
     auto parsed = community::ParseAddress(s.load_balancer_ip);
     if (!parsed) {
-      r.desired_error = Failure{Reason::kMalformedRequest, "spec.loadBalancerIP " +
-                                                               Quote(s.load_balancer_ip) +
-                                                               " is not an IP address"};
+      r.desired_error =
+          Failure{Reason::kMalformedRequest,
+                  "spec.loadBalancerIP " + Quote(s.load_balancer_ip) + " is not an IP address"};
     } else {
       r.desired = std::vector<Addr>{internal::FromIp(*parsed)};
     }
@@ -185,9 +189,17 @@ Request ParseRequest(const Service& s) {
   return r;
 }
 
+// `text` as is when it is plain printable ASCII, else quoted with escapes (a manifest's
+// label or protocol may hold anything; a message stays one printable line).
+std::string Safe(std::string_view text) {
+  for (char c : text)
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return Quote(text);
+  return std::string(text);
+}
+
 std::string DescribeBackend(const std::string& backend) {
   return backend.empty() ? "externalTrafficPolicy Cluster"
-                         : "externalTrafficPolicy Local with selector " + backend;
+                         : "externalTrafficPolicy Local with selector " + Safe(backend);
 }
 
 struct PoolState {
@@ -296,10 +308,11 @@ std::vector<community::Diagnostic> ValidatePools(std::span<const community::Addr
   });
   const Owned* widest = nullptr;
   for (const auto& o : all) {
-    if (widest && widest->range.first.v6 == o.range.first.v6 && !(widest->range.last < o.range.first)) {
+    if (widest && widest->range.first.v6 == o.range.first.v6 &&
+        !(widest->range.last < o.range.first)) {
       if (widest->field != o.field || widest->text != o.text)
-        out.Error(o.field, Quote(o.text) + " overlaps " + widest->field + " (" +
-                               Quote(widest->text) + ")");
+        out.Error(o.field,
+                  Quote(o.text) + " overlaps " + widest->field + " (" + Quote(widest->text) + ")");
       continue;
     }
     widest = &o;
@@ -354,22 +367,18 @@ class Allocator::Impl {
     }
     // Services holding addresses of pools that changed or went away: release them against
     // the old pools, then judge them again against the new ones (key order).
-    std::vector<std::string> affected;
+    std::vector<Entry*> affected;
     for (auto& [key, entry] : services_)
-      if (entry.pool && gone.count(entry.pool)) affected.push_back(key);
-    std::sort(affected.begin(), affected.end());
-    std::map<std::string, std::vector<Addr>> previous;
-    for (const auto& key : affected) {
-      Entry& e = services_.at(key);
-      previous[key] = e.addrs;
-      Release(e);
+      if (entry.pool && gone.count(entry.pool)) affected.push_back(&entry);
+    std::sort(affected.begin(), affected.end(), KeyLess{});
+    for (Entry* e : affected) {
+      std::vector<Addr> previous = e->addrs;
+      Release(*e);
+      e->deferred = std::move(previous);
+      waiting_.insert(e);
     }
     pools_ = std::move(next);
     RebuildIndex();
-    for (const auto& key : affected) {
-      services_.at(key).deferred = std::move(previous[key]);
-      waiting_.insert(key);
-    }
     Rejudge(affected, tracker);
     return tracker.Finish();
   }
@@ -388,22 +397,16 @@ class Allocator::Impl {
     // First every Service that holds addresses (in its status, or by our last decision),
     // so that no Service takes an address another one holds; PreferDualStack additions wait
     // until then too. Then the others, with the waiting ones, in key order.
-    std::vector<const Service*> holding;
-    std::vector<const Service*> others;
+    services_.reserve(services_.size() + services.size());
+    std::vector<Entry*> holding;
     for (const auto& s : services) {
-      auto it = services_.find(s.Key());
-      const bool holds = !s.held.empty() || (it != services_.end() && !it->second.addrs.empty());
-      (holds ? holding : others).push_back(&s);
+      bool held_before = false;
+      Entry* e = UpsertOne(s, tracker, /*judge=*/false, &held_before);
+      if (e && (held_before || !s.held.empty())) holding.push_back(e);
     }
-    std::vector<std::string> keys;
-    for (const Service* s : holding) {
-      UpsertOne(*s, tracker, /*judge=*/false);
-      keys.push_back(s->Key());
-    }
-    for (const Service* s : others) UpsertOne(*s, tracker, /*judge=*/false);
-    std::sort(keys.begin(), keys.end());
-    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    Rejudge(keys, tracker);
+    std::sort(holding.begin(), holding.end(), KeyLess{});
+    holding.erase(std::unique(holding.begin(), holding.end()), holding.end());
+    Rejudge(holding, tracker);
     return tracker.Finish();
   }
 
@@ -413,7 +416,7 @@ class Allocator::Impl {
     if (it == services_.end()) return {};
     if (!it->second.addrs.empty()) tracker.retry = true;
     Release(it->second);
-    waiting_.erase(it->first);
+    waiting_.erase(&it->second);
     tracker.NoteService(it->first);
     services_.erase(it);
     if (tracker.retry) RetryWaiting(tracker);
@@ -454,10 +457,12 @@ class Allocator::Impl {
                                                : std::optional<PoolCounts>(it->second->Counts());
       }
     }
-    void NoteService(const std::string& key) { services.insert(key); }
+    void NoteService(const std::string& key) { services.push_back(key); }
     Changes Finish() {
       Changes out;
-      out.services.assign(services.begin(), services.end());
+      std::sort(services.begin(), services.end());
+      services.erase(std::unique(services.begin(), services.end()), services.end());
+      out.services = std::move(services);
       for (const auto& name : touched_pools) {
         auto it = impl.pools_.find(name);
         std::optional<PoolCounts> after;
@@ -469,22 +474,23 @@ class Allocator::Impl {
     Impl& impl;
     std::set<std::string> touched_pools;
     std::map<std::string, std::optional<PoolCounts>> before;
-    std::set<std::string> services;
+    std::vector<std::string> services;
     // Something was freed or became shareable: Services that wait may now succeed.
     bool retry = false;
   };
 
   // Records `s`; judges it now, or (judge false) releases it and marks it waiting so that
   // Rejudge or RetryWaiting judges it with the others.
-  void UpsertOne(const Service& s, Tracker& tracker, bool judge) {
+  Entry* UpsertOne(const Service& s, Tracker& tracker, bool judge, bool* held_before = nullptr) {
     const std::string key = s.Key();
     auto [it, inserted] = services_.try_emplace(key);
     Entry& e = it->second;
     if (!inserted && SameExceptHeld(e.input, s) && HeldMatches(s.held, e)) {
       e.input = s;
-      return;
+      return nullptr;
     }
     std::vector<Addr> previous = e.addrs;
+    if (held_before) *held_before = !previous.empty();
     const Request old_request = e.request;
     const std::vector<ServicePort> old_ports = e.input.ports;
     Release(e);
@@ -494,16 +500,16 @@ class Allocator::Impl {
     if (!judge) {
       if (inserted) tracker.NoteService(key);
       e.deferred = std::move(previous);
-      waiting_.insert(key);
-      return;
+      waiting_.insert(&e);
+      return &e;
     }
     Judge(e, previous, tracker, inserted);
     for (const auto& a : previous)
       if (std::find(e.addrs.begin(), e.addrs.end(), a) == e.addrs.end()) tracker.retry = true;
-    if (!previous.empty() &&
-        (old_request.sharing != e.request.sharing || old_request.backend != e.request.backend ||
-         old_ports != s.ports))
+    if (!previous.empty() && (old_request.sharing != e.request.sharing ||
+                              old_request.backend != e.request.backend || old_ports != s.ports))
       tracker.retry = true;
+    return &e;
   }
 
   static bool SameExceptHeld(const Service& a, const Service& b) {
@@ -530,13 +536,12 @@ class Allocator::Impl {
   // without letting one take what another has yet to keep: first each keeps its holding
   // (our last decision, else its status) if still valid, then its status, both taking
   // nothing new; then everyone waiting is judged in full, in key order.
-  void Rejudge(const std::vector<std::string>& keys, Tracker& tracker) {
+  void Rejudge(const std::vector<Entry*>& entries, Tracker& tracker) {
     for (Mode mode : {Mode::kKeepFirst, Mode::kKeepSecond}) {
       mode_ = mode;
-      for (const auto& key : keys) {
-        if (!waiting_.count(key)) continue;
-        Entry& e = services_.at(key);
-        if (!e.addrs.empty()) continue;
+      for (Entry* entry : entries) {
+        Entry& e = *entry;
+        if (!waiting_.count(entry) || !e.addrs.empty()) continue;
         std::vector<Addr> previous = std::move(e.deferred);
         e.deferred.clear();
         Judge(e, previous, tracker);
@@ -552,11 +557,10 @@ class Allocator::Impl {
     while (true) {
       tracker.retry = false;
       bool served = false;
-      const std::vector<std::string> keys(waiting_.begin(), waiting_.end());
-      for (const auto& key : keys) {
-        auto it = services_.find(key);
-        if (it == services_.end()) continue;
-        Entry& e = it->second;
+      std::vector<Entry*> entries(waiting_.begin(), waiting_.end());
+      std::sort(entries.begin(), entries.end(), KeyLess{});
+      for (Entry* entry : entries) {
+        Entry& e = *entry;
         std::vector<Addr> previous = e.addrs.empty() ? std::move(e.deferred) : e.addrs;
         e.deferred.clear();
         Release(e);
@@ -575,7 +579,7 @@ class Allocator::Impl {
     if (deferred_) {
       deferred_ = false;
       e.deferred = previous;
-      waiting_.insert(e.result.key.empty() ? e.input.Key() : e.result.key);
+      waiting_.insert(&e);
       return;
     }
     r.key = e.result.key.empty() ? e.input.Key() : e.result.key;
@@ -585,9 +589,9 @@ class Allocator::Impl {
                              e.request.policy == IpFamilyPolicy::kPreferDualStack &&
                              !e.request.desired;
     if ((e.result.failed() && e.addrs.empty()) || half_served) {
-      waiting_.insert(e.result.key);
+      waiting_.insert(&e);
     } else {
-      waiting_.erase(e.result.key);
+      waiting_.erase(&e);
     }
   }
 
@@ -595,8 +599,9 @@ class Allocator::Impl {
     const Service& s = e.input;
     const Request& req = e.request;
     Result r;
-    if (options_.load_balancer_class.empty() ? s.load_balancer_class.has_value()
-                                             : s.load_balancer_class != options_.load_balancer_class) {
+    if (options_.load_balancer_class.empty()
+            ? s.load_balancer_class.has_value()
+            : s.load_balancer_class != options_.load_balancer_class) {
       r.reason = Reason::kNotOurs;
       r.message = "spec.loadBalancerClass " +
                   (s.load_balancer_class ? Quote(*s.load_balancer_class) : std::string("unset")) +
@@ -615,7 +620,8 @@ class Allocator::Impl {
     if (req.policy == IpFamilyPolicy::kRequireDualStack && !req.dual())
       return Fail(Reason::kConflictingRequest,
                   "spec.ipFamilyPolicy RequireDualStack needs both families, but "
-                  "spec.ipFamilies lists only " + FamilyName(req.families));
+                  "spec.ipFamilies lists only " +
+                      FamilyName(req.families));
     if (req.policy == IpFamilyPolicy::kSingleStack && req.dual())
       return Fail(Reason::kConflictingRequest,
                   "spec.ipFamilyPolicy SingleStack with two spec.ipFamilies");
@@ -638,8 +644,10 @@ class Allocator::Impl {
     if (!status.empty() && status != previous) candidates.push_back(status);
     if (mode_ == Mode::kKeepFirst && candidates.size() > 1) candidates.resize(1);
     if (mode_ == Mode::kKeepSecond) {
-      if (candidates.size() < 2) candidates.clear();
-      else candidates.erase(candidates.begin());
+      if (candidates.size() < 2)
+        candidates.clear();
+      else
+        candidates.erase(candidates.begin());
     }
     std::vector<Addr> keep;
     std::shared_ptr<PoolState> keep_pool;
@@ -758,44 +766,45 @@ class Allocator::Impl {
     if (req.desired) {
       const int wanted = FamilyBits(*req.desired);
       if (wanted != req.families)
-        return std::unexpected(Failure{
-            Reason::kConflictingRequest,
-            req.desired_source + " asks for " + FormatAll(*req.desired) + " (" +
-                FamilyName(wanted) + ") but spec.ipFamilies is " + FamilyName(req.families)});
+        return std::unexpected(Failure{Reason::kConflictingRequest,
+                                       req.desired_source + " asks for " + FormatAll(*req.desired) +
+                                           " (" + FamilyName(wanted) + ") but spec.ipFamilies is " +
+                                           FamilyName(req.families)});
       auto pool = CheckAssign(e, *req.desired);
       if (!pool)
         return std::unexpected(
             Failure{pool.error().reason, req.desired_source + ": " + pool.error().message});
       if (req.pool && (*pool)->name() != req.pool->value)
-        return std::unexpected(Failure{
-            Reason::kConflictingRequest,
-            req.desired_source + " asks for " + FormatAll(*req.desired) + ", which is in pool " +
-                Quote((*pool)->name()) + ", but " + req.pool->name + " asks for pool " +
-                Quote(req.pool->value)});
+        return std::unexpected(Failure{Reason::kConflictingRequest,
+                                       req.desired_source + " asks for " + FormatAll(*req.desired) +
+                                           ", which is in pool " + Quote((*pool)->name()) +
+                                           ", but " + req.pool->name + " asks for pool " +
+                                           Quote(req.pool->value)});
       return Choice{*req.desired, *pool};
     }
     if (req.pool) {
       auto it = pools_.find(req.pool->value);
       if (it == pools_.end())
-        return std::unexpected(Failure{Reason::kUnknownPool, req.pool->name + ": no IPAddressPool " +
-                                                                 "named " + Quote(req.pool->value)});
+        return std::unexpected(
+            Failure{Reason::kUnknownPool,
+                    req.pool->name + ": no IPAddressPool " + "named " + Quote(req.pool->value)});
       const auto& pool = it->second;
       if (auto why = NotAdmitted(*pool, e.input))
-        return std::unexpected(Failure{Reason::kPoolNotAllowed, req.pool->name + ": pool " +
-                                                                    Quote(pool->name()) + " " +
-                                                                    *why});
+        return std::unexpected(
+            Failure{Reason::kPoolNotAllowed,
+                    req.pool->name + ": pool " + Quote(pool->name()) + " " + *why});
       if ((pool->families & req.families) == 0 ||
           (req.policy == IpFamilyPolicy::kRequireDualStack && pool->families != (kV4 | kV6)))
         return std::unexpected(Failure{
             Reason::kNoEligiblePool, req.pool->name + ": pool " + Quote(pool->name()) + " has no " +
                                          FamilyName(req.families & ~pool->families) +
-                                         " addresses; the Service needs " + FamilyName(req.families)});
-      if (auto chosen = Select(FreeFrom(*pool, e), req))
-        return Choice{*chosen, pool};
-      return std::unexpected(Failure{Reason::kPoolExhausted,
-                                     req.pool->name + ": pool " + Quote(pool->name()) +
-                                         " has no free " + FamilyName(req.families) +
-                                         " address for this Service"});
+                                         " addresses; the Service needs " +
+                                         FamilyName(req.families)});
+      if (auto chosen = Select(FreeFrom(*pool, e), req)) return Choice{*chosen, pool};
+      return std::unexpected(
+          Failure{Reason::kPoolExhausted, req.pool->name + ": pool " + Quote(pool->name()) +
+                                              " has no free " + FamilyName(req.families) +
+                                              " address for this Service"});
     }
     return AllocateAuto(e);
   }
@@ -852,21 +861,21 @@ class Allocator::Impl {
       if (prefer_secondary) return *prefer_secondary;
     }
     if (pinned.empty() && open.empty()) {
-      return std::unexpected(Failure{
-          Reason::kNoEligiblePool,
-          "no IPAddressPool may assign this Service an address automatically: " +
-              Join(Limit(skipped, 5))});
+      return std::unexpected(
+          Failure{Reason::kNoEligiblePool,
+                  "no IPAddressPool may assign this Service an address automatically: " +
+                      Join(Limit(skipped, 5))});
     }
     if (!family_available) {
-      return std::unexpected(Failure{Reason::kNoEligiblePool,
-                                     "no IPAddressPool that may serve this Service has " +
-                                         FamilyName(req.families) + " addresses (tried " +
-                                         Join(Limit(tried, 5)) + ")"});
+      return std::unexpected(
+          Failure{Reason::kNoEligiblePool, "no IPAddressPool that may serve this Service has " +
+                                               FamilyName(req.families) + " addresses (tried " +
+                                               Join(Limit(tried, 5)) + ")"});
     }
-    return std::unexpected(Failure{Reason::kPoolExhausted,
-                                   "no free " + FamilyName(req.families) +
-                                       " address for this Service in pool" +
-                                       (tried.size() == 1 ? " " : "s ") + Join(Limit(tried, 5))});
+    return std::unexpected(Failure{Reason::kPoolExhausted, "no free " + FamilyName(req.families) +
+                                                               " address for this Service in pool" +
+                                                               (tried.size() == 1 ? " " : "s ") +
+                                                               Join(Limit(tried, 5))});
   }
 
   static std::vector<std::string> Limit(std::vector<std::string> items, std::size_t n) {
@@ -956,7 +965,7 @@ class Allocator::Impl {
   // MetalLB's Assign check: one pool holds every address (and not as a .0/.255 it avoids),
   // that pool admits the Service, and each address is free or shareable with it.
   std::expected<std::shared_ptr<PoolState>, Failure> CheckAssign(const Entry& e,
-                                                                  const std::vector<Addr>& addrs) {
+                                                                 const std::vector<Addr>& addrs) {
     std::shared_ptr<PoolState> pool;
     for (const auto& a : addrs) {
       auto p = PoolOf(a);
@@ -964,9 +973,9 @@ class Allocator::Impl {
         return std::unexpected(
             Failure{Reason::kOutsidePools, internal::Format(a) + " is in no IPAddressPool"});
       if (p->avoid_buggy() && internal::Buggy(a))
-        return std::unexpected(Failure{Reason::kOutsidePools,
-                                       internal::Format(a) + " ends in .0 or .255 and pool " +
-                                           Quote(p->name()) + " sets avoidBuggyIPs"});
+        return std::unexpected(
+            Failure{Reason::kOutsidePools, internal::Format(a) + " ends in .0 or .255 and pool " +
+                                               Quote(p->name()) + " sets avoidBuggyIPs"});
       if (pool && pool != p)
         return std::unexpected(Failure{Reason::kConflictingRequest,
                                        FormatAll(addrs) + " are in different pools (" +
@@ -988,32 +997,31 @@ class Allocator::Impl {
     if (it == uses_.end()) return {};
     const Use& use = it->second;
     const Entry* other = use.holders.front();
-    const std::string where = internal::Format(a) + " is held by " + other->result.key;
+    const std::string where = internal::Format(a) + " is held by " + Safe(other->result.key);
     if (use.sharing.empty())
-      return std::unexpected(Failure{Reason::kAddressInUse,
-                                     where + ", which does not allow sharing (no " +
-                                         std::string(kAllowSharedIpAnnotation) + ")"});
+      return std::unexpected(
+          Failure{Reason::kAddressInUse, where + ", which does not allow sharing (no " +
+                                             std::string(kAllowSharedIpAnnotation) + ")"});
     if (e.request.sharing.empty())
       return std::unexpected(
-          Failure{Reason::kAddressInUse,
-                  where + " (sharing key " + Quote(use.sharing) + "); this Service has no " +
-                      std::string(kAllowSharedIpAnnotation)});
+          Failure{Reason::kAddressInUse, where + " (sharing key " + Quote(use.sharing) +
+                                             "); this Service has no " +
+                                             std::string(kAllowSharedIpAnnotation)});
     if (use.sharing != e.request.sharing)
-      return std::unexpected(Failure{Reason::kSharingRefused,
-                                     where + " with sharing key " + Quote(use.sharing) +
-                                         ", this Service has " + Quote(e.request.sharing)});
+      return std::unexpected(
+          Failure{Reason::kSharingRefused, where + " with sharing key " + Quote(use.sharing) +
+                                               ", this Service has " + Quote(e.request.sharing)});
     if (use.backend != e.request.backend)
-      return std::unexpected(Failure{Reason::kSharingRefused,
-                                     where + " with " + DescribeBackend(use.backend) +
-                                         ", this Service has " +
-                                         DescribeBackend(e.request.backend)});
+      return std::unexpected(Failure{
+          Reason::kSharingRefused, where + " with " + DescribeBackend(use.backend) +
+                                       ", this Service has " + DescribeBackend(e.request.backend)});
     for (const Entry* h : use.holders) {
       for (const auto& p : e.input.ports) {
         if (std::find(h->input.ports.begin(), h->input.ports.end(), p) != h->input.ports.end())
           return std::unexpected(Failure{Reason::kSharingRefused,
-                                         "port " + p.protocol + "/" + std::to_string(p.port) +
-                                             " of " + internal::Format(a) +
-                                             " is already used by " + h->result.key});
+                                         "port " + Safe(p.protocol) + "/" + std::to_string(p.port) +
+                                             " of " + internal::Format(a) + " is already used by " +
+                                             Safe(h->result.key)});
       }
     }
     return {};
@@ -1097,7 +1105,12 @@ class Allocator::Impl {
   std::map<std::string, std::shared_ptr<PoolState>, std::less<>> pools_;
   std::vector<Indexed> index_;  // every pool's ranges, by first address
   std::unordered_map<std::string, Entry> services_;
-  std::set<std::string> waiting_;  // failed Services of ours that hold nothing, by key
+  struct KeyLess {
+    bool operator()(const Entry* a, const Entry* b) const { return a->result.key < b->result.key; }
+  };
+  // Services to judge again when an address frees: failed ones of ours that hold nothing,
+  // PreferDualStack ones holding one family, released ones not judged yet. By key.
+  std::unordered_set<Entry*> waiting_;
   std::unordered_map<Addr, Use, AddrHash> uses_;
   std::map<std::pair<std::string, std::string>, std::set<Addr>> shared_;  // (sharing, backend)
 };

@@ -72,8 +72,12 @@ class Allocator {
   std::expected<Changes, std::vector<community::Diagnostic>> SetPools(
       std::vector<community::AddressPool> pools);
 
-  // Adds or updates one Service and decides its addresses. If it released an address,
-  // Services waiting for one are retried (in key order). Unchanged input is a no-op.
+  // Adds or updates one Service and decides its addresses. What it holds is, first, what
+  // this allocator last gave it (the status may lag behind), then `service.held` (after a
+  // restart, the only one); kept while valid, else replaced by the lowest free address. If
+  // an address was freed or became shareable, Services waiting for one are retried (in key
+  // order). An input equal to the last one (with the status empty or equal to the
+  // decision) is a no-op.
   Changes Upsert(const Service& service);
   // The same for many Services at once (the initial list of a sync): Services that hold
   // addresses in their status are judged first, so that no new Service takes an address

@@ -26,27 +26,42 @@ std::string_view Name(IpFamily family) { return family == IpFamily::kIPv4 ? "IPv
 
 std::string_view Name(IpFamilyPolicy policy) {
   switch (policy) {
-    case IpFamilyPolicy::kSingleStack: return "SingleStack";
-    case IpFamilyPolicy::kPreferDualStack: return "PreferDualStack";
-    case IpFamilyPolicy::kRequireDualStack: return "RequireDualStack";
+    case IpFamilyPolicy::kSingleStack:
+      return "SingleStack";
+    case IpFamilyPolicy::kPreferDualStack:
+      return "PreferDualStack";
+    case IpFamilyPolicy::kRequireDualStack:
+      return "RequireDualStack";
   }
   return "SingleStack";
 }
 
 std::string_view Name(Reason reason) {
   switch (reason) {
-    case Reason::kAllocated: return "Allocated";
-    case Reason::kNotLoadBalancer: return "NotLoadBalancer";
-    case Reason::kNotOurs: return "NotOurs";
-    case Reason::kMalformedRequest: return "MalformedRequest";
-    case Reason::kConflictingRequest: return "ConflictingRequest";
-    case Reason::kUnknownPool: return "UnknownPool";
-    case Reason::kPoolNotAllowed: return "PoolNotAllowed";
-    case Reason::kOutsidePools: return "OutsidePools";
-    case Reason::kAddressInUse: return "AddressInUse";
-    case Reason::kSharingRefused: return "SharingRefused";
-    case Reason::kNoEligiblePool: return "NoEligiblePool";
-    case Reason::kPoolExhausted: return "PoolExhausted";
+    case Reason::kAllocated:
+      return "Allocated";
+    case Reason::kNotLoadBalancer:
+      return "NotLoadBalancer";
+    case Reason::kNotOurs:
+      return "NotOurs";
+    case Reason::kMalformedRequest:
+      return "MalformedRequest";
+    case Reason::kConflictingRequest:
+      return "ConflictingRequest";
+    case Reason::kUnknownPool:
+      return "UnknownPool";
+    case Reason::kPoolNotAllowed:
+      return "PoolNotAllowed";
+    case Reason::kOutsidePools:
+      return "OutsidePools";
+    case Reason::kAddressInUse:
+      return "AddressInUse";
+    case Reason::kSharingRefused:
+      return "SharingRefused";
+    case Reason::kNoEligiblePool:
+      return "NoEligiblePool";
+    case Reason::kPoolExhausted:
+      return "PoolExhausted";
   }
   return "Unknown";
 }

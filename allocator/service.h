@@ -19,14 +19,14 @@ namespace bgpcomm::allocator {
 inline constexpr std::string_view kAddressPoolAnnotation = "metallb.io/address-pool";
 inline constexpr std::string_view kLoadBalancerIpsAnnotation = "metallb.io/loadBalancerIPs";
 inline constexpr std::string_view kAllowSharedIpAnnotation = "metallb.io/allow-shared-ip";
-inline constexpr std::string_view kLegacyAddressPoolAnnotation =
-    "metallb.universe.tf/address-pool";
+inline constexpr std::string_view kLegacyAddressPoolAnnotation = "metallb.universe.tf/address-pool";
 inline constexpr std::string_view kLegacyLoadBalancerIpsAnnotation =
     "metallb.universe.tf/loadBalancerIPs";
 inline constexpr std::string_view kLegacyAllowSharedIpAnnotation =
     "metallb.universe.tf/allow-shared-ip";
 // Written by MetalLB's controller beside the status; the adapter may write Result::pool here.
-inline constexpr std::string_view kAllocatedFromPoolAnnotation = "metallb.io/ip-allocated-from-pool";
+inline constexpr std::string_view kAllocatedFromPoolAnnotation =
+    "metallb.io/ip-allocated-from-pool";
 
 enum class IpFamily { kIPv4, kIPv6 };
 enum class IpFamilyPolicy { kSingleStack, kPreferDualStack, kRequireDualStack };
@@ -54,9 +54,9 @@ struct Service {
   // Labels of the Service's Namespace (IPAddressPool serviceAllocation.namespaceSelectors).
   std::map<std::string, std::string> namespace_labels;
   std::map<std::string, std::string> annotations;  // raw; the allocator parses them
-  std::string type = "LoadBalancer";                // spec.type
+  std::string type = "LoadBalancer";               // spec.type
   std::optional<std::string> load_balancer_class;  // spec.loadBalancerClass
-  std::string load_balancer_ip;                     // spec.loadBalancerIP (deprecated), raw
+  std::string load_balancer_ip;                    // spec.loadBalancerIP (deprecated), raw
   // spec.ipFamilies. Empty (a manifest the API server has not defaulted): the families of
   // the requested addresses if any, else IPv4, or IPv4 and IPv6 under RequireDualStack.
   std::vector<IpFamily> ip_families;
@@ -76,18 +76,18 @@ struct Service {
 // kNotLoadBalancer and kNotOurs are not failures (no AllocationFailed Event): the Service
 // is simply not one this allocator gives addresses to.
 enum class Reason {
-  kAllocated,            // addresses hold the Service's addresses (kept or new)
-  kNotLoadBalancer,      // spec.type is not LoadBalancer: hold nothing
-  kNotOurs,              // spec.loadBalancerClass is not the one this allocator serves
-  kMalformedRequest,     // an annotation or spec.loadBalancerIP does not parse
-  kConflictingRequest,   // the requests contradict each other or the Service's families
-  kUnknownPool,          // metallb.io/address-pool names no IPAddressPool
-  kPoolNotAllowed,       // the pool's serviceAllocation does not admit this Service
-  kOutsidePools,         // a requested address is in no IPAddressPool
-  kAddressInUse,         // a requested address is held by a Service that does not share
-  kSharingRefused,       // same address, but sharing key, policy/selector or ports clash
-  kNoEligiblePool,       // no pool may give this Service an address of its families
-  kPoolExhausted,        // the pools that may serve it have no free address
+  kAllocated,           // addresses hold the Service's addresses (kept or new)
+  kNotLoadBalancer,     // spec.type is not LoadBalancer: hold nothing
+  kNotOurs,             // spec.loadBalancerClass is not the one this allocator serves
+  kMalformedRequest,    // an annotation or spec.loadBalancerIP does not parse
+  kConflictingRequest,  // the requests contradict each other or the Service's families
+  kUnknownPool,         // metallb.io/address-pool names no IPAddressPool
+  kPoolNotAllowed,      // the pool's serviceAllocation does not admit this Service
+  kOutsidePools,        // a requested address is in no IPAddressPool
+  kAddressInUse,        // a requested address is held by a Service that does not share
+  kSharingRefused,      // same address, but sharing key, policy/selector or ports clash
+  kNoEligiblePool,      // no pool may give this Service an address of its families
+  kPoolExhausted,       // the pools that may serve it have no free address
 };
 std::string_view Name(Reason reason);  // "Allocated", "PoolExhausted", ...
 

@@ -82,11 +82,11 @@ TEST(AddressSpace, CapacityAsMetalLBCountsIt) {
   EXPECT_EQ(Capacity(R("198.51.100.0/24"), false), 256);
   EXPECT_EQ(Capacity(R("198.51.100.0/24"), true), 254);
   EXPECT_EQ(Capacity(R("198.18.0.0/16"), true), 65536 - 512);
-  EXPECT_EQ(Capacity(R("198.51.100.0/30"), true), 3);     // .0 only
-  EXPECT_EQ(Capacity(R("198.51.100.252/30"), true), 3);   // .255 only
+  EXPECT_EQ(Capacity(R("198.51.100.0/30"), true), 3);    // .0 only
+  EXPECT_EQ(Capacity(R("198.51.100.252/30"), true), 3);  // .255 only
   EXPECT_EQ(Capacity(R("198.51.100.4/30"), true), 4);
   EXPECT_EQ(Capacity(R("198.51.100.255/32"), true), 0);  // one address, counted once
-  EXPECT_EQ(Capacity(R("2001:db8::/120"), true), 256);    // IPv6 has no buggy addresses
+  EXPECT_EQ(Capacity(R("2001:db8::/120"), true), 256);   // IPv6 has no buggy addresses
   EXPECT_EQ(Capacity(R("2001:db8::/66"), false), kMax);  // 2^62 addresses
   EXPECT_EQ(Capacity(R("2001:db8::/67"), false), std::int64_t{1} << 61);
   EXPECT_EQ(Capacity(R("2001:db8::/64"), false), kMax);

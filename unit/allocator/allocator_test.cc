@@ -12,8 +12,8 @@ namespace bgpcomm::allocator {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::IsEmpty;
 using testing::Holding;
+using ::testing::IsEmpty;
 using testing::Pool;
 using testing::Svc;
 using testing::With;
@@ -172,8 +172,7 @@ TEST(ServiceAllocation, NamespacesAndNamespaceSelectors) {
   // The team pool is full: red falls back to the open pool, as MetalLB does.
   EXPECT_THAT(Up(a, Svc("red", "d")).addresses, ElementsAre("198.51.100.9"));
   // An explicit request from another namespace is refused with the reason.
-  const Result& e =
-      Up(a, With(Svc("green", "e"), "metallb.universe.tf/address-pool", "team"));
+  const Result& e = Up(a, With(Svc("green", "e"), "metallb.universe.tf/address-pool", "team"));
   EXPECT_EQ(e.reason, Reason::kPoolNotAllowed);
   EXPECT_EQ(e.message,
             "metallb.universe.tf/address-pool: pool \"team\" serviceAllocation does not admit "
@@ -276,7 +275,8 @@ TEST(Annotations, MalformedLoadBalancerIps) {
   Allocator a = Make({Pool("p", {"198.51.100.0/24"})});
   const Result& r = Up(a, With(Svc("ns", "a"), "metallb.io/loadBalancerIPs", "not-an-ip"));
   EXPECT_EQ(r.reason, Reason::kMalformedRequest);
-  EXPECT_EQ(r.message, "metallb.io/loadBalancerIPs \"not-an-ip\": \"not-an-ip\" is not an IP address");
+  EXPECT_EQ(r.message,
+            "metallb.io/loadBalancerIPs \"not-an-ip\": \"not-an-ip\" is not an IP address");
   EXPECT_THAT(r.addresses, IsEmpty());
   const Result& two =
       Up(a, With(Svc("ns", "b"), "metallb.io/loadBalancerIPs", "198.51.100.1,198.51.100.2"));
@@ -439,18 +439,18 @@ TEST(Families, SingleStackIpv6SkipsPoolsWithoutIpv6) {
 }
 
 TEST(Families, RequireDualStackTakesOneAddressPerFamilyFromOnePool) {
-  Allocator a = Make({Pool("v4", {"198.51.100.0/24"}),
-                      Pool("z-dual", {"2001:db8::/120", "203.0.113.0/24"})});
+  Allocator a =
+      Make({Pool("v4", {"198.51.100.0/24"}), Pool("z-dual", {"2001:db8::/120", "203.0.113.0/24"})});
   Service s = Svc("ns", "x");
   s.ip_families = {IpFamily::kIPv4, IpFamily::kIPv6};
   s.ip_family_policy = IpFamilyPolicy::kRequireDualStack;
   const Result& r = Up(a, s);
   EXPECT_THAT(r.addresses, ElementsAre("203.0.113.0", "2001:db8::"));
   EXPECT_EQ(r.pool, "z-dual");
-  EXPECT_EQ(*a.Counts("z-dual"), (PoolCounts{.assigned_ipv4 = 1,
-                                             .assigned_ipv6 = 1,
-                                             .available_ipv4 = 255,
-                                             .available_ipv6 = 255}));
+  EXPECT_EQ(
+      *a.Counts("z-dual"),
+      (PoolCounts{
+          .assigned_ipv4 = 1, .assigned_ipv6 = 1, .available_ipv4 = 255, .available_ipv6 = 255}));
 }
 
 TEST(Families, RequireDualStackWithoutADualPool) {
@@ -597,9 +597,8 @@ TEST(Stability, AnAddressThatLeftItsPoolIsReplaced) {
   ASSERT_TRUE(changes);
   const Result* r = a.Find("ns/x");
   EXPECT_THAT(r->addresses, ElementsAre("198.51.100.0"));
-  EXPECT_THAT(r->notes,
-              ElementsAre("held 198.51.100.9 is no longer valid (198.51.100.9 is in no "
-                          "IPAddressPool); replaced"));
+  EXPECT_THAT(r->notes, ElementsAre("held 198.51.100.9 is no longer valid (198.51.100.9 is in no "
+                                    "IPAddressPool); replaced"));
   EXPECT_THAT(changes->services, ElementsAre("ns/x"));
   // A status outside every pool at start-up is replaced the same way.
   const Result& y = Up(a, Holding(Svc("ns", "y"), {"203.0.113.5"}));
@@ -666,6 +665,30 @@ TEST(Stability, APoolThatGrowsServesWaitingServices) {
   EXPECT_THAT(a.Find("ns/a")->addresses, ElementsAre("198.51.100.0"));
   EXPECT_THAT(a.Find("ns/b")->addresses, ElementsAre("198.51.100.1"));
   EXPECT_THAT(changes->services, ElementsAre("ns/b"));
+}
+
+TEST(Stability, AServiceWhoseAddressLeftDoesNotTakeOneAnotherStillHolds) {
+  Allocator a = Make({Pool("p", {"198.51.100.0/30"}), Pool("q", {"203.0.113.0/32"})});
+  Up(a, Holding(Svc("ns", "a"), {"203.0.113.0"}));
+  Up(a, Holding(Svc("ns", "b"), {"198.51.100.0"}));
+  // q goes and p changes: both are judged again; "a" sorts first but must not take .0.
+  auto changes = a.SetPools({Pool("p", {"198.51.100.0/30", "198.51.100.8/30"})});
+  ASSERT_TRUE(changes);
+  EXPECT_THAT(a.Find("ns/b")->addresses, ElementsAre("198.51.100.0"));
+  EXPECT_THAT(a.Find("ns/a")->addresses, ElementsAre("198.51.100.1"));
+  EXPECT_THAT(changes->services, ElementsAre("ns/a"));
+}
+
+TEST(Sharing, AWaitingServiceIsServedWhenAnAddressBecomesShareable) {
+  Allocator a = Make({Pool("p", {"198.51.100.0/32"})});
+  Service holder = Svc("ns", "a");
+  EXPECT_THAT(Up(a, holder).addresses, ElementsAre("198.51.100.0"));
+  Service waiting = Shared("w", "k", 443);
+  EXPECT_EQ(Up(a, waiting).reason, Reason::kPoolExhausted);
+  holder = Holding(With(holder, "metallb.io/allow-shared-ip", "k"), {"198.51.100.0"});
+  Changes changes = a.Upsert(holder);
+  EXPECT_THAT(changes.services, ElementsAre("ns/w"));
+  EXPECT_THAT(a.Find("ns/w")->addresses, ElementsAre("198.51.100.0"));
 }
 
 // ---- pools refused, counts, changes ------------------------------------------------------------

@@ -25,9 +25,14 @@ using testing::Pool;
 
 // Blocks of the address space the random pools are made of; they never overlap.
 const std::vector<std::string> kBlocks = {
-    "198.51.100.0/30",   "198.51.100.4/31",          "198.51.100.254-198.51.101.1",
-    "203.0.113.0/30",    "203.0.113.255/32",         "2001:db8::/126",
-    "2001:db8:1::/127",  "2001:db8:2::8-2001:db8:2::a",
+    "198.51.100.0/30",
+    "198.51.100.4/31",
+    "198.51.100.254-198.51.101.1",
+    "203.0.113.0/30",
+    "203.0.113.255/32",
+    "2001:db8::/126",
+    "2001:db8:1::/127",
+    "2001:db8:2::8-2001:db8:2::a",
 };
 const std::vector<std::string> kPoolNames = {"a", "b", "c"};
 const std::vector<std::string> kNamespaces = {"n1", "n2"};
@@ -42,7 +47,9 @@ struct World {
   int Pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); }
   bool Chance(int percent) { return Pick(100) < percent; }
   template <typename T>
-  const T& OneOf(const std::vector<T>& v) { return v[Pick(static_cast<int>(v.size()))]; }
+  const T& OneOf(const std::vector<T>& v) {
+    return v[Pick(static_cast<int>(v.size()))];
+  }
 
   std::vector<community::AddressPool> RandomPools() {
     std::map<std::string, community::AddressPool> by_name;
@@ -79,9 +86,9 @@ struct World {
 
   std::string RandomAddress() {
     static const std::vector<std::string> kAddresses = {
-        "198.51.100.0", "198.51.100.1", "198.51.100.3", "198.51.100.4", "198.51.100.255",
-        "198.51.101.1", "203.0.113.2",  "203.0.113.255", "2001:db8::1",  "2001:db8:1::1",
-        "2001:db8:2::9", "192.0.2.1" /* in no pool */};
+        "198.51.100.0",   "198.51.100.1",  "198.51.100.3",  "198.51.100.4",
+        "198.51.100.255", "198.51.101.1",  "203.0.113.2",   "203.0.113.255",
+        "2001:db8::1",    "2001:db8:1::1", "2001:db8:2::9", "192.0.2.1" /* in no pool */};
     return OneOf(kAddresses);
   }
 
@@ -206,9 +213,8 @@ std::string Describe(const Service& s) {
 bool Admits(const community::AddressPool& pool, const Service& s) {
   if (!pool.service_allocation) return true;
   const auto& sa = *pool.service_allocation;
-  if (!sa.namespaces.empty() &&
-      std::find(sa.namespaces.begin(), sa.namespaces.end(), s.namespace_name) ==
-          sa.namespaces.end())
+  if (!sa.namespaces.empty() && std::find(sa.namespaces.begin(), sa.namespaces.end(),
+                                          s.namespace_name) == sa.namespaces.end())
     return false;
   if (sa.service_selectors.empty()) return true;
   for (const auto& sel : sa.service_selectors)
@@ -375,9 +381,15 @@ void RunSequence(unsigned seed, int steps) {
       target = it->first;
       Service s = it->second;
       switch (world.Pick(3)) {
-        case 0: s.labels["app"] = world.Chance(50) ? "x" : "y"; break;
-        case 1: s.ports = {{"TCP", 80 + world.Pick(3)}}; break;
-        default: s.annotations.erase("metallb.io/allow-shared-ip"); break;
+        case 0:
+          s.labels["app"] = world.Chance(50) ? "x" : "y";
+          break;
+        case 1:
+          s.ports = {{"TCP", 80 + world.Pick(3)}};
+          break;
+        default:
+          s.annotations.erase("metallb.io/allow-shared-ip");
+          break;
       }
       what = "edit " + target;
       it->second = s;
@@ -419,12 +431,13 @@ void RunSequence(unsigned seed, int steps) {
                  all += "\n  " + Describe(world.services.at(k)) + " was " +
                         ::testing::PrintToString(r.addresses) + " now " +
                         ::testing::PrintToString(allocator.Find(k)->addresses) + " " +
-                        allocator.Find(k)->message + ::testing::PrintToString(allocator.Find(k)->notes);
+                        allocator.Find(k)->message +
+                        ::testing::PrintToString(allocator.Find(k)->notes);
                return all;
              }();
     }
-    checker.Check("seed " + std::to_string(seed) + " step " + std::to_string(step) + " (" +
-                  what + ")");
+    checker.Check("seed " + std::to_string(seed) + " step " + std::to_string(step) + " (" + what +
+                  ")");
     if (::testing::Test::HasFailure()) return;
   }
 }
@@ -437,6 +450,55 @@ void RunSeeds(unsigned first, unsigned last) {
     if (::testing::Test::HasFailure()) {
       ADD_FAILURE() << "first failing seed: " << seed;
       return;
+    }
+  }
+}
+
+// Malformed input never crashes the core, and every message stays one printable line (the
+// values are quoted with escapes).
+TEST(AllocatorProperty, GarbageInputIsReportedNotFatal) {
+  std::mt19937 rng(7);
+  auto garbage = [&] {
+    std::string out;
+    const int n = std::uniform_int_distribution<int>(0, 24)(rng);
+    for (int i = 0; i < n; ++i) {
+      static const std::string kAlphabet = "0123456789abcdef.:,/- \n\t\"\x01\xff";
+      out += kAlphabet[std::uniform_int_distribution<std::size_t>(0, kAlphabet.size() - 1)(rng)];
+    }
+    return out;
+  };
+  Allocator allocator;
+  ASSERT_TRUE(allocator.SetPools({Pool("p", {"198.51.100.0/30", "2001:db8::/126"})}));
+  for (int i = 0; i < 3000; ++i) {
+    Service s = testing::Svc("ns", "s" + std::to_string(i % 50));
+    s.annotations["metallb.io/loadBalancerIPs"] = garbage();
+    s.annotations["metallb.universe.tf/address-pool"] = garbage();
+    s.annotations["metallb.io/allow-shared-ip"] = garbage();
+    if (i % 3 == 0) s.annotations.erase("metallb.io/loadBalancerIPs");
+    if (i % 3 == 1) {  // clashes on one address, with garbage protocols and selectors
+      s.annotations["metallb.io/loadBalancerIPs"] = "198.51.100.1";
+      s.annotations.erase("metallb.universe.tf/address-pool");
+      s.annotations["metallb.io/allow-shared-ip"] = "k";
+      s.external_traffic_policy = i % 2 ? TrafficPolicy::kLocal : TrafficPolicy::kCluster;
+      s.selector = {{garbage(), garbage()}};
+      if (i % 6 == 1) s.selector.clear();
+      s.ports = {{i % 4 == 1 ? "\x01" : "TCP\n", 80}};
+    }
+    if (i % 5 == 0) s.load_balancer_ip = garbage();
+    s.held = {garbage(), garbage()};
+    if (i % 3 != 1)
+      s.ports = {{garbage(), std::uniform_int_distribution<std::int64_t>(-5, 70000)(rng)}};
+    allocator.Upsert(s);
+    const Result* r = allocator.Find(s.Key());
+    ASSERT_NE(r, nullptr);
+    for (const std::string& text : [&] {
+           std::vector<std::string> all = r->notes;
+           all.push_back(r->message);
+           return all;
+         }()) {
+      for (char c : text)
+        ASSERT_TRUE(c >= 0x20 && c < 0x7f)
+            << "unprintable byte in " << ::testing::PrintToString(text);
     }
   }
 }
