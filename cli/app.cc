@@ -9,6 +9,7 @@
 #include "cli/lint.h"
 #include "cli/options.h"
 #include "cli/resolve_command.h"
+#include "cli/routes_command.h"
 
 namespace bgpcomm::cli {
 namespace {
@@ -71,6 +72,25 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       ->check(CLI::IsMember({"annotation", "in-place"}))
       ->capture_default_str();
 
+  RoutesOptions routes_options;
+  std::string routes_output = "text";
+  CLI::App* routes = app.add_subcommand(
+      "routes",
+      "print what each speaker would announce, per node and peer; with --base OLD... -- "
+      "NEW..., only what the change does to the routers (exit 0 none, 3 routes move, 2 "
+      "unreadable)");
+  routes->add_option("--node", routes_options.node,
+                     "only this node (its Node object's labels if the manifests hold it)");
+  routes->add_option("--lb-class", routes_options.load_balancer_class,
+                     "predict addresses as an allocator serving this loadBalancerClass");
+  routes->add_option("--output", routes_output, "text for people, json for programs")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  routes->add_option("--base", routes_options.base_paths,
+                     "the manifests before the change (files or folders); end them with --");
+  routes->add_option("paths", routes_options.paths, "YAML or JSON files, or folders (recursed)")
+      ->required();
+
   CertsOptions certs_options;
   int validity_hours = 8760;
   CLI::App* certs_command = app.add_subcommand(
@@ -99,6 +119,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     if (certs_command->parsed()) {
       certs_options.validity = std::chrono::hours(validity_hours);
       return RunCerts(certs_options, out, err);
+    }
+    if (routes->parsed()) {
+      routes_options.output = routes_output == "json" ? OutputFormat::kJson : OutputFormat::kText;
+      return RunRoutes(routes_options, out, err);
     }
     if (lint->parsed()) {
       ApplyCommonFlags(lint_flags, lint_options);

@@ -149,6 +149,45 @@ struct NodeSummary {
   bool operator==(const NodeSummary&) const = default;
 };
 
+// core/v1 Service, the fields address allocation and the speaker read (not judged by the
+// admission rules; the decoders ignore every other field).
+struct ServicePort {
+  std::string name;
+  std::string protocol;  // "" means TCP
+  std::optional<std::int64_t> port;
+  bool operator==(const ServicePort&) const = default;
+};
+
+struct LoadBalancerIngress {
+  std::string ip;
+  std::string hostname;
+  bool operator==(const LoadBalancerIngress&) const = default;
+};
+
+struct LoadBalancerStatus {
+  std::vector<LoadBalancerIngress> ingress;
+  bool operator==(const LoadBalancerStatus&) const = default;
+};
+
+struct ServiceStatus {
+  LoadBalancerStatus load_balancer;
+  bool operator==(const ServiceStatus&) const = default;
+};
+
+struct ServiceObject {
+  ObjectMeta meta;
+  std::string type;  // "LoadBalancer" is allocated and announced
+  std::vector<ServicePort> ports;
+  std::map<std::string, std::string> selector;
+  std::string load_balancer_ip;  // deprecated spec.loadBalancerIP
+  std::optional<std::string> load_balancer_class;
+  std::string external_traffic_policy;  // "" means Cluster
+  std::vector<std::string> ip_families;
+  std::optional<std::string> ip_family_policy;
+  ServiceStatus status;
+  bool operator==(const ServiceObject&) const = default;
+};
+
 // Everything of the served kinds in one namespace: the context an admission decision sees.
 struct NamespaceObjects {
   std::string namespace_name;

@@ -124,6 +124,42 @@ void VisitFields(Visitor& v, BfdProfile& p) {
   v.Field("minimumTtl", p.minimum_ttl);
 }
 
+template <typename Visitor>
+void VisitFields(Visitor& v, ServicePort& p) {
+  v.Field("name", p.name);
+  v.Field("protocol", p.protocol);
+  v.Field("port", p.port);
+}
+
+template <typename Visitor>
+void VisitFields(Visitor& v, LoadBalancerIngress& i) {
+  v.Field("ip", i.ip);
+  v.Field("hostname", i.hostname);
+}
+
+template <typename Visitor>
+void VisitFields(Visitor& v, LoadBalancerStatus& s) {
+  v.Field("ingress", s.ingress);
+}
+
+template <typename Visitor>
+void VisitFields(Visitor& v, ServiceStatus& s) {
+  v.Field("loadBalancer", s.load_balancer);
+}
+
+// A Service's table covers its spec; `status` is ServiceStatus's table.
+template <typename Visitor>
+void VisitFields(Visitor& v, ServiceObject& s) {
+  v.Field("type", s.type);
+  v.Field("ports", s.ports);
+  v.Field("selector", s.selector);
+  v.Field("loadBalancerIP", s.load_balancer_ip);
+  v.Field("loadBalancerClass", s.load_balancer_class);
+  v.Field("externalTrafficPolicy", s.external_traffic_policy);
+  v.Field("ipFamilies", s.ip_families);
+  v.Field("ipFamilyPolicy", s.ip_family_policy);
+}
+
 // The kinds with a table, with the apiVersion bgpcomm serves them in.
 template <typename T>
 struct KindTraits;

@@ -132,7 +132,10 @@ std::string Describe(const YamlNode& node) {
 // prunes them.
 class Decoder {
  public:
-  explicit Decoder(std::vector<Diagnostic>& problems) : problems_(problems) {}
+  // `unknown_fields`: report keys without a table entry (false for kinds whose tables
+  // cover only the fields bgpcomm reads).
+  explicit Decoder(std::vector<Diagnostic>& problems, bool unknown_fields = true)
+      : problems_(problems), unknown_fields_(unknown_fields) {}
 
   void Error(std::string path, std::string message) {
     problems_.push_back({Severity::kError, std::move(path), std::move(message)});
@@ -157,7 +160,7 @@ class Decoder {
       const YamlNode& value = *entry.value;
       bool known = community::ReadField(object, entry.key->text(),
                                         [&](auto& member) { Read(value, child, member); });
-      if (!known && report_unknown) Unknown(std::move(child));
+      if (!known && report_unknown && unknown_fields_) Unknown(std::move(child));
     }
   }
 
@@ -270,6 +273,7 @@ class Decoder {
   }
 
   std::vector<Diagnostic>& problems_;
+  bool unknown_fields_ = true;
 };
 
 // Decodes metadata and spec of a kind with a field table.
@@ -295,9 +299,7 @@ const YamlNode& FieldOf(const YamlNode& node, std::string_view key) {
   return value != nullptr ? *value : kAbsent;
 }
 
-int LineOf(const YamlNode& node) {
-  return node.line();
-}
+int LineOf(const YamlNode& node) { return node.line(); }
 
 std::expected<void, std::string> CheckStructure(const YamlNode& node, const DecodeLimits& limits,
                                                 FieldLines* lines, int* error_line) {
@@ -305,6 +307,24 @@ std::expected<void, std::string> CheckStructure(const YamlNode& node, const Deco
   if (walker.Walk(node, "", 0)) return {};
   if (error_line != nullptr) *error_line = walker.error_line();
   return std::unexpected(walker.error());
+}
+
+community::ServiceObject DecodeService(const YamlNode& object,
+                                       std::vector<community::Diagnostic>& problems) {
+  Decoder decoder(problems, /*unknown_fields=*/false);
+  community::ServiceObject out;
+  decoder.ReadObject(FieldOf(object, "metadata"), "metadata", out.meta);
+  decoder.ReadObject(FieldOf(object, "spec"), "spec", out);
+  decoder.ReadObject(FieldOf(object, "status"), "status", out.status);
+  return out;
+}
+
+community::NodeSummary DecodeNode(const YamlNode& object,
+                                  std::vector<community::Diagnostic>& problems) {
+  Decoder decoder(problems, /*unknown_fields=*/false);
+  community::ObjectMeta meta;
+  decoder.ReadObject(FieldOf(object, "metadata"), "metadata", meta);
+  return {std::move(meta.name), std::move(meta.labels)};
 }
 
 bool IsJudgedKind(std::string_view api_version, std::string_view kind) {
@@ -327,8 +347,8 @@ std::expected<Document, LoadError> DecodeObject(YamlNodePtr root, std::string_vi
     return fail(doc.line, "expected a Kubernetes object (a mapping), got " + Describe(node));
   }
   int error_line = 0;
-  if (auto checked = CheckStructure(node, limits, record_lines ? &doc.field_lines : nullptr,
-                                    &error_line);
+  if (auto checked =
+          CheckStructure(node, limits, record_lines ? &doc.field_lines : nullptr, &error_line);
       !checked) {
     return fail(error_line, checked.error());
   }

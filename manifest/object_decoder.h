@@ -7,6 +7,7 @@
 #include <expected>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "manifest/document.h"
 #include "manifest/yaml_tree.h"
@@ -40,6 +41,16 @@ const YamlNode& FieldOf(const YamlNode& node, std::string_view key);
 std::expected<Document, LoadError> DecodeObject(YamlNodePtr node, std::string_view file,
                                                 const DecodeLimits& limits = {},
                                                 bool record_lines = true);
+
+// Decodes a core/v1 Service (metadata, spec, status) through its community/schema.h
+// table. Fields outside the table are ignored; wrongly typed fields of the table are
+// appended to `problems` with their paths. metadata.namespace is kept as written.
+community::ServiceObject DecodeService(const YamlNode& object,
+                                       std::vector<community::Diagnostic>& problems);
+
+// A core/v1 Node's name and labels, through ObjectMeta's table.
+community::NodeSummary DecodeNode(const YamlNode& object,
+                                  std::vector<community::Diagnostic>& problems);
 
 // True for apiVersion/kind pairs bgpcomm judges: metallb.io/v1beta1 Community,
 // BGPAdvertisement, IPAddressPool, and BGPPeer in v1beta2 or v1beta1.

@@ -14,7 +14,9 @@
 #include "kube/clock.h"
 #include "kube/config.h"
 #include "kube/leader_election.h"
+#include "kube/events.h"
 #include "objectjson/metallb_resources.h"
+#include "webhook/allocator_controller.h"
 #include "webhook/cluster_view.h"
 #include "webhook/resolver.h"
 #include "webhook/server.h"
@@ -40,6 +42,8 @@ struct Flags {
   std::size_t threads = 8;
   bool leader_elect = true;
   std::string lease_name = "bgpcomm-resolver";
+  bool allocate_addresses = true;
+  std::string lb_class;
   // --cert-mode=self
   std::string cert_namespace;
   std::string cert_secret_name = "bgpcomm-webhook-cert";
@@ -120,6 +124,8 @@ struct Webhook {
   std::unique_ptr<webhook::MetallbCache> cache;
   std::unique_ptr<webhook::ClusterView> view;
   std::unique_ptr<webhook::Resolver> resolver;
+  std::unique_ptr<kube::EventRecorder> events;
+  std::unique_ptr<webhook::AllocatorController> allocator;  // --allocate-addresses
   std::unique_ptr<webhook::WebhookServer> server;
   int port = 0;
   httplib::Server health;
@@ -209,6 +215,16 @@ void BuildCluster(Webhook& w) {
                             : resource == objectjson::kIPAddressPools ? cached.pools.size()
                                                                       : cached.peers.size()));
   });
+  if (w.flags.allocate_addresses) {
+    char hostname[256] = {};
+    gethostname(hostname, sizeof hostname - 1);
+    w.events = std::make_unique<kube::EventRecorder>(
+        *w.client, w.clock,
+        kube::EventRecorderOptions{.component = "bgpcomm-webhook", .instance = hostname});
+    w.allocator = std::make_unique<webhook::AllocatorController>(
+        *w.client, *w.events, *w.metrics.registry(),
+        webhook::AllocatorControllerOptions{.pool_namespace = ns, .lb_class = w.flags.lb_class});
+  }
 }
 
 // /readyz: caches synced and a valid certificate.
@@ -338,6 +354,13 @@ int Serve(Webhook& w) {
   std::jthread resolving([&w](std::stop_token stop) {
     w.resolver->Run(stop, [&w] { return w.leading.load(); });
   });
+  std::jthread allocating;
+  if (w.allocator) {
+    w.allocator->Start();
+    allocating = std::jthread([&w](std::stop_token stop) {
+      w.allocator->Run(stop, [&w] { return w.leading.load(); });
+    });
+  }
   std::jthread signal_waiter([&w] {
     int signal = 0;
     sigwait(&w.signals, &signal);
@@ -360,6 +383,9 @@ int Serve(Webhook& w) {
   spdlog::info("event=drained");
 
   resolving.request_stop();
+  allocating.request_stop();
+  if (allocating.joinable()) allocating.join();
+  if (w.allocator) w.allocator->Stop();
   cert_rotation.request_stop();
   election.request_stop();
   if (election.joinable()) election.join();
@@ -487,6 +513,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--leader-election-id", flags.lease_name, "name of the resolver's Lease")
       ->capture_default_str();
+  app.add_option("--allocate-addresses", flags.allocate_addresses,
+                 "the leader gives LoadBalancer Services their addresses from the "
+                 "IPAddressPools (false where MetalLB's controller allocates)")
+      ->capture_default_str();
+  app.add_option("--lb-class", flags.lb_class,
+                 "allocate only for Services of this spec.loadBalancerClass (empty: only "
+                 "Services without one)");
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();

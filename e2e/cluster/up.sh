@@ -120,11 +120,13 @@ fi
 etcd_port=$(state_get ETCD_PORT)
 
 # --- kube-apiserver --------------------------------------------------------------
-# Services take cluster IPs from 198.18.0.0/15 (RFC 2544, routed nowhere here): room for
-# the 100,000 Services of the speaker measurement, where a /24 held 254. Nothing carries
-# traffic to cluster IPs on this control plane (no kube-proxy), so pools may reuse it.
 if ! pid_is "$(state_get APISERVER_PID)" "$KUBE_APISERVER"; then
   api_port=$(cluster_port); state_set API_PORT "$api_port"
+  # Service ranges of both families: a Service may be dual-stack (ipFamilyPolicy), so
+  # that the allocator gives it an address of each (e2e/suites/speaker.bats). IPv4 from
+  # 198.18.0.0/15 (RFC 2544, routed nowhere here): room for the 100,000 Services of the
+  # speaker measurement, where a /24 held 254. Nothing carries traffic to cluster IPs on
+  # this control plane (no kube-proxy), so pools may reuse the block.
   pid=$(spawn "$BGPCOMM_STATE_DIR/logs/kube-apiserver.log" "$KUBE_APISERVER" \
     --etcd-servers="http://127.0.0.1:$etcd_port" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
@@ -133,7 +135,7 @@ if ! pid_is "$(state_get APISERVER_PID)" "$KUBE_APISERVER"; then
     --service-account-issuer="https://127.0.0.1:$api_port" \
     --service-account-key-file="$pki/sa.pub" \
     --service-account-signing-key-file="$pki/sa.key" \
-    --service-cluster-ip-range=198.18.0.0/15 \
+    --service-cluster-ip-range=198.18.0.0/15,2001:db8:ffff::/112 \
     --authorization-mode=RBAC \
     --disable-admission-plugins=ServiceAccount \
     --allow-privileged=true)

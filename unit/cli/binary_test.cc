@@ -68,6 +68,21 @@ TEST_F(BinaryTest, ResolveWalkthrough) {
                 "\n"));
 }
 
+TEST_F(BinaryTest, RoutesOfTheWalkthroughAndOfATypo) {
+  CopyWalkthrough();
+  auto routes = Exec("routes walkthrough/");
+  EXPECT_EQ(routes.code, 0) << routes.err;
+  EXPECT_THAT(Lines(routes.out),
+              ::testing::Contains("    203.0.113.10/32  ipv4 next-hop  communities 64512:100 "
+                                  "64512:200 large:64512:1:100"));
+  std::filesystem::copy(Path("walkthrough"), Path("typo"));
+  Edit("typo/03-bgp-advertisement.yaml", "- primary-route", "- primary-rout");
+  auto diff = Exec("routes --base walkthrough -- typo");
+  EXPECT_EQ(diff.code, 3) << diff.err;
+  EXPECT_THAT(diff.out, StartsWith("routes: 0 added, 0 withdrawn, 1 changed\n"));
+  EXPECT_EQ(Exec("routes --base walkthrough -- walkthrough").code, 0);
+}
+
 TEST_F(BinaryTest, UnreadableAndUsage) {
   Write("bad.yaml", "kind: [\n");
   auto bad = Exec("lint bad.yaml");

@@ -298,3 +298,85 @@ TEST(DecodeObjectTest, NodeBuiltInMemoryHasNoLines) {
 
 }  // namespace
 }  // namespace bgpcomm::manifest
+
+namespace bgpcomm::manifest {
+namespace {
+
+TEST(DecodeServiceTest, TheFieldsAllocationAndTheSpeakerRead) {
+  std::vector<community::Diagnostic> problems;
+  community::ServiceObject s = DecodeService(*Parse(R"(apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+  uid: 1234
+  labels: {app: web}
+  annotations: {metallb.io/address-pool: production-pool}
+spec:
+  type: LoadBalancer
+  clusterIP: 10.0.0.1
+  selector: {app: web}
+  ports:
+    - {name: http, port: 80, targetPort: 8080, protocol: UDP}
+    - {port: 443, targetPort: https}
+  loadBalancerIP: 203.0.113.7
+  loadBalancerClass: example.org/lb
+  externalTrafficPolicy: Local
+  ipFamilies: [IPv4, IPv6]
+  ipFamilyPolicy: PreferDualStack
+status:
+  loadBalancer:
+    ingress:
+      - ip: 203.0.113.7
+      - hostname: lb.example.org
+)"),
+                                             problems);
+  EXPECT_TRUE(problems.empty()) << problems.front().ToString();
+  EXPECT_EQ(s.meta.name, "web");
+  EXPECT_EQ(s.meta.namespace_name, "shop");
+  EXPECT_EQ(s.meta.annotations.at("metallb.io/address-pool"), "production-pool");
+  EXPECT_EQ(s.type, "LoadBalancer");
+  EXPECT_EQ(s.selector.at("app"), "web");
+  ASSERT_EQ(s.ports.size(), 2u);
+  EXPECT_EQ(s.ports[0], (community::ServicePort{"http", "UDP", 80}));
+  EXPECT_EQ(s.ports[1], (community::ServicePort{"", "", 443}));
+  EXPECT_EQ(s.load_balancer_ip, "203.0.113.7");
+  EXPECT_EQ(s.load_balancer_class, "example.org/lb");
+  EXPECT_EQ(s.external_traffic_policy, "Local");
+  EXPECT_THAT(s.ip_families, ElementsAre("IPv4", "IPv6"));
+  EXPECT_EQ(s.ip_family_policy, "PreferDualStack");
+  EXPECT_EQ(s.status.load_balancer.ingress, (std::vector<community::LoadBalancerIngress>{
+                                                {"203.0.113.7", ""}, {"", "lb.example.org"}}));
+}
+
+TEST(DecodeServiceTest, WrongTypesNameTheirFieldMalformedNeverThrows) {
+  std::vector<community::Diagnostic> problems;
+  community::ServiceObject s = DecodeService(*Parse(R"(apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  ports: [{port: eighty}]
+  ipFamilies: IPv4
+status: [1]
+)"),
+                                             problems);
+  EXPECT_EQ(s.meta.name, "web");
+  std::vector<std::string> found;
+  for (const auto& p : problems) found.push_back(p.ToString());
+  EXPECT_THAT(found, ElementsAre("spec.ports[0].port: must be an integer, got string \"eighty\"",
+                                 "spec.ipFamilies: must be a list, got string \"IPv4\"",
+                                 "status: must be a mapping, got a list"));
+  EXPECT_TRUE(DecodeService(*YamlNode::Null(), problems).meta.name.empty());
+}
+
+TEST(DecodeNodeTest, NameAndLabels) {
+  std::vector<community::Diagnostic> problems;
+  community::NodeSummary n = DecodeNode(
+      *Parse("apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n  labels: {rack: r1}\n"),
+      problems);
+  EXPECT_EQ(n, (community::NodeSummary{"n1", {{"rack", "r1"}}}));
+  EXPECT_TRUE(problems.empty());
+}
+
+}  // namespace
+}  // namespace bgpcomm::manifest
