@@ -6,6 +6,13 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 FUZZ_CXX ?= clang++-16
 CTEST_ARGS ?=
+# ccache (make deps installs it) keeps rebuilds of unchanged files cheap, across clones:
+# its cache lives with the other slow-to-build things, paths are taken relative to the
+# clone, and the build directory is not part of the key.
+CMAKE_LAUNCHER := $(if $(shell command -v ccache 2>/dev/null),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+export CCACHE_DIR ?= $(or $(BGPCOMM_CACHE),/var/cache/bgpcomm)/ccache
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all deps build test unit fuzz-build fuzz demo down image e2e-kind bench clean format
 
@@ -14,11 +21,13 @@ all: build
 deps:
 	@scripts/deps.sh
 
+# Compiler output goes to build logs (scripts/step.sh); VERBOSE=1 shows it as it happens.
 $(BUILD_DIR)/CMakeCache.txt:
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	@scripts/step.sh configure $(BUILD_DIR)/logs/configure.log \
+	  cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_LAUNCHER)
 
 build: deps $(BUILD_DIR)/CMakeCache.txt
-	cmake --build $(BUILD_DIR) -j $(JOBS)
+	@scripts/step.sh build $(BUILD_DIR)/logs/build.log cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # libFuzzer targets, built with clang (g++ has no -fsanitize=fuzzer). Without clang 16
 # this fails: the fuzz tests are part of `make test` and never skipped.
@@ -26,9 +35,11 @@ fuzz-build: deps
 	@command -v $(FUZZ_CXX) >/dev/null || \
 	  { echo "fuzz-build: $(FUZZ_CXX) not found (make deps installs clang-16)" >&2; exit 1; }
 	@[ -f $(FUZZ_BUILD_DIR)/CMakeCache.txt ] || \
+	  scripts/step.sh fuzz-configure $(FUZZ_BUILD_DIR)/logs/configure.log \
 	  cmake -S . -B $(FUZZ_BUILD_DIR) -DBGPCOMM_FUZZ=ON -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) \
-	    -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target fuzz_targets
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_LAUNCHER)
+	@scripts/step.sh fuzz-build $(FUZZ_BUILD_DIR)/logs/build.log \
+	  cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target fuzz_targets
 
 # Unit, fuzz (bounded by FUZZ_SECONDS each) and end-to-end tests; ends with ctest's summary.
 test: build fuzz-build

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config git ca-certificates curl openssl
+  build-essential cmake pkg-config ccache git ca-certificates curl openssl
   libcpp-httplib-dev libssl-dev rapidjson-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libyaml-cpp-dev libyaml-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libasio-dev
   libbenchmark-dev clang-16 libclang-rt-16-dev libfuzzer-16-dev clang-format
