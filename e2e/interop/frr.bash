@@ -69,6 +69,8 @@ frr_attr() {
       print "$p->{locPrf}\n" if exists $p->{locPrf};
     } elsif ($what eq "as_path") {
       print "$p->{aspath}{string}\n";
+    } elsif ($what eq "next_hops") {
+      print "$_->{ip}\n" for @{$p->{nexthops} // []};
     }
     exit 0' "$3"
 }
@@ -81,3 +83,18 @@ rtr_stop() { stop_frr; }
 rtr_established() { frr_established; }
 rtr_attr() { frr_attr "$@"; }
 rtr_lacks() { ! frr_attr "$1" "$2" present; }
+# `rtr_attr ipv6 PREFIX next_hops` lists the link-local next hop too.
+RTR_SHOWS_LINK_LOCAL=1
+# rtr_count4: prefixes in the IPv4 unicast table (stale ones included).
+rtr_count4() {
+  frr_cli "show bgp ipv4 unicast statistics json" | perl -MJSON::PP -e '
+    my $d = decode_json(join "", <STDIN>);
+    my $s = $d->{ipv4Unicast} // [];
+    print(((ref $s eq "ARRAY" ? $s->[0]{totalPrefixes} : $s->{totalPrefixes}) // 0), "\n")'
+}
+rtr_stale() {
+  frr_cli "show bgp ipv4 unicast $1 json" | perl -MJSON::PP -e '
+    my $d = decode_json(join "", <STDIN>);
+    for my $p (@{$d->{paths} // []}) { exit 0 if $p->{stale} }
+    exit 1'
+}
