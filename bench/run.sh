@@ -12,13 +12,16 @@
 #   speaker    speaker_convergence.sh --write (root: network namespaces): 10,000 and
 #              100,000 routes into BIRD and GoBGP, UPDATEs, the speaker's peak RSS
 #              -> section "Speaker convergence"
+#   restart    speaker_restart.sh --write (root): routes withdrawn at GoBGP, BIRD and FRR
+#              during a kill -9 and restart with 10,000 routes, graceful restart on vs off
+#              -> block "speaker-restart"
 #
 # BENCH_PARTS="core load" selects parts. Each part has its own time limit and the whole
 # run stops after BENCH_LIMIT_SECONDS (default 900, the 15 minutes of the target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BUILD_DIR=${BUILD_DIR:-build}
-parts=${BENCH_PARTS:-core load admission speaker}
+parts=${BENCH_PARTS:-core load admission speaker restart}
 deadline=$(($(date +%s) + ${BENCH_LIMIT_SECONDS:-900}))
 if [[ -z ${BENCH_OUT:-} ]]; then
   export BENCH_OUT
@@ -88,6 +91,11 @@ speaker() {
     bench/speaker_convergence.sh --write --shapes "${SPEAKER_SHAPES:-1}"
 }
 
+restart() {
+  BGPCOMM_SPEAKER=${BGPCOMM_SPEAKER:-$PWD/$BUILD_DIR/bin/bgpcomm-speaker} \
+    bench/speaker_restart.sh --write --routes "${RESTART_ROUTES:-10000}"
+}
+
 # `run.sh --part NAME`: one part in its own process, so that `timeout` can bound it.
 if [[ ${1:-} == --part ]]; then
   "$2"
@@ -100,6 +108,7 @@ for p in $parts; do
     load) part load 120 load ;;
     admission) part admission 240 admission ;;
     speaker) part speaker 420 speaker ;;
+    restart) part restart 300 restart ;;
     *) echo "bench: unknown part $p" >&2; exit 2 ;;
   esac
 done
