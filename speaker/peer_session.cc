@@ -145,6 +145,10 @@ void PeerSession::Stop(bool for_restart) {
   Dispatch(event::ManualStop{.for_restart = for_restart});
 }
 
+void PeerSession::BfdDown(std::string diagnostic) {
+  Dispatch(event::BfdDown{std::move(diagnostic)});
+}
+
 std::size_t PeerSession::queued_bytes() const { return conn_ ? conn_->queue.bytes() : 0; }
 
 void PeerSession::SetRoutes(RouteSet routes) {

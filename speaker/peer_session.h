@@ -66,6 +66,8 @@ class PeerSession : public std::enable_shared_from_this<PeerSession> {
   // `for_restart`, a session that negotiated Graceful Restart closes without Cease instead
   // (the peer keeps our routes, stale, for the restart time).
   void Stop(bool for_restart = false);
+  // The BFD session of this peer's path left Up: drop the BGP session now (Cease/10).
+  void BfdDown(std::string diagnostic);
   // The routes this peer should hold; sends the difference when Established.
   void SetRoutes(RouteSet routes);
 

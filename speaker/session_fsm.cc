@@ -15,6 +15,8 @@ constexpr std::uint8_t kFsmUnexpectedInEstablished = 3;
 constexpr std::uint8_t kCeaseAdministrativeShutdown = 2;
 // RFC 4486 §4: Cease subcode Out of Resources (the peer does not read what we send).
 constexpr std::uint8_t kCeaseOutOfResources = 8;
+// RFC 9384 §2: Cease subcode BFD Down.
+constexpr std::uint8_t kCeaseBfdDown = 10;
 // RFC 5492 §5: OPEN Message Error subcode Unsupported Capability.
 constexpr std::uint8_t kUnsupportedCapability = 7;
 
@@ -166,6 +168,13 @@ std::vector<Action> SessionFsm::Handle(const Event& ev, TimePoint now) {
         state_ == SessionState::kEstablished) {
       Reset(Notification(error::kCease, kCeaseOutOfResources),
             "peer does not read: " + blocked->reason, now, out);
+    }
+    return out;
+  }
+  if (const auto* bfd = std::get_if<event::BfdDown>(&ev)) {
+    if (state_ == SessionState::kOpenSent || state_ == SessionState::kOpenConfirm ||
+        state_ == SessionState::kEstablished) {
+      Reset(Notification(error::kCease, kCeaseBfdDown), "BFD down: " + bfd->diagnostic, now, out);
     }
     return out;
   }

@@ -95,10 +95,15 @@ struct TimerExpired {
 struct SendBlocked {
   std::string reason;
 };
+// The BFD session watching this peer's path left Up: the session is dropped at once with
+// Cease/BFD Down (RFC 9384), without waiting for the hold timer.
+struct BfdDown {
+  std::string diagnostic;
+};
 }  // namespace event
-using Event =
-    std::variant<event::ManualStart, event::ManualStop, event::TcpConnected, event::TcpFails,
-                 event::Received, event::Malformed, event::TimerExpired, event::SendBlocked>;
+using Event = std::variant<event::ManualStart, event::ManualStop, event::TcpConnected,
+                           event::TcpFails, event::Received, event::Malformed,
+                           event::TimerExpired, event::SendBlocked, event::BfdDown>;
 
 namespace action {
 struct Connect {};  // open the TCP connection (an earlier one is closed first)

@@ -570,6 +570,20 @@ TEST(SessionFsmTest, StopForRestartLeavesRoutesOnlyWhenGracefulRestartWasNegotia
             (NotificationMessage{6, 2, {}}));
 }
 
+TEST(SessionFsmTest, BfdDownDropsTheSessionAtOnce) {
+  SessionFsm fsm = Reach(SessionState::kEstablished);
+  auto actions =
+      fsm.Handle(event::BfdDown{"control detection time expired"}, kT0 + seconds(1));
+  EXPECT_EQ(SentNotification(actions), (NotificationMessage{6, 10, {}}));  // RFC 9384
+  auto down = All<action::SessionDown>(actions);
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_EQ(down[0].reason, "BFD down: control detection time expired");
+  EXPECT_EQ(fsm.state(), SessionState::kIdle);
+  EXPECT_EQ(ArmedAt(actions, Timer::kConnectRetry), kT0 + seconds(2));
+  SessionFsm idle(Config());
+  EXPECT_TRUE(idle.Handle(event::BfdDown{"x"}, kT0).empty());
+}
+
 TEST(SessionFsmTest, StateNames) {
   EXPECT_EQ(StateName(SessionState::kOpenConfirm), "OpenConfirm");
   EXPECT_EQ(TimerName(Timer::kHold), "Hold");
