@@ -83,8 +83,6 @@ rtr_stop() { stop_frr; }
 rtr_established() { frr_established; }
 rtr_attr() { frr_attr "$@"; }
 rtr_lacks() { ! frr_attr "$1" "$2" present; }
-# `rtr_attr ipv6 PREFIX next_hops` lists the link-local next hop too.
-RTR_SHOWS_LINK_LOCAL=1
 # rtr_count4: prefixes in the IPv4 unicast table (stale ones included).
 rtr_count4() {
   frr_cli "show bgp ipv4 unicast statistics json" | perl -MJSON::PP -e '
