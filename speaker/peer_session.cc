@@ -53,6 +53,43 @@ std::optional<asio::ip::address> Ipv6BesideIpv4(const asio::ip::address_v4& v4) 
   return found;
 }
 
+// The link-local address of the interface that holds `local`, when `peer` is on one of its
+// connected prefixes (a directly connected IPv6 peer, RFC 2545 §3).
+std::optional<asio::ip::address> LinkLocalOnLinkTo(const asio::ip::address_v6& local,
+                                                   const asio::ip::address& peer) {
+  if (!peer.is_v6()) return std::nullopt;
+  auto peer_bytes = peer.to_v6().to_bytes();
+  auto local_bytes = local.to_bytes();
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return std::nullopt;
+  std::string interface_name;
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr || !i->ifa_netmask || i->ifa_addr->sa_family != AF_INET6) continue;
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+    if (std::memcmp(&sin6->sin6_addr, local_bytes.data(), 16) != 0) continue;
+    const auto* mask = reinterpret_cast<const sockaddr_in6*>(i->ifa_netmask);
+    bool same_prefix = true;
+    for (int b = 0; b < 16; ++b) {
+      std::uint8_t m = mask->sin6_addr.s6_addr[b];
+      if ((local_bytes[b] & m) != (peer_bytes[b] & m)) same_prefix = false;
+    }
+    if (same_prefix) interface_name = i->ifa_name;
+  }
+  std::optional<asio::ip::address> found;
+  for (ifaddrs* i = list; i && !found && !interface_name.empty(); i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6 || interface_name != i->ifa_name) {
+      continue;
+    }
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+    asio::ip::address_v6::bytes_type bytes;
+    std::memcpy(bytes.data(), &sin6->sin6_addr, 16);
+    asio::ip::address_v6 a(bytes);
+    if (a.is_link_local()) found = a;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
 // RFC 2385: sign every segment to and from `peer` with `password`.
 std::error_code SetMd5(int fd, const asio::ip::address& peer, const std::string& password) {
   tcp_md5sig sig{};
@@ -204,6 +241,13 @@ OutboundSession PeerSession::Outbound(const Negotiated& n) const {
       if (auto v6 = Ipv6BesideIpv4(a.to_v4())) s.next_hops.ipv6 = FromAsio(*v6);
     } else {
       s.next_hops.ipv6 = FromAsio(a);
+      // RFC 2545 §3: on a link shared with the peer, the link-local address goes beside the
+      // global one. A multihop peer is not on our link, nor is a link-local session's.
+      if (!endpoint_.ttl && !a.to_v6().is_link_local()) {
+        if (auto ll = LinkLocalOnLinkTo(a.to_v6(), endpoint_.address)) {
+          s.next_hops.ipv6_link_local = FromAsio(*ll);
+        }
+      }
     }
   }
   return s;

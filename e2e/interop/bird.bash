@@ -89,3 +89,5 @@ rtr_count4() {
 # whether the neighbor's graceful restart is active (routes kept stale, waiting for
 # End-of-RIB), which covers every prefix of the session.
 rtr_stale() { birdc_ show protocols all spk | grep -q 'Neighbor graceful restart active'; }
+# `rtr_attr ipv6 PREFIX next_hops` lists the link-local next hop too.
+RTR_SHOWS_LINK_LOCAL=1

@@ -103,3 +103,5 @@ rtr_stale() {
     for my $paths (values %$d) { for my $p (@$paths) { exit 0 if $p->{stale} } }
     exit 1'
 }
+# GoBGP's JSON carries only the global IPv6 next hop.
+RTR_SHOWS_LINK_LOCAL=0

@@ -181,6 +181,24 @@ YAML
   assert_output "1"
 }
 
+@test "IPv6 session on a shared link: the link-local next hop beside the global one" {
+  SPK_ADDR=$SPK_V6
+  RTR_ADDR=$RTR_V6
+  rtr_start 64513 64512
+  write_objects "$WORK/objects" dual_stack=false
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv6 2001:db8:1::10/128 present
+  if [ "$RTR_SHOWS_LINK_LOCAL" = 1 ]; then
+    local ll
+    ll=$(in_spk ip -6 -o addr show dev veth0 scope link | awk '{ print $4 }' | cut -d/ -f1)
+    [ -n "$ll" ]
+    run rtr_attr ipv6 2001:db8:1::10/128 next_hops
+    assert_line "$SPK_V6"
+    assert_line "$ll"
+  fi
+}
+
 @test "dynamicASN external: any AS but ours is accepted from the OPEN" {
   rtr_start 64513 64512
   write_objects "$WORK/objects" dynamic_asn=external
