@@ -9,23 +9,26 @@
 #   admission  admission_latency.sh: latency added to kubectl apply (API server metrics,
 #              with and without the webhook registered) and the webhook's peak RSS
 #              -> block "admission-latency"
-#   allocator  allocator_apply.sh: 10,000 LoadBalancer Services by one kubectl apply until
-#              all hold an address, against the same apply with the allocator off
+#   allocator-apply  allocator_apply.sh: 10,000 LoadBalancer Services by one kubectl apply
+#              until all hold an address, against the same apply with the allocator off
 #              -> block "allocator-apply" (not in the default parts: it needs two control
-#              planes and ~10 minutes; BENCH_PARTS=allocator)
+#              planes and ~10 minutes; BENCH_PARTS=allocator-apply)
 #   speaker    speaker_convergence.sh --write (root: network namespaces): 10,000 and
 #              100,000 routes into BIRD and GoBGP, UPDATEs, the speaker's peak RSS
 #              -> section "Speaker convergence"
 #   allocator  allocator_bench.sh: the allocation core on 100,000 Services over mixed
 #              IPv4/IPv6 pools (CPU time, peak RSS), against a copy of the inputs and a
 #              full re-allocation per change -> block "allocator"
+#   restart    speaker_restart.sh --write (root): routes withdrawn at GoBGP, BIRD and FRR
+#              during a kill -9 and restart with 10,000 routes, graceful restart on vs off
+#              -> block "speaker-restart"
 #
 # BENCH_PARTS="core load" selects parts. Each part has its own time limit and the whole
 # run stops after BENCH_LIMIT_SECONDS (default 900, the 15 minutes of the target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BUILD_DIR=${BUILD_DIR:-build}
-parts=${BENCH_PARTS:-core load admission speaker allocator}
+parts=${BENCH_PARTS:-core load admission speaker allocator restart}
 deadline=$(($(date +%s) + ${BENCH_LIMIT_SECONDS:-900}))
 if [[ -z ${BENCH_OUT:-} ]]; then
   export BENCH_OUT
@@ -90,9 +93,9 @@ admission() {
   python3 bench/section.py "$results" admission-latency <"$out/admission.md"
 }
 
-allocator() {
-  { machine; echo; bench/allocator_apply.sh "${ALLOCATOR_SERVICES:-10000}"; } >"$out/allocator.md"
-  python3 bench/section.py "$results" allocator-apply <"$out/allocator.md"
+allocator_apply() {
+  { machine; echo; bench/allocator_apply.sh "${ALLOCATOR_APPLY_SERVICES:-10000}"; } >"$out/allocator-apply.md"
+  python3 bench/section.py "$results" allocator-apply <"$out/allocator-apply.md"
 }
 
 speaker() {
@@ -103,6 +106,11 @@ speaker() {
 allocator() {
   { machine; echo; bench/allocator_bench.sh "${ALLOCATOR_SERVICES:-100000}" "${ALLOCATOR_CHANGES:-10000}"; } >"$out/allocator.md"
   python3 bench/section.py "$results" allocator <"$out/allocator.md"
+}
+
+restart() {
+  BGPCOMM_SPEAKER=${BGPCOMM_SPEAKER:-$PWD/$BUILD_DIR/bin/bgpcomm-speaker} \
+    bench/speaker_restart.sh --write --routes "${RESTART_ROUTES:-10000}"
 }
 
 # `run.sh --part NAME`: one part in its own process, so that `timeout` can bound it.
@@ -116,9 +124,10 @@ for p in $parts; do
     core) part core 240 core ;;
     load) part load 120 load ;;
     admission) part admission 240 admission ;;
-    allocator) part allocator 900 allocator ;;
+    allocator-apply) part allocator-apply 900 allocator_apply ;;
     speaker) part speaker 420 speaker ;;
     allocator) part allocator 120 allocator ;;
+    restart) part restart 300 restart ;;
     *) echo "bench: unknown part $p" >&2; exit 2 ;;
   esac
 done

@@ -123,22 +123,43 @@ std::vector<std::string> ReferencedEntries(const Advertisement& advertisement) {
   return advertisement.communities;
 }
 
-std::expected<std::vector<CommunityValue>, std::string> AnnouncedCommunities(
+std::string_view RefusalKindName(RefusalKind kind) {
+  switch (kind) {
+    case RefusalKind::kMissing:
+      return "missing";
+    case RefusalKind::kUnreadable:
+      return "unreadable";
+    case RefusalKind::kStale:
+      return "stale";
+    case RefusalKind::kUnresolved:
+      return "unresolved";
+    case RefusalKind::kInvalid:
+      return "invalid";
+  }
+  return "invalid";
+}
+
+std::expected<std::vector<CommunityValue>, Refusal> AnnouncedCommunities(
     const Advertisement& advertisement) {
+  auto refuse = [](RefusalKind kind, std::string message) {
+    return std::unexpected(Refusal{kind, std::move(message)});
+  };
   auto it = advertisement.meta.annotations.find(std::string(kResolvedAnnotation));
   if (it == advertisement.meta.annotations.end()) {
-    return std::unexpected("annotation " + std::string(kResolvedAnnotation) + " is missing");
+    return refuse(RefusalKind::kMissing,
+                  "annotation " + std::string(kResolvedAnnotation) + " is missing");
   }
   auto decoded = DecodeAnnotation(it->second);
   if (!decoded) {
-    return std::unexpected("annotation " + std::string(kResolvedAnnotation) +
-                           " is unreadable: " + decoded.error());
+    return refuse(RefusalKind::kUnreadable, "annotation " + std::string(kResolvedAnnotation) +
+                                                " is unreadable: " + decoded.error());
   }
   if (advertisement.communities != decoded->from &&
       advertisement.communities != decoded->communities) {
-    return std::unexpected("annotation " + std::string(kResolvedAnnotation) +
-                           " is stale: spec.communities equals neither its \"from\" nor its "
-                           "\"communities\"");
+    return refuse(RefusalKind::kStale,
+                  "annotation " + std::string(kResolvedAnnotation) +
+                      " is stale: spec.communities equals neither its \"from\" nor its "
+                      "\"communities\"");
   }
   if (!decoded->unresolved.empty()) {
     std::string names;
@@ -146,12 +167,13 @@ std::expected<std::vector<CommunityValue>, std::string> AnnouncedCommunities(
       if (!names.empty()) names += ", ";
       names += Quote(name);
     }
-    return std::unexpected("unresolved entries: " + names);
+    return refuse(RefusalKind::kUnresolved, "unresolved entries: " + names);
   }
   std::vector<CommunityValue> values;
   for (const auto& text : decoded->communities) {
     auto parsed = ParseLiteral(text);
-    if (!parsed) return std::unexpected(parsed.error());  // DecodeAnnotation checked them
+    // DecodeAnnotation checked them
+    if (!parsed) return refuse(RefusalKind::kUnreadable, parsed.error());
     values.push_back(parsed->value);
   }
   return values;

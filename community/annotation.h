@@ -48,10 +48,22 @@ StoredCommunities ComputeStored(const Advertisement& submitted, const Advertisem
 // spec.communities.
 std::vector<std::string> ReferencedEntries(const Advertisement& advertisement);
 
+// Why an advertisement announces nothing (fail closed).
+enum class RefusalKind { kMissing, kUnreadable, kStale, kUnresolved, kInvalid };
+// The metric label of a kind: missing, unreadable, stale, unresolved, invalid.
+std::string_view RefusalKindName(RefusalKind kind);
+
+// A refusal: its kind for metrics and Events, and the message for people.
+struct Refusal {
+  RefusalKind kind = RefusalKind::kInvalid;
+  std::string message;
+  bool operator==(const Refusal&) const = default;
+};
+
 // The communities the speaker may announce for `advertisement`, or the reason it must
 // announce nothing: annotation missing or unreadable, stale (spec.communities equals
 // neither `from` nor `communities`), or with unresolved entries.
-std::expected<std::vector<CommunityValue>, std::string> AnnouncedCommunities(
+std::expected<std::vector<CommunityValue>, Refusal> AnnouncedCommunities(
     const Advertisement& advertisement);
 
 }  // namespace bgpcomm::community

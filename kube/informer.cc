@@ -1,5 +1,7 @@
 #include "kube/informer.h"
 
+#include "kube/guarded.h"
+
 namespace bgpcomm::kube {
 
 Informer::Informer(Client& client, Resource resource, std::string ns, InformerOptions options)
@@ -14,7 +16,9 @@ void Informer::AddHandlers(InformerHandlers handlers) { handlers_.push_back(std:
 
 void Informer::Start() {
   if (thread_.joinable()) return;
-  thread_ = std::jthread([this](std::stop_token stop) { reflector_.Run(stop); });
+  thread_ = std::jthread([this](std::stop_token stop) {
+    RunGuarded("informer", stop, [this](std::stop_token s) { reflector_.Run(s); });
+  });
 }
 
 void Informer::Stop() {

@@ -196,12 +196,13 @@ DesiredRoutes ComputeDesiredRoutes(const SpeakerObjects& objects) {
 
   std::vector<Accepted> accepted;
   for (const community::Advertisement& adv : objects.advertisements) {
-    auto refuse = [&](std::string reason) {
-      out.refused.push_back({adv.meta.namespace_name, adv.meta.name, std::move(reason)});
+    auto refuse = [&](std::string reason,
+                      community::RefusalKind kind = community::RefusalKind::kInvalid) {
+      out.refused.push_back({adv.meta.namespace_name, adv.meta.name, std::move(reason), kind});
     };
     auto values = community::AnnouncedCommunities(adv);
     if (!values) {
-      refuse(values.error());
+      refuse(values.error().message, values.error().kind);
       continue;
     }
     int v4 = static_cast<int>(adv.aggregation_length.value_or(32));

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "community/annotation.h"
 #include "community/objects.h"
 #include "speaker/adj_rib_out.h"
 
@@ -54,6 +55,7 @@ struct RefusedAdvertisement {
   std::string namespace_name;
   std::string name;
   std::string reason;
+  community::RefusalKind kind = community::RefusalKind::kInvalid;
   bool operator==(const RefusedAdvertisement&) const = default;
 };
 

@@ -6,6 +6,7 @@
 #include <future>
 
 #include "community/value.h"
+#include "kube/guarded.h"
 #include "objectjson/metallb.h"
 #include "objectjson/metallb_resources.h"
 #include "speaker/object_json.h"
@@ -55,11 +56,19 @@ std::vector<T> Collect(const std::vector<kube::ObjectPtr>& objects) {
 
 }  // namespace
 
-std::string RefusalEventReason(const std::string& kind) {
-  if (kind == "missing") return "ResolutionMissing";
-  if (kind == "unreadable") return "ResolutionUnreadable";
-  if (kind == "stale") return "ResolutionStale";
-  if (kind == "unresolved") return "CommunitiesUnresolved";
+std::string RefusalEventReason(community::RefusalKind kind) {
+  switch (kind) {
+    case community::RefusalKind::kMissing:
+      return "ResolutionMissing";
+    case community::RefusalKind::kUnreadable:
+      return "ResolutionUnreadable";
+    case community::RefusalKind::kStale:
+      return "ResolutionStale";
+    case community::RefusalKind::kUnresolved:
+      return "CommunitiesUnresolved";
+    case community::RefusalKind::kInvalid:
+      return "AdvertisementInvalid";
+  }
   return "AdvertisementInvalid";
 }
 
@@ -96,6 +105,20 @@ KubeSource::KubeSource(kube::Client& client, kube::EventRecorder& events, Speake
   services_ = add(kube::resources::kServices, "", DecodingWith(base, "Service", DecodeService));
   slices_ = add(kube::resources::kEndpointSlices, "",
                 DecodingWith(base, "EndpointSlice", DecodeEndpointSlice));
+  // Secrets: only data.password is kept in memory, whatever else the namespace holds.
+  kube::InformerOptions secret_options = base;
+  secret_options.reflector.decode = kube::DecodeAs([](const rapidjson::Value& object) {
+    community::Diagnostics diagnostics;
+    Secret secret = DecodeSecret(object, diagnostics);
+    std::erase_if(secret.data, [](const auto& entry) { return entry.first != "password"; });
+    return secret;
+  });
+  secrets_informer_ = std::make_unique<kube::Informer>(client_, kube::resources::kSecrets,
+                                                        options_.namespace_name, secret_options);
+  secrets_informer_->AddHandlers(
+      {.on_add = [this](const kube::ObjectPtr&) { MarkDirty(); },
+       .on_update = [this](const kube::ObjectPtr&, const kube::ObjectPtr&) { MarkDirty(); },
+       .on_delete = [this](const kube::ObjectPtr&) { MarkDirty(); }});
   kube::InformerOptions node_options = DecodingWith(base, "Node", DecodeNode);
   node_options.reflector.list.field_selector = "metadata.name=" + options_.node_name;
   nodes_ = add(kube::resources::kNodes, "", node_options);
@@ -105,7 +128,10 @@ KubeSource::~KubeSource() { Stop(); }
 
 void KubeSource::Start() {
   for (auto& informer : informers_) informer->Start();
-  worker_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+  secrets_informer_->Start();
+  worker_ = std::jthread([this](std::stop_token stop) {
+    kube::RunGuarded("objects", stop, [this](std::stop_token s) { Run(s); });
+  });
 }
 
 void KubeSource::Stop() {
@@ -115,6 +141,7 @@ void KubeSource::Stop() {
     worker_.join();
   }
   for (auto& informer : informers_) informer->Stop();
+  secrets_informer_->Stop();
 }
 
 bool KubeSource::HasSynced() const {
@@ -133,6 +160,11 @@ void KubeSource::MarkDirty() {
 }
 
 void KubeSource::Run(std::stop_token stop) {
+  {
+    // Also after a failed run (RunGuarded restarts it): apply again whatever happened.
+    std::lock_guard lock(mu_);
+    dirty_ = true;
+  }
   bool logged_waiting = false;
   while (!stop.stop_requested()) {
     {
@@ -162,7 +194,11 @@ void KubeSource::Run(std::stop_token stop) {
     auto result = applied->get_future();
     asio::post(io_, [this, applied, objects = std::move(objects),
                      refused = std::move(refused)]() mutable {
-      applied->set_value(speaker_.Apply(objects, std::move(refused)));
+      try {
+        applied->set_value(speaker_.Apply(objects, std::move(refused)));
+      } catch (...) {
+        applied->set_exception(std::current_exception());  // rethrown on the worker
+      }
     });
     while (result.wait_for(kSyncPoll) != std::future_status::ready) {
       if (stop.stop_requested()) return;
@@ -173,6 +209,31 @@ void KubeSource::Run(std::stop_token stop) {
 
 std::expected<std::string, std::string> KubeSource::SecretPassword(
     const std::string& secret_name) {
+  auto password = ReadSecretPassword(secret_name);
+  if (password) {
+    last_good_password_[secret_name] = *password;
+    return password;
+  }
+  // Any failure (apiserver down, 403, 429, the Secret deleted or its key gone) keeps the
+  // password that worked last: sessions are not reset by a failed read or a broken edit.
+  if (auto good = last_good_password_.find(secret_name); good != last_good_password_.end()) {
+    spdlog::warn("event=password_secret_unusable secret={}/{} error={} action=keeping_last_good",
+                 options_.namespace_name, secret_name, community::Quote(password.error()));
+    return good->second;
+  }
+  return password;
+}
+
+std::expected<std::string, std::string> KubeSource::ReadSecretPassword(
+    const std::string& secret_name) {
+  if (secrets_informer_->HasSynced()) {
+    kube::ObjectPtr object = secrets_informer_->Get(options_.namespace_name, secret_name);
+    if (!object || !object->As<Secret>()) {
+      return std::unexpected("Secret " + options_.namespace_name + "/" + secret_name +
+                             " not found");
+    }
+    return PeerPassword(*object->As<Secret>());
+  }
   auto now = std::chrono::steady_clock::now();
   auto cached = secrets_.find(secret_name);
   // Only a good read is reused: a missing Secret is looked up again on the next apply.
@@ -183,13 +244,6 @@ std::expected<std::string, std::string> KubeSource::SecretPassword(
   CachedSecret fresh{.password = {}, .error = {}, .read = now};
   auto got = client_.Get(kube::resources::kSecrets, options_.namespace_name, secret_name);
   if (!got) {
-    // The apiserver did not answer: keep a password read before, so that an outage does
-    // not reset sessions.
-    if (got.error().http_status == 0 || got.error().http_status >= 500) {
-      if (cached != secrets_.end() && !cached->second.password.empty()) {
-        return cached->second.password;
-      }
-    }
     fresh.error = "Secret " + options_.namespace_name + "/" + secret_name +
                   " cannot be read: " + got.error().ToString();
   } else {
@@ -232,7 +286,8 @@ SpeakerObjects KubeSource::Snapshot(std::vector<RefusedAdvertisement>& refused) 
     auto decoded = object->As<DecodedAdvertisement>();
     if (!decoded) continue;
     if (!decoded->error.empty()) {
-      refused.push_back({object->namespace_name, object->name, decoded->error});
+      refused.push_back({object->namespace_name, object->name, decoded->error,
+                         community::RefusalKind::kInvalid});
       continue;
     }
     objects.advertisements.push_back(decoded->advertisement);
@@ -259,7 +314,7 @@ void KubeSource::RecordRefusals(const std::vector<RefusedAdvertisement>& refused
     now_refused[key] = state;
     auto seen = recorded_.find(key);
     if (seen != recorded_.end() && seen->second == state) continue;
-    const std::string reason = RefusalEventReason(RefusalKind(r.reason));
+    const std::string reason = RefusalEventReason(r.kind);
     auto recorded =
         events_.Record(kube::ReferenceTo(objectjson::kBGPAdvertisements, *object),
                        kube::EventType::kWarning, reason, "not announced: " + r.reason);

@@ -1,6 +1,7 @@
 // The Kubernetes mode's inputs: informers for BGPPeer, BGPAdvertisement and IPAddressPool
 // (in the metallb namespace), Services and EndpointSlices (every namespace) and this node's
-// Node; BGPPeer passwordSecrets read by GET. Any change, after a short settle delay that
+// Node; Secrets of the metallb namespace watched for BGPPeer passwordSecrets (read by GET
+// until that watch has listed, e.g. when RBAC forbids it). Any change, after a short settle delay that
 // coalesces bursts, becomes one complete SpeakerObjects handed to Speaker::Apply() on the
 // io_context thread. Refused advertisements get a Kubernetes Event once per refusal.
 #pragma once
@@ -26,15 +27,16 @@ struct KubeSourceOptions {
   std::string node_name;
   // Quiet time after a change before the objects are applied (bursts become one apply).
   std::chrono::milliseconds settle{20};
-  // How long a passwordSecret read is reused before it is read again.
+  // How long a passwordSecret read by GET is reused before it is read again (the watch
+  // makes a rotation land at once; this bounds it when the watch is not available).
   std::chrono::seconds secret_refresh{30};
   kube::InformerOptions informer;
 };
 
 // Event reasons (type Warning) on a BGPAdvertisement the speaker does not announce, by
-// RefusalKind(): ResolutionMissing, ResolutionUnreadable, ResolutionStale,
+// community::RefusalKind: ResolutionMissing, ResolutionUnreadable, ResolutionStale,
 // CommunitiesUnresolved, AdvertisementInvalid.
-std::string RefusalEventReason(const std::string& kind);
+std::string RefusalEventReason(community::RefusalKind kind);
 
 class KubeSource {
  public:
@@ -58,6 +60,9 @@ class KubeSource {
     std::string error;
     std::chrono::steady_clock::time_point read;
   };
+  // The password from a passwordSecret as read now (watch store, else GET), without the
+  // last-good fallback.
+  std::expected<std::string, std::string> ReadSecretPassword(const std::string& secret_name);
 
   void MarkDirty();
   void Run(std::stop_token stop);
@@ -80,6 +85,8 @@ class KubeSource {
   kube::Informer* services_ = nullptr;
   kube::Informer* slices_ = nullptr;
   kube::Informer* nodes_ = nullptr;
+  // Not among informers_: the objects are applied without it (GET is the fallback).
+  std::unique_ptr<kube::Informer> secrets_informer_;
 
   std::mutex mu_;
   std::condition_variable_any wake_;
@@ -87,6 +94,8 @@ class KubeSource {
 
   // Worker thread only.
   std::map<std::string, CachedSecret> secrets_;
+  // secret name -> the last password that worked, kept through any later failure.
+  std::map<std::string, std::string> last_good_password_;
   // namespace/name -> "resourceVersion reason" of the refusal last recorded as an Event.
   std::map<std::string, std::string> recorded_;
   std::jthread worker_;

@@ -15,7 +15,9 @@
 #include "kube/clock.h"
 #include "kube/config.h"
 #include "kube/events.h"
+#include "kube/guarded.h"
 #include "speaker/kube_source.h"
+#include "speaker/restart_marker.h"
 #include "speaker/speaker.h"
 
 namespace {
@@ -49,6 +51,8 @@ int main(int argc, char** argv) {
   std::string node_name = env_node ? env_node : "";
   std::string kubeconfig, namespace_name = "metallb-system";
   std::string metrics_bind = ":7472", health_bind = ":7473", log_level = "info";
+  std::string state_dir;
+  int restart_time = 120;
   app.add_option(
       "--objects", objects,
       "read the objects from these YAML/JSON files or folders instead of the API server");
@@ -59,6 +63,13 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-bind-address", metrics_bind, "Prometheus /metrics address; 0 disables");
   app.add_option("--health-probe-bind-address", health_bind,
                  "/healthz and /readyz address; 0 disables");
+  app.add_option("--state-dir", state_dir,
+                 "directory that outlives the process (a hostPath under /run): its marker file "
+                 "tells a restarted speaker to set the graceful restart Restart State bit");
+  app.add_option("--graceful-restart-time", restart_time,
+                 "seconds a peer keeps our routes after we went away (BGPPeers with "
+                 "enableGracefulRestart)")
+      ->check(CLI::Range(1, 4095));
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   try {
@@ -96,8 +107,24 @@ int main(int argc, char** argv) {
     }
     SpeakerMetrics metrics(registry.get());
 
+    bool restarted = false;
+    std::optional<RestartMarker> marker;
+    if (!state_dir.empty()) {
+      auto begun = RestartMarker::Begin(state_dir, restarted);
+      if (!begun) {
+        spdlog::error("event=startup_failed error={}", bgpcomm::community::Quote(begun.error()));
+        return 1;
+      }
+      marker = std::move(*begun);
+      spdlog::info("event=state_marker path={} restarted={}", marker->path(), restarted);
+    }
     asio::io_context io;
-    Speaker speaker(io, SpeakerOptions{objects, node_name}, metrics);
+    Speaker speaker(io,
+                    SpeakerOptions{.objects = objects,
+                                   .node_name = node_name,
+                                   .restart_time_seconds = static_cast<std::uint16_t>(restart_time),
+                                   .restarted = restarted},
+                    metrics);
 
     // Kubernetes mode (no --objects): the API client, the Event recorder and the informers.
     std::unique_ptr<bgpcomm::kube::Client> client;
@@ -150,7 +177,10 @@ int main(int argc, char** argv) {
         return 1;
       }
       spdlog::info("event=listening endpoint=health port={}", bound);
-      health_thread = std::jthread([&health] { health.listen_after_bind(); });
+      health_thread = std::jthread([&health](std::stop_token stop) {
+        bgpcomm::kube::RunGuarded("health", stop,
+                                  [&health](std::stop_token) { health.listen_after_bind(); });
+      });
     }
 
     if (auto started = speaker.Start(); !started) {
@@ -160,17 +190,37 @@ int main(int argc, char** argv) {
       return 1;
     }
     asio::signal_set signals(io, SIGINT, SIGTERM);
+    asio::steady_timer shutdown(io);
     signals.async_wait([&](std::error_code, int signal) {
       spdlog::info("event=shutdown signal={}", signal);
-      speaker.Stop();
-      io.stop();
+      // A stop is taken for a restart (a rolling update): peers with graceful restart keep
+      // our routes until the next speaker is up or the restart time ends.
+      speaker.Stop(/*for_restart=*/true);
+      // The Cease messages drain off the closed sessions (each at most the linger time).
+      shutdown.expires_after(SendLimits{}.notification_linger + std::chrono::milliseconds(100));
+      shutdown.async_wait([&](std::error_code) { io.stop(); });
     });
     if (source) source->Start();
     spdlog::info("event=started node={} mode={} namespace={}", node_name,
                  source ? "kubernetes" : "objects", namespace_name);
-    io.run();
+    // A handler that throws is reported and the loop goes on (asio allows run() again).
+    for (;;) {
+      try {
+        io.run();
+        break;
+      } catch (const std::exception& e) {
+        spdlog::error("event=thread_failed thread=io error={} action=continuing",
+                      bgpcomm::community::Quote(e.what()));
+      }
+    }
     if (source) source->Stop();
+    // The marker stays when peers hold our routes: the next start then claims the restart.
+    if (marker && !speaker.graceful_restart_enabled()) marker->Remove();
     health.stop();
+    if (health_thread.joinable()) {
+      health_thread.request_stop();
+      health_thread.join();
+    }
   } catch (const std::exception& e) {
     spdlog::error("event=fatal error={}", bgpcomm::community::Quote(e.what()));
     return 1;

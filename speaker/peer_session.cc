@@ -53,6 +53,43 @@ std::optional<asio::ip::address> Ipv6BesideIpv4(const asio::ip::address_v4& v4) 
   return found;
 }
 
+// The link-local address of the interface that holds `local`, when `peer` is on one of its
+// connected prefixes (a directly connected IPv6 peer, RFC 2545 §3).
+std::optional<asio::ip::address> LinkLocalOnLinkTo(const asio::ip::address_v6& local,
+                                                   const asio::ip::address& peer) {
+  if (!peer.is_v6()) return std::nullopt;
+  auto peer_bytes = peer.to_v6().to_bytes();
+  auto local_bytes = local.to_bytes();
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return std::nullopt;
+  std::string interface_name;
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr || !i->ifa_netmask || i->ifa_addr->sa_family != AF_INET6) continue;
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+    if (std::memcmp(&sin6->sin6_addr, local_bytes.data(), 16) != 0) continue;
+    const auto* mask = reinterpret_cast<const sockaddr_in6*>(i->ifa_netmask);
+    bool same_prefix = true;
+    for (int b = 0; b < 16; ++b) {
+      std::uint8_t m = mask->sin6_addr.s6_addr[b];
+      if ((local_bytes[b] & m) != (peer_bytes[b] & m)) same_prefix = false;
+    }
+    if (same_prefix) interface_name = i->ifa_name;
+  }
+  std::optional<asio::ip::address> found;
+  for (ifaddrs* i = list; i && !found && !interface_name.empty(); i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6 || interface_name != i->ifa_name) {
+      continue;
+    }
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+    asio::ip::address_v6::bytes_type bytes;
+    std::memcpy(bytes.data(), &sin6->sin6_addr, 16);
+    asio::ip::address_v6 a(bytes);
+    if (a.is_link_local()) found = a;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
 // RFC 2385: sign every segment to and from `peer` with `password`.
 std::error_code SetMd5(int fd, const asio::ip::address& peer, const std::string& password) {
   tcp_md5sig sig{};
@@ -78,18 +115,41 @@ std::error_code SetMd5(int fd, const asio::ip::address& peer, const std::string&
 
 }  // namespace
 
+struct PeerSession::Connection {
+  Connection(asio::io_context& io, std::size_t max_bytes)
+      : socket(io), linger(io), stall_timer(io), queue(max_bytes) {}
+  asio::ip::tcp::socket socket;
+  asio::steady_timer linger;       // bounds the delivery of the last NOTIFICATION
+  asio::steady_timer stall_timer;  // notices a peer that stopped reading
+  SendQueue queue;
+  std::array<std::uint8_t, 8192> read_buffer{};
+  bool writing = false;
+  bool stall_armed = false;
+  bool blocked = false;  // SendBlocked reported: nothing more is queued
+  bool closing = false;  // no longer the session's: flush, then close
+  FsmClock::time_point last_progress{};
+};
+
 PeerSession::PeerSession(asio::io_context& io, PeerEndpoint endpoint, SessionConfig config,
-                         SessionObserver observer)
+                         SessionObserver observer, SendLimits limits)
     : io_(io),
       endpoint_(std::move(endpoint)),
       fsm_(std::move(config)),
       observer_(std::move(observer)),
-      socket_(io),
+      limits_(limits),
       timers_{asio::steady_timer(io), asio::steady_timer(io), asio::steady_timer(io)} {}
 
 void PeerSession::Start() { Dispatch(event::ManualStart{}); }
 
-void PeerSession::Stop() { Dispatch(event::ManualStop{}); }
+void PeerSession::Stop(bool for_restart) {
+  Dispatch(event::ManualStop{.for_restart = for_restart});
+}
+
+void PeerSession::BfdDown(std::string diagnostic) {
+  Dispatch(event::BfdDown{std::move(diagnostic)});
+}
+
+std::size_t PeerSession::queued_bytes() const { return conn_ ? conn_->queue.bytes() : 0; }
 
 void PeerSession::SetRoutes(RouteSet routes) {
   routes_ = std::move(routes);
@@ -112,9 +172,9 @@ void PeerSession::Execute(const Action& a) {
   if (std::holds_alternative<action::Connect>(a)) {
     Connect();
   } else if (const auto* close = std::get_if<action::Close>(&a)) {
-    if (socket_.is_open())
+    if (conn_)
       spdlog::info("event=close peer={} reason={}", Name(), community::Quote(close->reason));
-    CloseSocket();
+    CloseConnection();
   } else if (const auto* send = std::get_if<action::Send>(&a)) {
     if (const auto* n = std::get_if<NotificationMessage>(&send->message)) {
       spdlog::warn("event=notification_sent peer={} code={} subcode={}", Name(), n->code,
@@ -122,9 +182,8 @@ void PeerSession::Execute(const Action& a) {
     }
     auto bytes = Encode(send->message, fsm_.codec());
     if (bytes && std::holds_alternative<NotificationMessage>(send->message)) {
-      // A NOTIFICATION is always followed by Close: write it now, best effort.
-      std::error_code ignored;
-      if (socket_.is_open()) asio::write(socket_, asio::buffer(*bytes), ignored);
+      // A NOTIFICATION is always followed by Close, which lets it drain (lingering).
+      SendFinal(std::move(*bytes));
     } else if (bytes) {
       SendBytes(std::move(*bytes));
     } else {
@@ -136,9 +195,10 @@ void PeerSession::Execute(const Action& a) {
   } else if (const auto* disarm = std::get_if<action::DisarmTimer>(&a)) {
     DisarmTimer(disarm->timer);
   } else if (const auto* up = std::get_if<action::SessionUp>(&a)) {
-    spdlog::info("event=established peer={} hold={}s four_octet_as={} families={}", Name(),
-                 up->negotiated.hold_time_seconds, up->negotiated.four_octet_as,
-                 up->negotiated.families.size());
+    spdlog::info(
+        "event=established peer={} hold={}s four_octet_as={} families={} graceful_restart={}",
+        Name(), up->negotiated.hold_time_seconds, up->negotiated.four_octet_as,
+        up->negotiated.families.size(), up->negotiated.graceful_restart);
     SendRib(rib_.Start(Outbound(up->negotiated), routes_));
   } else if (const auto* down = std::get_if<action::SessionDown>(&a)) {
     spdlog::info("event=session_down peer={} reason={}", Name(), community::Quote(down->reason));
@@ -147,6 +207,17 @@ void PeerSession::Execute(const Action& a) {
   } else if (std::holds_alternative<action::ResendTable>(a)) {
     rib_.Stop();
     SendRib(rib_.Start(Outbound(*fsm_.negotiated()), routes_));
+  } else if (const auto* unanswered = std::get_if<action::ConnectUnanswered>(&a)) {
+    // A peer that drops every SYN: most often a TCP MD5 password that differs (RFC 2385
+    // segments with a wrong or missing signature are dropped silently), else a filter.
+    spdlog::warn(
+        "event=connect_unanswered peer={} address={} port={} attempts={} md5={} hint={}", Name(),
+        endpoint_.address.to_string(), endpoint_.port, unanswered->consecutive,
+        endpoint_.password.empty() ? "off" : "on",
+        community::Quote("no answer to the TCP SYN: check that the peer requires the same TCP "
+                         "MD5 password (password/passwordSecret) and that nothing filters port " +
+                         std::to_string(endpoint_.port)));
+    if (observer_.connect_unanswered) observer_.connect_unanswered(endpoint_.name);
   } else if (const auto* note = std::get_if<action::Note>(&a)) {
     spdlog::info("event=note peer={} message={}", Name(), community::Quote(note->message));
   }
@@ -155,12 +226,13 @@ void PeerSession::Execute(const Action& a) {
 OutboundSession PeerSession::Outbound(const Negotiated& n) const {
   OutboundSession s;
   s.local_asn = fsm_.config().local_asn;
-  s.ibgp = fsm_.config().local_asn == fsm_.config().peer_asn;
+  s.ibgp = fsm_.config().local_asn == n.peer_asn;
   s.families = n.families;
   s.codec = n.codec();
   std::error_code ec;
-  asio::ip::tcp::endpoint local = socket_.local_endpoint(ec);
-  if (!ec) {
+  asio::ip::tcp::endpoint local;
+  if (conn_) local = conn_->socket.local_endpoint(ec);
+  if (conn_ && !ec) {
     asio::ip::address a = local.address();
     if (a.is_v6() && a.to_v6().is_v4_mapped())
       a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
@@ -169,6 +241,13 @@ OutboundSession PeerSession::Outbound(const Negotiated& n) const {
       if (auto v6 = Ipv6BesideIpv4(a.to_v4())) s.next_hops.ipv6 = FromAsio(*v6);
     } else {
       s.next_hops.ipv6 = FromAsio(a);
+      // RFC 2545 §3: on a link shared with the peer, the link-local address goes beside the
+      // global one. A multihop peer is not on our link, nor is a link-local session's.
+      if (!endpoint_.ttl && !a.to_v6().is_link_local()) {
+        if (auto ll = LinkLocalOnLinkTo(a.to_v6(), endpoint_.address)) {
+          s.next_hops.ipv6_link_local = FromAsio(*ll);
+        }
+      }
     }
   }
   return s;
@@ -191,31 +270,33 @@ void PeerSession::SendRib(const RibOutput& out) {
 }
 
 void PeerSession::Connect() {
-  CloseSocket();
-  std::uint64_t connection = connection_;
+  CloseConnection();
+  auto conn = std::make_shared<Connection>(io_, limits_.max_queued_bytes);
+  conn_ = conn;
   asio::ip::tcp::endpoint remote(endpoint_.address, endpoint_.port);
   std::error_code ec;
-  socket_.open(remote.protocol(), ec);
+  conn->socket.open(remote.protocol(), ec);
   if (!ec && !endpoint_.password.empty())
-    ec = SetMd5(socket_.native_handle(), endpoint_.address, endpoint_.password);
-  if (!ec && endpoint_.source) socket_.bind(asio::ip::tcp::endpoint(*endpoint_.source, 0), ec);
+    ec = SetMd5(conn->socket.native_handle(), endpoint_.address, endpoint_.password);
+  if (!ec && endpoint_.source)
+    conn->socket.bind(asio::ip::tcp::endpoint(*endpoint_.source, 0), ec);
   if (!ec && endpoint_.ttl) {
     int ttl = *endpoint_.ttl;
     int level = remote.address().is_v4() ? IPPROTO_IP : IPPROTO_IPV6;
     int name = remote.address().is_v4() ? IP_TTL : IPV6_UNICAST_HOPS;
-    if (setsockopt(socket_.native_handle(), level, name, &ttl, sizeof(ttl)) != 0) {
+    if (setsockopt(conn->socket.native_handle(), level, name, &ttl, sizeof(ttl)) != 0) {
       ec = std::error_code(errno, std::system_category());
     }
   }
   if (ec) {
     spdlog::warn("event=connect_failed peer={} error={}", Name(), community::Quote(ec.message()));
-    asio::post(io_, [self = shared_from_this(), connection] {
-      if (connection == self->connection_) self->Dispatch(event::TcpFails{});
+    asio::post(io_, [self = shared_from_this(), conn] {
+      if (conn == self->conn_) self->Dispatch(event::TcpFails{});
     });
     return;
   }
-  socket_.async_connect(remote, [self = shared_from_this(), connection](std::error_code error) {
-    if (connection != self->connection_) return;
+  conn->socket.async_connect(remote, [self = shared_from_this(), conn](std::error_code error) {
+    if (conn != self->conn_) return;
     if (error) {
       spdlog::info("event=connect_failed peer={} error={}", self->Name(),
                    community::Quote(error.message()));
@@ -223,19 +304,34 @@ void PeerSession::Connect() {
       return;
     }
     std::error_code ignored;
-    self->socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    conn->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    conn->last_progress = FsmClock::now();
     self->Dispatch(event::TcpConnected{});
-    if (connection == self->connection_) self->ReadMore();
+    if (conn == self->conn_) self->ReadMore();
   });
 }
 
-void PeerSession::CloseSocket() {
-  ++connection_;
-  std::error_code ignored;
-  socket_.close(ignored);
+void PeerSession::CloseConnection() {
   input_.clear();
-  output_.clear();
-  writing_ = false;
+  if (!conn_) return;
+  std::shared_ptr<Connection> conn = std::move(conn_);
+  conn_.reset();
+  std::error_code ignored;
+  conn->stall_timer.cancel();
+  if (conn->queue.empty() || !conn->socket.is_open()) {
+    conn->socket.close(ignored);
+    return;
+  }
+  // Something is still queued (the NOTIFICATION of a reset): let it drain for a moment,
+  // off the session; a peer that does not read gets the socket closed under it.
+  conn->closing = true;
+  conn->linger.expires_after(limits_.notification_linger);
+  conn->linger.async_wait([conn](std::error_code ec) {
+    if (ec) return;
+    std::error_code ignored;
+    conn->socket.close(ignored);
+  });
+  Flush(conn);
 }
 
 void PeerSession::ArmTimer(Timer timer, TimePoint deadline) {
@@ -255,27 +351,27 @@ void PeerSession::DisarmTimer(Timer timer) {
 }
 
 void PeerSession::ReadMore() {
-  std::uint64_t connection = connection_;
-  socket_.async_read_some(asio::buffer(read_buffer_), [self = shared_from_this(), connection](
-                                                          std::error_code ec, std::size_t n) {
-    if (connection != self->connection_) return;
+  std::shared_ptr<Connection> conn = conn_;
+  conn->socket.async_read_some(asio::buffer(conn->read_buffer), [self = shared_from_this(), conn](
+                                                               std::error_code ec, std::size_t n) {
+    if (conn != self->conn_) return;
     if (ec) {
       spdlog::info("event=connection_lost peer={} error={}", self->Name(),
                    community::Quote(ec.message()));
       self->Dispatch(event::TcpFails{});
       return;
     }
-    self->input_.insert(self->input_.end(), self->read_buffer_.begin(),
-                        self->read_buffer_.begin() + n);
+    self->input_.insert(self->input_.end(), conn->read_buffer.begin(),
+                        conn->read_buffer.begin() + n);
     self->ProcessInput();
-    if (connection == self->connection_) self->ReadMore();
+    if (conn == self->conn_) self->ReadMore();
   });
 }
 
 void PeerSession::ProcessInput() {
-  std::uint64_t connection = connection_;
+  std::shared_ptr<Connection> conn = conn_;
   std::size_t offset = 0;
-  while (connection == connection_) {
+  while (conn == conn_) {
     std::span<const std::uint8_t> rest(input_.data() + offset, input_.size() - offset);
     auto length = FrameLength(rest);
     if (!length) {
@@ -295,32 +391,93 @@ void PeerSession::ProcessInput() {
       Dispatch(event::Malformed{decoded.error()});
     }
   }
-  if (connection == connection_) input_.erase(input_.begin(), input_.begin() + offset);
+  if (conn == conn_) input_.erase(input_.begin(), input_.begin() + offset);
 }
 
 void PeerSession::SendBytes(Bytes bytes) {
-  if (!socket_.is_open()) return;
-  output_.push_back(std::move(bytes));
-  if (!writing_) WriteNext();
-}
-
-void PeerSession::WriteNext() {
-  if (output_.empty()) {
-    writing_ = false;
+  if (!conn_ || !conn_->socket.is_open() || conn_->blocked) return;
+  if (!conn_->queue.Push(std::move(bytes))) {
+    Blocked(conn_, std::to_string(conn_->queue.bytes()) + " bytes queued, limit " +
+                       std::to_string(conn_->queue.max_bytes()));
     return;
   }
-  writing_ = true;
-  std::uint64_t connection = connection_;
-  asio::async_write(socket_, asio::buffer(output_.front()),
-                    [self = shared_from_this(), connection](std::error_code ec, std::size_t) {
-                      if (connection != self->connection_) return;
-                      if (ec) {
-                        self->Dispatch(event::TcpFails{});
-                        return;
-                      }
-                      self->output_.pop_front();
-                      self->WriteNext();
-                    });
+  Flush(conn_);
+}
+
+void PeerSession::SendFinal(Bytes bytes) {
+  if (!conn_ || !conn_->socket.is_open()) return;
+  conn_->queue.DropUnstarted();
+  conn_->queue.PushUnbounded(std::move(bytes));
+  conn_->blocked = true;  // nothing after the NOTIFICATION
+  Flush(conn_);
+}
+
+void PeerSession::Blocked(const std::shared_ptr<Connection>& conn, std::string reason) {
+  if (conn->blocked) return;
+  conn->blocked = true;
+  spdlog::warn("event=peer_not_reading peer={} reason={}", Name(), community::Quote(reason));
+  // Not dispatched from here: this may run inside the actions of another event.
+  asio::post(io_, [self = shared_from_this(), conn, reason = std::move(reason)]() mutable {
+    if (conn != self->conn_) return;
+    self->Dispatch(event::SendBlocked{std::move(reason)});
+  });
+}
+
+void PeerSession::Flush(const std::shared_ptr<Connection>& conn) {
+  if (conn->writing || !conn->socket.is_open()) return;
+  if (conn->queue.empty()) {
+    if (conn->closing) {
+      std::error_code ignored;
+      conn->socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      conn->socket.close(ignored);
+      conn->linger.cancel();
+    }
+    return;
+  }
+  conn->writing = true;
+  if (!conn->closing) WatchStall(conn);
+  std::span<const std::uint8_t> next = conn->queue.BeginWrite();
+  conn->socket.async_write_some(
+      asio::buffer(next.data(), next.size()),
+      [self = shared_from_this(), conn](std::error_code ec, std::size_t n) {
+        conn->writing = false;
+        conn->queue.EndWrite(ec ? 0 : n);
+        if (ec) {
+          std::error_code ignored;
+          if (conn == self->conn_) {
+            self->Dispatch(event::TcpFails{});
+          } else {
+            conn->socket.close(ignored);
+            conn->linger.cancel();
+          }
+          return;
+        }
+        conn->last_progress = FsmClock::now();
+        self->Flush(conn);
+      });
+}
+
+void PeerSession::WatchStall(const std::shared_ptr<Connection>& conn) {
+  if (conn->stall_armed) return;
+  Duration stall = limits_.stall;
+  if (const auto& n = fsm_.negotiated(); n && n->hold_time_seconds != 0) {
+    stall = std::chrono::seconds(n->hold_time_seconds);
+  }
+  conn->stall_armed = true;
+  conn->stall_timer.expires_at(conn->last_progress + stall);
+  conn->stall_timer.async_wait([self = shared_from_this(), conn, stall](std::error_code ec) {
+    conn->stall_armed = false;
+    if (ec || conn != self->conn_ || conn->queue.empty()) return;
+    if (FsmClock::now() - conn->last_progress >= stall) {
+      self->Blocked(conn, "no byte written for " +
+                              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 stall)
+                                                 .count()) +
+                              " ms");
+    } else {
+      self->WatchStall(conn);
+    }
+  });
 }
 
 }  // namespace bgpcomm::speaker

@@ -13,6 +13,10 @@ constexpr std::uint8_t kFsmUnexpectedInOpenConfirm = 2;
 constexpr std::uint8_t kFsmUnexpectedInEstablished = 3;
 // RFC 4486 §4: Cease subcode Administrative Shutdown.
 constexpr std::uint8_t kCeaseAdministrativeShutdown = 2;
+// RFC 4486 §4: Cease subcode Out of Resources (the peer does not read what we send).
+constexpr std::uint8_t kCeaseOutOfResources = 8;
+// RFC 9384 §2: Cease subcode BFD Down.
+constexpr std::uint8_t kCeaseBfdDown = 10;
 // RFC 5492 §5: OPEN Message Error subcode Unsupported Capability.
 constexpr std::uint8_t kUnsupportedCapability = 7;
 
@@ -72,7 +76,9 @@ std::string_view TimerName(Timer timer) {
 }
 
 SessionFsm::SessionFsm(SessionConfig config)
-    : config_(std::move(config)), backoff_(config_.connect_retry_initial) {}
+    : config_(std::move(config)),
+      backoff_(config_.connect_retry_initial),
+      restarted_(config_.graceful_restart.restarted) {}
 
 OpenMessage SessionFsm::MakeOpen() const {
   OpenMessage open;
@@ -82,20 +88,41 @@ OpenMessage SessionFsm::MakeOpen() const {
   open.capabilities.multiprotocol = config_.families;
   open.capabilities.route_refresh = true;
   open.capabilities.four_octet_as = true;
+  if (config_.graceful_restart.enabled) {
+    // RFC 4724 §3: every family we announce, with the F bit: the routes point at the node,
+    // whose forwarding does not depend on this process.
+    GracefulRestart gr;
+    gr.restart_state = restarted_;
+    gr.restart_time_seconds = std::min<std::uint16_t>(config_.graceful_restart.restart_time_seconds, 0x0fff);
+    for (const AfiSafi& f : config_.families) {
+      gr.families.push_back({.family = f, .forwarding_state_preserved = true});
+    }
+    open.capabilities.graceful_restart = std::move(gr);
+  }
   return open;
 }
 
 std::optional<NotificationMessage> SessionFsm::ValidateOpen(const OpenMessage& open) const {
   // Without the 4-octet AS capability a 4-octet peer shows up as AS_TRANS and fails here.
-  if (open.asn != config_.peer_asn) {
-    return Notification(error::kOpenMessage, error::kBadPeerAs);
+  bool as_ok = false;
+  switch (config_.peer_asn_mode) {
+    case PeerAsnMode::kFixed:
+      as_ok = open.asn == config_.peer_asn;
+      break;
+    case PeerAsnMode::kInternal:
+      as_ok = open.asn == config_.local_asn;
+      break;
+    case PeerAsnMode::kExternal:
+      as_ok = open.asn != config_.local_asn;
+      break;
   }
+  if (!as_ok) return Notification(error::kOpenMessage, error::kBadPeerAs);
   if (open.hold_time_seconds == 1 || open.hold_time_seconds == 2) {
     return Notification(error::kOpenMessage, error::kUnacceptableHoldTime);
   }
   // RFC 6286 §2.1: the identifier is non-zero, and unique within an AS (iBGP).
   if (open.bgp_identifier == 0 ||
-      (open.bgp_identifier == config_.router_id && config_.local_asn == config_.peer_asn)) {
+      (open.bgp_identifier == config_.router_id && config_.local_asn == open.asn)) {
     return Notification(error::kOpenMessage, error::kBadBgpIdentifier);
   }
   const std::vector<AfiSafi>& theirs = open.capabilities.multiprotocol;
@@ -116,10 +143,15 @@ NotificationMessage SessionFsm::FsmError(SessionState state) {
 
 std::vector<Action> SessionFsm::Handle(const Event& ev, TimePoint now) {
   Actions out;
-  if (std::holds_alternative<event::ManualStop>(ev)) {
+  if (const auto* stop = std::get_if<event::ManualStop>(&ev)) {
     stopped_ = true;
     if (state_ == SessionState::kIdle) {
       StopTimers(out);
+    } else if (stop->for_restart && negotiated_ && negotiated_->graceful_restart) {
+      // RFC 4724 §4.2: a session that ends without a NOTIFICATION leaves our routes at the
+      // peer, stale, for the restart time.
+      Reset(std::nullopt, "stopping for a restart: the peer keeps the routes (graceful restart)",
+            now, out);
     } else {
       bool connected = state_ == SessionState::kOpenSent || state_ == SessionState::kOpenConfirm ||
                        state_ == SessionState::kEstablished;
@@ -128,6 +160,22 @@ std::vector<Action> SessionFsm::Handle(const Event& ev, TimePoint now) {
             "administrative shutdown", now, out);
     }
     backoff_ = config_.connect_retry_initial;
+    return out;
+  }
+  if (const auto* blocked = std::get_if<event::SendBlocked>(&ev)) {
+    // Only a connection that carries BGP messages can block; before that there is none.
+    if (state_ == SessionState::kOpenSent || state_ == SessionState::kOpenConfirm ||
+        state_ == SessionState::kEstablished) {
+      Reset(Notification(error::kCease, kCeaseOutOfResources),
+            "peer does not read: " + blocked->reason, now, out);
+    }
+    return out;
+  }
+  if (const auto* bfd = std::get_if<event::BfdDown>(&ev)) {
+    if (state_ == SessionState::kOpenSent || state_ == SessionState::kOpenConfirm ||
+        state_ == SessionState::kEstablished) {
+      Reset(Notification(error::kCease, kCeaseBfdDown), "BFD down: " + bfd->diagnostic, now, out);
+    }
     return out;
   }
   switch (state_) {
@@ -175,15 +223,20 @@ void SessionFsm::HandleConnectOrActive(const Event& ev, TimePoint now, Actions& 
       out.push_back(action::Close{"unexpected connection while Active"});
       return;
     }
+    unanswered_ = 0;
     out.push_back(action::DisarmTimer{Timer::kConnectRetry});
     out.push_back(action::Send{MakeOpen()});
     out.push_back(action::ArmTimer{Timer::kHold, now + config_.open_hold});
     state_ = SessionState::kOpenSent;
   } else if (std::holds_alternative<event::TcpFails>(ev)) {
-    if (state_ == SessionState::kConnect) go_active("connection failed");
+    if (state_ == SessionState::kConnect) {
+      unanswered_ = 0;  // refused or unreachable is an answer
+      go_active("connection failed");
+    }
   } else if (const auto* t = std::get_if<event::TimerExpired>(&ev)) {
     if (t->timer != Timer::kConnectRetry) return;
     if (state_ == SessionState::kConnect) {
+      out.push_back(action::ConnectUnanswered{++unanswered_});
       go_active("connect timed out");
     } else {
       StartConnect(now, out);
@@ -204,6 +257,8 @@ void SessionFsm::HandleOpenSent(const Event& ev, TimePoint now, Actions& out) {
           std::chrono::duration_cast<Duration>(std::chrono::seconds(n.hold_time_seconds)) / 3;
       n.four_octet_as = open->capabilities.four_octet_as;
       n.route_refresh = open->capabilities.route_refresh;
+      n.graceful_restart =
+          config_.graceful_restart.enabled && open->capabilities.graceful_restart.has_value();
       const std::vector<AfiSafi>& theirs = open->capabilities.multiprotocol;
       for (const AfiSafi& f : config_.families) {
         if (theirs.empty() ? f == kIpv4Unicast : std::ranges::find(theirs, f) != theirs.end()) {
@@ -245,6 +300,7 @@ void SessionFsm::HandleOpenConfirm(const Event& ev, TimePoint now, Actions& out)
     if (std::holds_alternative<KeepaliveMessage>(r->message)) {
       state_ = SessionState::kEstablished;
       backoff_ = config_.connect_retry_initial;
+      restarted_ = false;  // later OPENs of this session no longer claim a restart
       ArmHold(now, out);
       out.push_back(action::SessionUp{*negotiated_});
     } else if (const auto* n = std::get_if<NotificationMessage>(&r->message)) {

@@ -26,16 +26,36 @@ std::string_view StateName(SessionState state);
 enum class Timer { kConnectRetry, kHold, kKeepalive };
 std::string_view TimerName(Timer timer);
 
+// How the peer's AS is known: fixed (BGPPeer peerASN), or taken from its OPEN (BGPPeer
+// dynamicASN: internal = our AS, external = any other AS).
+enum class PeerAsnMode { kFixed, kInternal, kExternal };
+
+// Graceful Restart as the restarting speaker (RFC 4724), BGPPeer enableGracefulRestart.
+struct GracefulRestartConfig {
+  bool enabled = false;
+  // How long the peer keeps our routes (marked stale) after the session went down without
+  // a NOTIFICATION (12 bits on the wire).
+  std::uint16_t restart_time_seconds = 120;
+  // This process restarted (its state marker survived it): the Restart State bit is set
+  // until the session has been Established once.
+  bool restarted = false;
+};
+
 struct SessionConfig {
   Asn local_asn;
-  Asn peer_asn;
+  Asn peer_asn;  // kFixed only
+  PeerAsnMode peer_asn_mode = PeerAsnMode::kFixed;
   std::uint32_t router_id = 0;           // our BGP Identifier, host order
   std::uint16_t hold_time_seconds = 90;  // proposed; 0 disables hold and keepalive
   std::vector<AfiSafi> families{kIpv4Unicast};
   Duration connect_retry_initial{std::chrono::seconds(1)};  // first backoff
-  Duration connect_retry_max{std::chrono::seconds(60)};     // cap of the doubling backoff
+  // The ConnectRetry time (BGPPeer connectTime): bounds one connection attempt (a peer
+  // that drops our SYNs, e.g. for a wrong TCP MD5 password, is given up on after it) and
+  // caps the doubling backoff between attempts.
+  Duration connect_retry_max{std::chrono::seconds(10)};
   // Hold timer while waiting for the peer's OPEN (RFC 4271 §8.2.2 suggests 4 minutes).
   Duration open_hold{std::chrono::minutes(4)};
+  GracefulRestartConfig graceful_restart;
 };
 
 // What both OPENs agreed on, known from OpenConfirm on.
@@ -44,6 +64,7 @@ struct Negotiated {
   Duration keepalive{0};                // hold / 3; 0: no keepalives
   bool four_octet_as = false;           // both sent capability 65
   bool route_refresh = false;           // the peer supports ROUTE-REFRESH
+  bool graceful_restart = false;        // both sent the Graceful Restart capability
   std::vector<AfiSafi> families;        // ours that the peer also announced
   std::uint32_t peer_router_id = 0;
   Asn peer_asn;
@@ -52,7 +73,12 @@ struct Negotiated {
 
 namespace event {
 struct ManualStart {};
-struct ManualStop {};    // administrative shutdown: Cease/2, no restart
+// Administrative shutdown: Cease/2, no restart. With `for_restart` (the process stops to be
+// started again) a session that negotiated Graceful Restart closes without a NOTIFICATION
+// instead, so that the peer keeps our routes until we are back (RFC 4724 §4.2).
+struct ManualStop {
+  bool for_restart = false;
+};
 struct TcpConnected {};  // the active connection is up
 struct TcpFails {};      // connect failed, or the connection closed
 struct Received {        // one decoded message
@@ -64,9 +90,20 @@ struct Malformed {  // the codec refused a message (or framing failed)
 struct TimerExpired {
   Timer timer;
 };
+// The peer does not read what we send: the output queue is full, or no byte could be
+// written for too long. The connection is dropped with Cease/Out of Resources.
+struct SendBlocked {
+  std::string reason;
+};
+// The BFD session watching this peer's path left Up: the session is dropped at once with
+// Cease/BFD Down (RFC 9384), without waiting for the hold timer.
+struct BfdDown {
+  std::string diagnostic;
+};
 }  // namespace event
 using Event = std::variant<event::ManualStart, event::ManualStop, event::TcpConnected,
-                           event::TcpFails, event::Received, event::Malformed, event::TimerExpired>;
+                           event::TcpFails, event::Received, event::Malformed,
+                           event::TimerExpired, event::SendBlocked, event::BfdDown>;
 
 namespace action {
 struct Connect {};  // open the TCP connection (an earlier one is closed first)
@@ -95,10 +132,15 @@ struct ResendTable {  // the peer sent ROUTE-REFRESH for `family` (RFC 2918 §4)
 struct Note {  // something worth a log line that changes nothing else
   std::string message;
 };
+// A connection attempt got no answer at all (neither SYN-ACK nor RST) within the
+// ConnectRetry time; `consecutive` counts such attempts since the last answer.
+struct ConnectUnanswered {
+  int consecutive = 0;
+};
 }  // namespace action
 using Action = std::variant<action::Connect, action::Close, action::Send, action::ArmTimer,
                             action::DisarmTimer, action::SessionUp, action::SessionDown,
-                            action::ResendTable, action::Note>;
+                            action::ResendTable, action::Note, action::ConnectUnanswered>;
 
 // One session with one peer. Handle() is the whole machine; the rest are observers.
 class SessionFsm {
@@ -147,6 +189,8 @@ class SessionFsm {
   std::optional<Negotiated> negotiated_;
   Duration backoff_;
   bool stopped_ = true;  // ManualStop (or never started): no automatic restart
+  bool restarted_ = false;  // the R bit still goes in our OPEN
+  int unanswered_ = 0;   // consecutive connection attempts without any answer
 };
 
 }  // namespace bgpcomm::speaker

@@ -19,7 +19,8 @@
 namespace bgpcomm::speaker {
 
 std::expected<PeerPlan, std::string> PlanPeer(const community::Peer& peer,
-                                              std::uint32_t fallback_router_id) {
+                                              std::uint32_t fallback_router_id,
+                                              std::uint16_t restart_time_seconds) {
   PeerPlan plan;
   auto fail = [&](std::string m) {
     return std::unexpected("BGPPeer " + peer.meta.name + ": " + m);
@@ -34,10 +35,13 @@ std::expected<PeerPlan, std::string> PlanPeer(const community::Peer& peer,
     }
     plan.config.peer_asn = Asn(static_cast<std::uint32_t>(*peer.peer_asn));
   } else if (peer.dynamic_asn == "internal") {
+    plan.config.peer_asn_mode = PeerAsnMode::kInternal;
     plan.config.peer_asn = plan.config.local_asn;
+  } else if (peer.dynamic_asn == "external") {
+    // The peer's AS is read from its OPEN: any AS but ours (MetalLB's `remote-as external`).
+    plan.config.peer_asn_mode = PeerAsnMode::kExternal;
   } else {
-    return fail(
-        "spec.peerASN is required (dynamicASN external is not supported by an active speaker)");
+    return fail("spec.peerASN or spec.dynamicASN (internal or external) is required");
   }
   std::error_code ec;
   plan.endpoint.name = peer.meta.name;
@@ -74,20 +78,24 @@ std::expected<PeerPlan, std::string> PlanPeer(const community::Peer& peer,
     }
     plan.config.hold_time_seconds = static_cast<std::uint16_t>(seconds.count());
   }
+  plan.config.graceful_restart.enabled = peer.enable_graceful_restart;
+  plan.config.graceful_restart.restart_time_seconds = restart_time_seconds;
+  if (peer.connect_time) {
+    auto connect = community::ParseGoDuration(*peer.connect_time);
+    auto seconds = connect ? std::chrono::duration_cast<std::chrono::seconds>(*connect)
+                           : std::chrono::seconds(-1);
+    if (!connect || seconds < std::chrono::seconds(1) || seconds > std::chrono::seconds(65535)) {
+      return fail("spec.connectTime must be between 1s and 65535s");
+    }
+    plan.config.connect_retry_max = seconds;
+    plan.config.connect_retry_initial = std::min<Duration>(plan.config.connect_retry_initial, seconds);
+  }
   if (peer.dual_stack_address_family) {
     plan.config.families = {kIpv4Unicast, kIpv6Unicast};
   } else {
     plan.config.families = {plan.endpoint.address.is_v4() ? kIpv4Unicast : kIpv6Unicast};
   }
   return plan;
-}
-
-std::string RefusalKind(const std::string& reason) {
-  if (reason.find("is missing") != std::string::npos) return "missing";
-  if (reason.find("is unreadable") != std::string::npos) return "unreadable";
-  if (reason.find("is stale") != std::string::npos) return "stale";
-  if (reason.starts_with("unresolved")) return "unresolved";
-  return "invalid";
 }
 
 SpeakerMetrics::SpeakerMetrics(prometheus::Registry* registry) {
@@ -104,6 +112,11 @@ SpeakerMetrics::SpeakerMetrics(prometheus::Registry* registry) {
                   .Name("bgpcomm_speaker_updates_sent_total")
                   .Help("UPDATE messages sent to each peer")
                   .Register(*registry);
+  unanswered_ = &prometheus::BuildCounter()
+                     .Name("bgpcomm_speaker_connect_unanswered_total")
+                     .Help("Connection attempts that got no answer within the ConnectRetry "
+                           "time (check the TCP MD5 password), by peer")
+                     .Register(*registry);
   refused_ = &prometheus::BuildGauge()
                   .Name("bgpcomm_speaker_advertisements_refused")
                   .Help("BGPAdvertisements announcing nothing, by reason")
@@ -137,11 +150,15 @@ void SpeakerMetrics::AddUpdates(const std::string& peer, std::size_t updates) {
   if (updates_) updates_->Add({{"peer", peer}}).Increment(static_cast<double>(updates));
 }
 
+void SpeakerMetrics::AddUnanswered(const std::string& peer) {
+  if (unanswered_) unanswered_->Add({{"peer", peer}}).Increment();
+}
+
 void SpeakerMetrics::SetRefused(const std::vector<RefusedAdvertisement>& refused) {
   if (!refused_) return;
   std::map<std::string, int> counts{
       {"missing", 0}, {"unreadable", 0}, {"stale", 0}, {"unresolved", 0}, {"invalid", 0}};
-  for (const auto& r : refused) ++counts[RefusalKind(r.reason)];
+  for (const auto& r : refused) ++counts[std::string(community::RefusalKindName(r.kind))];
   for (const auto& [kind, n] : counts) refused_->Add({{"reason", kind}}).Set(n);
 }
 
@@ -174,11 +191,18 @@ std::expected<void, std::string> Speaker::Start() {
   return {};
 }
 
-void Speaker::Stop() {
+void Speaker::Stop(bool for_restart) {
   stopped_ = true;
   poll_timer_.cancel();
-  for (auto& [name, session] : sessions_) session->Stop();
+  for (auto& [name, session] : sessions_) session->Stop(for_restart);
   UpdateSessionMetric();
+}
+
+bool Speaker::graceful_restart_enabled() const {
+  for (const auto& [name, plan] : plans_) {
+    if (plan.config.graceful_restart.enabled) return true;
+  }
+  return false;
 }
 
 std::string Speaker::Stamp() const {
@@ -229,6 +253,7 @@ std::expected<void, std::string> Speaker::Reload() {
 
 std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
                                                  std::vector<RefusedAdvertisement> refused) {
+  if (stopped_) return refused;  // shutting down: no session starts again
   DesiredRoutes desired = ComputeDesiredRoutes(objects);
   refused.insert(refused.end(), desired.refused.begin(), desired.refused.end());
   for (const RefusedAdvertisement& r : refused) {
@@ -241,7 +266,7 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
   std::map<std::string, PeerPlan> plans;
   for (const community::Peer& peer : objects.peers) {
     if (!desired.by_peer.contains(peer.meta.name)) continue;  // not for this node
-    auto plan = PlanPeer(peer, host_id);
+    auto plan = PlanPeer(peer, host_id, options_.restart_time_seconds);
     if (!plan) {
       spdlog::error("event=peer_invalid peer={} error={}", peer.meta.name,
                     community::Quote(plan.error()));
@@ -278,17 +303,29 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
       observer.prefixes_announced = [this](const std::string& peer, std::size_t n) {
         metrics_.SetPrefixes(peer, n);
       };
-      spdlog::info("event=peer_added peer={} address={} port={} local_as={} peer_as={} md5={}",
-                   name, plan.endpoint.address.to_string(), plan.endpoint.port,
-                   plan.config.local_asn.value(), plan.config.peer_asn.value(),
-                   plan.endpoint.password.empty() ? "off" : "on");
-      session = std::make_shared<PeerSession>(io_, plan.endpoint, plan.config, observer);
+      observer.connect_unanswered = [this](const std::string& peer) {
+        metrics_.AddUnanswered(peer);
+      };
+      std::string peer_as = std::to_string(plan.config.peer_asn.value());
+      if (plan.config.peer_asn_mode == PeerAsnMode::kExternal) peer_as = "external";
+      if (plan.config.peer_asn_mode == PeerAsnMode::kInternal) peer_as = "internal";
+      spdlog::info(
+          "event=peer_added peer={} address={} port={} local_as={} peer_as={} md5={} "
+          "connect_retry={}s",
+          name, plan.endpoint.address.to_string(), plan.endpoint.port,
+          plan.config.local_asn.value(), peer_as, plan.endpoint.password.empty() ? "off" : "on",
+          std::chrono::duration_cast<std::chrono::seconds>(plan.config.connect_retry_max).count());
+      SessionConfig config = plan.config;
+      // Only the sessions of the first apply follow the restart; later ones are new peers.
+      config.graceful_restart.restarted = options_.restarted && !applied_once_;
+      session = std::make_shared<PeerSession>(io_, plan.endpoint, config, observer);
       session->SetRoutes(std::move(desired.by_peer[name]));
       session->Start();
     } else {
       session->SetRoutes(std::move(desired.by_peer[name]));
     }
   }
+  applied_once_ = true;
   UpdateSessionMetric();
   spdlog::info("event=objects_applied peers={} routes={} refused={}", plans.size(), routes,
                refused.size());

@@ -33,16 +33,24 @@ struct PeerPlan {
     return endpoint == other.endpoint && config.local_asn == other.config.local_asn &&
            config.peer_asn == other.config.peer_asn && config.router_id == other.config.router_id &&
            config.hold_time_seconds == other.config.hold_time_seconds &&
-           config.families == other.config.families;
+           config.families == other.config.families &&
+           config.peer_asn_mode == other.config.peer_asn_mode &&
+           config.graceful_restart.enabled == other.config.graceful_restart.enabled &&
+           config.graceful_restart.restart_time_seconds ==
+               other.config.graceful_restart.restart_time_seconds &&
+           config.connect_retry_max == other.config.connect_retry_max;
   }
 };
 
-// Turns a BGPPeer into a plan: myASN/peerASN (dynamicASN "internal" = myASN), peerAddress
+// Turns a BGPPeer into a plan: myASN/peerASN (dynamicASN "internal" = myASN, "external" =
+// any other AS, read from the peer's OPEN), connectTime (the ConnectRetry time), peerAddress
 // and peerPort, sourceAddress, routerID (else sourceAddress if IPv4, else
 // `fallback_router_id`), holdTime (Go duration in whole seconds; default 90s), ebgpMultiHop (TTL 255),
 // password, dualStackAddressFamily (both families, else the peer address's).
+// enableGracefulRestart turns on Graceful Restart with `restart_time_seconds`.
 std::expected<PeerPlan, std::string> PlanPeer(const community::Peer& peer,
-                                              std::uint32_t fallback_router_id);
+                                              std::uint32_t fallback_router_id,
+                                              std::uint16_t restart_time_seconds = 120);
 
 // Prometheus metrics of the speaker (null registry: none).
 class SpeakerMetrics {
@@ -52,24 +60,28 @@ class SpeakerMetrics {
   void SetPrefixes(const std::string& peer, std::size_t prefixes);
   void AddUpdates(const std::string& peer, std::size_t updates);
   void SetRefused(const std::vector<RefusedAdvertisement>& refused);
+  void AddUnanswered(const std::string& peer);
 
  private:
   prometheus::Family<prometheus::Gauge>* sessions_ = nullptr;
   prometheus::Family<prometheus::Gauge>* prefixes_ = nullptr;
   prometheus::Family<prometheus::Counter>* updates_ = nullptr;
   prometheus::Family<prometheus::Gauge>* refused_ = nullptr;
+  prometheus::Family<prometheus::Counter>* unanswered_ = nullptr;
   std::vector<std::string> refused_reasons_;
 };
 
-// Why an advertisement was refused, as a metric label: missing, unreadable, stale,
-// unresolved, invalid.
-std::string RefusalKind(const std::string& reason);
 
 struct SpeakerOptions {
   // --objects paths; empty: the objects arrive through Apply() (the Kubernetes mode).
   std::vector<std::string> objects;
   std::string node_name;
   std::chrono::milliseconds poll_interval{200};
+  // Graceful Restart (peers with enableGracefulRestart): the restart time advertised, and
+  // whether this process restarted (RestartMarker): the sessions started first then set the
+  // Restart State bit.
+  std::uint16_t restart_time_seconds = 120;
+  bool restarted = false;
 };
 
 class Speaker {
@@ -78,8 +90,11 @@ class Speaker {
   // With --objects: loads them (failing when they cannot be read), starts the sessions and
   // the change poller. Without: does nothing (Apply() drives the speaker).
   std::expected<void, std::string> Start();
-  // Cease to every peer; stops polling.
-  void Stop();
+  // Cease to every peer; stops polling. With `for_restart`, sessions that negotiated
+  // Graceful Restart close without Cease (their peers keep the routes for the restart time).
+  void Stop(bool for_restart = false);
+  // True when some session has Graceful Restart enabled.
+  bool graceful_restart_enabled() const;
   // True once a complete set of objects has been applied.
   bool ready() const { return ready_.load(); }
 
@@ -105,6 +120,7 @@ class Speaker {
   std::map<std::string, PeerPlan> plans_;
   std::atomic<bool> ready_{false};
   bool stopped_ = false;
+  bool applied_once_ = false;
 };
 
 }  // namespace bgpcomm::speaker

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <csignal>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "community/duration.h"
 #include "kube/clock.h"
 #include "kube/config.h"
+#include "kube/guarded.h"
 #include "kube/leader_election.h"
 #include "kube/events.h"
 #include "objectjson/metallb_resources.h"
@@ -339,31 +341,48 @@ std::expected<std::unique_ptr<Webhook>, std::string> Build(const Flags& flags,
 // the rest in order.
 int Serve(Webhook& w) {
   w.cache->Start();
+  // Every thread body runs under RunGuarded: what it throws is logged and it starts again.
   std::jthread health_thread;
-  if (w.health_enabled) health_thread = std::jthread([&w] { w.health.listen_after_bind(); });
+  if (w.health_enabled) {
+    health_thread = std::jthread([&w](std::stop_token stop) {
+      kube::RunGuarded("health", stop, [&w](std::stop_token) { w.health.listen_after_bind(); });
+    });
+  }
   std::jthread cert_rotation;
   if (w.cert_manager) {
     cert_rotation = std::jthread([&w](std::stop_token stop) {
-      w.cert_manager->Run(stop, w.sleeper, *ParseDuration(w.flags.cert_check_interval));
+      kube::RunGuarded("certificates", stop, [&w](std::stop_token s) {
+        w.cert_manager->Run(s, w.sleeper, *ParseDuration(w.flags.cert_check_interval));
+      });
     });
   }
   std::jthread election;
   if (w.flags.leader_elect) {
-    election = std::jthread([&w](std::stop_token stop) { w.elector->Run(stop); });
+    election = std::jthread([&w](std::stop_token stop) {
+      kube::RunGuarded("leader_election", stop, [&w](std::stop_token s) { w.elector->Run(s); });
+    });
   }
   std::jthread resolving([&w](std::stop_token stop) {
-    w.resolver->Run(stop, [&w] { return w.leading.load(); });
+    kube::RunGuarded("resolver", stop, [&w](std::stop_token s) {
+      w.resolver->Run(s, [&w] { return w.leading.load(); });
+    });
   });
   std::jthread allocating;
   if (w.allocator) {
     w.allocator->Start();
     allocating = std::jthread([&w](std::stop_token stop) {
-      w.allocator->Run(stop, [&w] { return w.leading.load(); });
+      kube::RunGuarded("allocator", stop, [&w](std::stop_token s) {
+        w.allocator->Run(s, [&w] { return w.leading.load(); });
+      });
     });
   }
-  std::jthread signal_waiter([&w] {
+  // Waits for SIGTERM/SIGINT; joined, never detached (it refers to `w`). When the server
+  // stops for another reason, SIGTERM sent to this thread alone wakes it.
+  std::atomic<bool> drained{false};
+  std::jthread signal_waiter([&w, &drained] {
     int signal = 0;
     sigwait(&w.signals, &signal);
+    if (drained.load()) return;
     // /readyz fails at once; the listener keeps serving for --shutdown-delay so that the
     // endpoint's removal reaches every API server before connections are refused. A
     // second signal ends the delay early.
@@ -374,6 +393,7 @@ int Serve(Webhook& w) {
       timespec wait{.tv_sec = static_cast<time_t>(delay.count()), .tv_nsec = 0};
       sigtimedwait(&w.signals, nullptr, &wait);
     }
+    if (drained.load()) return;
     w.server->Shutdown();
   });
 
@@ -391,7 +411,11 @@ int Serve(Webhook& w) {
   if (election.joinable()) election.join();
   w.health.stop();
   w.cache->Stop();
-  if (signal_waiter.joinable()) signal_waiter.detach();
+  drained = true;
+  pthread_kill(signal_waiter.native_handle(), SIGTERM);
+  signal_waiter.join();
+  health_thread.request_stop();
+  if (health_thread.joinable()) health_thread.join();
   return 0;
 }
 

@@ -15,6 +15,8 @@ start_bird() {
     echo "  passive on;"
     echo "  direct;"
     echo "  hold time 9;"
+    # BIRD's default is already `aware` (the helper side); said explicitly for the GR suite.
+    [ "${RTR_GR:-0}" = 1 ] && echo "  graceful restart aware;"
     [ -n "$password" ] && echo "  password \"$password\";"
     echo "  ipv4 { import all; export none; gateway direct; };"
     echo "  ipv6 { import all; export none; gateway direct; };"
@@ -66,6 +68,8 @@ bird_attr() {
       print "$attr{local_pref}\n" if defined $attr{local_pref};
     } elsif ($what eq "as_path") {
       print "$attr{as_path}\n";
+    } elsif ($what eq "next_hops") {
+      print "$_\n" for split / /, ($attr{next_hop} // "");
     }
     exit 0' "$2" "$3"
 }
@@ -78,3 +82,12 @@ rtr_stop() { stop_bird; }
 rtr_established() { bird_established; }
 rtr_attr() { bird_attr "$@"; }
 rtr_lacks() { ! bird_attr "$1" "$2" present; }
+rtr_count4() {
+  birdc_ show route count table master4 | sed -n 's/^\([0-9]*\) of .*/\1/p'
+}
+# rtr_stale PREFIX: BIRD marks no single route in `show route`; its protocol status says
+# whether the neighbor's graceful restart is active (routes kept stale, waiting for
+# End-of-RIB), which covers every prefix of the session.
+rtr_stale() { birdc_ show protocols all spk | grep -q 'Neighbor graceful restart active'; }
+# `rtr_attr ipv6 PREFIX next_hops` lists the link-local next hop too.
+RTR_SHOWS_LINK_LOCAL=1

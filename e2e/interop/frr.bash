@@ -1,5 +1,8 @@
-# FRR helpers: bgpd alone (-Z, no zebra) in the router namespace with its own config, pid
-# file and vty socket directory in the suite's temp dir; queried with vtysh --vty_socket.
+# FRR helpers: zebra and bgpd in the router namespace with their own config, pid files, zserv
+# socket and vty socket directory in the suite's temp dir; queried with vtysh --vty_socket.
+# zebra gives bgpd the interfaces: without them bgpd refuses an IPv6 link-local next hop
+# ("no peer interface information"), which the speaker sends on a shared link (RFC 2545).
+# zebra stays up across a bgpd restart, as on a router restarting only its BGP daemon.
 
 # start_frr AS PEER_AS [PASSWORD]
 start_frr() {
@@ -30,8 +33,20 @@ start_frr() {
   } >"$WORK/frr/bgpd.conf"
   chmod 0644 "$WORK/frr/bgpd.conf"
   touch "$WORK/frr/vtysh.conf"
-  ip netns exec "$NS_RTR" /usr/lib/frr/bgpd -Z -f "$WORK/frr/bgpd.conf" -i "$WORK/frr/bgpd.pid" \
-    --vty_socket "$WORK/frr" -A 127.0.0.1 -P 0 -u frr -g frr >>"$WORK/frr/bgpd.out" 2>&1 &
+  if [ -z "${ZEBRA_PID:-}" ] || ! kill -0 "$ZEBRA_PID" 2>/dev/null; then
+    [ -x /usr/lib/frr/zebra ] || { echo "interop: /usr/lib/frr/zebra is missing (run make deps)" >&2; return 1; }
+    echo "hostname rtr" >"$WORK/frr/zebra.conf"
+    chmod 0644 "$WORK/frr/zebra.conf"
+    ip netns exec "$NS_RTR" /usr/lib/frr/zebra -f "$WORK/frr/zebra.conf" -i "$WORK/frr/zebra.pid" \
+      -z "$WORK/frr/zserv.api" --vty_socket "$WORK/frr" -A 127.0.0.1 -P 0 -u frr -g frr \
+      >>"$WORK/frr/zebra.out" 2>&1 &
+    ZEBRA_PID=$!
+    PIDS+=("$ZEBRA_PID")
+    wait_for 15 test -S "$WORK/frr/zserv.api"
+  fi
+  ip netns exec "$NS_RTR" /usr/lib/frr/bgpd -z "$WORK/frr/zserv.api" -f "$WORK/frr/bgpd.conf" \
+    -i "$WORK/frr/bgpd.pid" --vty_socket "$WORK/frr" -A 127.0.0.1 -P 0 -u frr -g frr \
+    >>"$WORK/frr/bgpd.out" 2>&1 &
   FRR_PID=$!
   PIDS+=("$FRR_PID")
   wait_for 15 frr_cli 'show bgp summary'
@@ -69,6 +84,8 @@ frr_attr() {
       print "$p->{locPrf}\n" if exists $p->{locPrf};
     } elsif ($what eq "as_path") {
       print "$p->{aspath}{string}\n";
+    } elsif ($what eq "next_hops") {
+      print "$_->{ip}\n" for @{$p->{nexthops} // []};
     }
     exit 0' "$3"
 }
@@ -81,3 +98,18 @@ rtr_stop() { stop_frr; }
 rtr_established() { frr_established; }
 rtr_attr() { frr_attr "$@"; }
 rtr_lacks() { ! frr_attr "$1" "$2" present; }
+# `rtr_attr ipv6 PREFIX next_hops` lists the link-local next hop too.
+RTR_SHOWS_LINK_LOCAL=1
+# rtr_count4: prefixes in the IPv4 unicast table (stale ones included).
+rtr_count4() {
+  frr_cli "show bgp ipv4 unicast statistics json" | perl -MJSON::PP -e '
+    my $d = decode_json(join "", <STDIN>);
+    my $s = $d->{ipv4Unicast} // [];
+    print(((ref $s eq "ARRAY" ? $s->[0]{totalPrefixes} : $s->{totalPrefixes}) // 0), "\n")'
+}
+rtr_stale() {
+  frr_cli "show bgp ipv4 unicast $1 json" | perl -MJSON::PP -e '
+    my $d = decode_json(join "", <STDIN>);
+    for my $p (@{$d->{paths} // []}) { exit 0 if $p->{stale} }
+    exit 1'
+}

@@ -17,12 +17,21 @@ start_gobgp() {
     [ -n "$password" ] && echo "    auth-password = \"$password\""
     echo '  [neighbors.transport.config]'
     echo '    passive-mode = true'
-    echo '  [[neighbors.afi-safis]]'
-    echo '    [neighbors.afi-safis.config]'
-    echo '      afi-safi-name = "ipv4-unicast"'
-    echo '  [[neighbors.afi-safis]]'
-    echo '    [neighbors.afi-safis.config]'
-    echo '      afi-safi-name = "ipv6-unicast"'
+    if [ "${RTR_GR:-0}" = 1 ]; then
+      echo '  [neighbors.graceful-restart.config]'
+      echo '    enabled = true'
+      echo '    helper-only = true'
+    fi
+    local family
+    for family in ipv4-unicast ipv6-unicast; do
+      echo '  [[neighbors.afi-safis]]'
+      echo '    [neighbors.afi-safis.config]'
+      echo "      afi-safi-name = \"$family\""
+      if [ "${RTR_GR:-0}" = 1 ]; then
+        echo '    [neighbors.afi-safis.mp-graceful-restart.config]'
+        echo '      enabled = true'
+      fi
+    done
   } >"$WORK/gobgpd.toml"
   ip netns exec "$NS_RTR" gobgpd -f "$WORK/gobgpd.toml" -t toml --api-hosts 127.0.0.1:50051 --pprof-disable \
     >>"$WORK/gobgpd.log" 2>&1 &
@@ -83,3 +92,16 @@ RTR_LOG=gobgpd.log
 # GoBGP shows LOCAL_PREF only when it was received.
 RTR_SHOWS_LOCAL_PREF_DEFAULT=0
 rtr_lacks() { ! gobgp_attr "$1" "$2" present; }
+# rtr_count4: IPv4 prefixes in the router's table (stale ones included).
+rtr_count4() {
+  gobgp_cli global rib summary -a ipv4 | sed -n 's/.*Destination: \([0-9]*\).*/\1/p'
+}
+# rtr_stale PREFIX: the router holds PREFIX marked stale (graceful restart).
+rtr_stale() {
+  gobgp_cli global rib -a ipv4 "$1" -j | perl -MJSON::PP -e '
+    my $d = decode_json(join "", <STDIN>);
+    for my $paths (values %$d) { for my $p (@$paths) { exit 0 if $p->{stale} } }
+    exit 1'
+}
+# GoBGP's JSON carries only the global IPv6 next hop.
+RTR_SHOWS_LINK_LOCAL=0

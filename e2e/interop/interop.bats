@@ -107,16 +107,25 @@ md5_rejected() {
   (( ${n:-0} > 0 ))
 }
 
+unanswered_metric() {
+  in_spk curl -sf http://127.0.0.1:7472/metrics |
+    grep -E '^bgpcomm_speaker_connect_unanswered_total\{peer="upstream-router"\} [1-9]'
+}
+
 @test "TCP MD5: up with the right password, not with a wrong one; never logged" {
+  require_cmd curl
   rtr_start 64513 64512 's3cret-pass'
-  write_objects "$WORK/objects" password=wrong-pass
+  write_objects "$WORK/objects" password=wrong-pass connect_time=2s
   start_speaker "$WORK/objects"
   # The speaker did try: the router's kernel dropped its segments for a wrong MD5 signature,
   # so "not established" below is the verdict, not a slow start.
   wait_for 30 md5_rejected
   run rtr_established
   assert_failure
-  write_objects "$WORK/objects" password=s3cret-pass
+  # Each attempt is given up after connectTime (2 s), reported with the password hint.
+  wait_for 30 grep -q 'event=connect_unanswered peer=upstream-router .*md5=on hint=".*TCP MD5 password' "$WORK/speaker.log"
+  wait_for 10 unanswered_metric
+  write_objects "$WORK/objects" password=s3cret-pass connect_time=2s
   wait_for 30 rtr_established
   wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
   run grep -c 's3cret-pass\|wrong-pass' "$WORK/speaker.log"
@@ -170,6 +179,34 @@ YAML
   assert_output $'64512:100\n64512:200'
   run grep -cF 'event=advertisement_refused namespace=metallb-system name=typo-advert reason="unresolved entries: \"primary-rout\""' "$WORK/speaker.log"
   assert_output "1"
+}
+
+@test "IPv6 session on a shared link: the link-local next hop beside the global one" {
+  SPK_ADDR=$SPK_V6
+  RTR_ADDR=$RTR_V6
+  rtr_start 64513 64512
+  write_objects "$WORK/objects" dual_stack=false
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv6 2001:db8:1::10/128 present
+  if [ "$RTR_SHOWS_LINK_LOCAL" = 1 ]; then
+    local ll
+    ll=$(in_spk ip -6 -o addr show dev veth0 scope link | awk '{ print $4 }' | cut -d/ -f1)
+    [ -n "$ll" ]
+    run rtr_attr ipv6 2001:db8:1::10/128 next_hops
+    assert_line "$SPK_V6"
+    assert_line "$ll"
+  fi
+}
+
+@test "dynamicASN external: any AS but ours is accepted from the OPEN" {
+  rtr_start 64513 64512
+  write_objects "$WORK/objects" dynamic_asn=external
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
+  run rtr_attr ipv4 203.0.113.10/32 as_path
+  assert_output "64512"
 }
 
 @test "IPv6 session: a peer at an IPv6 address gets the IPv6 routes only" {

@@ -71,11 +71,13 @@ net_down() {
 in_rtr() { ip netns exec "$NS_RTR" "$@"; }
 in_spk() { ip netns exec "$NS_SPK" "$@"; }
 
-# start_speaker OBJECTS_DIR: runs bgpcomm-speaker in the speaker namespace, logging at
-# $SPEAKER_LOG_LEVEL (default debug).
+# start_speaker OBJECTS_DIR [FLAG...]: runs bgpcomm-speaker in the speaker namespace, logging
+# at $SPEAKER_LOG_LEVEL (default debug), with the extra flags given.
 start_speaker() {
-  ip netns exec "$NS_SPK" "$SPEAKER_BIN" --objects "$1" --node-name node-a \
-    --log-level "${SPEAKER_LOG_LEVEL:-debug}" \
+  local objects="$1"
+  shift
+  ip netns exec "$NS_SPK" "$SPEAKER_BIN" --objects "$objects" --node-name node-a \
+    --log-level "${SPEAKER_LOG_LEVEL:-debug}" "$@" \
     --metrics-bind-address 127.0.0.1:7472 --health-probe-bind-address 127.0.0.1:7473 \
     >>"$WORK/speaker.log" 2>&1 &
   SPEAKER_PID=$!
@@ -110,15 +112,70 @@ wait_ms() {
   done
 }
 
+# write_many_objects DIR COUNT [key=value...]: COUNT LoadBalancer services on 198.18.0.1,
+# 198.18.0.2, ... (a pool of 198.18.0.0/17), one advertisement without communities and the
+# BGPPeer at RTR_V4 (IPv4 only). graceful_restart=true sets enableGracefulRestart.
+write_many_objects() {
+  local dir="$1" count="$2"
+  shift 2
+  local graceful_restart=false kv
+  for kv in "$@"; do
+    case "$kv" in
+      graceful_restart=*) graceful_restart="${kv#*=}" ;;
+    esac
+  done
+  mkdir -p "$dir"
+  cat >"$dir/.peer.yaml.tmp" <<EOF
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata:
+  name: many
+  namespace: metallb-system
+spec:
+  addresses:
+    - 198.18.0.0/17
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: many
+  namespace: metallb-system
+spec:
+  ipAddressPools:
+    - many
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata:
+  name: upstream-router
+  namespace: metallb-system
+spec:
+  myASN: 64512
+  peerASN: 64513
+  peerAddress: $RTR_V4
+  routerID: $SPK_V4
+  holdTime: 9s
+  connectTime: 2s
+  enableGracefulRestart: $graceful_restart
+EOF
+  perl -e 'for my $i (1 .. $ARGV[0]) {
+    printf "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s%d\n  namespace: default\n" .
+           "spec:\n  type: LoadBalancer\nstatus:\n  loadBalancer:\n    ingress:\n" .
+           "      - ip: 198.18.%d.%d\n", $i, $i >> 8, $i & 255 }' "$count" >"$dir/.services.yaml.tmp"
+  mv "$dir/.services.yaml.tmp" "$dir/services.yaml"
+  mv "$dir/.peer.yaml.tmp" "$dir/peer.yaml"
+}
+
 # write_objects DIR [key=value...]: the walkthrough objects for a peer at RTR_V4 (dual-stack),
 # with a pool holding 203.0.113.0/28 and 2001:db8:1::/120 and a service on both families.
 #   my_asn, peer_asn, password, local_pref, extra_communities (YAML list items, comma
-#   separated), service_ip4, service_ip6, hold_time (default 9s)
+#   separated), service_ip4, service_ip6, hold_time (default 9s), connect_time (unset),
+#   dynamic_asn (internal|external: replaces peerASN)
 write_objects() {
   local dir="$1"
   shift
   local my_asn=64512 peer_asn=64513 password="" local_pref="" extra="" ip4=203.0.113.10
-  local ip6=2001:db8:1::10 dual_stack=true hold_time=9s kv
+  local ip6=2001:db8:1::10 dual_stack=true hold_time=9s connect_time="" dynamic_asn="" kv
   for kv in "$@"; do
     case "$kv" in
       my_asn=*) my_asn="${kv#*=}" ;;
@@ -130,6 +187,8 @@ write_objects() {
       service_ip6=*) ip6="${kv#*=}" ;;
       dual_stack=*) dual_stack="${kv#*=}" ;;
       hold_time=*) hold_time="${kv#*=}" ;;
+      connect_time=*) connect_time="${kv#*=}" ;;
+      dynamic_asn=*) dynamic_asn="${kv#*=}" ;;
     esac
   done
   mkdir -p "$dir"
@@ -198,12 +257,13 @@ metadata:
   namespace: metallb-system
 spec:
   myASN: $my_asn
-  peerASN: $peer_asn
   peerAddress: $RTR_ADDR
   routerID: $SPK_V4
   holdTime: $hold_time
   dualStackAddressFamily: $dual_stack
 EOF
+    if [ -n "$dynamic_asn" ]; then echo "  dynamicASN: $dynamic_asn"; else echo "  peerASN: $peer_asn"; fi
+    [ -n "$connect_time" ] && echo "  connectTime: $connect_time"
     [ -n "$password" ] && echo "  password: \"$password\""
     cat <<EOF
 ---

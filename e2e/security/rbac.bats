@@ -72,12 +72,13 @@ SPEAKER_ALLOWED=(
   "list endpointslices.discovery.k8s.io all" "watch endpointslices.discovery.k8s.io all"
   # Its own Node, watched by name (a field-selected list/watch needs list and watch).
   "get nodes cluster" "list nodes cluster" "watch nodes cluster"
-  # BGPPeer passwordSecret: read-only, in the metallb namespace only.
-  "get secrets"
+  # BGPPeer passwordSecret: read-only, in the metallb namespace only (watched, so that a
+  # rotated password lands within seconds).
+  "get secrets" "list secrets" "watch secrets"
   "create events" "patch events"
 )
 SPEAKER_DENIED=(
-  "list secrets" "watch secrets" "get secrets kube-system" "get secrets default"
+  "get secrets kube-system" "get secrets default" "watch secrets default"
   "list secrets all" "create secrets" "update secrets" "delete secrets"
   "create bgppeers.metallb.io" "update bgppeers.metallb.io" "delete bgppeers.metallb.io"
   "patch bgpadvertisements.metallb.io" "update communities.metallb.io"

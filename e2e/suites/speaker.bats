@@ -353,6 +353,29 @@ YAML
   assert_success
   run speaker_log_count "$MD5_B"
   assert_output 0
+  # A rotated password is applied within 2 s (the Secrets are watched, no 30 s re-read): a
+  # wrong one restarts the session, which router b then refuses; the right one brings it back.
+  local removed
+  removed=$(speaker_log_count 'event=peer_removed peer=router-b' || true)
+  k patch secret bgp-auth-b -n "$NS" --type=merge \
+    -p '{"stringData":{"password":"rotated-wrong-pass"}}' >/dev/null
+  eventually_ms 2000 peer_restarted_since "$removed" ||
+    fail "the rotated password was not applied within 2 s"
+  eventually_ms 30000 session_down b || fail "router b kept a session with a wrong password"
+  removed=$(speaker_log_count 'event=peer_removed peer=router-b' || true)
+  k patch secret bgp-auth-b -n "$NS" --type=merge \
+    -p "{\"stringData\":{\"password\":\"$MD5_B\"}}" >/dev/null
+  eventually_ms 2000 peer_restarted_since "$removed" ||
+    fail "the rotated password was not applied within 2 s"
+  eventually_ms 30000 established b || fail "router b: no session after the password came back"
+  run speaker_log_count 'rotated-wrong-pass'
+  assert_output 0
+}
+
+# peer_restarted_since N: router-b's session was restarted (a changed plan) since the log
+# held N such lines.
+peer_restarted_since() {
+  (( $(speaker_log_count 'event=peer_removed peer=router-b') > $1 ))
 }
 
 @test "advertisements stored while the webhook was down are refused, with an Event and a metric" {

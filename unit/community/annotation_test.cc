@@ -200,7 +200,7 @@ TEST(ReferencedEntries, SpecOrFromWhenExpanded) {
 
 TEST(AnnouncedCommunities, AnnouncesOnlyWhatIsCurrent) {
   auto announced = AnnouncedCommunities(Advert({"primary-route", "region-us-east"}, kPrimary));
-  ASSERT_TRUE(announced.has_value()) << announced.error();
+  ASSERT_TRUE(announced.has_value()) << announced.error().message;
   EXPECT_EQ(*announced, (std::vector<CommunityValue>{StandardCommunity{64512, 100},
                                                      LargeCommunity{64512, 1, 100}}));
   // In-place: spec equals `communities`.
@@ -211,6 +211,7 @@ struct RefusalCase {
   std::vector<std::string> spec;
   std::string annotation;
   std::string reason;
+  RefusalKind kind;
 };
 
 class AnnouncedRefusals : public testing::TestWithParam<RefusalCase> {};
@@ -218,24 +219,36 @@ class AnnouncedRefusals : public testing::TestWithParam<RefusalCase> {};
 TEST_P(AnnouncedRefusals, Reason) {
   auto announced = AnnouncedCommunities(Advert(GetParam().spec, GetParam().annotation));
   ASSERT_FALSE(announced.has_value());
-  EXPECT_EQ(announced.error(), GetParam().reason);
+  EXPECT_EQ(announced.error().message, GetParam().reason);
+  EXPECT_EQ(announced.error().kind, GetParam().kind);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Table, AnnouncedRefusals,
     testing::Values(
-        RefusalCase{{"primary-route"}, "", "annotation bgpcomm.io/resolved-communities is missing"},
+        RefusalCase{{"primary-route"}, "", "annotation bgpcomm.io/resolved-communities is missing",
+                    RefusalKind::kMissing},
         RefusalCase{{"primary-route"},
                     "{",
-                    "annotation bgpcomm.io/resolved-communities is unreadable: not valid JSON"},
+                    "annotation bgpcomm.io/resolved-communities is unreadable: not valid JSON",
+                    RefusalKind::kUnreadable},
         RefusalCase{{"backup-route"},
                     kPrimary,
                     "annotation bgpcomm.io/resolved-communities is stale: spec.communities equals "
-                    "neither its \"from\" nor its \"communities\""},
+                    "neither its \"from\" nor its \"communities\"",
+                    RefusalKind::kStale},
         RefusalCase{
             {"primary-route", "later"},
             R"({"from":["primary-route","later"],"communities":["64512:100"],"unresolved":["later"]})",
-            R"(unresolved entries: "later")"}));
+            R"(unresolved entries: "later")", RefusalKind::kUnresolved}));
+
+TEST(RefusalKindName, Labels) {
+  EXPECT_EQ(RefusalKindName(RefusalKind::kMissing), "missing");
+  EXPECT_EQ(RefusalKindName(RefusalKind::kUnreadable), "unreadable");
+  EXPECT_EQ(RefusalKindName(RefusalKind::kStale), "stale");
+  EXPECT_EQ(RefusalKindName(RefusalKind::kUnresolved), "unresolved");
+  EXPECT_EQ(RefusalKindName(RefusalKind::kInvalid), "invalid");
+}
 
 }  // namespace
 }  // namespace bgpcomm::community

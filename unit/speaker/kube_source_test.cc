@@ -172,11 +172,12 @@ TEST_F(KubeSourceTest, AdvertisementThatDoesNotDecodeIsRefusedAsInvalid) {
 }
 
 TEST(RefusalEventReasonTest, OneReasonPerMetricReason) {
-  EXPECT_EQ(RefusalEventReason("missing"), "ResolutionMissing");
-  EXPECT_EQ(RefusalEventReason("unreadable"), "ResolutionUnreadable");
-  EXPECT_EQ(RefusalEventReason("stale"), "ResolutionStale");
-  EXPECT_EQ(RefusalEventReason("unresolved"), "CommunitiesUnresolved");
-  EXPECT_EQ(RefusalEventReason("invalid"), "AdvertisementInvalid");
+  using community::RefusalKind;
+  EXPECT_EQ(RefusalEventReason(RefusalKind::kMissing), "ResolutionMissing");
+  EXPECT_EQ(RefusalEventReason(RefusalKind::kUnreadable), "ResolutionUnreadable");
+  EXPECT_EQ(RefusalEventReason(RefusalKind::kStale), "ResolutionStale");
+  EXPECT_EQ(RefusalEventReason(RefusalKind::kUnresolved), "CommunitiesUnresolved");
+  EXPECT_EQ(RefusalEventReason(RefusalKind::kInvalid), "AdvertisementInvalid");
 }
 
 }  // namespace

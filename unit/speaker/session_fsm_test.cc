@@ -139,6 +139,51 @@ TEST(SessionFsmTest, ConnectTimeoutGoesActive) {
   EXPECT_EQ(ArmedAt(actions, Timer::kConnectRetry), kT0 + seconds(9));
 }
 
+TEST(SessionFsmTest, UnansweredAttemptsAreCountedUntilAnAnswer) {
+  SessionFsm fsm = Reach(SessionState::kConnect);
+  TimePoint now = kT0;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    now += seconds(8);  // the ConnectRetry time passes without SYN-ACK or RST
+    auto actions = fsm.Handle(event::TimerExpired{Timer::kConnectRetry}, now);
+    auto unanswered = All<action::ConnectUnanswered>(actions);
+    ASSERT_EQ(unanswered.size(), 1u);
+    EXPECT_EQ(unanswered[0].consecutive, attempt);
+    auto retry = ArmedAt(actions, Timer::kConnectRetry);
+    ASSERT_TRUE(retry);
+    now = *retry;
+    auto again = fsm.Handle(event::TimerExpired{Timer::kConnectRetry}, now);
+    EXPECT_TRUE(Has<action::Connect>(again));
+    // The next attempt is bounded by the ConnectRetry time again, never longer.
+    EXPECT_EQ(ArmedAt(again, Timer::kConnectRetry), now + seconds(8));
+  }
+  // A refusal is an answer: the count starts over.
+  fsm.Handle(event::TcpFails{}, now);
+  fsm.Handle(event::TimerExpired{Timer::kConnectRetry}, now + seconds(8));
+  auto actions = fsm.Handle(event::TimerExpired{Timer::kConnectRetry}, now + seconds(16));
+  ASSERT_EQ(All<action::ConnectUnanswered>(actions).size(), 1u);
+  EXPECT_EQ(All<action::ConnectUnanswered>(actions)[0].consecutive, 1);
+}
+
+TEST(SessionFsmTest, DynamicPeerAsn) {
+  SessionConfig external = Config();
+  external.peer_asn = Asn(0);
+  external.peer_asn_mode = PeerAsnMode::kExternal;
+  SessionFsm up = Reach(SessionState::kEstablished, external, PeerOpen(4200000001));
+  EXPECT_EQ(up.state(), SessionState::kEstablished);
+  EXPECT_EQ(up.negotiated()->peer_asn, Asn(4200000001));
+  SessionFsm same = Reach(SessionState::kOpenSent, external);
+  auto actions = same.Handle(event::Received{PeerOpen(64512)}, kT0);  // our own AS
+  EXPECT_EQ(SentNotification(actions), (NotificationMessage{2, 2, {}}));
+
+  SessionConfig internal = Config();
+  internal.peer_asn_mode = PeerAsnMode::kInternal;
+  EXPECT_EQ(Reach(SessionState::kEstablished, internal, PeerOpen(64512)).state(),
+            SessionState::kEstablished);
+  SessionFsm other = Reach(SessionState::kOpenSent, internal);
+  EXPECT_EQ(SentNotification(other.Handle(event::Received{PeerOpen(64513)}, kT0)),
+            (NotificationMessage{2, 2, {}}));
+}
+
 TEST(SessionFsmTest, ConnectionWhileActiveIsClosed) {
   SessionFsm fsm = Reach(SessionState::kConnect);
   fsm.Handle(event::TcpFails{}, kT0);
@@ -432,6 +477,111 @@ TEST(SessionFsmTest, ManualStopSendsCeaseAndStaysIdle) {
   auto stop = connecting.Handle(event::ManualStop{}, kT0);
   EXPECT_FALSE(SentNotification(stop));
   EXPECT_TRUE(Has<action::Close>(stop));
+}
+
+TEST(SessionFsmTest, PeerThatDoesNotReadIsDroppedWithOutOfResources) {
+  for (SessionState state :
+       {SessionState::kOpenSent, SessionState::kOpenConfirm, SessionState::kEstablished}) {
+    SessionFsm fsm = Reach(state);
+    auto actions = fsm.Handle(event::SendBlocked{"65536 bytes queued, limit 65536"}, kT0);
+    // RFC 4486 §4: Cease / Out of Resources, then the connection closes and retries later.
+    EXPECT_EQ(SentNotification(actions), (NotificationMessage{6, 8, {}})) << StateName(state);
+    auto closes = All<action::Close>(actions);
+    ASSERT_EQ(closes.size(), 1u);
+    EXPECT_EQ(closes[0].reason, "peer does not read: 65536 bytes queued, limit 65536");
+    EXPECT_EQ(Has<action::SessionDown>(actions), state == SessionState::kEstablished);
+    EXPECT_EQ(fsm.state(), SessionState::kIdle);
+    EXPECT_EQ(ArmedAt(actions, Timer::kConnectRetry), kT0 + seconds(1));
+  }
+  // Without a connection there is nothing to block: ignored.
+  SessionFsm connecting = Reach(SessionState::kConnect);
+  EXPECT_TRUE(connecting.Handle(event::SendBlocked{"x"}, kT0).empty());
+  EXPECT_EQ(connecting.state(), SessionState::kConnect);
+}
+
+std::optional<GracefulRestart> SentGracefulRestart(const std::vector<Action>& actions) {
+  for (const action::Send& s : All<action::Send>(actions)) {
+    if (const auto* o = std::get_if<OpenMessage>(&s.message)) {
+      return o->capabilities.graceful_restart;
+    }
+  }
+  return std::nullopt;
+}
+
+SessionConfig GracefulConfig(bool restarted) {
+  SessionConfig c = Config();
+  c.graceful_restart = {.enabled = true, .restart_time_seconds = 120, .restarted = restarted};
+  return c;
+}
+
+TEST(SessionFsmTest, GracefulRestartCapabilityAndRestartStateBit) {
+  SessionFsm fsm(GracefulConfig(/*restarted=*/true));
+  fsm.Handle(event::ManualStart{}, kT0);
+  auto open = fsm.Handle(event::TcpConnected{}, kT0);
+  // RFC 4724 §3: R after a restart, the restart time, every family with F.
+  EXPECT_EQ(SentGracefulRestart(open),
+            (GracefulRestart{.restart_state = true,
+                             .notification = false,
+                             .restart_time_seconds = 120,
+                             .families = {{kIpv4Unicast, true}, {kIpv6Unicast, true}}}));
+  OpenMessage peer = PeerOpen();
+  peer.capabilities.graceful_restart = GracefulRestart{};  // a helper
+  fsm.Handle(event::Received{peer}, kT0);
+  auto up = fsm.Handle(event::Received{KeepaliveMessage{}}, kT0);
+  ASSERT_EQ(All<action::SessionUp>(up).size(), 1u);
+  EXPECT_TRUE(All<action::SessionUp>(up)[0].negotiated.graceful_restart);
+  // Once up, a later connection no longer claims a restart.
+  fsm.Handle(event::TcpFails{}, kT0);
+  fsm.Handle(event::TimerExpired{Timer::kConnectRetry}, kT0 + seconds(1));
+  auto again = fsm.Handle(event::TcpConnected{}, kT0 + seconds(1));
+  ASSERT_TRUE(SentGracefulRestart(again));
+  EXPECT_FALSE(SentGracefulRestart(again)->restart_state);
+
+  // Off (enableGracefulRestart false): no capability at all.
+  SessionFsm plain(Config());
+  plain.Handle(event::ManualStart{}, kT0);
+  EXPECT_EQ(SentGracefulRestart(plain.Handle(event::TcpConnected{}, kT0)), std::nullopt);
+  // A fresh start sets no R bit.
+  SessionFsm fresh(GracefulConfig(/*restarted=*/false));
+  fresh.Handle(event::ManualStart{}, kT0);
+  EXPECT_FALSE(SentGracefulRestart(fresh.Handle(event::TcpConnected{}, kT0))->restart_state);
+}
+
+TEST(SessionFsmTest, StopForRestartLeavesRoutesOnlyWhenGracefulRestartWasNegotiated) {
+  OpenMessage helper = PeerOpen();
+  helper.capabilities.graceful_restart = GracefulRestart{};
+  SessionFsm fsm = Reach(SessionState::kEstablished, GracefulConfig(false), helper);
+  auto actions = fsm.Handle(event::ManualStop{.for_restart = true}, kT0);
+  // RFC 4724 §4.2: the TCP session ends without a NOTIFICATION; the peer keeps the routes.
+  EXPECT_FALSE(SentNotification(actions));
+  EXPECT_TRUE(Has<action::Close>(actions));
+  EXPECT_TRUE(Has<action::SessionDown>(actions));
+  EXPECT_EQ(fsm.state(), SessionState::kIdle);
+  EXPECT_EQ(ArmedAt(actions, Timer::kConnectRetry), std::nullopt);
+
+  // The peer did not advertise the capability: Cease as usual.
+  SessionFsm no_helper = Reach(SessionState::kEstablished, GracefulConfig(false));
+  EXPECT_FALSE(no_helper.negotiated()->graceful_restart);
+  EXPECT_EQ(SentNotification(no_helper.Handle(event::ManualStop{.for_restart = true}, kT0)),
+            (NotificationMessage{6, 2, {}}));
+  // Not for a restart: Cease even with graceful restart.
+  SessionFsm final_stop = Reach(SessionState::kEstablished, GracefulConfig(false), helper);
+  EXPECT_EQ(SentNotification(final_stop.Handle(event::ManualStop{}, kT0)),
+            (NotificationMessage{6, 2, {}}));
+}
+
+TEST(SessionFsmTest, BfdDownDropsTheSessionAtOnce) {
+  SessionFsm fsm = Reach(SessionState::kEstablished);
+  auto actions =
+      fsm.Handle(event::BfdDown{"control detection time expired"}, kT0 + seconds(1));
+  EXPECT_EQ(SentNotification(actions), (NotificationMessage{6, 10, {}}));  // RFC 9384
+  auto down = All<action::SessionDown>(actions);
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_EQ(down[0].reason, "BFD down: control detection time expired");
+  EXPECT_EQ(fsm.state(), SessionState::kIdle);
+  EXPECT_EQ(ArmedAt(actions, Timer::kConnectRetry), kT0 + seconds(2));
+  SessionFsm idle(Config());
+  EXPECT_TRUE(idle.Handle(event::BfdDown{"x"}, kT0).empty());
 }
 
 TEST(SessionFsmTest, StateNames) {

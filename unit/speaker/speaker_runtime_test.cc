@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <thread>
 
 #include "community/ip_prefix.h"
@@ -9,6 +12,7 @@
 #include "speaker/objects_file.h"
 #include "speaker/peer_session.h"
 #include "speaker/prefix_conversion.h"
+#include "speaker/restart_marker.h"
 #include "speaker/speaker.h"
 
 namespace bgpcomm::speaker {
@@ -105,6 +109,7 @@ TEST(ObjectsFileTest, FailsClosedPerAdvertisementAndReadsKubernetesKinds) {
   ASSERT_EQ(d.refused.size(), 1u);
   EXPECT_EQ(d.refused[0].name, "typo");
   EXPECT_EQ(d.refused[0].reason, "unresolved entries: \"primary-rout\"");
+  EXPECT_EQ(d.refused[0].kind, community::RefusalKind::kUnresolved);
   const RouteSet& routes = d.by_peer.at("router");
   ASSERT_EQ(routes.size(), 1u);
   EXPECT_EQ(routes.at(P("203.0.113.5/32")).communities,
@@ -169,6 +174,68 @@ TEST(PlanPeerTest, Errors) {
   peer.peer_asn.reset();
   peer.dynamic_asn = "internal";
   EXPECT_EQ(PlanPeer(peer, 1)->config.peer_asn, Asn(64512));
+  EXPECT_EQ(PlanPeer(peer, 1)->config.peer_asn_mode, PeerAsnMode::kInternal);
+  peer.dynamic_asn = "external";
+  EXPECT_EQ(PlanPeer(peer, 1)->config.peer_asn_mode, PeerAsnMode::kExternal);
+  peer.dynamic_asn = "";
+  EXPECT_EQ(PlanPeer(peer, 1).error(),
+            "BGPPeer r: spec.peerASN or spec.dynamicASN (internal or external) is required");
+  peer.peer_asn = 64513;
+  peer.connect_time = "0.5s";
+  EXPECT_EQ(PlanPeer(peer, 1).error(), "BGPPeer r: spec.connectTime must be between 1s and 65535s");
+}
+
+TEST(RestartMarkerTest, AStartAfterAnUncleanEndKnowsItRestarted) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("bgpcomm-marker-" + std::to_string(::getpid())) / "state";
+  std::filesystem::remove_all(dir.parent_path());
+  bool restarted = true;
+  auto first = RestartMarker::Begin(dir.string(), restarted);
+  ASSERT_TRUE(first) << first.error();
+  EXPECT_FALSE(restarted);  // a fresh node
+  EXPECT_TRUE(std::filesystem::exists(first->path()));
+  // The first process dies (kill -9): its marker stays, the next one sees it.
+  auto second = RestartMarker::Begin(dir.string(), restarted);
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(restarted);
+  second->Remove();  // a clean stop without graceful restart
+  auto third = RestartMarker::Begin(dir.string(), restarted);
+  ASSERT_TRUE(third);
+  EXPECT_FALSE(restarted);
+  // A state dir that cannot be created is an error naming it.
+  auto file = dir / "speaker.running";
+  auto bad = RestartMarker::Begin(file.string(), restarted);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("--state-dir " + file.string()), std::string::npos);
+  std::filesystem::remove_all(dir.parent_path());
+}
+
+TEST(PlanPeerTest, GracefulRestartFromTheBgpPeer) {
+  community::Peer peer;
+  peer.meta.name = "r";
+  peer.my_asn = 64512;
+  peer.peer_asn = 64513;
+  peer.peer_address = "198.51.100.2";
+  EXPECT_FALSE(PlanPeer(peer, 1)->config.graceful_restart.enabled);
+  peer.enable_graceful_restart = true;
+  auto plan = PlanPeer(peer, 1, 300);
+  ASSERT_TRUE(plan);
+  EXPECT_TRUE(plan->config.graceful_restart.enabled);
+  EXPECT_EQ(plan->config.graceful_restart.restart_time_seconds, 300);
+}
+
+TEST(PlanPeerTest, ConnectTimeIsTheConnectRetryTime) {
+  community::Peer peer;
+  peer.meta.name = "r";
+  peer.my_asn = 64512;
+  peer.peer_asn = 64513;
+  peer.peer_address = "198.51.100.2";
+  EXPECT_EQ(PlanPeer(peer, 1)->config.connect_retry_max, std::chrono::seconds(10));
+  peer.connect_time = "2s";
+  auto plan = PlanPeer(peer, 1);
+  ASSERT_TRUE(plan) << plan.error();
+  EXPECT_EQ(plan->config.connect_retry_max, std::chrono::seconds(2));
+  EXPECT_EQ(plan->config.connect_retry_initial, std::chrono::seconds(1));
 }
 
 // The speaker runs every hold time admission accepts (Go durations, community/duration.h),
@@ -192,12 +259,6 @@ TEST(PlanPeerTest, HoldTimeInEveryGoForm) {
   }
 }
 
-TEST(RefusalKindTest, Kinds) {
-  EXPECT_EQ(RefusalKind("annotation bgpcomm.io/resolved-communities is missing"), "missing");
-  EXPECT_EQ(RefusalKind("annotation bgpcomm.io/resolved-communities is stale: x"), "stale");
-  EXPECT_EQ(RefusalKind("unresolved entries: \"a\""), "unresolved");
-  EXPECT_EQ(RefusalKind("spec.communities do not resolve: x"), "invalid");
-}
 
 // A fake peer on 127.0.0.1: the driver connects, the session comes up, routes arrive, and a
 // malformed message gets a NOTIFICATION instead of a crash. Bounded by run_for deadlines.
@@ -220,6 +281,23 @@ class FakePeer {
     return Decode(message, CodecOptions{.four_octet_as = true});
   }
   void Write(const Bytes& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+  // Accepts, answers the OPEN (AS 64513, hold `hold`) and confirms it.
+  void Establish(std::uint16_t hold = 30) {
+    Accept();
+    ASSERT_TRUE(Read());
+    OpenMessage reply;
+    reply.asn = Asn(64513);
+    reply.hold_time_seconds = hold;
+    reply.bgp_identifier = 0x7f000002;
+    reply.capabilities.four_octet_as = true;
+    reply.capabilities.multiprotocol = {kIpv4Unicast};
+    Write(*Encode(Message{reply}, {}));
+    Write(EncodeKeepalive());
+  }
+  // Shrinks the receive buffer of connections accepted from now on (a slow reader).
+  void ShrinkReceiveBuffer() {
+    acceptor_.set_option(asio::socket_base::receive_buffer_size(4096));
+  }
 
  private:
   asio::ip::tcp::acceptor acceptor_;
@@ -290,6 +368,125 @@ TEST(PeerSessionTest, AnnouncesOverARealSocketAndSurvivesGarbage) {
   ASSERT_GE(transitions.size(), 5u);
   EXPECT_EQ(transitions[3].second, SessionState::kEstablished);
   EXPECT_EQ(transitions[4], std::make_pair(SessionState::kEstablished, SessionState::kIdle));
+}
+
+// Records state changes from the io thread; the test thread waits for one with a deadline.
+class Transitions {
+ public:
+  SessionObserver Observer() {
+    SessionObserver o;
+    o.state_changed = [this](const std::string& peer, SessionState from, SessionState to) {
+      std::lock_guard lock(mu_);
+      seen_.push_back({peer, from, to});
+      cv_.notify_all();
+    };
+    return o;
+  }
+  bool WaitFor(const std::string& peer, SessionState from, SessionState to,
+               std::chrono::seconds deadline) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, deadline, [&] { return Saw(peer, from, to); });
+  }
+  bool Left(const std::string& peer, SessionState state) {
+    std::lock_guard lock(mu_);
+    return std::ranges::any_of(seen_, [&](const Seen& s) { return s.peer == peer && s.from == state; });
+  }
+
+ private:
+  struct Seen {
+    std::string peer;
+    SessionState from, to;
+  };
+  bool Saw(const std::string& peer, SessionState from, SessionState to) {
+    return std::ranges::any_of(
+        seen_, [&](const Seen& s) { return s.peer == peer && s.from == from && s.to == to; });
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Seen> seen_;
+};
+
+// 100,000 routes, each with its own large community: one UPDATE each (about 6 MB).
+RouteSet ManyRoutes() {
+  RouteSet::Builder builder;
+  builder.Reserve(100000);
+  for (std::uint32_t i = 0; i < 100000; ++i) {
+    std::uint32_t a = (198u << 24) | (18u << 16) | i;  // inside 198.18.0.0/15
+    IpPrefix prefix{IpAddress::V4(a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff), 32};
+    builder.Append(prefix, builder.AddAttributes(RouteAttributes{{}, {{64512, i, 0}}, {}}));
+  }
+  return std::move(builder).Build();
+}
+
+TEST(PeerSessionTest, PeerThatStopsReadingIsDroppedAndOthersStayUp) {
+  asio::io_context speaker_io;
+  asio::io_context peer_io;
+  FakePeer stuck(peer_io);
+  FakePeer healthy(peer_io);
+  stuck.ShrinkReceiveBuffer();
+  Transitions transitions;
+  SessionConfig config;
+  config.local_asn = Asn(64512);
+  config.peer_asn = Asn(64513);
+  config.router_id = 0x7f000001;
+  const SendLimits limits{.max_queued_bytes = 256 * 1024,
+                          .stall = std::chrono::seconds(90),
+                          .notification_linger = std::chrono::seconds(30)};
+  auto endpoint = [](const char* name, std::uint16_t port) {
+    return PeerEndpoint{
+        .name = name, .address = asio::ip::make_address("127.0.0.1"), .port = port};
+  };
+  auto stuck_session = std::make_shared<PeerSession>(
+      speaker_io, endpoint("stuck", stuck.port()), config, transitions.Observer(), limits);
+  auto healthy_session = std::make_shared<PeerSession>(
+      speaker_io, endpoint("healthy", healthy.port()), config, transitions.Observer(), limits);
+  healthy_session->SetRoutes(RouteSet{
+      {P("203.0.113.10/32"), RouteAttributes{{{64512, 100}}, {}, std::nullopt}}});
+  healthy_session->Start();
+  std::jthread loop([&] { speaker_io.run_for(std::chrono::seconds(60)); });
+
+  healthy.Establish(0);  // no hold timer: a slow test run cannot expire it
+  ASSERT_TRUE(transitions.WaitFor("healthy", SessionState::kOpenConfirm,
+                                  SessionState::kEstablished, std::chrono::seconds(20)));
+  asio::post(speaker_io, [&] {
+    stuck_session->SetRoutes(ManyRoutes());
+    stuck_session->Start();
+  });
+  stuck.Establish(0);  // and then reads nothing
+  ASSERT_TRUE(transitions.WaitFor("stuck", SessionState::kOpenConfirm, SessionState::kEstablished,
+                                  std::chrono::seconds(20)));
+  ASSERT_TRUE(transitions.WaitFor("stuck", SessionState::kEstablished, SessionState::kIdle,
+                                  std::chrono::seconds(30)));
+  std::promise<std::size_t> queued;
+  asio::post(speaker_io, [&] { queued.set_value(stuck_session->queued_bytes()); });
+  EXPECT_EQ(queued.get_future().get(), 0u);  // the closed connection's queue is off the session
+
+  // What the stuck peer finds when it reads again: whole UPDATEs, then Cease/Out of
+  // Resources (RFC 4486), never a NOTIFICATION inside a half-written UPDATE.
+  std::size_t updates = 0;
+  std::optional<NotificationMessage> notification;
+  for (;;) {
+    auto m = stuck.Read();
+    ASSERT_TRUE(m) << m.error().message;
+    if (auto* n = std::get_if<NotificationMessage>(&*m)) {
+      notification = *n;
+      break;
+    }
+    if (std::holds_alternative<UpdateMessage>(*m)) ++updates;
+  }
+  ASSERT_TRUE(notification);
+  EXPECT_EQ(notification->code, 6);
+  EXPECT_EQ(notification->subcode, 8);
+  EXPECT_GT(updates, 0u);
+  EXPECT_LT(updates, 100000u);  // dropped before the whole table was buffered
+  EXPECT_FALSE(transitions.Left("healthy", SessionState::kEstablished));
+
+  asio::post(speaker_io, [&] {
+    healthy_session->Stop();
+    stuck_session->Stop();
+    speaker_io.stop();
+  });
+  loop.join();
 }
 
 }  // namespace
