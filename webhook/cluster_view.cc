@@ -69,7 +69,9 @@ std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> ClusterView
                       list(objectjson::kBGPAdvertisements, DecodeAdvertisement,
                            objects.advertisements),
                       list(objectjson::kIPAddressPools, DecodePool, objects.pools),
-                      list(objectjson::kBGPPeers, DecodePeer, objects.peers)}) {
+                      list(objectjson::kBGPPeers, DecodePeer, objects.peers),
+                      list(objectjson::kBFDProfiles, objectjson::DecodeBfdProfile,
+                           objects.bfd_profiles)}) {
     if (!listed) return std::unexpected(listed.error().ToString());
   }
   return NamespaceSnapshot::Make(std::move(objects));
