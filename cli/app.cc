@@ -9,6 +9,7 @@
 #include "cli/lint.h"
 #include "cli/options.h"
 #include "cli/resolve_command.h"
+#include "version/version.h"
 
 namespace bgpcomm::cli {
 namespace {
@@ -33,7 +34,8 @@ void AddCommonFlags(CLI::App& command, CheckOptions& options, CommonFlags& flags
                   "an entry naming no alias: reject (error) or warn (left unresolved)")
       ->check(CLI::IsMember({"reject", "warn"}))
       ->capture_default_str();
-  command.add_option("paths", options.paths, "YAML or JSON files, or folders (recursed)")
+  command.add_option("paths", options.paths,
+                     "YAML or JSON files, or folders (recursed); - reads standard input")
       ->required();
 }
 
@@ -48,6 +50,8 @@ void ApplyCommonFlags(const CommonFlags& flags, CheckOptions& options) {
 int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{"bgpcomm: BGP community aliases for MetalLB-style manifests, checked offline"};
   app.name("bgpcomm");
+  app.set_version_flag("--version", "bgpcomm " + std::string(Version()),
+                       "print the version (the chart's appVersion) and exit");
   app.require_subcommand(1);
 
   CheckOptions lint_options;
