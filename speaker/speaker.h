@@ -40,7 +40,9 @@ struct PeerPlan {
 // Turns a BGPPeer into a plan: myASN/peerASN (dynamicASN "internal" = myASN), peerAddress
 // and peerPort, sourceAddress, routerID (else sourceAddress if IPv4, else
 // `fallback_router_id`), holdTime (Go duration in whole seconds; default 90s), ebgpMultiHop (TTL 255),
-// password, dualStackAddressFamily (both families, else the peer address's).
+// password, dualStackAddressFamily (both families, else the peer address's; disableMP keeps
+// one), localASN (the ASN the session speaks as). Refuses vrf and interface peers, naming
+// the field.
 std::expected<PeerPlan, std::string> PlanPeer(const community::Peer& peer,
                                               std::uint32_t fallback_router_id);
 
@@ -52,14 +54,21 @@ class SpeakerMetrics {
   void SetPrefixes(const std::string& peer, std::size_t prefixes);
   void AddUpdates(const std::string& peer, std::size_t updates);
   void SetRefused(const std::vector<RefusedAdvertisement>& refused);
+  // BGPPeers of this node that get no session, by the field that refused them (spec.vrf,
+  // spec.interface, ... or "other"): PlanPeer's errors.
+  void SetRefusedPeers(const std::vector<std::string>& errors);
 
  private:
   prometheus::Family<prometheus::Gauge>* sessions_ = nullptr;
   prometheus::Family<prometheus::Gauge>* prefixes_ = nullptr;
   prometheus::Family<prometheus::Counter>* updates_ = nullptr;
   prometheus::Family<prometheus::Gauge>* refused_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* refused_peers_ = nullptr;
   std::vector<std::string> refused_reasons_;
 };
+
+// The field a PlanPeer error names ("spec.vrf"), or "other".
+std::string RefusedPeerField(const std::string& error);
 
 // Why an advertisement was refused, as a metric label: missing, unreadable, stale,
 // unresolved, invalid.
