@@ -133,8 +133,8 @@ YAML
 }
 
 @test "an alias applied before its Community is denied; in the right order all is accepted" {
-  local ns
-  ns=$(fresh_ns)
+  local ns=$NS
+  clean_ns "$NS"
   for f in 01-community 02-ip-pool 03-bgp-advertisement; do
     in_ns "$E2E_WALKTHROUGH/$f.yaml" "$ns" >"$BATS_TEST_TMPDIR/$f.yaml"
   done
