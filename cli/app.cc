@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "cli/resolve_command.h"
 #include "cli/routes_command.h"
+#include "version/version.h"
 
 namespace bgpcomm::cli {
 namespace {
@@ -34,7 +35,8 @@ void AddCommonFlags(CLI::App& command, CheckOptions& options, CommonFlags& flags
                   "an entry naming no alias: reject (error) or warn (left unresolved)")
       ->check(CLI::IsMember({"reject", "warn"}))
       ->capture_default_str();
-  command.add_option("paths", options.paths, "YAML or JSON files, or folders (recursed)")
+  command.add_option("paths", options.paths,
+                     "YAML or JSON files, or folders (recursed); - reads standard input")
       ->required();
 }
 
@@ -49,6 +51,8 @@ void ApplyCommonFlags(const CommonFlags& flags, CheckOptions& options) {
 int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{"bgpcomm: BGP community aliases for MetalLB-style manifests, checked offline"};
   app.name("bgpcomm");
+  app.set_version_flag("--version", "bgpcomm " + std::string(Version()),
+                       "print the version (the chart's appVersion) and exit");
   app.require_subcommand(1);
 
   CheckOptions lint_options;

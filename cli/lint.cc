@@ -6,7 +6,8 @@
 namespace bgpcomm::cli {
 
 int RunLint(const CheckOptions& options, std::ostream& out, std::ostream& err) {
-  manifest::ManifestSet set = manifest::LoadPaths(options.paths);
+  manifest::ManifestSet set =
+      manifest::LoadPaths(options.paths, {.standard_input = options.standard_input});
   if (!set.ok()) {
     if (options.output == OutputFormat::kJson) {
       out << ReportJson(set, nullptr, options.namespace_name)

@@ -1,6 +1,7 @@
 // Options shared by `bgpcomm lint` and `bgpcomm resolve`, and the exit codes.
 #pragma once
 
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@ struct CheckOptions {
   std::string namespace_name{community::kDefaultNamespace};
   OutputFormat output = OutputFormat::kText;
   community::UnresolvedPolicy unresolved = community::UnresolvedPolicy::kReject;
+  // What the path "-" reads (`kustomize build . | bgpcomm lint -`), shown as <stdin>.
+  std::istream* standard_input = &std::cin;
 };
 
 struct ResolveOptions : CheckOptions {

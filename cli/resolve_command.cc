@@ -74,7 +74,8 @@ int RunResolve(const ResolveOptions& options, std::ostream& out, std::ostream& e
   auto dump = [](const nlohmann::ordered_json& report) {
     return report.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   };
-  manifest::ManifestSet set = manifest::LoadPaths(options.paths);
+  manifest::ManifestSet set =
+      manifest::LoadPaths(options.paths, {.standard_input = options.standard_input});
   if (!set.ok()) {
     if (options.output == OutputFormat::kJson) {
       err << dump(ReportJson(set, nullptr, options.namespace_name)) << '\n';

@@ -1,9 +1,12 @@
 #include "cli/set_check.h"
 
 #include <algorithm>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <variant>
+
+#include "manifest/object_decoder.h"
 
 namespace bgpcomm::cli {
 namespace {
@@ -31,9 +34,11 @@ void Append(community::Diagnostics& out, const manifest::Document& doc,
   } else if (const auto* advertisement = std::get_if<community::Advertisement>(&doc.object)) {
     add(community::ValidateAdvertisement(*advertisement, nullptr, context, options).diagnostics);
   } else if (const auto* pool = std::get_if<community::AddressPool>(&doc.object)) {
-    add(community::ValidatePool(*pool, options));
+    add(community::ValidatePool(*pool, context, options));
   } else if (const auto* peer = std::get_if<community::Peer>(&doc.object)) {
-    add(community::ValidatePeer(*peer, options));
+    add(community::ValidatePeer(*peer, context, options));
+  } else if (const auto* profile = std::get_if<community::BfdProfile>(&doc.object)) {
+    add(community::ValidateBfdProfile(*profile, options));
   }
 }
 
@@ -44,9 +49,34 @@ std::string EffectiveNamespace(const manifest::Document& document,
   return document.namespace_name.empty() ? std::string(default_namespace) : document.namespace_name;
 }
 
+// A core/v1 Secret of the set as the rules see it: its type and data keys, never values.
+std::optional<community::SecretSummary> SecretOf(const manifest::Document& doc) {
+  if (doc.api_version != "v1" || doc.kind != "Secret" || doc.node == nullptr) return std::nullopt;
+  community::SecretSummary secret;
+  secret.meta.name = doc.name;
+  secret.meta.namespace_name = doc.namespace_name;
+  const manifest::YamlNode& type = manifest::FieldOf(*doc.node, "type");
+  secret.type = type.IsScalar() ? type.text() : "Opaque";
+  for (const char* field : {"data", "stringData"}) {
+    for (const auto& entry : manifest::FieldOf(*doc.node, field).entries()) {
+      secret.data_keys.push_back(entry.key->text());
+    }
+  }
+  return secret;
+}
+
 NamespaceStates BuildNamespaces(manifest::ManifestSet& set, std::string_view default_namespace) {
   NamespaceStates states;
   for (manifest::Document& doc : set.documents) {
+    if (auto secret = SecretOf(doc)) {
+      if (secret->meta.namespace_name.empty()) {
+        secret->meta.namespace_name = std::string(default_namespace);
+      }
+      auto [it, inserted] = states.try_emplace(secret->meta.namespace_name);
+      it->second.objects.namespace_name = secret->meta.namespace_name;
+      it->second.objects.secrets.push_back(std::move(*secret));
+      continue;
+    }
     community::ObjectMeta* meta = MetaOf(doc.object);
     if (meta == nullptr) continue;
     if (meta->namespace_name.empty()) meta->namespace_name = std::string(default_namespace);

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
+#include <variant>
 #include <vector>
 
 #include "community/duration.h"
@@ -38,6 +41,87 @@ bool Contains(const std::vector<std::string>& items, std::string_view item) {
 // "BGPAdvertisement a" or "BGPAdvertisements a, b".
 std::string KindAndNames(std::string_view kind, const std::vector<std::string>& names) {
   return std::string(kind) + (names.size() == 1 ? " " : "s ") + Join(names);
+}
+
+// Errors for entries of `items` equal to an earlier one, e.g.
+// `spec.peers[2]: "router-a" is already listed at spec.peers[0]` (MetalLB denies
+// duplicate definitions).
+void CheckDuplicates(const std::vector<std::string>& items, std::string_view field,
+                     Diagnostics& out) {
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (items[j] == items[i]) {
+        out.Error(Index(field, i),
+                  Quote(items[i]) + " is already listed at " + Index(field, j));
+        break;
+      }
+    }
+  }
+}
+
+// The selector with every matchExpressions' values sorted: MetalLB compares selectors so.
+LabelSelector Normalized(LabelSelector selector) {
+  for (auto& requirement : selector.match_expressions) {
+    std::sort(requirement.values.begin(), requirement.values.end());
+  }
+  return selector;
+}
+
+// Syntax, duplicate values and expressions inside each selector, and duplicate selectors.
+void CheckSelectors(const std::vector<LabelSelector>& selectors, std::string_view field,
+                    Diagnostics& out) {
+  for (std::size_t i = 0; i < selectors.size(); ++i) {
+    const std::string path = Index(field, i);
+    ValidateSelector(selectors[i], path, out);
+    const auto& expressions = selectors[i].match_expressions;
+    for (std::size_t e = 0; e < expressions.size(); ++e) {
+      const std::string expression_path = Index(path + ".matchExpressions", e);
+      CheckDuplicates(expressions[e].values, expression_path + ".values", out);
+      LabelSelector one{{}, {expressions[e]}};
+      for (std::size_t f = 0; f < e; ++f) {
+        if (Normalized(one) == Normalized(LabelSelector{{}, {expressions[f]}})) {
+          out.Error(expression_path,
+                    "duplicates " + Index(path + ".matchExpressions", f));
+          break;
+        }
+      }
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (Normalized(selectors[j]) == Normalized(selectors[i])) {
+        out.Error(path, "duplicates " + Index(field, j));
+        break;
+      }
+    }
+  }
+}
+
+// Names of the known nodes that `selectors` select (all of them when it is empty).
+std::set<std::string> SelectedNodes(const std::vector<LabelSelector>& selectors,
+                                    const std::vector<NodeSummary>& nodes) {
+  std::set<std::string> names;
+  for (const auto& node : nodes) {
+    if (selectors.empty() || std::any_of(selectors.begin(), selectors.end(), [&](const auto& s) {
+          return Matches(s, node.labels);
+        })) {
+      names.insert(node.name);
+    }
+  }
+  return names;
+}
+
+// Whether two objects' nodeSelectors select a common node. With the cluster's nodes
+// known this is exact; without them, `unknown` answers for selectors that differ, and
+// selectors equal as written or one of them empty (every node) share a node.
+bool ShareNode(const std::vector<LabelSelector>& a, const std::vector<LabelSelector>& b,
+               const std::optional<std::vector<NodeSummary>>& nodes, bool unknown) {
+  if (nodes) {
+    std::set<std::string> first = SelectedNodes(a, *nodes);
+    std::set<std::string> second = SelectedNodes(b, *nodes);
+    return std::any_of(first.begin(), first.end(),
+                       [&](const auto& name) { return second.contains(name); });
+  }
+  if (a.empty() || b.empty() || a == b) return true;
+  return unknown;
 }
 
 // ---- Community ----------------------------------------------------------------------
@@ -210,28 +294,48 @@ void CheckAggregation(const Advertisement& object, const std::vector<const Addre
     }
     const std::int64_t length = family.value.value_or(family.bits);
     for (const AddressPool* pool : pools) {
-      // The longest prefix of the pool in this family decides; one error per pool.
-      std::optional<Prefix> longest;
-      std::string longest_entry;
+      // MetalLB denies when the aggregate is wider than an entry's widest CIDR (for a range,
+      // the CIDRs that cover it exactly); an aggregate wider than a range's narrowest CIDR
+      // also covers addresses outside the range, which MetalLB accepts: a warning.
+      // One finding per pool, for the entry that decides it.
+      std::optional<Prefix> denying;
+      std::string denying_entry;
+      std::optional<Prefix> warning;
+      std::string warning_entry;
       for (const auto& entry : pool->addresses) {
         auto prefixes = ParsePoolEntry(entry);
-        if (!prefixes) continue;
+        if (!prefixes || prefixes->empty() || prefixes->front().address.v6 != family.v6) continue;
+        const Prefix* widest = &prefixes->front();
+        const Prefix* narrowest = &prefixes->front();
         for (const auto& prefix : *prefixes) {
-          if (prefix.address.v6 != family.v6) continue;
-          if (!longest || prefix.length > longest->length) {
-            longest = prefix;
-            longest_entry = entry;
-          }
+          if (prefix.length < widest->length) widest = &prefix;
+          if (prefix.length > narrowest->length) narrowest = &prefix;
+        }
+        if (length < widest->length && (!denying || widest->length > denying->length)) {
+          denying = *widest;
+          denying_entry = entry;
+        }
+        if (length < narrowest->length && (!warning || narrowest->length > warning->length)) {
+          warning = *narrowest;
+          warning_entry = entry;
         }
       }
-      if (!longest || length >= longest->length) continue;
-      std::string where = Format(*longest);
-      if (longest_entry.find('-') != std::string::npos) where += " (of " + longest_entry + ")";
-      out.Error(family.field, std::string(family.name) + " " + std::to_string(length) +
-                                  " is shorter than the prefix length " +
-                                  std::to_string(longest->length) + " of " + where +
-                                  " in IPAddressPool " + pool->meta.name +
-                                  "; the aggregate would cover addresses outside the pool");
+      if (denying) {
+        std::string where = Format(*denying);
+        if (denying_entry.find('-') != std::string::npos) where += " (of " + denying_entry + ")";
+        out.Error(family.field, std::string(family.name) + " " + std::to_string(length) +
+                                    " is shorter than the prefix length " +
+                                    std::to_string(denying->length) + " of " + where +
+                                    " in IPAddressPool " + pool->meta.name +
+                                    "; the aggregate would cover addresses outside the pool");
+      } else if (warning) {
+        out.Warning(family.field,
+                    std::string(family.name) + " " + std::to_string(length) + " aggregates " +
+                        Format(*warning) + " of the range " + warning_entry +
+                        " in IPAddressPool " + pool->meta.name + " into " +
+                        Format(Truncate(warning->address, static_cast<int>(length))) +
+                        ", which covers addresses outside the pool");
+      }
     }
   }
 }
@@ -319,6 +423,84 @@ void CheckOverlaps(const Advertisement& object, const std::vector<const AddressP
   out.Warning("spec.communities", message + "; their communities are merged on every route");
 }
 
+// MetalLB 0.16 denies two advertisements without serviceSelectors that can produce the
+// same UPDATE (a shared pool, peer and node, and the same aggregation length for the
+// pool's families) with a different localPref or asPathPrepend: a route carries one of
+// each. One error per other advertisement.
+void CheckConflicts(const Advertisement& object, const std::vector<const AddressPool*>& pools,
+                    const NamespaceObjects& objects, Diagnostics& out) {
+  if (!object.service_selectors.empty()) return;
+  const std::int64_t own_v4 = object.aggregation_length.value_or(32);
+  const std::int64_t own_v6 = object.aggregation_length_v6.value_or(128);
+  for (const auto& other : objects.advertisements) {
+    if (other.meta.name == object.meta.name || !other.service_selectors.empty()) continue;
+    bool peers_shared = other.peers.empty() || object.peers.empty() ||
+                        std::any_of(other.peers.begin(), other.peers.end(),
+                                    [&](const auto& p) { return Contains(object.peers, p); });
+    if (!peers_shared) continue;
+    if (!ShareNode(object.node_selectors, other.node_selectors, objects.nodes, false)) continue;
+    const bool same_v4 = other.aggregation_length.value_or(32) == own_v4;
+    const bool same_v6 = other.aggregation_length_v6.value_or(128) == own_v6;
+    std::optional<std::string> shared_pool;
+    for (const AddressPool* pool : SelectedPools(other, objects)) {
+      if (std::find(pools.begin(), pools.end(), pool) == pools.end()) continue;
+      bool v4 = false;
+      bool v6 = false;
+      for (const auto& entry : pool->addresses) {
+        if (auto prefixes = ParsePoolEntry(entry); prefixes && !prefixes->empty()) {
+          (prefixes->front().address.v6 ? v6 : v4) = true;
+        }
+      }
+      // As MetalLB: a pool of one family overlaps when that family's lengths are equal; a
+      // dual-stack pool when either family's are.
+      bool overlap = (v4 && v6) ? (same_v4 || same_v6) : v4 ? same_v4 : v6 ? same_v6 : false;
+      if (overlap) {
+        shared_pool = pool->meta.name;
+        break;
+      }
+    }
+    if (!shared_pool) continue;
+    const std::string why = " of BGPAdvertisement " + other.meta.name +
+                            ", which announces IPAddressPool " + *shared_pool +
+                            " with the same aggregation length to a shared peer from a shared "
+                            "node; ";
+    const std::int64_t own_pref = object.local_pref.value_or(0);
+    const std::int64_t their_pref = other.local_pref.value_or(0);
+    const std::int64_t own_prepend = object.as_path_prepend.value_or(0);
+    const std::int64_t their_prepend = other.as_path_prepend.value_or(0);
+    if (own_pref != their_pref) {
+      out.Error("spec.localPref", "localPref " + std::to_string(own_pref) + " differs from localPref " +
+                                      std::to_string(their_pref) + why +
+                                      "a route carries one LOCAL_PREF (unset counts as 0)");
+    } else if (own_prepend != their_prepend) {
+      out.Error("spec.asPathPrepend",
+                "asPathPrepend " + std::to_string(own_prepend) + " differs from asPathPrepend " +
+                    std::to_string(their_prepend) + why + "a route carries one AS path");
+    }
+  }
+}
+
+// Denies a resolution whose COMMUNITIES and LARGE_COMMUNITY attributes leave no room in a
+// 4096-octet UPDATE: the speaker could never announce it.
+void CheckCommunitiesFit(const std::vector<std::string>& communities, Diagnostics& out) {
+  std::size_t standard = 0;
+  std::size_t large = 0;
+  for (const auto& text : communities) {
+    auto parsed = ParseValue(text);
+    if (!parsed) continue;
+    (std::holds_alternative<LargeCommunity>(parsed->value) ? large : standard) += 1;
+  }
+  const std::size_t octets = CommunityAttributeOctets(standard, large);
+  if (octets <= kMaxCommunityOctets) return;
+  out.Error("spec.communities",
+            std::to_string(standard) + " standard and " + std::to_string(large) +
+                " large communities take " + std::to_string(octets) +
+                " octets; with the other path attributes and one prefix an UPDATE holds at most " +
+                std::to_string(kMaxCommunityOctets) +
+                " octets of communities (RFC 4271 §4.1: 4096-octet messages), so no route "
+                "could be announced");
+}
+
 // ---- BGPPeer ------------------------------------------------------------------------
 
 void CheckAsn(std::string_view field, std::string_view name, std::optional<std::int64_t> asn,
@@ -329,14 +511,86 @@ void CheckAsn(std::string_view field, std::string_view name, std::optional<std::
   }
 }
 
+// A passwordSecret among the namespace's known Secrets must be what MetalLB reads: type
+// kubernetes.io/basic-auth with a `password` key. A Secret bgpcomm cannot see is not judged.
+void CheckPasswordSecret(const Peer& object, const NamespaceObjects& objects, Diagnostics& out) {
+  if (object.password_secret.name.empty()) return;
+  for (const auto& secret : objects.secrets) {
+    if (secret.meta.name != object.password_secret.name) continue;
+    if (secret.type != "kubernetes.io/basic-auth") {
+      out.Error("spec.passwordSecret", "Secret " + secret.meta.name + " is of type " +
+                                           (secret.type.empty() ? "Opaque" : secret.type) +
+                                           "; a BGP password is read only from a Secret of "
+                                           "type kubernetes.io/basic-auth");
+    } else if (!Contains(secret.data_keys, "password")) {
+      out.Error("spec.passwordSecret",
+                "Secret " + secret.meta.name + " has no password key; the BGP password is read "
+                                               "from its data.password");
+    }
+    return;
+  }
+}
+
+void CheckBfdProfileExists(const Peer& object, const NamespaceObjects& objects,
+                           const AdmissionOptions& options, Diagnostics& out) {
+  if (object.bfd_profile.empty()) return;
+  if (std::any_of(objects.bfd_profiles.begin(), objects.bfd_profiles.end(),
+                  [&](const auto& profile) { return profile.meta.name == object.bfd_profile; })) {
+    return;
+  }
+  const std::string message = "BFDProfile " + Quote(object.bfd_profile) +
+                              " does not exist in namespace " + objects.namespace_name;
+  if (options.unresolved == UnresolvedPolicy::kWarn) {
+    out.Warning("spec.bfdProfile", message + "; the session runs without BFD until it is created");
+  } else {
+    out.Error("spec.bfdProfile", message + "; create the BFDProfile first");
+  }
+}
+
+// The identifier MetalLB gives a peer on a node: its address or interface, and its VRF.
+std::string PeerIdentifier(const Peer& peer) {
+  std::string id = peer.peer_address.empty() ? peer.interface : peer.peer_address;
+  if (!peer.vrf.empty()) id += " in VRF " + peer.vrf;
+  return id;
+}
+
+// MetalLB (FRR mode) runs every peer selecting a node in one BGP instance there: two
+// such peers need the same routerID, the same myASN within a VRF, and different
+// addresses (one TCP session per address). Without the cluster's nodes, peers whose
+// nodeSelectors differ are assumed to share a node, as MetalLB assumes.
+void CheckSharedNodes(const Peer& object, const NamespaceObjects& objects, Diagnostics& out) {
+  for (const auto& other : objects.peers) {
+    if (other.meta.name == object.meta.name) continue;
+    if (!ShareNode(object.node_selectors, other.node_selectors, objects.nodes, true)) continue;
+    const std::string on = "BGPPeer " + other.meta.name + " selects a node this one selects; ";
+    if (!PeerIdentifier(object).empty() && PeerIdentifier(object) == PeerIdentifier(other)) {
+      out.Error(object.peer_address.empty() ? "spec.interface" : "spec.peerAddress",
+                on + "both peer with " + PeerIdentifier(object) +
+                    ", and a node has one session per address");
+    }
+    if (object.router_id != other.router_id) {
+      auto shown = [](const std::string& id) { return id.empty() ? std::string("unset") : id; };
+      out.Error("spec.routerID", on + "its routerID is " + shown(other.router_id) +
+                                     " and this one's " + shown(object.router_id) +
+                                     "; peers on one node share one router ID");
+    }
+    if (object.my_asn && other.my_asn && *object.my_asn != *other.my_asn &&
+        object.vrf == other.vrf) {
+      out.Error("spec.myASN", on + "its myASN is " + std::to_string(*other.my_asn) +
+                                  " and this one's " + std::to_string(*object.my_asn) +
+                                  "; peers on one node (and VRF) speak as one ASN");
+    }
+  }
+}
+
 }  // namespace
 
 void CheckNamespace(std::string_view namespace_name, const AdmissionOptions& options,
                     Diagnostics& out) {
   if (namespace_name.empty() || namespace_name == options.configured_namespace) return;
-  out.Warning("metadata.namespace",
-              "namespace " + std::string(namespace_name) + " is outside the configured namespace " +
-                  options.configured_namespace + "; the speaker ignores this object");
+  out.Error("metadata.namespace", "resource must be created in " + options.configured_namespace +
+                                      " namespace, not in " + std::string(namespace_name) +
+                                      " (the namespace bgpcomm serves)");
 }
 
 Diagnostics ValidateCommunity(const CommunityObject& object, const CommunityObject* old_object,
@@ -434,7 +688,38 @@ AdvertisementDecision ValidateAdvertisement(const Advertisement& object,
   const std::string& namespace_name = named.meta.namespace_name;
   std::vector<const AddressPool*> pools = SelectedPools(object, context.objects);
   CheckAggregation(object, pools, out);
+  for (auto [family, name, value, bits] :
+       {std::tuple{"spec.aggregationLength", "aggregationLength", object.aggregation_length, 32},
+        std::tuple{"spec.aggregationLengthV6", "aggregationLengthV6",
+                   object.aggregation_length_v6, 128}}) {
+    if (!object.service_selectors.empty() && value && *value != bits) {
+      out.Error(family, std::string("serviceSelectors and ") + name + " " +
+                            std::to_string(*value) +
+                            " exclude each other: an aggregate covers Services the selectors "
+                            "leave out; remove one of them");
+    }
+  }
   CheckLocalPref(object, context.objects, out);
+  if (object.as_path_prepend && (*object.as_path_prepend < 1 || *object.as_path_prepend > 10)) {
+    out.Error("spec.asPathPrepend", "asPathPrepend " + std::to_string(*object.as_path_prepend) +
+                                        " is out of range 1..10");
+  }
+  CheckDuplicates(object.ip_address_pools, "spec.ipAddressPools", out);
+  CheckDuplicates(object.peers, "spec.peers", out);
+  {
+    // An entry written twice is MetalLB's "duplicate definition of community": an error,
+    // which replaces the resolver's "announced once" warning for that entry.
+    Diagnostics duplicates;
+    CheckDuplicates(object.communities, "spec.communities", duplicates);
+    for (const auto& error : duplicates.items) {
+      std::erase_if(out.items, [&](const Diagnostic& d) {
+        return d.severity == Severity::kWarning && d.field == error.field &&
+               d.message.find(" duplicates spec.communities[") != std::string::npos;
+      });
+      out.items.push_back(error);
+    }
+  }
+  CheckSelectors(object.service_selectors, "spec.serviceSelectors", out);
 
   for (std::size_t i = 0; i < object.ip_address_pools.size(); ++i) {
     const std::string& name = object.ip_address_pools[i];
@@ -445,13 +730,8 @@ AdvertisementDecision ValidateAdvertisement(const Advertisement& object,
                       namespace_name + "; nothing is announced from it until it is created");
     }
   }
-  for (std::size_t i = 0; i < object.ip_address_pool_selectors.size(); ++i) {
-    ValidateSelector(object.ip_address_pool_selectors[i], Index("spec.ipAddressPoolSelectors", i),
-                     out);
-  }
-  for (std::size_t i = 0; i < object.node_selectors.size(); ++i) {
-    ValidateSelector(object.node_selectors[i], Index("spec.nodeSelectors", i), out);
-  }
+  CheckSelectors(object.ip_address_pool_selectors, "spec.ipAddressPoolSelectors", out);
+  CheckSelectors(object.node_selectors, "spec.nodeSelectors", out);
   for (std::size_t i = 0; i < object.peers.size(); ++i) {
     const std::string& name = object.peers[i];
     if (std::none_of(context.objects.peers.begin(), context.objects.peers.end(),
@@ -461,13 +741,35 @@ AdvertisementDecision ValidateAdvertisement(const Advertisement& object,
                                               "; nothing is announced to it until it is created");
     }
   }
+  CheckConflicts(object, pools, context.objects, out);
+  CheckCommunitiesFit(decision.stored.resolution.communities, out);
   CheckOverlaps(object, pools, decision.stored.resolution.communities, context, out);
   return decision;
 }
 
-Diagnostics ValidatePool(const AddressPool& object, const AdmissionOptions& options) {
+Diagnostics ValidatePool(const AddressPool& object, const NamespaceContext& context,
+                         const AdmissionOptions& options) {
   Diagnostics out;
   CheckNamespace(object.meta.namespace_name, options, out);
+  if (object.addresses.empty()) {
+    out.Error("spec.addresses", "an IPAddressPool needs at least one address (a CIDR or a range)");
+  }
+  // Every other pool's entries, parsed once.
+  struct OtherEntry {
+    const AddressPool* pool;
+    const std::string* entry;
+    std::vector<Prefix> prefixes;
+  };
+  std::vector<OtherEntry> others;
+  for (const auto& pool : context.objects.pools) {
+    if (pool.meta.name == object.meta.name) continue;
+    for (const auto& entry : pool.addresses) {
+      if (auto prefixes = ParsePoolEntry(entry)) others.push_back({&pool, &entry, *prefixes});
+    }
+  }
+  auto overlap = [](const Prefix& a, const Prefix& b) {
+    return a.address.v6 == b.address.v6 && (Contains(a, b.address) || Contains(b, a.address));
+  };
   std::vector<std::pair<std::size_t, Prefix>> seen;
   for (std::size_t i = 0; i < object.addresses.size(); ++i) {
     const std::string path = Index("spec.addresses", i);
@@ -480,7 +782,7 @@ Diagnostics ValidatePool(const AddressPool& object, const AdmissionOptions& opti
     for (const auto& prefix : *prefixes) {
       for (const auto& [j, other] : seen) {
         if (reported || j == i) continue;
-        if (Contains(prefix, other.address) || Contains(other, prefix.address)) {
+        if (overlap(prefix, other)) {
           out.Error(path, Quote(object.addresses[i]) + " overlaps " + Index("spec.addresses", j) +
                               " (" + Quote(object.addresses[j]) + ")");
           reported = true;
@@ -488,11 +790,31 @@ Diagnostics ValidatePool(const AddressPool& object, const AdmissionOptions& opti
       }
     }
     for (const auto& prefix : *prefixes) seen.emplace_back(i, prefix);
+    if (reported) continue;
+    for (const auto& other : others) {
+      if (std::any_of(prefixes->begin(), prefixes->end(), [&](const Prefix& prefix) {
+            return std::any_of(other.prefixes.begin(), other.prefixes.end(),
+                               [&](const Prefix& theirs) { return overlap(prefix, theirs); });
+          })) {
+        out.Error(path, Quote(object.addresses[i]) + " of IPAddressPool " + object.meta.name +
+                            " overlaps " + Quote(*other.entry) + " of IPAddressPool " +
+                            other.pool->meta.name + "; an address belongs to one pool");
+        break;
+      }
+    }
+  }
+  if (object.service_allocation) {
+    const ServiceAllocation& allocation = *object.service_allocation;
+    CheckDuplicates(allocation.namespaces, "spec.serviceAllocation.namespaces", out);
+    CheckSelectors(allocation.namespace_selectors, "spec.serviceAllocation.namespaceSelectors",
+                   out);
+    CheckSelectors(allocation.service_selectors, "spec.serviceAllocation.serviceSelectors", out);
   }
   return out;
 }
 
-Diagnostics ValidatePeer(const Peer& object, const AdmissionOptions& options) {
+Diagnostics ValidatePeer(const Peer& object, const NamespaceContext& context,
+                         const AdmissionOptions& options) {
   Diagnostics out;
   CheckNamespace(object.meta.namespace_name, options, out);
 
@@ -512,10 +834,18 @@ Diagnostics ValidatePeer(const Peer& object, const AdmissionOptions& options) {
     out.Error("spec.peerASN", "peerASN is required unless dynamicASN is set");
   }
   CheckAsn("spec.peerASN", "peerASN", object.peer_asn, out);
+  CheckAsn("spec.localASN", "localASN", object.local_asn, out);
 
   std::optional<IpAddress> peer_address;
-  if (object.peer_address.empty()) {
-    out.Error("spec.peerAddress", "peerAddress is required");
+  if (object.peer_address.empty() && object.interface.empty()) {
+    out.Error("spec.peerAddress", "peerAddress is required (or interface, for unnumbered BGP)");
+  } else if (!object.peer_address.empty() && !object.interface.empty()) {
+    out.Error("spec.interface",
+              "peerAddress and interface are mutually exclusive; set one of them");
+  } else if (object.peer_address.empty()) {
+    out.Warning("spec.interface",
+                "bgpcomm's speaker cannot peer over an interface (unnumbered BGP) yet; no "
+                "session is opened for this BGPPeer");
   } else if (auto address = ParseAddress(object.peer_address)) {
     peer_address = *address;
   } else {
@@ -532,9 +862,9 @@ Diagnostics ValidatePeer(const Peer& object, const AdmissionOptions& options) {
                                           (peer_address->v6 ? "6" : "4"));
     }
   }
-  if (object.peer_port && (*object.peer_port < 1 || *object.peer_port > 65535)) {
+  if (object.peer_port && (*object.peer_port < 1 || *object.peer_port > 16384)) {
     out.Error("spec.peerPort",
-              "peerPort " + std::to_string(*object.peer_port) + " is out of range 1..65535");
+              "peerPort " + std::to_string(*object.peer_port) + " is out of range 1..16384");
   }
 
   auto duration = [&](std::string_view field, std::string_view name,
@@ -552,32 +882,49 @@ Diagnostics ValidatePeer(const Peer& object, const AdmissionOptions& options) {
     }
     return parsed->count();
   };
-  auto hold = duration("spec.holdTime", "holdTime", object.hold_time);
+  // The valid hold time in nanoseconds; the largest value when absent or invalid.
+  std::int64_t hold = std::numeric_limits<std::int64_t>::max();
   const std::string hold_text = object.hold_time.value_or("");
-  if (hold && *hold != 0 && *hold < 3 * kSecond) {
-    out.Error("spec.holdTime", "holdTime " + hold_text +
-                                   " must be 0 (no keepalives) or at least 3s (RFC 4271 §4.2)");
-    hold.reset();
-  } else if (hold && *hold > 65535 * kSecond) {
-    out.Error("spec.holdTime", "holdTime " + hold_text +
-                                   " exceeds 65535s, the largest BGP hold time (RFC 4271 §4.2)");
-    hold.reset();
-  }
-  auto keepalive = duration("spec.keepaliveTime", "keepaliveTime", object.keepalive_time);
-  if (keepalive) {
-    bool hold_valid = !object.hold_time || hold.has_value();
-    std::int64_t effective_hold = hold.value_or(90 * kSecond);
-    std::string hold_name =
-        !object.hold_time ? "the default holdTime 90s" : "holdTime " + hold_text;
-    if (hold_valid && effective_hold != 0 && *keepalive >= effective_hold) {
-      out.Error("spec.keepaliveTime",
-                "keepaliveTime " + *object.keepalive_time + " must be less than " + hold_name);
+  if (auto parsed = duration("spec.holdTime", "holdTime", object.hold_time)) {
+    if (*parsed != 0 && *parsed < 3 * kSecond) {
+      out.Error("spec.holdTime", "holdTime " + hold_text +
+                                     " must be 0 (no keepalives) or at least 3s (RFC 4271 §4.2)");
+    } else if (*parsed > 65535 * kSecond) {
+      out.Error("spec.holdTime", "holdTime " + hold_text +
+                                     " exceeds 65535s, the largest BGP hold time (RFC 4271 §4.2)");
+    } else {
+      hold = *parsed;
     }
   }
-  duration("spec.connectTime", "connectTime", object.connect_time);
+  auto keepalive = duration("spec.keepaliveTime", "keepaliveTime", object.keepalive_time);
+  // As MetalLB: without holdTime the hold time is 3 x keepaliveTime, so only both together
+  // can conflict.
+  if (keepalive.value_or(0) > hold) {
+    out.Error("spec.keepaliveTime",
+              "keepaliveTime " + *object.keepalive_time + " must not exceed holdTime " + hold_text);
+  }
+  if (auto connect = duration("spec.connectTime", "connectTime", object.connect_time)) {
+    if (*connect % kSecond != 0) {
+      out.Error("spec.connectTime",
+                "connectTime " + *object.connect_time + " must be a whole number of seconds");
+    } else if (*connect < kSecond || *connect > 65535 * kSecond) {
+      out.Error("spec.connectTime",
+                "connectTime " + *object.connect_time + " is out of range 1s..65535s");
+    }
+  }
 
   if (object.ebgp_multihop && IsInternal(object)) {
-    out.Warning("spec.ebgpMultiHop", "ebgpMultiHop has no effect on an iBGP session");
+    out.Error("spec.ebgpMultiHop",
+              "ebgpMultiHop is for eBGP peers; this is an iBGP session (myASN equals peerASN)");
+  }
+  if (!object.vrf.empty()) {
+    out.Warning("spec.vrf", "bgpcomm's speaker cannot peer from a VRF (" + object.vrf +
+                                ") yet; no session is opened for this BGPPeer");
+  }
+  if (object.disable_mp) {
+    out.Warning("spec.disableMP",
+                "disableMP is deprecated in MetalLB; the session carries only its own address "
+                "family unless dualStackAddressFamily is set");
   }
   if (!object.router_id.empty()) {
     auto router_id = ParseAddress(object.router_id);
@@ -585,14 +932,65 @@ Diagnostics ValidatePeer(const Peer& object, const AdmissionOptions& options) {
       out.Error("spec.routerID", Quote(object.router_id) + " is not an IPv4 address");
     }
   }
-  for (std::size_t i = 0; i < object.node_selectors.size(); ++i) {
-    ValidateSelector(object.node_selectors[i], Index("spec.nodeSelectors", i), out);
-  }
+  CheckSelectors(object.node_selectors, "spec.nodeSelectors", out);
   if (!object.password.empty() && !object.password_secret.name.empty()) {
     out.Error("spec.password",
               "password and passwordSecret are mutually exclusive; set one of them");
   }
+  CheckPasswordSecret(object, context.objects, out);
+  CheckBfdProfileExists(object, context.objects, options, out);
+  CheckSharedNodes(object, context.objects, out);
   return out;
+}
+
+Diagnostics ValidateBfdProfile(const BfdProfile& object, const AdmissionOptions& options) {
+  Diagnostics out;
+  CheckNamespace(object.meta.namespace_name, options, out);
+  struct Bound {
+    const char* name;
+    std::optional<std::int64_t> value;
+    std::int64_t min;
+    std::int64_t max;
+    const char* unit;
+  };
+  for (const auto& bound : {Bound{"receiveInterval", object.receive_interval, 10, 60000, " ms"},
+                            Bound{"transmitInterval", object.transmit_interval, 10, 60000, " ms"},
+                            Bound{"detectMultiplier", object.detect_multiplier, 2, 255, ""},
+                            Bound{"echoInterval", object.echo_interval, 10, 60000, " ms"},
+                            Bound{"minimumTtl", object.minimum_ttl, 1, 254, ""}}) {
+    if (bound.value && (*bound.value < bound.min || *bound.value > bound.max)) {
+      out.Error(std::string("spec.") + bound.name,
+                std::string(bound.name) + " " + std::to_string(*bound.value) +
+                    " is out of range " + std::to_string(bound.min) + ".." +
+                    std::to_string(bound.max) + bound.unit);
+    }
+  }
+  return out;
+}
+
+Diagnostics ValidateBfdProfileDelete(const BfdProfile& old_object,
+                                     const NamespaceContext& context,
+                                     const AdmissionOptions& /*options*/) {
+  Diagnostics out;
+  std::vector<std::string> users;
+  for (const auto& peer : context.objects.peers) {
+    if (peer.bfd_profile == old_object.meta.name) users.push_back(peer.meta.name);
+  }
+  std::sort(users.begin(), users.end());
+  if (!users.empty()) {
+    out.Error("metadata.name", "BFDProfile " + old_object.meta.name + " is used by " +
+                                   KindAndNames("BGPPeer", users) +
+                                   "; change the peers before deleting it");
+  }
+  return out;
+}
+
+std::size_t CommunityAttributeOctets(std::size_t standard, std::size_t large) {
+  auto attribute = [](std::size_t value_octets) -> std::size_t {
+    if (value_octets == 0) return 0;
+    return value_octets + (value_octets > 255 ? 4 : 3);  // flags, type, 1- or 2-octet length
+  };
+  return attribute(4 * standard) + attribute(12 * large);
 }
 
 }  // namespace bgpcomm::community

@@ -207,9 +207,39 @@ std::expected<std::vector<InputFile>, LoadError> ExpandPath(std::string_view pat
   return out;
 }
 
+// Reads all of `input` as the file `display`, within the size limit.
+void LoadStream(std::istream& input, std::string_view display, ManifestSet& set,
+                const LoadOptions& options) {
+  std::string text;
+  char buffer[65536];
+  while (input.read(buffer, sizeof buffer) || input.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(input.gcount()));
+    if (text.size() > options.max_file_bytes) {
+      set.errors.push_back({std::string(display), 0,
+                            "input is larger than " + std::to_string(options.max_file_bytes) +
+                                " bytes"});
+      return;
+    }
+  }
+  if (input.bad()) {
+    set.errors.push_back({std::string(display), 0, "read error"});
+    return;
+  }
+  set.files.push_back(std::string(display));
+  LoadText(text, display, set, options);
+}
+
 ManifestSet LoadPaths(std::span<const std::string> paths, const LoadOptions& options) {
   ManifestSet set;
   for (const std::string& path : paths) {
+    if (path == "-") {
+      if (options.standard_input == nullptr) {
+        set.errors.push_back({"<stdin>", 0, "standard input cannot be read here"});
+      } else {
+        LoadStream(*options.standard_input, "<stdin>", set, options);
+      }
+      continue;
+    }
     auto files = ExpandPath(path);
     if (!files) {
       set.errors.push_back(std::move(files.error()));

@@ -6,6 +6,7 @@
 #include <expected>
 #include <filesystem>
 #include <functional>
+#include <istream>
 #include <span>
 #include <string>
 #include <string_view>
@@ -32,6 +33,8 @@ struct LoadOptions {
   // ManifestSet::documents (nor their field lines), for callers such as the speaker that
   // keep their own decoded form of a file of 100,000 objects.
   bool keep_documents = true;
+  // Where the path "-" reads from (shown as `<stdin>` in messages); null: "-" is an error.
+  std::istream* standard_input = nullptr;
 };
 
 // One input file: where to read it and the name to show for it.
@@ -55,7 +58,7 @@ void LoadFile(const InputFile& input, ManifestSet& set, const LoadOptions& optio
 // the path does not exist or a folder cannot be read.
 std::expected<std::vector<InputFile>, LoadError> ExpandPath(std::string_view path);
 
-// Expands and loads every path in order. All errors are collected; objects of readable
+// Expands and loads every path in order; "-" reads LoadOptions::standard_input. All errors are collected; objects of readable
 // files are kept even when another file fails.
 ManifestSet LoadPaths(std::span<const std::string> paths, const LoadOptions& options = {});
 

@@ -373,6 +373,12 @@ std::expected<Document, LoadError> DecodeObject(YamlNodePtr root, std::string_vi
       doc.problems.push_back({Severity::kWarning, "apiVersion",
                               doc.api_version + " " + doc.kind +
                                   " is not a version bgpcomm checks; the object is ignored"});
+    } else if (doc.api_version.starts_with("metallb.io/") &&
+               (doc.kind == "L2Advertisement" || doc.kind == "ServiceL2Status")) {
+      doc.problems.push_back({Severity::kWarning, "kind",
+                              doc.kind +
+                                  " is not judged: bgpcomm serves MetalLB's BGP mode only, and "
+                                  "nothing in this set checks Layer 2 objects"});
     }
     return doc;
   }

@@ -12,5 +12,6 @@ inline const kube::Resource kBGPAdvertisements{"metallb.io", "v1beta1", "bgpadve
 inline const kube::Resource kIPAddressPools{"metallb.io", "v1beta1", "ipaddresspools",
                                             "IPAddressPool"};
 inline const kube::Resource kBGPPeers{"metallb.io", "v1beta2", "bgppeers", "BGPPeer"};
+inline const kube::Resource kBFDProfiles{"metallb.io", "v1beta1", "bfdprofiles", "BFDProfile"};
 
 }  // namespace bgpcomm::objectjson

@@ -115,8 +115,10 @@ PathAttributes AdjRibOut::ToPathAttributes(const OutboundSession& session,
                                            const RouteAttributes& route) {
   PathAttributes a;
   a.origin = Origin::kIgp;
-  a.as_path =
-      session.ibgp ? AsPath{} : AsPath{{AsPathSegment::Type::kSequence, {session.local_asn}}};
+  // eBGP: our ASN (RFC 4271 §5.1.2); asPathPrepend adds it that many more times, on iBGP
+  // sessions too (as FRR's "set as-path prepend" does).
+  std::vector<Asn> path(route.as_path_prepend + (session.ibgp ? 0u : 1u), session.local_asn);
+  a.as_path = path.empty() ? AsPath{} : AsPath{{AsPathSegment::Type::kSequence, std::move(path)}};
   if (session.ibgp) a.local_pref = route.local_pref.value_or(kDefaultLocalPref);
   a.communities = route.communities;
   a.large_communities = route.large_communities;

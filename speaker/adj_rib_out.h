@@ -25,6 +25,7 @@ struct RouteAttributes {
   std::vector<StandardCommunity> communities;     // in announcement order
   std::vector<LargeCommunity> large_communities;  // in announcement order
   std::optional<std::uint32_t> local_pref;        // sent to iBGP peers only
+  std::uint8_t as_path_prepend = 0;  // our ASN added this many more times (asPathPrepend)
   auto operator<=>(const RouteAttributes&) const = default;
 };
 

@@ -120,10 +120,15 @@ class AttributeMerger {
     const Accepted& a = accepted_[accepted];
     const RouteAttributes& from = states_[state];
     RouteAttributes merged{Union(from.communities, a.communities),
-                           Union(from.large_communities, a.large_communities), from.local_pref};
+                           Union(from.large_communities, a.large_communities), from.local_pref,
+                           from.as_path_prepend};
     if (a.advertisement->local_pref) {
       auto lp = static_cast<std::uint32_t>(*a.advertisement->local_pref);
       merged.local_pref = std::max(merged.local_pref.value_or(0), lp);
+    }
+    if (a.advertisement->as_path_prepend) {
+      auto prepend = static_cast<std::uint8_t>(*a.advertisement->as_path_prepend);
+      merged.as_path_prepend = std::max(merged.as_path_prepend, prepend);
     }
     it->second = Intern(std::move(merged));
     return it->second;
@@ -220,6 +225,10 @@ DesiredRoutes ComputeDesiredRoutes(const SpeakerObjects& objects) {
       refuse("spec.localPref must be between 0 and 4294967295");
       continue;
     }
+    if (adv.as_path_prepend && (*adv.as_path_prepend < 0 || *adv.as_path_prepend > 10)) {
+      refuse("spec.asPathPrepend must be between 1 and 10");
+      continue;
+    }
     Accepted a{&adv, {}, {}, v4, v6, {}};
     for (const community::CommunityValue& v : *values) {
       if (const auto* s = std::get_if<StandardCommunity>(&v)) {
@@ -268,6 +277,13 @@ DesiredRoutes ComputeDesiredRoutes(const SpeakerObjects& objects) {
       for (std::size_t i = 0; i < accepted.size(); ++i) {
         if (!selected[i]) continue;
         const Accepted& a = accepted[i];
+        const auto& service_selectors = a.advertisement->service_selectors;
+        if (!service_selectors.empty() &&
+            std::ranges::none_of(service_selectors, [&](const community::LabelSelector& s) {
+              return community::Matches(s, service.labels);
+            })) {
+          continue;
+        }
         auto prefix =
             FromCommunityPrefix(community::Truncate(*ip, ip->v6 ? a.length_v6 : a.length_v4));
         if (!prefix) continue;

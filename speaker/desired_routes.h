@@ -20,6 +20,7 @@ struct Service {
   std::string type;                      // "LoadBalancer" is announced
   std::string external_traffic_policy;   // "Local" needs a ready endpoint on this node
   std::vector<std::string> ingress_ips;  // status.loadBalancer.ingress[].ip
+  std::map<std::string, std::string> labels;  // metadata.labels, for serviceSelectors
 };
 
 // One endpoint of an EndpointSlice (discovery.k8s.io/v1).
@@ -68,13 +69,14 @@ struct DesiredRoutes {
 // For each LoadBalancer service IP in a pool (the first pool whose addresses contain it),
 // each advertisement that selects that pool (ipAddressPools by name or
 // ipAddressPoolSelectors; neither selects every pool) and this node (nodeSelectors; none
-// selects every node) announces IP/aggregationLength (aggregationLengthV6 for IPv6) to its
-// peers (`peers` by name; none: every peer selected for this node). With
+// selects every node) and, when it has serviceSelectors, the Service (any selector matches
+// its labels) announces IP/aggregationLength (aggregationLengthV6 for IPv6) to its
+// peers (`peers` by name; none: every peer selected for this node), with asPathPrepend. With
 // externalTrafficPolicy Local the IP is announced only when an EndpointSlice of the service
 // has a ready endpoint on this node. Advertisements announce only what
 // community::AnnouncedCommunities allows; the others are refused with its reason. Several
 // advertisements for the same prefix and peer merge: communities are the union in numeric
-// order, LOCAL_PREF the highest one set. Pools, peers and advertisements refer to each other
+// order, LOCAL_PREF and asPathPrepend the highest one set (admission denies two that differ). Pools, peers and advertisements refer to each other
 // within one namespace.
 DesiredRoutes ComputeDesiredRoutes(const SpeakerObjects& objects);
 

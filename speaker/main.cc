@@ -19,6 +19,7 @@
 #include "speaker/kube_source.h"
 #include "speaker/restart_marker.h"
 #include "speaker/speaker.h"
+#include "version/version.h"
 
 namespace {
 
@@ -46,6 +47,8 @@ std::pair<std::string, int> SplitBind(const std::string& bind) {
 int main(int argc, char** argv) {
   using namespace bgpcomm::speaker;
   CLI::App app{"bgpcomm-speaker: a BGP speaker announcing LoadBalancer service routes"};
+  app.set_version_flag("--version", "bgpcomm-speaker " + std::string(bgpcomm::Version()),
+                       "print the version (the chart's appVersion) and exit");
   std::vector<std::string> objects;
   const char* env_node = std::getenv("NODE_NAME");
   std::string node_name = env_node ? env_node : "";

@@ -24,7 +24,8 @@ Service DecodeService(const rapidjson::Value& object, community::Diagnostics& ou
                   .namespace_name = meta.namespace_name,
                   .type = spec.String("type"),
                   .external_traffic_policy = spec.String("externalTrafficPolicy"),
-                  .ingress_ips = {}};
+                  .ingress_ips = {},
+                  .labels = meta.labels};
   root.Object("status").Object("loadBalancer").Objects("ingress", [&](const Fields& ingress) {
     std::string ip = ingress.String("ip");
     if (!ip.empty()) service.ingress_ips.push_back(std::move(ip));

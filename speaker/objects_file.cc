@@ -37,6 +37,9 @@ Service DecodeService(const manifest::Document& doc) {
   const YamlNode& spec = FieldOf(*doc.node, "spec");
   s.type = Scalar(FieldOf(spec, "type"));
   s.external_traffic_policy = Scalar(FieldOf(spec, "externalTrafficPolicy"));
+  for (const auto& entry : FieldOf(FieldOf(*doc.node, "metadata"), "labels").entries()) {
+    s.labels[entry.key->text()] = Scalar(*entry.value);
+  }
   ForEach(FieldOf(FieldOf(FieldOf(*doc.node, "status"), "loadBalancer"), "ingress"),
           [&](const YamlNode& ingress) {
             std::string ip = Scalar(FieldOf(ingress, "ip"));

@@ -25,6 +25,15 @@ std::expected<PeerPlan, std::string> PlanPeer(const community::Peer& peer,
   auto fail = [&](std::string m) {
     return std::unexpected("BGPPeer " + peer.meta.name + ": " + m);
   };
+  // What MetalLB's FRR mode does and this speaker cannot: refused, naming the field.
+  if (!peer.vrf.empty()) {
+    return fail("spec.vrf " + community::Quote(peer.vrf) +
+                " is not supported: this speaker peers from the default VRF only");
+  }
+  if (!peer.interface.empty()) {
+    return fail("spec.interface " + community::Quote(peer.interface) +
+                " is not supported: this speaker cannot peer unnumbered; set spec.peerAddress");
+  }
   if (!peer.my_asn || *peer.my_asn <= 0 || *peer.my_asn > 0xffffffffLL) {
     return fail("spec.myASN must be between 1 and 4294967295");
   }
@@ -42,6 +51,14 @@ std::expected<PeerPlan, std::string> PlanPeer(const community::Peer& peer,
     plan.config.peer_asn_mode = PeerAsnMode::kExternal;
   } else {
     return fail("spec.peerASN or spec.dynamicASN (internal or external) is required");
+  }
+  // localASN: the session speaks as that ASN (MetalLB's "local-as ASN no-prepend
+  // replace-as"): OPEN's My AS and the AS path carry it instead of myASN.
+  if (peer.local_asn) {
+    if (*peer.local_asn <= 0 || *peer.local_asn > 0xffffffffLL) {
+      return fail("spec.localASN must be between 1 and 4294967295");
+    }
+    plan.config.local_asn = Asn(static_cast<std::uint32_t>(*peer.local_asn));
   }
   std::error_code ec;
   plan.endpoint.name = peer.meta.name;
@@ -90,12 +107,23 @@ std::expected<PeerPlan, std::string> PlanPeer(const community::Peer& peer,
     plan.config.connect_retry_max = seconds;
     plan.config.connect_retry_initial = std::min<Duration>(plan.config.connect_retry_initial, seconds);
   }
-  if (peer.dual_stack_address_family) {
+  // disableMP (deprecated): each session carries only its own family, whatever
+  // dualStackAddressFamily says; IPv4 on an IPv4 session uses the classic NLRI fields.
+  if (peer.dual_stack_address_family && !peer.disable_mp) {
     plan.config.families = {kIpv4Unicast, kIpv6Unicast};
   } else {
     plan.config.families = {plan.endpoint.address.is_v4() ? kIpv4Unicast : kIpv6Unicast};
   }
   return plan;
+}
+
+std::string RefusedPeerField(const std::string& error) {
+  // "BGPPeer NAME: spec.FIELD ..."
+  std::size_t at = error.find(": spec.");
+  if (at == std::string::npos) return "other";
+  std::size_t start = at + 2;
+  std::size_t end = error.find_first_of(" ", start);
+  return error.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
 SpeakerMetrics::SpeakerMetrics(prometheus::Registry* registry) {
@@ -129,6 +157,20 @@ SpeakerMetrics::SpeakerMetrics(prometheus::Registry* registry) {
   for (const char* kind : {"missing", "unreadable", "stale", "unresolved", "invalid"}) {
     refused_->Add({{"reason", kind}}).Set(0);
   }
+  refused_peers_ = &prometheus::BuildGauge()
+                        .Name("bgpcomm_speaker_peers_refused")
+                        .Help("BGPPeers of this node that get no session, by the field refused")
+                        .Register(*registry);
+  for (const char* field : {"spec.vrf", "spec.interface"}) {
+    refused_peers_->Add({{"field", field}}).Set(0);
+  }
+}
+
+void SpeakerMetrics::SetRefusedPeers(const std::vector<std::string>& errors) {
+  if (!refused_peers_) return;
+  std::map<std::string, int> counts{{"spec.vrf", 0}, {"spec.interface", 0}};
+  for (const auto& error : errors) ++counts[RefusedPeerField(error)];
+  for (const auto& [field, n] : counts) refused_peers_->Add({{"field", field}}).Set(n);
 }
 
 void SpeakerMetrics::SetSessions(const std::map<SessionState, int>& by_state) {
@@ -264,16 +306,19 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
 
   std::uint32_t host_id = HostRouterId();
   std::map<std::string, PeerPlan> plans;
+  std::vector<std::string> refused_peers;
   for (const community::Peer& peer : objects.peers) {
     if (!desired.by_peer.contains(peer.meta.name)) continue;  // not for this node
     auto plan = PlanPeer(peer, host_id, options_.restart_time_seconds);
     if (!plan) {
-      spdlog::error("event=peer_invalid peer={} error={}", peer.meta.name,
-                    community::Quote(plan.error()));
+      spdlog::error("event=peer_invalid peer={} field={} error={}", peer.meta.name,
+                    RefusedPeerField(plan.error()), community::Quote(plan.error()));
+      refused_peers.push_back(plan.error());
       continue;
     }
     plans.emplace(peer.meta.name, std::move(*plan));
   }
+  metrics_.SetRefusedPeers(refused_peers);
   // Sessions whose peer went away or changed are stopped (Cease); new ones start.
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     auto plan = plans.find(it->first);

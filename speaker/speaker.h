@@ -46,8 +46,9 @@ struct PeerPlan {
 // any other AS, read from the peer's OPEN), connectTime (the ConnectRetry time), peerAddress
 // and peerPort, sourceAddress, routerID (else sourceAddress if IPv4, else
 // `fallback_router_id`), holdTime (Go duration in whole seconds; default 90s), ebgpMultiHop (TTL 255),
-// password, dualStackAddressFamily (both families, else the peer address's).
-// enableGracefulRestart turns on Graceful Restart with `restart_time_seconds`.
+// password, dualStackAddressFamily (both families, else the peer address's; disableMP keeps
+// one), localASN (the ASN the session speaks as). Refuses vrf and interface peers, naming
+// the field. enableGracefulRestart turns on Graceful Restart with `restart_time_seconds`.
 std::expected<PeerPlan, std::string> PlanPeer(const community::Peer& peer,
                                               std::uint32_t fallback_router_id,
                                               std::uint16_t restart_time_seconds = 120);
@@ -61,6 +62,9 @@ class SpeakerMetrics {
   void AddUpdates(const std::string& peer, std::size_t updates);
   void SetRefused(const std::vector<RefusedAdvertisement>& refused);
   void AddUnanswered(const std::string& peer);
+  // BGPPeers of this node that get no session, by the field that refused them (spec.vrf,
+  // spec.interface, ... or "other"): PlanPeer's errors.
+  void SetRefusedPeers(const std::vector<std::string>& errors);
 
  private:
   prometheus::Family<prometheus::Gauge>* sessions_ = nullptr;
@@ -68,8 +72,12 @@ class SpeakerMetrics {
   prometheus::Family<prometheus::Counter>* updates_ = nullptr;
   prometheus::Family<prometheus::Gauge>* refused_ = nullptr;
   prometheus::Family<prometheus::Counter>* unanswered_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* refused_peers_ = nullptr;
   std::vector<std::string> refused_reasons_;
 };
+
+// The field a PlanPeer error names ("spec.vrf"), or "other".
+std::string RefusedPeerField(const std::string& error);
 
 
 struct SpeakerOptions {

@@ -427,9 +427,10 @@ std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> ClusterView
   start(objectjson::kBGPAdvertisements, DecodeAdvertisement, &NamespaceObjects::advertisements);
   start(objectjson::kIPAddressPools, DecodePool, &NamespaceObjects::pools);
   start(objectjson::kBGPPeers, DecodePeer, &NamespaceObjects::peers);
+  start(objectjson::kBFDProfiles, objectjson::DecodeBfdProfile, &NamespaceObjects::bfd_profiles);
   std::unique_lock lock(lists->mutex);
   if (!lists->finished.wait_for(lock, read_through_deadline_,
-                                [&] { return lists->done == 4 || !lists->error.empty(); })) {
+                                [&] { return lists->done == 5 || !lists->error.empty(); })) {
     return std::unexpected("the API server did not answer within " +
                            std::to_string(read_through_deadline_.count()) + " ms");
   }

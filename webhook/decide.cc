@@ -8,6 +8,7 @@
 namespace bgpcomm::webhook {
 
 using objectjson::DecodeAdvertisement;
+using objectjson::DecodeBfdProfile;
 using objectjson::DecodeCommunity;
 using objectjson::DecodePeer;
 using objectjson::DecodePool;
@@ -33,6 +34,8 @@ constexpr EndpointSpec kEndpoints[] = {
     {Endpoint::kValidatePool, "/validate-metallb-io-v1beta1-ipaddresspool", "v1beta1",
      "IPAddressPool"},
     {Endpoint::kValidatePeer, "/validate-metallb-io-v1beta2-bgppeer", "v1beta2", "BGPPeer"},
+    {Endpoint::kValidateBfdProfile, "/validate-metallb-io-v1beta1-bfdprofile", "v1beta1",
+     "BFDProfile"},
 };
 
 const EndpointSpec& SpecOf(Endpoint endpoint) {
@@ -80,8 +83,10 @@ AdmissionResponse WithView(const AdmissionRequest& request, const ObjectView& vi
   auto fresh = view.Namespace(namespace_name, Freshness::kReadThrough);
   if (fresh) return judge(**fresh);
   if (empty == EmptyView::kFindsOnlyRealErrors) {
-    auto nothing = NamespaceSnapshot::Make({.namespace_name = namespace_name});
-    AdmissionResponse response = judge(*nothing);
+    NamespaceSnapshot nothing;
+    nothing.objects.namespace_name = namespace_name;
+    nothing.stand_in = true;
+    AdmissionResponse response = judge(nothing);
     if (!response.allowed) return response;
   }
   return Unreachable(request, fresh.error());
@@ -161,15 +166,58 @@ AdmissionResponse JudgeAdvertisement(const AdmissionRequest& request, const Obje
   return response;
 }
 
+// IPAddressPool and BGPPeer CREATE/UPDATE: judged against the namespace's other objects
+// (overlapping pools; peers sharing a node, BFDProfiles), read through before a denial.
 template <typename Decode, typename Validate>
-AdmissionResponse JudgeStandalone(const AdmissionRequest& request, Decode&& decode,
-                                  Validate&& validate) {
+AdmissionResponse JudgeInNamespace(const AdmissionRequest& request, Decode&& decode,
+                                   const ObjectView& view, EmptyView empty, Validate&& validate) {
   if (request.operation == "DELETE") return AdmissionResponse::Allowed(request.uid);
-  Diagnostics d;
-  auto object = decode(*request.object, d);
-  if (!d.HasErrors()) {
-    for (auto& item : validate(object).items) d.items.push_back(std::move(item));
+  Diagnostics decoding;
+  auto object = decode(*request.object, decoding);
+  if (decoding.HasErrors()) return Finish(request, decoding);
+  std::string ns = NamespaceOf(request, object.meta);
+  return WithView(request, view, ns, empty, [&](const NamespaceSnapshot& snapshot) {
+    Diagnostics d = decoding;
+    for (auto& item : validate(object,
+                               community::NamespaceContext{snapshot.objects, snapshot.aliases},
+                               snapshot.stand_in)
+                          .items) {
+      d.items.push_back(std::move(item));
+    }
+    return Finish(request, d);
+  });
+}
+
+AdmissionResponse JudgeBfdProfile(const AdmissionRequest& request, const ObjectView& view,
+                                  const community::AdmissionOptions& options) {
+  Diagnostics decoding;
+  if (request.operation == "DELETE") {
+    community::BfdProfile old = DecodeBfdProfile(*request.old_object, decoding);
+    std::string ns = NamespaceOf(request, old.meta);
+    return WithView(request, view, ns, EmptyView::kFindsOnlyRealErrors,
+                    [&](const NamespaceSnapshot& snapshot) {
+                      return Finish(request, community::ValidateBfdProfileDelete(
+                                                 old, {snapshot.objects, snapshot.aliases},
+                                                 options));
+                    });
   }
+  community::BfdProfile object = DecodeBfdProfile(*request.object, decoding);
+  if (!decoding.HasErrors()) {
+    for (auto& item : community::ValidateBfdProfile(object, options).items) {
+      decoding.items.push_back(std::move(item));
+    }
+  }
+  return Finish(request, decoding);
+}
+
+// MetalLB denies every object outside its namespace before looking at anything else; so
+// does bgpcomm, without reading that namespace.
+std::optional<AdmissionResponse> OutsideNamespace(const AdmissionRequest& request,
+                                                  const community::AdmissionOptions& options) {
+  if (request.operation == "DELETE" || request.namespace_name.empty()) return std::nullopt;
+  Diagnostics d;
+  community::CheckNamespace(request.namespace_name, options, d);
+  if (!d.HasErrors()) return std::nullopt;
   return Finish(request, d);
 }
 
@@ -190,6 +238,10 @@ AdmissionResponse Decide(Endpoint endpoint, const AdmissionRequest& request, con
             "; check the webhook configuration's rules");
   }
   if (request.operation == "CONNECT") return AdmissionResponse::Allowed(request.uid);
+  // The mutating endpoint never denies; its validating twin does.
+  if (endpoint != Endpoint::kMutateAdvertisement) {
+    if (auto denied = OutsideNamespace(request, options)) return *denied;
+  }
   switch (endpoint) {
     case Endpoint::kValidateCommunity:
       return JudgeCommunity(request, view, options);
@@ -198,13 +250,25 @@ AdmissionResponse Decide(Endpoint endpoint, const AdmissionRequest& request, con
     case Endpoint::kMutateAdvertisement:
       return JudgeAdvertisement(request, view, options, /*mutate=*/true);
     case Endpoint::kValidatePool:
-      return JudgeStandalone(request, DecodePool, [&](const community::AddressPool& pool) {
-        return community::ValidatePool(pool, options);
-      });
+      return JudgeInNamespace(request, DecodePool, view, EmptyView::kFindsOnlyRealErrors,
+                              [&](const community::AddressPool& pool, const auto& context,
+                                  bool /*stand_in*/) {
+                                return community::ValidatePool(pool, context, options);
+                              });
     case Endpoint::kValidatePeer:
-      return JudgeStandalone(request, DecodePeer, [&](const community::Peer& peer) {
-        return community::ValidatePeer(peer, options);
-      });
+      return JudgeInNamespace(request, DecodePeer, view, EmptyView::kFindsOnlyRealErrors,
+                              [&](const community::Peer& peer, const auto& context,
+                                  bool stand_in) {
+                                // Without the API, the profile cannot be looked up.
+                                if (!stand_in || peer.bfd_profile.empty()) {
+                                  return community::ValidatePeer(peer, context, options);
+                                }
+                                community::Peer without = peer;
+                                without.bfd_profile.clear();
+                                return community::ValidatePeer(without, context, options);
+                              });
+    case Endpoint::kValidateBfdProfile:
+      return JudgeBfdProfile(request, view, options);
   }
   return AdmissionResponse::Errored(request.uid, 500, "InternalError", "unknown endpoint");
 }

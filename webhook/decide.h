@@ -16,6 +16,7 @@ enum class Endpoint {
   kMutateAdvertisement,
   kValidatePool,
   kValidatePeer,
+  kValidateBfdProfile,
 };
 
 // The URL path of an endpoint, e.g. "/validate-metallb-io-v1beta1-community".

@@ -22,6 +22,7 @@
 #include "webhook/cluster_view.h"
 #include "webhook/resolver.h"
 #include "webhook/server.h"
+#include "version/version.h"
 
 namespace {
 
@@ -437,6 +438,8 @@ int Run(const Flags& flags) {
 int main(int argc, char** argv) {
   Flags flags;
   CLI::App app{"bgpcomm-webhook: admission webhook for BGP community aliases (metallb.io)"};
+  app.set_version_flag("--version", "bgpcomm-webhook " + std::string(bgpcomm::Version()),
+                       "print the version (the chart's appVersion) and exit");
   app.add_option("--kubeconfig", flags.kubeconfig,
                  "kubeconfig file; in-cluster configuration when empty");
   app.add_option("--namespace", flags.namespace_name, "namespace the speaker reads")

@@ -15,6 +15,9 @@ namespace bgpcomm::webhook {
 struct NamespaceSnapshot {
   community::NamespaceObjects objects;
   community::AliasTable aliases;  // AliasTable::Build(objects.communities)
+  // True for the empty stand-in judged when the API cannot be read: it finds only the
+  // problems that need no lookup, and a rule that would look something up must not run.
+  bool stand_in = false;
 
   static std::shared_ptr<const NamespaceSnapshot> Make(community::NamespaceObjects objects);
 };

@@ -14,7 +14,7 @@ namespace {
 
 constexpr Endpoint kAdmissionEndpoints[] = {
     Endpoint::kValidateCommunity, Endpoint::kValidateAdvertisement, Endpoint::kMutateAdvertisement,
-    Endpoint::kValidatePool, Endpoint::kValidatePeer};
+    Endpoint::kValidatePool, Endpoint::kValidatePeer, Endpoint::kValidateBfdProfile};
 
 // The benchmark baseline: the same server, TLS and HTTP handling, no admission work.
 constexpr char kNoopPath[] = "/noop";

@@ -103,7 +103,8 @@ if [[ $mode == render ]]; then
   grep -q -- '--client-ca-file' "$d" && fail "--client-ca-file rendered by default"
   grep -q 'kind: ServiceMonitor' "$work/service-monitor.yaml" || fail "no ServiceMonitor"
   grep -q 'kind: ServiceMonitor' "$d" && fail "ServiceMonitor rendered by default"
-  [[ $(grep -c 'kind: CustomResourceDefinition' "$d") == 4 ]] || fail "CRDs missing from --include-crds"
+  [[ $(grep -c 'kind: CustomResourceDefinition' "$d") == $(ls "$chart"/crds/*.yaml | wc -l) ]] ||
+    fail "CRDs missing from --include-crds"
   grep -q 'kind: CustomResourceDefinition' "$work/crds-off.yaml" && fail "crds-off renders CRDs"
   for f in "$d" "$work/cert-manager.yaml"; do
     grep -q 'privileged: true\|NET_ADMIN\|NET_RAW\|SYS_ADMIN' "$f" && fail "privileges in $f"
@@ -185,7 +186,7 @@ k delete -f "$chart/crds/" >/dev/null
 "$HELM" get manifest bgpcomm -n metallb-system >"$work/manifest.yaml"
 k get -f "$work/manifest.yaml" -o name >"$work/objects" || fail "objects of the release missing"
 log "helm install created $(wc -l <"$work/objects") objects: $(sort "$work/objects" | tr '\n' ' ')"
-for crd in communities bgpadvertisements ipaddresspools bgppeers; do
+for crd in communities bgpadvertisements ipaddresspools bgppeers bfdprofiles; do
   k get crd "$crd.metallb.io" >/dev/null || fail "CRD $crd.metallb.io not installed"
 done
 grep -q 'dry-run=server' "$work/install.out" || fail "NOTES.txt lacks the dry-run check"

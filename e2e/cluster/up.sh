@@ -175,7 +175,7 @@ log "kube-apiserver ready on $server"
 kc apply -f "$BGPCOMM_REPO/charts/bgpcomm/crds/" >/dev/null
 kc wait --for=condition=Established --timeout=60s \
   crd/communities.metallb.io crd/bgpadvertisements.metallb.io \
-  crd/ipaddresspools.metallb.io crd/bgppeers.metallb.io >/dev/null
+  crd/ipaddresspools.metallb.io crd/bgppeers.metallb.io crd/bfdprofiles.metallb.io >/dev/null
 kc get ns "$BGPCOMM_NAMESPACE" >/dev/null 2>&1 || kc create ns "$BGPCOMM_NAMESPACE" >/dev/null
 kc apply -f "$here/manifests/webhook-rbac.yaml" >/dev/null
 
@@ -229,6 +229,8 @@ YAML
   hook validate-ipaddresspool /validate-metallb-io-v1beta1-ipaddresspool ipaddresspools \
     '"CREATE", "UPDATE"' v1beta1
   hook validate-bgppeer /validate-metallb-io-v1beta2-bgppeer bgppeers '"CREATE", "UPDATE"' v1beta2
+  hook validate-bfdprofile /validate-metallb-io-v1beta1-bfdprofile bfdprofiles \
+    '"CREATE", "UPDATE", "DELETE"' v1beta1
   cat <<YAML
 ---
 apiVersion: admissionregistration.k8s.io/v1

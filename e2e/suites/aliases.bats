@@ -7,7 +7,8 @@ load helpers
 
 setup_file() {
   require_cluster
-  TEST_NS=$(fresh_ns)
+  # The configured namespace: bgpcomm, like MetalLB, denies objects anywhere else.
+  TEST_NS=$NS
   export TEST_NS
   clean_ns "$NS"
 }

@@ -7,12 +7,15 @@ load helpers
 
 setup_file() {
   require_cluster
-  TEST_NS=$(fresh_ns)
+  # The configured namespace: bgpcomm, like MetalLB, denies objects anywhere else.
+  TEST_NS=$NS
   export TEST_NS
+  clean_ns "$NS"
 }
 
 teardown_file() {
   provider_webhook_start
+  clean_ns "$NS"
 }
 
 @test "with the webhook stopped, a bad object is refused: failed calling webhook" {

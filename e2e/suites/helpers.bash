@@ -60,11 +60,13 @@ clean_ns() {
   local ns=${1:-$NS}
   local r
   # One DELETE of the collection each (kubectl delete --all deletes one by one).
-  for r in v1beta1/bgpadvertisements v1beta1/communities v1beta1/ipaddresspools v1beta2/bgppeers; do
+  for r in v1beta1/bgpadvertisements v1beta1/communities v1beta1/ipaddresspools v1beta2/bgppeers \
+    v1beta1/bfdprofiles; do
     k delete --raw "/apis/metallb.io/${r%/*}/namespaces/$ns/${r#*/}" >/dev/null 2>&1 || true
   done
   local left
-  left=$(k get bgpadvertisements,communities,ipaddresspools,bgppeers -n "$ns" -o name 2>/dev/null)
+  left=$(k get bgpadvertisements,communities,ipaddresspools,bgppeers,bfdprofiles -n "$ns" -o name \
+    2>/dev/null)
   [[ -z $left ]] || fail "could not clean namespace $ns: $left"
 }
 

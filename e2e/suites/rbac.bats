@@ -48,7 +48,7 @@ can_i() { k auth can-i "$@" --as="$SA"; }
 
 @test "it has what the webhook needs" {
   local r
-  for r in communities bgpadvertisements ipaddresspools bgppeers; do
+  for r in communities bgpadvertisements ipaddresspools bgppeers bfdprofiles; do
     for verb in get list watch; do
       run can_i "$verb" "$r.metallb.io" -n metallb-system
       assert_output yes

@@ -8,8 +8,10 @@ load helpers
 
 setup_file() {
   require_cluster
-  TEST_NS=$(fresh_ns)
+  # The configured namespace: bgpcomm, like MetalLB, denies objects anywhere else.
+  TEST_NS=$NS
   export TEST_NS
+  clean_ns "$NS"
 }
 
 # community_with VALUE: a Community whose only alias has VALUE.
@@ -53,6 +55,10 @@ check() {
   assert_output --partial "BGPAdvertisement \"bad-entry\" is invalid: spec.communities[0]: "
   run k get communities,bgpadvertisements -n "$TEST_NS" -o name
   assert_output ''
+}
+
+teardown_file() {
+  clean_ns "$NS"
 }
 
 @test "out of range: 64512:70000" {
@@ -127,8 +133,8 @@ YAML
 }
 
 @test "an alias applied before its Community is denied; in the right order all is accepted" {
-  local ns
-  ns=$(fresh_ns)
+  local ns=$NS
+  clean_ns "$NS"
   for f in 01-community 02-ip-pool 03-bgp-advertisement; do
     in_ns "$E2E_WALKTHROUGH/$f.yaml" "$ns" >"$BATS_TEST_TMPDIR/$f.yaml"
   done

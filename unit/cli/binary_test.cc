@@ -47,6 +47,46 @@ TEST_F(BinaryTest, LintMisspelledWalkthrough) {
                         EndsWith("; did you mean \"primary-route\"?"))));
 }
 
+// `kustomize build . | bgpcomm lint -`: standard input, named <stdin>.
+TEST_F(BinaryTest, LintReadsStandardInput) {
+  Write("pool.yaml", R"(apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: p, namespace: default}
+spec: {addresses: ["203.0.113.0/28"]}
+)");
+  auto result = Exec("lint - <pool.yaml");
+  EXPECT_EQ(result.code, 1);
+  EXPECT_EQ(result.out,
+            "<stdin>:3: IPAddressPool/p: metadata.namespace: error: resource must be created in "
+            "metallb-system namespace, not in default (the namespace bgpcomm serves)\n");
+  result = Exec("resolve - <pool.yaml --namespace default");
+  EXPECT_EQ(result.code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("name: p"));
+}
+
+// One version, the chart's appVersion, in all three binaries.
+TEST_F(BinaryTest, VersionIsTheChartsAppVersion) {
+  std::string chart = ReadFile(BGPCOMM_SOURCE_DIR "/charts/bgpcomm/Chart.yaml");
+  std::string version;
+  for (const std::string& line : Lines(chart)) {
+    if (line.starts_with("appVersion:")) version = line.substr(line.find('"') + 1);
+  }
+  version = version.substr(0, version.find('"'));
+  ASSERT_FALSE(version.empty());
+  auto result = Exec("--version");
+  EXPECT_EQ(result.code, 0);
+  EXPECT_EQ(result.out, "bgpcomm " + version + "\n");
+  for (const auto& [binary, name] : {std::pair{BGPCOMM_WEBHOOK_BINARY, "bgpcomm-webhook"},
+                                     std::pair{BGPCOMM_SPEAKER_BINARY, "bgpcomm-speaker"}}) {
+    std::string command = std::string("'") + binary + "' --version >'" + Path("v") + "' 2>&1";
+    EXPECT_EQ(std::system(command.c_str()), 0) << name;
+    EXPECT_EQ(ReadFile(Path("v")), std::string(name) + " " + version + "\n");
+  }
+  // The image's default tag label says the same.
+  EXPECT_THAT(ReadFile(BGPCOMM_SOURCE_DIR "/Dockerfile"),
+              HasSubstr("ARG BGPCOMM_VERSION=" + version + "\n"));
+}
+
 TEST_F(BinaryTest, LintCleanWalkthrough) {
   CopyWalkthrough();
   auto result = Exec("lint walkthrough");

@@ -108,11 +108,13 @@ TEST_F(LintTest, ObjectsWithoutNamespaceGetTheFlagNamespace) {
   EXPECT_EQ(RunBgpcomm({"lint", file}).out, "");
   // Judged in `other` and served in `other`: still clean.
   EXPECT_EQ(RunBgpcomm({"lint", "--namespace", "other", file}).out, "");
-  // The walkthrough names metallb-system; the speaker configured for `other` ignores it.
+  // The walkthrough names metallb-system; bgpcomm configured for `other` denies it, as
+  // MetalLB denies objects outside its namespace.
   auto result = RunBgpcomm({"lint", "--namespace", "other", CopyWalkthrough()});
-  EXPECT_EQ(result.code, 0);
+  EXPECT_EQ(result.code, 1);
   EXPECT_THAT(result.out, HasSubstr("02-ip-pool.yaml:5: IPAddressPool/production-pool: "
-                                    "metadata.namespace: warning: "));
+                                    "metadata.namespace: error: resource must be created in "
+                                    "other namespace, not in metallb-system"));
 }
 
 TEST_F(LintTest, UnresolvedAliasesWarnMode) {
@@ -143,6 +145,7 @@ items:
               ElementsAre(StartsWith(file + ":10: IPAddressPool/p: spec.addresses[0]: error: ")));
 }
 
+// Other kinds are ignored; MetalLB's Layer 2 kinds are named as not judged.
 TEST_F(LintTest, OtherKindsAreIgnored) {
   std::string file = Write("other.yaml", R"(apiVersion: v1
 kind: ConfigMap
@@ -160,7 +163,10 @@ spec:
 )");
   auto result = RunBgpcomm({"lint", file});
   EXPECT_EQ(result.code, 0);
-  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.out, file +
+                            ":9: L2Advertisement/l2: kind: warning: L2Advertisement is not judged: "
+                            "bgpcomm serves MetalLB's BGP mode only, and nothing in this set "
+                            "checks Layer 2 objects\n");
 }
 
 TEST_F(LintTest, DuplicateObjectsWarn) {

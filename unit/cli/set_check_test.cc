@@ -69,11 +69,11 @@ spec:
 )");
   NamespaceStates states = BuildNamespaces(set, "metallb-system");
   SetJudgment judgment = JudgeSet(set, states, {});
-  EXPECT_EQ(judgment.errors, 1u);
+  EXPECT_EQ(judgment.errors, 2u);
   EXPECT_EQ(judgment.objects, 2u);
   std::vector<std::string> lines = Format(set, judgment);
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_THAT(lines[0], HasSubstr("set.yaml:3: Community/c: metadata.namespace: warning: "));
+  EXPECT_THAT(lines[0], HasSubstr("set.yaml:3: Community/c: metadata.namespace: error: "));
   EXPECT_THAT(lines[1], HasSubstr("set.yaml:12: BGPAdvertisement/a: spec.communities[0]: error: "
                                   "\"edge\""));
 }

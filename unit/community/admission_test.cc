@@ -161,8 +161,9 @@ TEST(Walkthrough, ManyOverlapsAreOneWarning) {
 }
 
 TEST(Walkthrough, PoolAndPeerAreClean) {
-  EXPECT_TRUE(ValidatePool(ProductionPool(), {}).items.empty());
-  EXPECT_TRUE(ValidatePeer(UpstreamRouter(), {}).items.empty());
+  World world = Walkthrough();
+  EXPECT_TRUE(ValidatePool(ProductionPool(), world.Context(), {}).items.empty());
+  EXPECT_TRUE(ValidatePeer(UpstreamRouter(), world.Context(), {}).items.empty());
 }
 
 // ---- Community CREATE/UPDATE ----
@@ -324,8 +325,8 @@ INSTANTIATE_TEST_SUITE_P(
                                o.aliases = {{"edge", "64512:1"}};
                                old.reset();
                              },
-                             {"W metadata.namespace: namespace default is outside the configured "
-                              "namespace metallb-system; the speaker ignores this object"}}),
+                             {"E metadata.namespace: resource must be created in metallb-system "
+                              "namespace, not in default (the namespace bgpcomm serves)"}}),
     [](const auto& info) { return info.param.name; });
 
 TEST(CommunityDelete, DeniedNamingAdvertisements) {
@@ -373,10 +374,12 @@ struct AdvertCase {
 class AdvertisementRules : public testing::TestWithParam<AdvertCase> {};
 
 // Each case starts from primary-advert being applied again into a namespace where
-// backup-advert selects other nodes, so the walkthrough's merge warning stays out.
+// backup-advert selects other nodes (rack b, where the cluster has none), so the
+// walkthrough's merge warning and MetalLB's localPref conflict stay out.
 TEST_P(AdvertisementRules, Exact) {
   World world = Walkthrough();
   world.objects.advertisements[1].node_selectors = {{{{"rack", "b"}}, {}}};
+  world.objects.nodes = std::vector<NodeSummary>{{"node-a", {{"rack", "a"}}}};
   Advertisement object = PrimaryAdvert();
   object.meta.annotations.clear();
   AdmissionOptions options;
@@ -581,8 +584,8 @@ INSTANTIATE_TEST_SUITE_P(
                      o.configured_namespace = "bgp";
                      a.communities = {"64512:1"};
                    },
-                   {"W metadata.namespace: namespace metallb-system is outside the configured "
-                    "namespace bgp; the speaker ignores this object"}}),
+                   {"E metadata.namespace: resource must be created in bgp namespace, not in "
+                    "metallb-system (the namespace bgpcomm serves)"}}),
     [](const auto& info) { return info.param.name; });
 
 TEST(Advertisement, UpdateSkipsItsOwnOldVersion) {
@@ -664,7 +667,8 @@ class PoolRules : public testing::TestWithParam<PoolCase> {};
 TEST_P(PoolRules, Exact) {
   AddressPool pool = ProductionPool();
   pool.addresses = GetParam().addresses;
-  EXPECT_EQ(Lines(ValidatePool(pool, {})), GetParam().expected);
+  World world = Walkthrough();
+  EXPECT_EQ(Lines(ValidatePool(pool, world.Context(), {})), GetParam().expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -710,7 +714,8 @@ class PeerRules : public testing::TestWithParam<PeerCase> {};
 TEST_P(PeerRules, Exact) {
   Peer peer = UpstreamRouter();
   GetParam().edit(peer);
-  EXPECT_EQ(Lines(ValidatePeer(peer, {})), GetParam().expected);
+  World world = Walkthrough();
+  EXPECT_EQ(Lines(ValidatePeer(peer, world.Context(), {})), GetParam().expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -722,7 +727,7 @@ INSTANTIATE_TEST_SUITE_P(
                    p.peer_asn = 1;
                    p.peer_address = "2001:db8::2";
                    p.source_address = "2001:db8::1";
-                   p.peer_port = 65535;
+                   p.peer_port = 16384;
                    p.hold_time = "1m30s";
                    p.keepalive_time = "30s";
                    p.connect_time = "10s";
@@ -760,7 +765,7 @@ INSTANTIATE_TEST_SUITE_P(
                  {R"(E spec.dynamicASN: dynamicASN "ibgp" is not one of internal, external)"}},
         PeerCase{"MissingAddress",
                  [](Peer& p) { p.peer_address.clear(); },
-                 {"E spec.peerAddress: peerAddress is required"}},
+                 {"E spec.peerAddress: peerAddress is required (or interface, for unnumbered BGP)"}},
         PeerCase{"BadAddress",
                  [](Peer& p) { p.peer_address = "198.51.100"; },
                  {R"(E spec.peerAddress: "198.51.100" is not an IP address)"}},
@@ -773,10 +778,10 @@ INSTANTIATE_TEST_SUITE_P(
                   "198.51.100.2 is IPv4"}},
         PeerCase{"PortZero",
                  [](Peer& p) { p.peer_port = 0; },
-                 {"E spec.peerPort: peerPort 0 is out of range 1..65535"}},
+                 {"E spec.peerPort: peerPort 0 is out of range 1..16384"}},
         PeerCase{"PortTooLarge",
-                 [](Peer& p) { p.peer_port = 65536; },
-                 {"E spec.peerPort: peerPort 65536 is out of range 1..65535"}},
+                 [](Peer& p) { p.peer_port = 16385; },
+                 {"E spec.peerPort: peerPort 16385 is out of range 1..16384"}},
         PeerCase{
             "HoldTimeNotDuration",
             [](Peer& p) { p.hold_time = "90"; },
@@ -803,16 +808,27 @@ INSTANTIATE_TEST_SUITE_P(
         PeerCase{"HoldTimeNegative",
                  [](Peer& p) { p.hold_time = "-90s"; },
                  {"E spec.holdTime: holdTime -90s is negative"}},
-        PeerCase{"KeepaliveNotBelowHold",
+        // MetalLB: keepaliveTime may equal holdTime; without holdTime the hold time is
+        // 3 x keepaliveTime.
+        PeerCase{"KeepaliveEqualToHold",
                  [](Peer& p) {
                    p.hold_time = "1m";
                    p.keepalive_time = "60s";
                  },
-                 {"E spec.keepaliveTime: keepaliveTime 60s must be less than holdTime 1m"}},
-        PeerCase{"KeepaliveNotBelowDefaultHold",
-                 [](Peer& p) { p.keepalive_time = "1m30s"; },
-                 {"E spec.keepaliveTime: keepaliveTime 1m30s must be less than the default "
-                  "holdTime 90s"}},
+                 {}},
+        PeerCase{"KeepaliveAboveHold",
+                 [](Peer& p) {
+                   p.hold_time = "1m";
+                   p.keepalive_time = "61s";
+                 },
+                 {"E spec.keepaliveTime: keepaliveTime 61s must not exceed holdTime 1m"}},
+        PeerCase{"KeepaliveAboveZeroHold",
+                 [](Peer& p) {
+                   p.hold_time = "0s";
+                   p.keepalive_time = "30s";
+                 },
+                 {"E spec.keepaliveTime: keepaliveTime 30s must not exceed holdTime 0s"}},
+        PeerCase{"KeepaliveAloneSetsHold", [](Peer& p) { p.keepalive_time = "1m30s"; }, {}},
         PeerCase{
             "KeepaliveNotDuration",
             [](Peer& p) { p.keepalive_time = "30 s"; },
@@ -826,7 +842,8 @@ INSTANTIATE_TEST_SUITE_P(
                    p.peer_asn = 64512;
                    p.ebgp_multihop = true;
                  },
-                 {"W spec.ebgpMultiHop: ebgpMultiHop has no effect on an iBGP session"}},
+                 {"E spec.ebgpMultiHop: ebgpMultiHop is for eBGP peers; this is an iBGP session "
+                  "(myASN equals peerASN)"}},
         PeerCase{"RouterIdNotIpv4",
                  [](Peer& p) { p.router_id = "2001:db8::1"; },
                  {R"(E spec.routerID: "2001:db8::1" is not an IPv4 address)"}},
@@ -845,8 +862,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "of them"}},
         PeerCase{"OutsideConfiguredNamespace",
                  [](Peer& p) { p.meta.namespace_name = "default"; },
-                 {"W metadata.namespace: namespace default is outside the configured namespace "
-                  "metallb-system; the speaker ignores this object"}}),
+                 {"E metadata.namespace: resource must be created in metallb-system namespace, not "
+                  "in default (the namespace bgpcomm serves)"}}),
     [](const auto& info) { return info.param.name; });
 
 TEST(CheckNamespace, ConfiguredNamespaceIsSilent) {

@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using bgpcomm::webhook::Endpoint;
   for (Endpoint endpoint : {Endpoint::kValidateCommunity, Endpoint::kValidateAdvertisement,
                             Endpoint::kMutateAdvertisement, Endpoint::kValidatePool,
-                            Endpoint::kValidatePeer}) {
+                            Endpoint::kValidatePeer, Endpoint::kValidateBfdProfile}) {
     auto response = bgpcomm::webhook::Decide(endpoint, *request, view, {});
     if (response.uid != request->uid) __builtin_trap();
     (void)bgpcomm::webhook::EncodeReview(response);

@@ -45,6 +45,22 @@ std::vector<UpdateMessage> Decoded(const RibOutput& out) {
   return updates;
 }
 
+// asPathPrepend: our ASN that many more times (eBGP), or that many times (iBGP).
+TEST(AdjRibOutTest, AsPathPrepend) {
+  RouteAttributes prepended = Backup();
+  prepended.as_path_prepend = 2;
+  for (bool ibgp : {false, true}) {
+    AdjRibOut rib;
+    RibOutput out = rib.Start(Session(ibgp), RouteSet{{V4(10), prepended}});
+    auto updates = Decoded(out);
+    ASSERT_FALSE(updates.empty());
+    std::vector<Asn> want(ibgp ? 2 : 3, Asn(64512));
+    EXPECT_EQ(updates[0].attributes.as_path,
+              (AsPath{{AsPathSegment::Type::kSequence, want}}))
+        << (ibgp ? "iBGP" : "eBGP");
+  }
+}
+
 TEST(AdjRibOutTest, StartSendsFullTablePackedByAttributesThenEndOfRib) {
   AdjRibOut rib;
   RouteSet desired{{V4(10), Primary()}, {V4(11), Backup()}, {V4(12), Primary()}};

@@ -250,5 +250,34 @@ TEST(DesiredRoutesTest, LocalPrefHighestWins) {
   EXPECT_EQ(d.by_peer.at("upstream-router").at(P("203.0.113.10/32")).local_pref, 200u);
 }
 
+// BGPAdvertisement serviceSelectors: only Services whose labels one selector matches.
+TEST(DesiredRoutesTest, ServiceSelectorsAnnounceOnlyMatchingServices) {
+  SpeakerObjects o = Walkthrough();
+  o.advertisements.pop_back();  // primary-advert only
+  o.advertisements[0].service_selectors = {{{{"app", "web"}}, {}}, {{{"app", "api"}}, {}}};
+  o.services = {Lb("web", {"203.0.113.10"}), Lb("db", {"203.0.113.11"}),
+                Lb("api", {"203.0.113.12"})};
+  o.services[0].labels = {{"app", "web"}};
+  o.services[1].labels = {{"app", "db"}};
+  o.services[2].labels = {{"app", "api"}, {"tier", "front"}};
+  DesiredRoutes d = ComputeDesiredRoutes(o);
+  const RouteSet& routes = d.by_peer.at("upstream-router");
+  EXPECT_EQ(routes.size(), 2u);
+  EXPECT_TRUE(routes.contains(P("203.0.113.10/32")));
+  EXPECT_FALSE(routes.contains(P("203.0.113.11/32")));
+  EXPECT_TRUE(routes.contains(P("203.0.113.12/32")));
+}
+
+TEST(DesiredRoutesTest, AsPathPrependCarriedAndOutOfRangeRefused) {
+  SpeakerObjects o = Walkthrough();
+  o.advertisements[0].as_path_prepend = 3;
+  DesiredRoutes d = ComputeDesiredRoutes(o);
+  EXPECT_EQ(d.by_peer.at("upstream-router").at(P("203.0.113.10/32")).as_path_prepend, 3u);
+  o.advertisements[1].as_path_prepend = 11;
+  d = ComputeDesiredRoutes(o);
+  ASSERT_EQ(d.refused.size(), 1u);
+  EXPECT_EQ(d.refused[0].reason, "spec.asPathPrepend must be between 1 and 10");
+}
+
 }  // namespace
 }  // namespace bgpcomm::speaker

@@ -129,6 +129,36 @@ TEST(ObjectsFileTest, UnreadableInputIsAnError) {
   EXPECT_FALSE(LoadObjects(missing, "node-a"));
 }
 
+TEST(PlanPeerTest, LocalAsnDisableMpAndRefusals) {
+  community::Peer peer;
+  peer.meta.name = "r";
+  peer.my_asn = 64512;
+  peer.peer_asn = 64513;
+  peer.local_asn = 4200000000;
+  peer.peer_address = "198.51.100.2";
+  peer.router_id = "198.51.100.1";
+  peer.dual_stack_address_family = true;
+  peer.disable_mp = true;
+  auto plan = PlanPeer(peer, 0);
+  ASSERT_TRUE(plan) << plan.error();
+  EXPECT_EQ(plan->config.local_asn, Asn(4200000000));  // OPEN's My AS and the AS path
+  EXPECT_EQ(plan->config.families, std::vector{kIpv4Unicast});
+  peer.vrf = "red";
+  plan = PlanPeer(peer, 0);
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error(),
+            "BGPPeer r: spec.vrf \"red\" is not supported: this speaker peers from the default "
+            "VRF only");
+  EXPECT_EQ(RefusedPeerField(plan.error()), "spec.vrf");
+  peer.vrf.clear();
+  peer.peer_address.clear();
+  peer.interface = "net0";
+  plan = PlanPeer(peer, 0);
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(RefusedPeerField(plan.error()), "spec.interface");
+  EXPECT_EQ(RefusedPeerField("BGPPeer r: no router ID: set spec.routerID"), "other");
+}
+
 TEST(PlanPeerTest, FromBgpPeer) {
   community::Peer peer;
   peer.meta.name = "r";

@@ -150,7 +150,9 @@ TEST(Decide, WrongFieldTypesAreDeniedWithTheirPaths) {
   EXPECT_EQ(view.read_throughs, 0);
 }
 
-TEST(Decide, PoolAndPeerNeedNoLookup) {
+// Without the API, the problems that need no lookup are still reported (after trying to
+// read the namespace: pools and peers are judged against the others).
+TEST(Decide, PoolAndPeerProblemsWithoutTheApi) {
   FakeView view;
   view.api_error = "unreachable";
   auto pool = Judge(Endpoint::kValidatePool, "create-pool-bad-cidr.json", view);
@@ -159,7 +161,93 @@ TEST(Decide, PoolAndPeerNeedNoLookup) {
   auto peer = Judge(Endpoint::kValidatePeer, "create-peer-bad-asn.json", view);
   EXPECT_FALSE(peer.allowed);
   EXPECT_THAT(peer.message, HasSubstr("spec.myASN"));
+}
+
+// A review of `kind` (metallb.io/`version`) with `object` and `old_object` (JSON or null).
+AdmissionRequest Review(std::string version, std::string kind, std::string operation,
+                        std::string namespace_name, std::string object,
+                        std::string old_object = "null") {
+  std::string text =
+      R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1",)"
+      R"("kind":{"group":"metallb.io","version":")" +
+      version + R"(","kind":")" + kind + R"("},"name":"x","namespace":")" + namespace_name +
+      R"(","operation":")" + operation + R"(","object":)" + object + R"(,"oldObject":)" +
+      old_object + "}}";
+  auto request = DecodeReview(text);
+  EXPECT_TRUE(request.has_value()) << text;
+  return *request;
+}
+
+TEST(Decide, OutsideTheNamespaceIsDeniedWithoutReading) {
+  FakeView view = FakeView::Of(Walkthrough(true));
+  auto response = Decide(
+      Endpoint::kValidatePool,
+      Review("v1beta1", "IPAddressPool", "CREATE", "default",
+             R"({"metadata":{"name":"p","namespace":"default"},"spec":{"addresses":["203.0.113.64/28"]}})"),
+      view, {});
+  EXPECT_FALSE(response.allowed);
+  EXPECT_EQ(response.message,
+            "IPAddressPool \"x\" is invalid: metadata.namespace: resource must be created in "
+            "metallb-system namespace, not in default (the namespace bgpcomm serves)");
   EXPECT_EQ(view.read_throughs, 0);
+}
+
+TEST(Decide, PoolOverlappingAnotherIsDeniedAfterReadingThrough) {
+  FakeView view = FakeView::Of(Walkthrough(true));
+  auto response = Decide(
+      Endpoint::kValidatePool,
+      Review("v1beta1", "IPAddressPool", "CREATE", "metallb-system",
+             R"({"metadata":{"name":"p","namespace":"metallb-system"},"spec":{"addresses":["203.0.113.8/29"]}})"),
+      view, {});
+  EXPECT_FALSE(response.allowed);
+  EXPECT_THAT(response.message, HasSubstr("of IPAddressPool production-pool"));
+  EXPECT_EQ(view.read_throughs, 1);
+}
+
+TEST(Decide, PeerNamingAMissingBfdProfile) {
+  community::NamespaceObjects objects = Walkthrough(true);
+  FakeView view = FakeView::Of(objects);
+  const std::string peer =
+      R"({"metadata":{"name":"p","namespace":"metallb-system"},"spec":{"myASN":64512,)"
+      R"("peerASN":64513,"peerAddress":"198.51.100.9","bfdProfile":"fast"}})";
+  auto denied = Decide(Endpoint::kValidatePeer,
+                       Review("v1beta2", "BGPPeer", "CREATE", "metallb-system", peer), view, {});
+  EXPECT_FALSE(denied.allowed);
+  EXPECT_THAT(denied.message, HasSubstr("spec.bfdProfile: BFDProfile \"fast\" does not exist"));
+  EXPECT_EQ(view.read_throughs, 1);
+  // The profile exists in the API but not yet in the cache: the read-through admits it.
+  community::BfdProfile fast;
+  fast.meta.name = "fast";
+  objects.bfd_profiles = {fast};
+  view.api = NamespaceSnapshot::Make(objects);
+  auto allowed = Decide(Endpoint::kValidatePeer,
+                        Review("v1beta2", "BGPPeer", "CREATE", "metallb-system", peer), view, {});
+  EXPECT_TRUE(allowed.allowed) << allowed.message;
+}
+
+TEST(Decide, BfdProfileRangesAndDeletionInUse) {
+  community::NamespaceObjects objects = Walkthrough(true);
+  community::Peer upstream;
+  upstream.meta.name = "upstream-router";
+  upstream.bfd_profile = "fast";
+  objects.peers.push_back(upstream);
+  FakeView view = FakeView::Of(objects);
+  auto ranges = Decide(
+      Endpoint::kValidateBfdProfile,
+      Review("v1beta1", "BFDProfile", "CREATE", "metallb-system",
+             R"({"metadata":{"name":"fast","namespace":"metallb-system"},"spec":{"detectMultiplier":1}})"),
+      view, {});
+  EXPECT_FALSE(ranges.allowed);
+  EXPECT_EQ(ranges.message, "BFDProfile \"x\" is invalid: spec.detectMultiplier: detectMultiplier 1 "
+                            "is out of range 2..255");
+  auto in_use = Decide(
+      Endpoint::kValidateBfdProfile,
+      Review("v1beta1", "BFDProfile", "DELETE", "metallb-system", "null",
+             R"({"metadata":{"name":"fast","namespace":"metallb-system"},"spec":{}})"),
+      view, {});
+  EXPECT_FALSE(in_use.allowed);
+  EXPECT_EQ(in_use.message, "BFDProfile \"x\" is invalid: metadata.name: BFDProfile fast is used by "
+                            "BGPPeer upstream-router; change the peers before deleting it");
 }
 
 TEST(EndpointPath, MatchesTheDesign) {
@@ -170,6 +258,8 @@ TEST(EndpointPath, MatchesTheDesign) {
             "/mutate-metallb-io-v1beta1-bgpadvertisement");
   EXPECT_EQ(EndpointPath(Endpoint::kValidatePool), "/validate-metallb-io-v1beta1-ipaddresspool");
   EXPECT_EQ(EndpointPath(Endpoint::kValidatePeer), "/validate-metallb-io-v1beta2-bgppeer");
+  EXPECT_EQ(EndpointPath(Endpoint::kValidateBfdProfile),
+            "/validate-metallb-io-v1beta1-bfdprofile");
 }
 
 }  // namespace
