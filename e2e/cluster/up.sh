@@ -122,8 +122,10 @@ etcd_port=$(state_get ETCD_PORT)
 # --- kube-apiserver --------------------------------------------------------------
 if ! pid_is "$(state_get APISERVER_PID)" "$KUBE_APISERVER"; then
   api_port=$(cluster_port); state_set API_PORT "$api_port"
-  # Service ranges of both families: a Service may be dual-stack (ipFamilyPolicy), so
-  # that the allocator gives it an address of each (e2e/suites/speaker.bats).
+  # Service ranges of both families, so that a Service may be dual-stack (the allocator
+  # then gives it an address of each: e2e/suites/speaker.bats), from the test ranges only,
+  # and large enough for the 1,000 and 10,000 Services of the allocator's fault test and
+  # benchmark (nothing routes them: there is no kube-proxy here).
   pid=$(spawn "$BGPCOMM_STATE_DIR/logs/kube-apiserver.log" "$KUBE_APISERVER" \
     --etcd-servers="http://127.0.0.1:$etcd_port" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
@@ -132,7 +134,7 @@ if ! pid_is "$(state_get APISERVER_PID)" "$KUBE_APISERVER"; then
     --service-account-issuer="https://127.0.0.1:$api_port" \
     --service-account-key-file="$pki/sa.pub" \
     --service-account-signing-key-file="$pki/sa.key" \
-    --service-cluster-ip-range=10.0.0.0/24,2001:db8:ffff::/112 \
+    --service-cluster-ip-range=198.19.0.0/17,2001:db8:ffff::/112 \
     --authorization-mode=RBAC \
     --disable-admission-plugins=ServiceAccount \
     --allow-privileged=true)
