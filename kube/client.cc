@@ -382,7 +382,8 @@ std::expected<ListResult, Error> Client::List(const Resource& resource, std::str
   ListResult out;
   std::string continue_token;
   do {
-    auto page = impl_->DoJson("GET", resource.CollectionPath(ns) + ListQuery(options, continue_token));
+    auto page =
+        impl_->DoJson("GET", resource.CollectionPath(ns) + ListQuery(options, continue_token));
     if (!page) return std::unexpected(page.error());
     if (!page->is_object())
       return std::unexpected(LocalError("LIST " + resource.plural + ": answer is not an object"));
@@ -416,7 +417,8 @@ std::expected<std::string, Error> Client::List(
     rapidjson::Document page;
     page.ParseInsitu(response->body.data());
     if (page.HasParseError() || !page.IsObject())
-      return std::unexpected(LocalError("LIST " + resource.plural + ": answer is not a JSON object"));
+      return std::unexpected(
+          LocalError("LIST " + resource.plural + ": answer is not a JSON object"));
     auto items = page.FindMember("items");
     if (items != page.MemberEnd() && items->value.IsArray())
       for (const auto& item : items->value.GetArray()) on_item(item);
@@ -440,14 +442,21 @@ std::expected<nlohmann::json, Error> Client::Create(const Resource& resource, st
                        "application/json");
 }
 
+namespace {
+std::string SubresourcePath(std::string path, const WriteOptions& options) {
+  if (!options.subresource.empty()) path += "/" + EscapePathSegment(options.subresource);
+  return path;
+}
+}  // namespace
+
 std::expected<nlohmann::json, Error> Client::Replace(const Resource& resource, std::string_view ns,
                                                      std::string_view name,
                                                      const nlohmann::json& object,
                                                      const WriteOptions& options) {
   std::string query;
   AppendWriteOptions(query, options);
-  return impl_->DoJson("PUT", resource.ObjectPath(ns, name) + query, object.dump(),
-                       "application/json");
+  return impl_->DoJson("PUT", SubresourcePath(resource.ObjectPath(ns, name), options) + query,
+                       object.dump(), "application/json");
 }
 
 std::expected<nlohmann::json, Error> Client::Patch(const Resource& resource, std::string_view ns,
@@ -461,7 +470,8 @@ std::expected<nlohmann::json, Error> Client::Patch(const Resource& resource, std
                                                               : "application/apply-patch+yaml";
   if (type == PatchType::kApply && options.field_manager.empty())
     return std::unexpected(LocalError("server-side apply needs a field manager"));
-  return impl_->DoJson("PATCH", resource.ObjectPath(ns, name) + query, body, content_type);
+  return impl_->DoJson("PATCH", SubresourcePath(resource.ObjectPath(ns, name), options) + query,
+                       body, content_type);
 }
 
 std::expected<nlohmann::json, Error> Client::Delete(const Resource& resource, std::string_view ns,

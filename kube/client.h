@@ -3,6 +3,8 @@
 // one Client is safe to share between threads.
 #pragma once
 
+#include <rapidjson/document.h>
+
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -10,7 +12,6 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <rapidjson/document.h>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -54,6 +55,9 @@ struct WriteOptions {
   std::string field_manager;
   // `force=true` for server-side apply conflicts.
   bool force = false;
+  // The object's subresource the write goes to, e.g. "status" (PUT NAME/status); empty:
+  // the object itself.
+  std::string subresource;
 };
 
 enum class PatchType {
@@ -96,10 +100,11 @@ using Decoder = std::function<std::shared_ptr<const void>(const rapidjson::Value
 // A Decoder from `decode`, a callable taking `const rapidjson::Value&` and returning T.
 template <typename Decode>
 Decoder DecodeAs(Decode decode) {
-  return [decode = std::move(decode)](const rapidjson::Value& object) -> std::shared_ptr<const void> {
-    using T = std::decay_t<decltype(decode(object))>;
-    return std::make_shared<const T>(decode(object));
-  };
+  return
+      [decode = std::move(decode)](const rapidjson::Value& object) -> std::shared_ptr<const void> {
+        using T = std::decay_t<decltype(decode(object))>;
+        return std::make_shared<const T>(decode(object));
+      };
 }
 
 // A Decoder keeping the object's compact JSON text (a std::string).

@@ -68,9 +68,8 @@ StoredService DecodeStoredService(const rapidjson::Value& object) {
     if (auto parsed = allocator::ParseIpFamily(family)) s.ip_families.push_back(*parsed);
   }
   s.ip_family_policy = allocator::ParseIpFamilyPolicy(spec.String("ipFamilyPolicy"));
-  s.external_traffic_policy =
-      allocator::ParseTrafficPolicy(spec.String("externalTrafficPolicy"))
-          .value_or(allocator::TrafficPolicy::kCluster);
+  s.external_traffic_policy = allocator::ParseTrafficPolicy(spec.String("externalTrafficPolicy"))
+                                  .value_or(allocator::TrafficPolicy::kCluster);
   s.selector = spec.StringMap("selector");
   spec.Objects("ports", [&](const Fields& port) {
     allocator::ServicePort p;
@@ -94,11 +93,11 @@ StoredPool DecodeStoredPool(const rapidjson::Value& object) {
   Fields top(&object, "", ignored);
   if (top.Get("status") != nullptr) {
     Fields status = top.Object("status");
-    out.status = allocator::PoolCounts{
-        .assigned_ipv4 = status.Integer("assignedIPv4").value_or(0),
-        .assigned_ipv6 = status.Integer("assignedIPv6").value_or(0),
-        .available_ipv4 = status.Integer("availableIPv4").value_or(0),
-        .available_ipv6 = status.Integer("availableIPv6").value_or(0)};
+    out.status =
+        allocator::PoolCounts{.assigned_ipv4 = status.Integer("assignedIPv4").value_or(0),
+                              .assigned_ipv6 = status.Integer("assignedIPv6").value_or(0),
+                              .available_ipv4 = status.Integer("availableIPv4").value_or(0),
+                              .available_ipv6 = status.Integer("availableIPv6").value_or(0)};
   }
   out.json = CompactJson(object);
   return out;
@@ -133,8 +132,7 @@ AllocatorController::AllocatorController(kube::Client& client, kube::EventRecord
       client_, objectjson::kIPAddressPools, options_.pool_namespace,
       Decoding(options_.informer, kube::DecodeAs(DecodeStoredPool)));
   namespaces_ = std::make_unique<kube::Informer>(
-      client_, kNamespaces, "",
-      Decoding(options_.informer, kube::DecodeAs(DecodeNamespaceLabels)));
+      client_, kNamespaces, "", Decoding(options_.informer, kube::DecodeAs(DecodeNamespaceLabels)));
 
   services_->AddHandlers({
       .on_add = [this](const kube::ObjectPtr& object) { MarkService(object->Key()); },
@@ -224,8 +222,8 @@ allocator::Service AllocatorController::Feedable(const StoredService& stored) co
   return service;
 }
 
-void AllocatorController::Handle(const allocator::Changes& changes,
-                                 std::set<std::string>& services, std::set<std::string>& pools) {
+void AllocatorController::Handle(const allocator::Changes& changes, std::set<std::string>& services,
+                                 std::set<std::string>& pools) {
   services.insert(changes.services.begin(), changes.services.end());
   pools.insert(changes.pools.begin(), changes.pools.end());
 }
@@ -343,9 +341,11 @@ AllocatorPassCounts AllocatorController::WriteAll(std::vector<Work> work) {
   std::mutex counts_mutex;
   std::atomic<std::size_t> next{0};
   auto writer = [&] {
-    for (std::size_t i = next++; i < work.size(); i = next++) WriteOne(work[i], counts, counts_mutex);
+    for (std::size_t i = next++; i < work.size(); i = next++)
+      WriteOne(work[i], counts, counts_mutex);
   };
-  int threads = std::clamp<int>(options_.writers, 1, static_cast<int>(std::min<std::size_t>(work.size(), 32)));
+  int threads = std::clamp<int>(options_.writers, 1,
+                                static_cast<int>(std::min<std::size_t>(work.size(), 32)));
   {
     std::vector<std::jthread> helpers;
     for (int i = 1; i < threads; ++i) helpers.emplace_back(writer);
@@ -369,8 +369,8 @@ void AllocatorController::WriteOne(const Work& work, AllocatorPassCounts& counts
       work.addresses.empty() ? nlohmann::json::object() : nlohmann::json{{"ingress", ingress}};
   const std::string& ns = work.from->service.namespace_name;
   const std::string& name = work.from->service.name;
-  // The client has no subresource argument: the status subresource is NAME/status.
-  auto written = client_.Replace(kube::resources::kServices, ns, name + "/status", body);
+  auto written =
+      client_.Replace(kube::resources::kServices, ns, name, body, {.subresource = "status"});
   if (written) {
     count(&AllocatorPassCounts::written);
     spdlog::info("event=service_status_written namespace={} name={} ingress=\"{}\"", ns, name,
@@ -403,8 +403,8 @@ void AllocatorController::WritePools(const std::set<std::string>& changed) {
       total_.Remove(&total_.Add({{"pool", name}}));
       continue;
     }
-    double in_use = static_cast<double>(counts->assigned_ipv4) +
-                    static_cast<double>(counts->assigned_ipv6);
+    double in_use =
+        static_cast<double>(counts->assigned_ipv4) + static_cast<double>(counts->assigned_ipv6);
     in_use_.Add({{"pool", name}}).Set(in_use);
     total_.Add({{"pool", name}})
         .Set(in_use + static_cast<double>(counts->available_ipv4) +
@@ -416,8 +416,8 @@ void AllocatorController::WritePools(const std::set<std::string>& changed) {
                       {"assignedIPv6", counts->assigned_ipv6},
                       {"availableIPv4", counts->available_ipv4},
                       {"availableIPv6", counts->available_ipv6}};
-    auto written = client_.Replace(objectjson::kIPAddressPools, options_.pool_namespace,
-                                   name + "/status", body);
+    auto written = client_.Replace(objectjson::kIPAddressPools, options_.pool_namespace, name, body,
+                                   {.subresource = "status"});
     if (written || written.error().IsNotFound()) continue;
     if (!written.error().IsConflict()) {
       spdlog::warn("event=pool_status_write_failed pool={} error=\"{}\"", name,
@@ -486,17 +486,16 @@ void AllocatorController::Run(std::stop_token stop, const std::function<bool()>&
     }
     AllocatorPassCounts counts = Pass(full);
     if (full || counts.written + counts.conflicts + counts.errors > 0) {
-      spdlog::info(
-          "event=allocator_pass full={} written={} failed={} conflicts={} errors={}", full,
-          counts.written, counts.failed, counts.conflicts, counts.errors);
+      spdlog::info("event=allocator_pass full={} written={} failed={} conflicts={} errors={}", full,
+                   counts.written, counts.failed, counts.conflicts, counts.errors);
     }
     if (counts.errors + counts.conflicts > 0) {
       // Let the watch deliver the newer versions (conflicts), or the API recover.
       std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, stop,
-                     counts.errors > 0 ? std::chrono::milliseconds(1000)
-                                       : std::chrono::milliseconds(200),
-                     [] { return false; });
+      wake_.wait_for(
+          lock, stop,
+          counts.errors > 0 ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(200),
+          [] { return false; });
     }
   }
 }

@@ -135,7 +135,7 @@ only_pools() {
   pool alloc-ask 'addresses: [198.51.100.20/30]'
   svc "$ns" new metallb.io/loadBalancerIPs=198.51.100.22
   svc "$ns" legacy metallb.universe.tf/loadBalancerIPs=198.51.100.21
-  svc "$ns" field -- loadBalancerIP: 198.51.100.23
+  svc "$ns" field -- 'loadBalancerIP: 198.51.100.23'
   wait_addr "$ns" new 198.51.100.22
   wait_addr "$ns" legacy 198.51.100.21
   wait_addr "$ns" field 198.51.100.23
@@ -242,7 +242,7 @@ YAML
 @test "a Service of another loadBalancerClass is left alone" {
   local ns; ns=$(test_ns)
   pool alloc-class 'addresses: [198.51.100.44/30]'
-  svc "$ns" theirs metallb.io/address-pool=alloc-class -- loadBalancerClass: example.com/other
+  svc "$ns" theirs metallb.io/address-pool=alloc-class -- 'loadBalancerClass: example.com/other'
   svc "$ns" ours metallb.io/address-pool=alloc-class
   wait_addr "$ns" ours 198.51.100.44
   run addr "$ns" theirs
