@@ -22,11 +22,19 @@ class ClusterView : public ObjectView {
   // Both must outlive the view. Register InvalidateSnapshots() as a cache change handler.
   ClusterView(kube::Client& client, const MetallbCache& cache, std::string cached_namespace);
 
+  // Answers ServicesHoldingAddresses() from `services` (an informer of core/v1 Services in
+  // every namespace, decoding with objectjson::DecodeService) once it has synced, by a LIST
+  // before. Call before serving; `services` must outlive the view.
+  void CacheServices(const kube::Informer* services) { services_ = services; }
+
   std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> Namespace(
       std::string_view namespace_name, Freshness freshness) const override;
 
   // Drops the memoised snapshots; the next cached lookup rebuilds from the cache.
   void InvalidateSnapshots();
+
+  std::expected<std::vector<community::ServiceObject>, std::string> ServicesHoldingAddresses()
+      const override;
 
  private:
   std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> ReadThrough(
@@ -35,6 +43,7 @@ class ClusterView : public ObjectView {
   kube::Client& client_;
   const MetallbCache& cache_;
   std::string cached_namespace_;
+  const kube::Informer* services_ = nullptr;
   mutable std::mutex mutex_;
   mutable std::shared_ptr<const NamespaceSnapshot> snapshot_;  // of cached_namespace_
 };

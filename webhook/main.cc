@@ -14,6 +14,7 @@
 #include "kube/clock.h"
 #include "kube/config.h"
 #include "kube/leader_election.h"
+#include "objectjson/metallb.h"
 #include "objectjson/metallb_resources.h"
 #include "webhook/cluster_view.h"
 #include "webhook/resolver.h"
@@ -107,6 +108,8 @@ struct Webhook {
   webhook::WebhookMetrics metrics;
   std::unique_ptr<prometheus::Exposer> exposer;
   std::unique_ptr<webhook::MetallbCache> cache;
+  // Services of every namespace: the addresses an IPAddressPool change takes away.
+  std::unique_ptr<kube::Informer> services;
   std::unique_ptr<webhook::ClusterView> view;
   std::unique_ptr<webhook::Resolver> resolver;
   std::unique_ptr<webhook::WebhookServer> server;
@@ -179,6 +182,14 @@ void BuildCluster(Webhook& w) {
   const std::string& ns = w.flags.namespace_name;
   w.cache = std::make_unique<webhook::MetallbCache>(*w.client, ns);
   w.view = std::make_unique<webhook::ClusterView>(*w.client, *w.cache, ns);
+  kube::InformerOptions service_options;
+  service_options.reflector.decode = kube::DecodeAs([](const rapidjson::Value& object) {
+    community::Diagnostics ignored;  // stored Services are the API server's to validate
+    return objectjson::DecodeService(object, ignored);
+  });
+  w.services = std::make_unique<kube::Informer>(*w.client, kube::resources::kServices, "",
+                                                std::move(service_options));
+  w.view->CacheServices(w.services.get());
   w.resolver = std::make_unique<webhook::Resolver>(*w.client, *w.cache, ns, w.options, w.metrics);
   w.cache->OnChange([&w](const kube::Resource& resource) {
     w.view->InvalidateSnapshots();
@@ -305,6 +316,7 @@ std::expected<std::unique_ptr<Webhook>, std::string> Build(const Flags& flags,
 // the rest in order.
 int Serve(Webhook& w) {
   w.cache->Start();
+  w.services->Start();
   std::jthread health_thread;
   if (w.health_enabled) health_thread = std::jthread([&w] { w.health.listen_after_bind(); });
   std::jthread cert_rotation;
@@ -338,6 +350,7 @@ int Serve(Webhook& w) {
   if (election.joinable()) election.join();
   w.health.stop();
   w.cache->Stop();
+  w.services->Stop();
   if (signal_waiter.joinable()) signal_waiter.detach();
   return 0;
 }
