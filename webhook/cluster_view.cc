@@ -88,9 +88,10 @@ ClusterView::ServicesHoldingAddresses() const {
     return out;
   }
   community::Diagnostics ignored;
-  auto listed = client_.List(kube::resources::kServices, "", {}, [&](const rapidjson::Value& item) {
-    keep(objectjson::DecodeService(item, ignored));
-  });
+  auto listed =
+      client_.List(kube::resources::kServices, "", {}, [&](const rapidjson::Value& item) {
+        keep(objectjson::DecodeService(item, ignored));
+      });
   if (!listed) return std::unexpected(listed.error().ToString());
   return out;
 }
