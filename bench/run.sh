@@ -2,13 +2,17 @@
 # bench/run.sh (`make bench`): runs every benchmark of bench/ and rewrites its part of
 # bench/RESULTS.md, each figure beside its target and a baseline measured in the same run.
 #
-#   core       community_bench and webhook_bench (Google Benchmark): resolution, lint,
-#              decide() per review -> the table between the "generated" markers (report.py)
+#   core       community_bench, webhook_bench and view_bench (Google Benchmark): resolution,
+#              lint, decide() per review, the webhook view per watch event -> the table between the "generated" markers (report.py)
 #   load       webhook_load.sh: throughput and p50/p99 over keep-alive TLS at 4 and 16
 #              connections, against the same server's /noop -> block "webhook-load"
 #   admission  admission_latency.sh: latency added to kubectl apply (API server metrics,
 #              with and without the webhook registered) and the webhook's peak RSS
 #              -> block "admission-latency"
+#   allocator  allocator_apply.sh: 10,000 LoadBalancer Services by one kubectl apply until
+#              all hold an address, against the same apply with the allocator off
+#              -> block "allocator-apply" (not in the default parts: it needs two control
+#              planes and ~10 minutes; BENCH_PARTS=allocator)
 #   speaker    speaker_convergence.sh --write (root: network namespaces): 10,000 and
 #              100,000 routes into BIRD and GoBGP, UPDATEs, the speaker's peak RSS
 #              -> section "Speaker convergence"
@@ -57,7 +61,7 @@ part() {
 }
 
 core() {
-  for program in community_bench webhook_bench; do
+  for program in community_bench webhook_bench view_bench; do
     "$BUILD_DIR/bin/$program" --benchmark_repetitions="${BENCH_REPETITIONS:-5}" \
       --benchmark_report_aggregates_only=true --benchmark_format=json \
       --benchmark_out="$out/$program.json" --benchmark_out_format=json >/dev/null
@@ -83,6 +87,11 @@ admission() {
   python3 bench/section.py "$results" admission-latency <"$out/admission.md"
 }
 
+allocator() {
+  { machine; echo; bench/allocator_apply.sh "${ALLOCATOR_SERVICES:-10000}"; } >"$out/allocator.md"
+  python3 bench/section.py "$results" allocator-apply <"$out/allocator.md"
+}
+
 speaker() {
   BGPCOMM_SPEAKER=${BGPCOMM_SPEAKER:-$PWD/$BUILD_DIR/bin/bgpcomm-speaker} \
     bench/speaker_convergence.sh --write --shapes "${SPEAKER_SHAPES:-1}"
@@ -99,6 +108,7 @@ for p in $parts; do
     core) part core 240 core ;;
     load) part load 120 load ;;
     admission) part admission 240 admission ;;
+    allocator) part allocator 900 allocator ;;
     speaker) part speaker 420 speaker ;;
     *) echo "bench: unknown part $p" >&2; exit 2 ;;
   esac

@@ -36,4 +36,11 @@ std::vector<std::string_view> AliasTable::Names() const {
   return names;
 }
 
+void AliasTable::Put(AliasEntry entry) {
+  std::string name = entry.name;
+  entries_.insert_or_assign(std::move(name), std::move(entry));
+}
+
+void AliasTable::Erase(std::string_view name) { entries_.erase(std::string(name)); }
+
 }  // namespace bgpcomm::community

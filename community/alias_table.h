@@ -17,6 +17,7 @@ struct AliasEntry {
   std::string name;
   CommunityValue value;
   std::string owner;  // name of the Community object that defines it
+  bool operator==(const AliasEntry&) const = default;
 };
 
 // A name -> value table for one namespace, built from its Community objects. Invalid
@@ -32,6 +33,11 @@ class AliasTable {
   std::size_t size() const { return entries_.size(); }
   // Every alias name, for suggestions.
   std::vector<std::string_view> Names() const;
+
+  // Sets the entry of `entry.name` / removes the entry of `name`: for a table kept current
+  // event by event by a caller that applies Build()'s precedence itself.
+  void Put(AliasEntry entry);
+  void Erase(std::string_view name);
 
  private:
   std::unordered_map<std::string, AliasEntry> entries_;

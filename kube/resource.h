@@ -7,6 +7,29 @@
 
 namespace bgpcomm::kube {
 
+// One URL path segment with every byte outside RFC 3986's unreserved set
+// percent-encoded, and a segment of only dots (".", "..") encoded whole, so that a name
+// from an object (a BGPPeer's passwordSecret, say) can never add a segment, a query or
+// a header line to a request: `a/../b?x` becomes `a%2F..%2Fb%3Fx`.
+inline std::string EscapePathSegment(std::string_view segment) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  bool only_dots = !segment.empty() && segment.find_first_not_of('.') == std::string_view::npos;
+  std::string out;
+  out.reserve(segment.size());
+  for (unsigned char c : segment) {
+    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '~' || (c == '.' && !only_dots);
+    if (unreserved) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0x0F];
+    }
+  }
+  return out;
+}
+
 // One REST resource type, e.g. metallb.io/v1beta1 communities.
 struct Resource {
   std::string group;  // empty for the core group
@@ -21,12 +44,12 @@ struct Resource {
   // without a namespace (or for cluster-scoped types) the cluster-wide collection.
   std::string CollectionPath(std::string_view ns) const {
     std::string path = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
-    if (namespaced && !ns.empty()) path += "/namespaces/" + std::string(ns);
+    if (namespaced && !ns.empty()) path += "/namespaces/" + EscapePathSegment(ns);
     return path + "/" + plural;
   }
-  // The URL path of one object.
+  // The URL path of one object; the namespace and the name are escaped.
   std::string ObjectPath(std::string_view ns, std::string_view name) const {
-    return CollectionPath(ns) + "/" + std::string(name);
+    return CollectionPath(ns) + "/" + EscapePathSegment(name);
   }
   bool operator==(const Resource&) const = default;
 };

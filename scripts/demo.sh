@@ -3,8 +3,9 @@
 # (examples/walkthrough/01..06) applied in order, the stored resolutions, and one
 # rejected apply with its message. Leaves the cluster running; `make down` stops it.
 #
-# Then bgpcomm-speaker and a BIRD router in a network namespace (demo_speaker below), and the
-# router's view of the routes with their communities.
+# The allocator gives the walkthrough's Service its address (the `kubectl get svc` line
+# shows the EXTERNAL-IP). Then bgpcomm-speaker and a BIRD router in a network namespace
+# (demo_speaker below), and the router's route for that address with its communities.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -23,9 +24,21 @@ say "The walkthrough, applied in order"
 for f in examples/walkthrough/0*.yaml; do
   show kubectl apply -f "$f"
 done
-ip=$(sed -n 's/^ *- ip: *//p' examples/walkthrough/06-service.yaml | head -n 1)
-show kubectl patch service web -n default --subresource=status --type=merge \
-  -p "{\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"$ip\"}]}}}"
+
+say "The allocator gave the Service its address (status written by bgpcomm-webhook's leader)"
+deadline=$(( SECONDS + 30 ))
+ip=
+until [[ -n $ip ]]; do
+  ip=$(kubectl get service web -n default -o jsonpath='{.status.loadBalancer.ingress[0].ip}')
+  if [[ -z $ip ]] && (( SECONDS > deadline )); then
+    echo "demo: web has no address after 30 s; webhook log: .bgpcomm/logs/webhook.log" >&2
+    exit 1
+  fi
+  [[ -n $ip ]] || sleep 0.2
+done
+show kubectl get service web -n default
+show kubectl get events -n default --field-selector involvedObject.name=web,reason=IPAllocated \
+  -o custom-columns=REASON:.reason,MESSAGE:.message
 
 say "What bgpcomm stored: spec.communities as written, the resolution in an annotation"
 show kubectl get bgpadvertisements -n metallb-system -o \
@@ -58,8 +71,8 @@ demo_speaker() {
     fi
     sleep 0.2
   done
-  say "The router's view of the walkthrough's routes (BIRD, AS 64513)"
-  show e2e/cluster/router.sh birdc demo show route all table master4
+  say "The router's route for $ip, the EXTERNAL-IP the allocator assigned (BIRD, AS 64513)"
+  show e2e/cluster/router.sh birdc demo show route for "$ip/32" all
 }
 demo_speaker
 

@@ -14,8 +14,10 @@
 #include "kube/clock.h"
 #include "kube/config.h"
 #include "kube/leader_election.h"
+#include "kube/events.h"
 #include "objectjson/metallb.h"
 #include "objectjson/metallb_resources.h"
+#include "webhook/allocator_controller.h"
 #include "webhook/cluster_view.h"
 #include "webhook/resolver.h"
 #include "webhook/server.h"
@@ -41,6 +43,8 @@ struct Flags {
   std::size_t threads = 8;
   bool leader_elect = true;
   std::string lease_name = "bgpcomm-resolver";
+  bool allocate_addresses = true;
+  std::string lb_class;
   // --cert-mode=self
   std::string cert_namespace;
   std::string cert_secret_name = "bgpcomm-webhook-cert";
@@ -53,6 +57,8 @@ struct Flags {
   std::string cert_validity = "8760h";
   std::string cert_rotate_before = "720h";
   std::string cert_check_interval = "1m";
+  std::string shutdown_delay = "0s";
+  std::string read_through_timeout = "3s";
 };
 
 // A duration flag ("8760h", "1m30s", Go syntax) in whole seconds; at least 1s.
@@ -62,6 +68,13 @@ std::optional<std::chrono::seconds> ParseDuration(const std::string& text) {
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*parsed);
   if (seconds < std::chrono::seconds(1)) return std::nullopt;
   return seconds;
+}
+
+// --shutdown-delay: a Go duration of zero or more, in whole seconds.
+std::optional<std::chrono::seconds> ParseDelay(const std::string& text) {
+  auto parsed = community::ParseGoDuration(text);
+  if (!parsed || parsed->count() < 0) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::seconds>(*parsed);
 }
 
 // ":8080" -> ("0.0.0.0", 8080); "127.0.0.1:0" -> ("127.0.0.1", 0); "0" disables.
@@ -103,6 +116,8 @@ struct Webhook {
   kube::RealClock clock;
   kube::RealSleeper sleeper;
   std::unique_ptr<kube::Client> client;
+  // The read-through LISTs' own client: its timeouts are the read-through deadline.
+  std::unique_ptr<kube::Client> read_client;
   std::unique_ptr<certs::CertificateManager> cert_manager;
   std::unique_ptr<certs::ServingCertificate> certificate;
   webhook::WebhookMetrics metrics;
@@ -112,6 +127,8 @@ struct Webhook {
   std::unique_ptr<kube::Informer> services;
   std::unique_ptr<webhook::ClusterView> view;
   std::unique_ptr<webhook::Resolver> resolver;
+  std::unique_ptr<kube::EventRecorder> events;
+  std::unique_ptr<webhook::AllocatorController> allocator;  // --allocate-addresses
   std::unique_ptr<webhook::WebhookServer> server;
   int port = 0;
   httplib::Server health;
@@ -181,7 +198,8 @@ void BuildMetrics(Webhook& w) {
 void BuildCluster(Webhook& w) {
   const std::string& ns = w.flags.namespace_name;
   w.cache = std::make_unique<webhook::MetallbCache>(*w.client, ns);
-  w.view = std::make_unique<webhook::ClusterView>(*w.client, *w.cache, ns);
+  w.view = std::make_unique<webhook::ClusterView>(*w.read_client, *w.cache, ns,
+                                                  *ParseDelay(w.flags.read_through_timeout));
   kube::InformerOptions service_options;
   service_options.reflector.decode = kube::DecodeAs([](const rapidjson::Value& object) {
     community::Diagnostics ignored;  // stored Services are the API server's to validate
@@ -190,15 +208,16 @@ void BuildCluster(Webhook& w) {
   w.services = std::make_unique<kube::Informer>(*w.client, kube::resources::kServices, "",
                                                 std::move(service_options));
   w.view->CacheServices(w.services.get());
-  w.resolver = std::make_unique<webhook::Resolver>(*w.client, *w.cache, ns, w.options, w.metrics);
-  w.cache->OnChange([&w](const kube::Resource& resource) {
-    w.view->InvalidateSnapshots();
-    // An alias changed or appeared, or an advertisement was stored: a pass is a no-op for
-    // every advertisement whose annotation is already right.
-    if (resource == objectjson::kCommunities || resource == objectjson::kBGPAdvertisements) {
-      w.resolver->Trigger();
-    }
-    webhook::MetallbObjects cached = w.cache->Objects(w.flags.namespace_name);
+  w.resolver = std::make_unique<webhook::Resolver>(*w.client, *w.cache, w.view->cached(), ns,
+                                                   w.options, w.metrics);
+  w.cache->OnEvent([&w](const kube::Resource& resource, const kube::ObjectPtr& before,
+                        const kube::ObjectPtr& after) {
+    // The view changes by this one object; the resolver looks at the advertisements whose
+    // resolution it may have changed.
+    std::vector<std::string> affected = w.view->Apply(resource, before, after);
+    if (!affected.empty()) w.resolver->Trigger(std::move(affected));
+    auto snapshot = w.view->cached().Snapshot();
+    const community::NamespaceObjects& cached = snapshot->objects;
     w.metrics.SetCachedObjects(
         resource.kind,
         static_cast<double>(resource == objectjson::kCommunities ? cached.communities.size()
@@ -207,6 +226,16 @@ void BuildCluster(Webhook& w) {
                             : resource == objectjson::kIPAddressPools ? cached.pools.size()
                                                                       : cached.peers.size()));
   });
+  if (w.flags.allocate_addresses) {
+    char hostname[256] = {};
+    gethostname(hostname, sizeof hostname - 1);
+    w.events = std::make_unique<kube::EventRecorder>(
+        *w.client, w.clock,
+        kube::EventRecorderOptions{.component = "bgpcomm-webhook", .instance = hostname});
+    w.allocator = std::make_unique<webhook::AllocatorController>(
+        *w.client, *w.events, *w.metrics.registry(),
+        webhook::AllocatorControllerOptions{.pool_namespace = ns, .lb_class = w.flags.lb_class});
+  }
 }
 
 // /readyz: caches synced and a valid certificate.
@@ -239,7 +268,7 @@ std::expected<void, std::string> BuildServers(Webhook& w) {
       out.set_content("ok\n", "text/plain");
     });
     w.health.Get("/readyz", [&w](const httplib::Request&, httplib::Response& out) {
-      bool ok = w.server->accepting() && Ready(w);
+      bool ok = w.server->ready_to_serve() && Ready(w);
       out.status = ok ? 200 : 503;
       out.set_content(ok ? "ok\n" : "not ready\n", "text/plain");
     });
@@ -297,6 +326,11 @@ std::expected<std::unique_ptr<Webhook>, std::string> Build(const Flags& flags,
   auto client = kube::Client::New(*config);
   if (!client) return std::unexpected(client.error().ToString());
   w->client = std::move(*client);
+  auto deadline = *ParseDelay(flags.read_through_timeout);
+  auto read_client = kube::Client::New(
+      *config, kube::ClientOptions{.connect_timeout = deadline, .request_timeout = deadline});
+  if (!read_client) return std::unexpected(read_client.error().ToString());
+  w->read_client = std::move(*read_client);
 
   auto files = ServingFiles(*w, *config);
   if (!files) return nullptr;
@@ -332,10 +366,26 @@ int Serve(Webhook& w) {
   std::jthread resolving([&w](std::stop_token stop) {
     w.resolver->Run(stop, [&w] { return w.leading.load(); });
   });
+  std::jthread allocating;
+  if (w.allocator) {
+    w.allocator->Start();
+    allocating = std::jthread([&w](std::stop_token stop) {
+      w.allocator->Run(stop, [&w] { return w.leading.load(); });
+    });
+  }
   std::jthread signal_waiter([&w] {
     int signal = 0;
     sigwait(&w.signals, &signal);
-    spdlog::info("event=draining signal={}", signal);
+    // /readyz fails at once; the listener keeps serving for --shutdown-delay so that the
+    // endpoint's removal reaches every API server before connections are refused. A
+    // second signal ends the delay early.
+    w.server->StopReady();
+    auto delay = *ParseDelay(w.flags.shutdown_delay);
+    spdlog::info("event=draining signal={} shutdown_delay_s={}", signal, delay.count());
+    if (delay.count() > 0) {
+      timespec wait{.tv_sec = static_cast<time_t>(delay.count()), .tv_nsec = 0};
+      sigtimedwait(&w.signals, nullptr, &wait);
+    }
     w.server->Shutdown();
   });
 
@@ -345,6 +395,9 @@ int Serve(Webhook& w) {
   spdlog::info("event=drained");
 
   resolving.request_stop();
+  allocating.request_stop();
+  if (allocating.joinable()) allocating.join();
+  if (w.allocator) w.allocator->Stop();
   cert_rotation.request_stop();
   election.request_stop();
   if (election.joinable()) election.join();
@@ -448,11 +501,38 @@ int main(int argc, char** argv) {
       ->check(duration)
       ->capture_default_str();
   app.add_option("--threads", flags.threads, "HTTPS worker threads")->capture_default_str();
+  app.add_option("--read-through-timeout", flags.read_through_timeout,
+                 "how long the LISTs read before a denial may take together; past it the "
+                 "request is answered \"cannot be judged, try again\" (keep it below the "
+                 "webhook configuration's timeoutSeconds)")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            auto delay = ParseDelay(text);
+            return delay && delay->count() > 0 ? std::string() : "expected a duration such as 3s";
+          },
+          "DURATION"))
+      ->capture_default_str();
+  app.add_option("--shutdown-delay", flags.shutdown_delay,
+                 "on SIGTERM, fail /readyz at once but keep serving this long before the "
+                 "listener closes (endpoint removal must reach the API servers first)")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            return ParseDelay(text) ? std::string() : "expected a duration such as 5s";
+          },
+          "DURATION"))
+      ->capture_default_str();
   app.add_option("--leader-elect", flags.leader_elect,
                  "elect one resolver through a Lease (false: always resolve)")
       ->capture_default_str();
   app.add_option("--leader-election-id", flags.lease_name, "name of the resolver's Lease")
       ->capture_default_str();
+  app.add_option("--allocate-addresses", flags.allocate_addresses,
+                 "the leader gives LoadBalancer Services their addresses from the "
+                 "IPAddressPools (false where MetalLB's controller allocates)")
+      ->capture_default_str();
+  app.add_option("--lb-class", flags.lb_class,
+                 "allocate only for Services of this spec.loadBalancerClass (empty: only "
+                 "Services without one)");
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();

@@ -34,14 +34,25 @@ std::vector<Informer*> MetallbCache::All() const {
 }
 
 void MetallbCache::OnChange(ChangeHandler handler) {
-  auto shared = std::make_shared<ChangeHandler>(std::move(handler));
+  OnEvent([handler = std::move(handler)](const Resource& resource, const ObjectPtr&,
+                                         const ObjectPtr&) { handler(resource); });
+}
+
+void MetallbCache::OnEvent(EventHandler handler) {
+  auto shared = std::make_shared<EventHandler>(std::move(handler));
   for (Informer* informer : All()) {
     const Resource& resource = informer->resource();
     informer->AddHandlers({
-        .on_add = [shared, &resource](const ObjectPtr&) { (*shared)(resource); },
-        .on_update = [shared, &resource](const ObjectPtr&,
-                                         const ObjectPtr&) { (*shared)(resource); },
-        .on_delete = [shared, &resource](const ObjectPtr&) { (*shared)(resource); },
+        .on_add = [shared, &resource](const ObjectPtr& added) {
+          (*shared)(resource, nullptr, added);
+        },
+        .on_update = [shared, &resource](const ObjectPtr& before,
+                                         const ObjectPtr& after) {
+          (*shared)(resource, before, after);
+        },
+        .on_delete = [shared, &resource](const ObjectPtr& deleted) {
+          (*shared)(resource, deleted, nullptr);
+        },
     });
   }
 }

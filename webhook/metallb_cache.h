@@ -39,6 +39,12 @@ class MetallbCache {
   using ChangeHandler = std::function<void(const Resource& resource)>;
   // Adds a change handler; call before Start().
   void OnChange(ChangeHandler handler);
+  // Called after one object of any of the four stores changed, on that informer's thread:
+  // `before` is null for an addition, `after` null for a deletion.
+  using EventHandler = std::function<void(const Resource& resource, const ObjectPtr& before,
+                                          const ObjectPtr& after)>;
+  // Adds an event handler; call before Start().
+  void OnEvent(EventHandler handler);
 
   void Start();
   void Stop();
@@ -54,6 +60,7 @@ class MetallbCache {
   Informer& advertisements() { return *advertisements_; }
   Informer& pools() { return *pools_; }
   Informer& peers() { return *peers_; }
+  const Informer& advertisements() const { return *advertisements_; }
 
  private:
   std::vector<Informer*> All() const;

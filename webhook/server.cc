@@ -108,6 +108,25 @@ void Refuse(httplib::Response& out, int status, const std::string& message) {
   out.set_content(message + "\n", "text/plain");
 }
 
+bool IsAdmissionPath(std::string_view path) {
+  for (Endpoint endpoint : kAdmissionEndpoints) {
+    if (EndpointPath(endpoint) == path) return true;
+  }
+  return false;
+}
+
+// An error on an admission path is still an AdmissionReview: the request's UID (when the
+// body has one), allowed false, and a message that carries no internal detail.
+void RefuseReview(httplib::Response& out, const std::string& body, int status,
+                  std::string reason, std::string message) {
+  auto request = DecodeReview(body);
+  std::string uid = request ? request->uid : request.error().uid;
+  out.status = status;
+  out.set_content(EncodeReview(AdmissionResponse::Errored(std::move(uid), status,
+                                                          std::move(reason), std::move(message))),
+                  "application/json");
+}
+
 }  // namespace
 
 WebhookServer::WebhookServer(ServerOptions options, certs::ServingCertificate& certificate,
@@ -179,7 +198,13 @@ void WebhookServer::Route() {
         }
         metrics_.RecordRejectedHttp("internal_error");
         spdlog::error("event=handler_failed path={} error=\"{}\"", request.path, what);
-        Refuse(out, 500, "internal error: " + what);
+        // The exception's text stays in the log: a reply never shows internals.
+        if (IsAdmissionPath(request.path)) {
+          RefuseReview(out, request.body, 500, "InternalError",
+                       "bgpcomm-webhook failed to judge this request; its log names the error");
+        } else {
+          Refuse(out, 500, "internal error");
+        }
       });
   for (Endpoint endpoint : kAdmissionEndpoints) {
     server_.Post(std::string(EndpointPath(endpoint)),
@@ -194,7 +219,7 @@ void WebhookServer::Route() {
     out.set_content("ok\n", "text/plain");
   });
   server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& out) {
-    bool ready = accepting_ && ready_();
+    bool ready = ready_to_serve() && ready_();
     out.status = ready ? 200 : 503;
     out.set_content(ready ? "ok\n" : "not ready\n", "text/plain");
   });
@@ -205,10 +230,9 @@ void WebhookServer::Admit(Endpoint endpoint, const httplib::Request& http, httpl
   std::string path(EndpointPath(endpoint));
   if (!IsJsonContentType(http.get_header_value("Content-Type"))) {
     metrics_.RecordRejectedHttp("content_type");
-    out.status = 415;
-    out.set_content("Content-Type must be application/json, got \"" +
-                        http.get_header_value("Content-Type") + "\"\n",
-                    "text/plain");
+    RefuseReview(out, http.body, 415, "UnsupportedMediaType",
+                 "Content-Type must be application/json, got \"" +
+                     http.get_header_value("Content-Type") + "\"");
     return;
   }
   auto request = DecodeReview(http.body);

@@ -52,7 +52,13 @@ class WebhookServer {
   // closes its connection, and an idle keep-alive connection ends at the keep-alive
   // timeout, so Serve() returns within max(keep-alive timeout, read timeout).
   void Shutdown();
-  // False once Shutdown() began: /readyz fails so load balancers stop sending.
+  // Makes /readyz fail from now on while everything is still served: the start of a
+  // drain, so that endpoint removal reaches the API servers before connections are
+  // refused (--shutdown-delay). Shutdown() implies it.
+  void StopReady() { ready_to_serve_ = false; }
+  // False once StopReady() or Shutdown() was called: /readyz fails.
+  bool ready_to_serve() const { return ready_to_serve_ && accepting_; }
+  // False once Shutdown() began.
   bool accepting() const { return accepting_; }
 
  private:
@@ -66,6 +72,7 @@ class WebhookServer {
   httplib::SSLServer server_;
   int listener_fd_ = -1;  // the bound listening socket (owned by server_), -1: unknown
   std::atomic<bool> accepting_{true};
+  std::atomic<bool> ready_to_serve_{true};
 };
 
 }  // namespace bgpcomm::webhook

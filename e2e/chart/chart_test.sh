@@ -3,6 +3,9 @@
 #
 #   chart_test.sh render   helm lint; helm template with the defaults and with every
 #                          non-default switch (no cluster needed)
+#   chart_test.sh score    kube-score on the chart rendered with default values: no
+#                          critical and no warning but those charts/bgpcomm/README.md
+#                          names ("kube-score") with the reason
 #   chart_test.sh install  on a private control plane (control_plane.sh): each
 #                          rendering applied with --dry-run=server; helm install; the
 #                          webhook run locally with the chart's ServiceAccount token and
@@ -20,7 +23,7 @@ repo=$(cd "$here/../.." && pwd)
 chart=$repo/charts/bgpcomm
 bin_dir=${BGPCOMM_BIN_DIR:-$repo/build/bin}
 . "$repo/e2e/tools/paths.sh"
-mode=${1:?usage: chart_test.sh render|install}
+mode=${1:?usage: chart_test.sh render|score|install}
 
 log() { echo "chart_test: $*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
@@ -33,6 +36,7 @@ variants=(
   "service-monitor|--set serviceMonitor.enabled=true"
   "failure-ignore|--set webhook.failurePolicy=Ignore"
   "client-ca|--set webhook.clientCA.configMap=apiserver-ca"
+  "netpol-off|--set webhook.networkPolicy.enabled=false"
 )
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bgpcomm-chart.XXXXXX")
@@ -84,7 +88,16 @@ if [[ $mode == render ]]; then
   grep -q -- '--cert-mode=files' "$work/cert-manager.yaml" || fail "certManager: not --cert-mode=files"
   [[ $(grep -c 'cert-manager.io/inject-ca-from: metallb-system/bgpcomm-webhook' "$work/cert-manager.yaml") == 2 ]] ||
     fail "certManager: inject-ca-from missing"
-  grep -q 'kind: Certificate' "$work/cert-manager.yaml" || fail "certManager: no Certificate"
+  # CA Certificate from the self-signed Issuer, CA Issuer, serving Certificate from it.
+  [[ $(grep -c '^kind: Certificate$' "$work/cert-manager.yaml") == 2 ]] || fail "certManager: not 2 Certificates"
+  [[ $(grep -c '^kind: Issuer$' "$work/cert-manager.yaml") == 2 ]] || fail "certManager: not 2 Issuers"
+  grep -q 'isCA: true' "$work/cert-manager.yaml" || fail "certManager: no CA Certificate"
+  grep -A3 '^  issuerRef:' "$work/cert-manager.yaml" | grep -q 'name: bgpcomm-webhook-ca' ||
+    fail "certManager: the serving Certificate is not issued by the CA Issuer"
+  grep -q 'maxUnavailable: 1' "$d" || fail "PodDisruptionBudget is not maxUnavailable: 1"
+  grep -q 'topologyKey: topology.kubernetes.io/zone' "$d" || fail "webhook replicas not spread over zones"
+  grep -q 'kind: NetworkPolicy' "$d" || fail "no NetworkPolicy by default"
+  grep -q 'kind: NetworkPolicy' "$work/netpol-off.yaml" && fail "networkPolicy.enabled=false renders one"
   grep -q -- '--client-ca-file=/etc/bgpcomm/client-ca/ca.crt' "$work/client-ca.yaml" ||
     fail "clientCA: no --client-ca-file"
   grep -q -- '--client-ca-file' "$d" && fail "--client-ca-file rendered by default"
@@ -104,6 +117,20 @@ if [[ $mode == render ]]; then
   grep -q 'failurePolicy' "$work/err" || fail "schema error does not name the field: $(cat "$work/err")"
   log "PASS render"
   exit 0
+fi
+
+if [[ $mode == score ]]; then
+  f=$(render default)
+  # The checks the chart's README ("kube-score") explains we leave as they are.
+  ignored=(container-image-pull-policy)
+  args=(score --kubernetes-version v1.36 --output-format ci)
+  for t in "${ignored[@]}"; do args+=(--ignore-test "$t"); done
+  out=$("$KUBE_SCORE" "${args[@]}" "$f" 2>&1) || true
+  ok=$(grep -c '^\[OK\]' <<<"$out" || true)
+  bad=$(grep -E '^\[(CRITICAL|WARNING)\]' <<<"$out" || true)
+  (( ok > 0 )) || fail "kube-score judged nothing: $out"
+  [[ -z $bad ]] && { log "PASS score: $ok OK, 0 critical, 0 warning (ignored: ${ignored[*]})"; exit 0; }
+  fail "kube-score on the default rendering:"$'\n'"$bad"
 fi
 
 [[ $mode == install ]] || fail "unknown mode $mode"

@@ -122,6 +122,8 @@ etcd_port=$(state_get ETCD_PORT)
 # --- kube-apiserver --------------------------------------------------------------
 if ! pid_is "$(state_get APISERVER_PID)" "$KUBE_APISERVER"; then
   api_port=$(cluster_port); state_set API_PORT "$api_port"
+  # Service ranges of both families: a Service may be dual-stack (ipFamilyPolicy), so
+  # that the allocator gives it an address of each (e2e/suites/speaker.bats).
   pid=$(spawn "$BGPCOMM_STATE_DIR/logs/kube-apiserver.log" "$KUBE_APISERVER" \
     --etcd-servers="http://127.0.0.1:$etcd_port" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
@@ -130,7 +132,7 @@ if ! pid_is "$(state_get APISERVER_PID)" "$KUBE_APISERVER"; then
     --service-account-issuer="https://127.0.0.1:$api_port" \
     --service-account-key-file="$pki/sa.pub" \
     --service-account-signing-key-file="$pki/sa.key" \
-    --service-cluster-ip-range=10.0.0.0/24 \
+    --service-cluster-ip-range=10.0.0.0/24,2001:db8:ffff::/112 \
     --authorization-mode=RBAC \
     --disable-admission-plugins=ServiceAccount \
     --allow-privileged=true)

@@ -4,7 +4,7 @@
 KIND_E2E=$E2E_REPO/e2e/kind
 ROUTER_A=198.18.100.200
 ECHO_IMAGE=bgpcomm-e2e/echo:1
-LB_IP=203.0.113.10   # the address `web` holds (see stand_in_allocate)
+LB_IP=203.0.113.10   # the address `web` asks for (examples/walkthrough/06-service.yaml)
 
 [[ $BGPCOMM_E2E_PROVIDER == kind ]] || {
   echo "e2e/kind/*.bats run on the kind cluster only (e2e/kind/run.sh)" >&2
@@ -95,14 +95,13 @@ YAML
 }
 echo_pods() { k -n default get pods -l app=web -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}'; }
 
-# STAND-IN for the allocator of issue 14 (the webhook leader's --allocate-addresses, chart
-# value allocator.enabled), which is not on main yet: it writes the address the allocator
-# would give `web` (the lowest of production-pool it may take; the walkthrough's Service
-# asks for 203.0.113.10) into status.loadBalancer.ingress. Remove it, and call nothing in
-# its place, once the allocator is installed by the chart.
-stand_in_allocate() {
-  k patch service web -n default --subresource=status --type=merge \
-    -p "{\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"$LB_IP\"}]}}}" >/dev/null
+# The chart's webhook leader (allocator.enabled) gives `web` its address: the one the
+# walkthrough's Service asks for with metallb.io/loadBalancerIPs. Nothing here writes a
+# status. wait_allocated: until the allocator has written it (at most 60 s).
+wait_allocated() {
+  eventually_ms 60000 eval '[[ $(lb_address) == "$LB_IP" ]]' ||
+    fail "the allocator did not give web $LB_IP in 60 s (status: '$(lb_address)'); events: $(
+      k get events -n default --field-selector involvedObject.name=web -o jsonpath='{range .items[*]}{.reason}: {.message}{"\n"}{end}')"
 }
 lb_address() { k get service web -n default -o jsonpath='{.status.loadBalancer.ingress[0].ip}'; }
 

@@ -12,7 +12,7 @@ setup_file() {
   reset_kind_objects
   apply_walkthrough
   deploy_echo 2
-  stand_in_allocate
+  wait_allocated
 }
 
 teardown_file() {

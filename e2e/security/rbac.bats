@@ -30,6 +30,13 @@ WEBHOOK_ALLOWED=(
   "get secrets/$RELEASE-webhook-cert" "update secrets/$RELEASE-webhook-cert" "create secrets"
   "patch validatingwebhookconfigurations.admissionregistration.k8s.io/$RELEASE-webhook cluster"
   "update mutatingwebhookconfigurations.admissionregistration.k8s.io/$RELEASE-webhook cluster"
+  # The allocator (allocator.enabled, the default): every LoadBalancer Service's status,
+  # the namespaces' labels, Events beside the Services, the pools' status counts.
+  "list services all" "watch services all" "get services default"
+  "update services:status default" "update services:status all"
+  "list namespaces cluster" "watch namespaces cluster"
+  "create events default" "patch events default"
+  "update ipaddresspools.metallb.io:status"
 )
 WEBHOOK_DENIED=(
   "get secrets" "list secrets" "watch secrets" "get secrets/other-secret"
@@ -51,6 +58,13 @@ WEBHOOK_DENIED=(
   "create clusterrolebindings.rbac.authorization.k8s.io cluster"
   "create rolebindings.rbac.authorization.k8s.io" "impersonate users cluster"
   "impersonate serviceaccounts"
+  # The allocator writes a Service's status, never its spec, and no pool's spec.
+  "create services default" "update services default" "patch services default"
+  "delete services default" "patch services:status default"
+  "update ipaddresspools.metallb.io" "patch ipaddresspools.metallb.io"
+  "update ipaddresspools.metallb.io:status default"
+  "create namespaces cluster" "update namespaces cluster" "delete namespaces cluster"
+  "delete events default"
 )
 SPEAKER_ALLOWED=(
   "get bgppeers.metallb.io" "list bgppeers.metallb.io" "watch bgppeers.metallb.io"

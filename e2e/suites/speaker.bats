@@ -51,21 +51,33 @@ metric() {  # metric 'name{labels}' -> value (empty when absent)
 speaker_log_has() { provider_speaker_log | grep -- "$1" >/dev/null; }
 speaker_log_count() { provider_speaker_log | grep -c -- "$1"; }
 
-# Applies the walkthrough (BGPPeer pointed at router a) and writes the Service's status.
+# Applies the walkthrough (BGPPeer pointed at router a); the allocator gives the Service
+# the address it asks for ($IP4).
 apply_walkthrough() {
   local f
   for f in "$E2E_WALKTHROUGH"/0*.yaml; do
     sed "s/peerAddress: 198.51.100.2\$/peerAddress: $RTR_A/" "$f" | k apply -f - >/dev/null
   done
-  set_ingress web "\"$IP4\""
+  wait_ingress web "$IP4"
 }
 
-# set_ingress SERVICE '"ip"...' (comma separated JSON strings; empty: no address)
-set_ingress() {
-  local list="" ip
-  for ip in ${2//,/ }; do list+="${list:+,}{\"ip\":$ip}"; done
-  k patch service "$1" -n default --subresource=status --type=merge \
-    -p "{\"status\":{\"loadBalancer\":{\"ingress\":[$list]}}}" >/dev/null
+# Nothing here writes a Service's status: the allocator (the webhook's leader) does.
+# ingress_of SERVICE: the addresses in its status, comma separated.
+ingress_of() {
+  k get service "$1" -n default \
+    -o jsonpath='{range .status.loadBalancer.ingress[*]}{.ip}{","}{end}' | sed 's/,$//'
+}
+# wait_ingress SERVICE "IP[,IP]" [MS]: the status holds exactly these ("" none) within MS
+# (default 15 s).
+wait_ingress() {
+  eventually_ms "${3:-15000}" eval '[[ $(ingress_of "$1") == "$2" ]]' ||
+    fail "$1: want ingress '$2', status holds '$(ingress_of "$1")'"
+}
+# request_address SERVICE "IP[,IP]" [MS]: asks the allocator for these addresses
+# (metallb.io/loadBalancerIPs) and waits until the status holds them.
+request_address() {
+  k annotate service "$1" -n default --overwrite "metallb.io/loadBalancerIPs=$2" >/dev/null
+  wait_ingress "$@"
 }
 
 within_1s() { eventually_ms 1000 "$@" || fail "not within 1 s: $*"; }
@@ -175,9 +187,14 @@ resolution_is() { [[ $(resolution_of "$1") == "$2" ]]; }
 @test "a Service losing and gaining an address withdraws and announces within 1 s" {
   apply_walkthrough
   eventually_ms 15000 has_route a ipv4 "$IP4/32"
-  set_ingress web ""
+  # No longer a LoadBalancer: the allocator clears its status.
+  k patch service web -n default --type=merge -p '{"spec":{"type":"ClusterIP"}}' >/dev/null
+  wait_ingress web ""
   within_1s lacks_route a ipv4 "$IP4/32"
-  set_ingress web '"203.0.113.11"'
+  k patch service web -n default --type=merge -p \
+    '{"metadata":{"annotations":{"metallb.io/loadBalancerIPs":"203.0.113.11"}},"spec":{"type":"LoadBalancer"}}' \
+    >/dev/null
+  wait_ingress web 203.0.113.11
   within_1s has_route a ipv4 203.0.113.11/32
   run lacks_route a ipv4 "$IP4/32"
   assert_success
@@ -220,12 +237,13 @@ metadata:
   name: $1
   namespace: default
   labels: {bgpcomm-e2e: speaker}
+  annotations: {metallb.io/loadBalancerIPs: "$2"}
 spec:
   type: LoadBalancer
   externalTrafficPolicy: Local
   ports: [{name: http, port: 80, protocol: TCP}]
 YAML
-    set_ingress "$1" "\"$2\""
+    wait_ingress "$1" "$2"
   }
   endpoints() {  # endpoints SERVICE READY NODE (an address of the pod subnets; no traffic)
     k apply -f - >/dev/null <<YAML
@@ -270,7 +288,23 @@ YAML
     -p '[{"op":"add","path":"/spec/addresses/-","value":"2001:db8:1::/120"}]' >/dev/null
   k patch bgppeer upstream-router -n "$NS" --type=merge \
     -p '{"spec":{"dualStackAddressFamily":true}}' >/dev/null
-  set_ingress web "\"$IP4\",\"$IP6\""
+  if [[ $BGPCOMM_E2E_PROVIDER == local ]]; then
+    # The local control plane serves both families: the allocator gives the dual-stack
+    # Service one address of each.
+    k patch service web -n default --type=merge -p \
+      "{\"metadata\":{\"annotations\":{\"metallb.io/loadBalancerIPs\":\"$IP4,$IP6\"}},\"spec\":{\"ipFamilyPolicy\":\"RequireDualStack\",\"ipFamilies\":[\"IPv4\",\"IPv6\"]}}" \
+      >/dev/null
+    wait_ingress web "$IP4,$IP6"
+  else
+    # The kind cluster is single-stack (e2e/kind/up.sh, ipFamily ipv4): no allocator can
+    # give a Service an IPv6 address there. So this runs as on a cluster where MetalLB's
+    # controller allocates (allocator.enabled=false): bgpcomm's allocator is off, and the
+    # status is written as that other controller writes it; the speaker announces it.
+    # teardown's restore_webhook turns the allocator on again.
+    provider_webhook_start --allocate-addresses=false
+    k patch service web -n default --subresource=status --type=merge \
+      -p "{\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"$IP4\"},{\"ip\":\"$IP6\"}]}}}" >/dev/null
+  fi
   eventually_ms 15000 has_route a ipv6 "$IP6/128" || fail "no IPv6 route"
   eventually_ms 5000 has_route a ipv4 "$IP4/32"
   local fp
@@ -393,7 +427,7 @@ YAML
   # The watches are back: a change arrives (the reflector backs off up to a few seconds).
   provider_webhook_start >/dev/null 2>&1
   local t0=$SECONDS
-  set_ingress web '"203.0.113.11"'
+  request_address web 203.0.113.11 45000
   eventually_ms 30000 has_route a ipv4 203.0.113.11/32 || fail "watches did not resume in 30 s"
   echo "# change after the restart reached the router in $(( SECONDS - t0 )) s" >&3
   # The resolver's watches are back too: an alias changed now is re-resolved into the

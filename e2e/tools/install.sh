@@ -10,11 +10,12 @@
 #               kube-apiserver, the kind node image (e2e/kind/) takes them all
 #   etcd, helm  the local control plane, the chart tests
 #   kind, coredns  the kind cluster (e2e/kind/)
+#   kube-score  judges the chart as rendered (e2e/chart/)
 #
 # Idempotent: a cached tool whose binaries run and report the pinned version is kept;
 # only missing or broken ones are built. Prints one line per tool, with the build time.
 #
-# Usage: install.sh [--force] [kubernetes|etcd|helm|kind|coredns ...]
+# Usage: install.sh [--force] [kubernetes|etcd|helm|kind|coredns|kube-score ...]
 # Without tool names: all of them. (kube-apiserver and kubectl name kubernetes.)
 # Env:   BGPCOMM_CACHE   cache root (default /var/cache/bgpcomm)
 #        BGPCOMM_GO_P    go build -p (default 2; the machine is shared)
@@ -29,12 +30,12 @@ for a in "$@"; do
   case $a in
     --force) force=1 ;;
     kubernetes|kube-apiserver|kubectl) tools+=(kubernetes) ;;
-    etcd|helm|kind|coredns) tools+=("$a") ;;
+    etcd|helm|kind|coredns|kube-score) tools+=("$a") ;;
     -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown argument '$a'" >&2; exit 2 ;;
   esac
 done
-(( ${#tools[@]} )) || tools=(kubernetes etcd helm kind coredns)
+(( ${#tools[@]} )) || tools=(kubernetes etcd helm kind coredns kube-score)
 mapfile -t tools < <(printf '%s\n' "${tools[@]}" | awk '!seen[$0]++')
 
 cache=${BGPCOMM_CACHE:-/var/cache/bgpcomm}/tools
@@ -47,6 +48,7 @@ version_of() {  # tool -> pinned version
     helm) echo "$HELM_VERSION" ;;
     kind) echo "$KIND_VERSION" ;;
     coredns) echo "$COREDNS_VERSION" ;;
+    kube-score) echo "$KUBE_SCORE_VERSION" ;;
   esac
 }
 
@@ -66,6 +68,7 @@ check_bin() {  # binary-name path version
     kubeadm) out=$("$2" version -o short 2>&1) || return 1 ;;
     kind) out=$("$2" version 2>&1) || return 1 ;;
     coredns) out=$("$2" -version 2>&1) || return 1 ;;
+    kube-score) out=$("$2" version 2>&1) || return 1 ;;
     *)    out=$("$2" --version 2>&1) || return 1 ;;
   esac
   out=$(printf '%s\n' "$out" | head -n1)
@@ -115,6 +118,10 @@ build() {  # tool version outdir
     etcd) pkgs=(go.etcd.io/etcd/server/v3) ;;
     kind) pkgs=(sigs.k8s.io/kind) ;;
     coredns) pkgs=(github.com/coredns/coredns) ;;
+    kube-score)
+      pkgs=(github.com/zegl/kube-score/cmd/kube-score)
+      ldflags+=" -X main.version=${version#v}"
+      ;;
     helm)
       pkgs=(helm.sh/helm/v3/cmd/helm)
       # As helm's Makefile: client-go v0.X.Y -> capabilities default Kubernetes 1.X.
@@ -129,12 +136,13 @@ build() {  # tool version outdir
   esac
   local tmp="$out.tmp.$$" b
   rm -rf "$tmp"; mkdir -p "$tmp"
+  # Module downloads and compiler output go to the tool's log, not the terminal.
   (
     cd "$here/$tool"
     GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" \
       nice -n "${BGPCOMM_NICE:-10}" \
       go build -p "${BGPCOMM_GO_P:-2}" -trimpath -ldflags "$ldflags" -o "$tmp/" "${pkgs[@]}"
-  ) || { rm -rf "$tmp"; return 1; }
+  ) >"$log" 2>&1 || { rm -rf "$tmp"; tail -n 20 "$log" >&2; return 1; }
   # A single package is named after its import path (go.etcd.io/etcd/server/v3 -> server).
   if (( ${#pkgs[@]} == 1 )) && [[ ! -e $tmp/$tool ]]; then
     local built=("$tmp"/*)
@@ -161,9 +169,10 @@ for tool in "${tools[@]}"; do
   fi
   need_go
   start=$(date +%s)
-  echo "$tool $version: building $(binaries_of "$tool") (go build, nice ${BGPCOMM_NICE:-10})"
+  logs=${BGPCOMM_CACHE:-/var/cache/bgpcomm}/logs; mkdir -p "$logs"; log="$logs/build-$tool.log"
+  echo "$tool $version: building $(binaries_of "$tool") (go build, nice ${BGPCOMM_NICE:-10}); log: $log"
   if ! build "$tool" "$version" "$dir"; then
-    echo "$tool $version: BUILD FAILED" >&2
+    echo "$tool $version: BUILD FAILED; log: $log" >&2
     rc=1; continue
   fi
   secs=$(( $(date +%s) - start ))

@@ -1,11 +1,11 @@
 # Source me: exports the paths of the pinned end-to-end tools built by install.sh.
-#   . e2e/tools/paths.sh   ->  KUBE_APISERVER, ETCD, HELM, KUBECTL, KIND, COREDNS and
+#   . e2e/tools/paths.sh   ->  KUBE_APISERVER, ETCD, HELM, KUBECTL, KIND, COREDNS, KUBE_SCORE and
 #                              KUBE_BIN_DIR (every Kubernetes binary; + BGPCOMM_TOOLS_CACHE)
 # Returns non-zero (and says why on stderr) when a tool is missing; run
 # e2e/tools/install.sh first. Changes nothing else in the caller's shell.
 __bgpcomm_tools_paths() {
   local here cache missing=0 k KUBE_VERSION ETCD_VERSION HELM_VERSION KIND_VERSION \
-    COREDNS_VERSION KUBE_COMMANDS
+    COREDNS_VERSION KUBE_SCORE_VERSION KUBE_COMMANDS
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   . "$here/versions.sh"
   cache=${BGPCOMM_CACHE:-/var/cache/bgpcomm}/tools
@@ -16,6 +16,7 @@ __bgpcomm_tools_paths() {
   export HELM="$cache/helm-$HELM_VERSION/helm"
   export KIND="$cache/kind-$KIND_VERSION/kind"
   export COREDNS="$cache/coredns-$COREDNS_VERSION/coredns"
+  export KUBE_SCORE="$cache/kube-score-$KUBE_SCORE_VERSION/kube-score"
   # kubectl: the machine's (/usr/bin/kubectl) unless KUBECTL is already set;
   # else the one built with kube-apiserver.
   if [[ -z ${KUBECTL:-} ]]; then
@@ -24,7 +25,7 @@ __bgpcomm_tools_paths() {
     else KUBECTL="$KUBE_BIN_DIR/kubectl"; fi
   fi
   export KUBECTL
-  for k in "$KUBE_APISERVER" "$ETCD" "$HELM" "$KUBECTL" "$KIND" "$COREDNS"; do
+  for k in "$KUBE_APISERVER" "$ETCD" "$HELM" "$KUBECTL" "$KIND" "$COREDNS" "$KUBE_SCORE"; do
     if [[ ! -x $k ]]; then
       echo "e2e/tools/paths.sh: missing $k (run e2e/tools/install.sh)" >&2
       missing=1

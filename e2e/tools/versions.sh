@@ -7,6 +7,7 @@ ETCD_VERSION=v3.6.16    # go.etcd.io/etcd/server/v3 (etcd)
 HELM_VERSION=v3.19.5    # helm.sh/helm/v3 (helm)
 KIND_VERSION=v0.33.0    # sigs.k8s.io/kind (kind, and its node image's files)
 COREDNS_VERSION=v1.14.2 # github.com/coredns/coredns (the kind cluster's DNS; kubeadm's pin)
+KUBE_SCORE_VERSION=v1.20.0 # github.com/zegl/kube-score (an outside judge of the rendered chart)
 # The Kubernetes binaries: kube-apiserver for the local control plane, all of them for
 # the kind node image (e2e/kind/).
 KUBE_COMMANDS="kube-apiserver kubectl kubelet kubeadm kube-controller-manager kube-scheduler kube-proxy"

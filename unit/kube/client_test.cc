@@ -33,6 +33,18 @@ TEST(ResourceTest, Paths) {
   EXPECT_EQ(QueryEscape("app in (a,b)"), "app%20in%20%28a%2Cb%29");
 }
 
+TEST(ResourceTest, NamesCannotAddSegmentsQueriesOrHeaderLines) {
+  EXPECT_EQ(resources::kSecrets.ObjectPath("metallb-system", "peer-password.v2"),
+            "/api/v1/namespaces/metallb-system/secrets/peer-password.v2");
+  EXPECT_EQ(resources::kSecrets.ObjectPath("metallb-system", "a/../b?x"),
+            "/api/v1/namespaces/metallb-system/secrets/a%2F..%2Fb%3Fx");
+  EXPECT_EQ(resources::kSecrets.ObjectPath("metallb-system", ".."),
+            "/api/v1/namespaces/metallb-system/secrets/%2E%2E");
+  EXPECT_EQ(resources::kSecrets.ObjectPath("metallb-system", "x\r\nHost: evil"),
+            "/api/v1/namespaces/metallb-system/secrets/x%0D%0AHost%3A%20evil");
+  EXPECT_EQ(resources::kSecrets.CollectionPath("a/b"), "/api/v1/namespaces/a%2Fb/secrets");
+}
+
 TEST(ClientTest, RejectsBadServerUrls) {
   for (const char* server :
        {"ftp://x", "https://", "https://[::1", "https://h:99999", "https://h:x"}) {

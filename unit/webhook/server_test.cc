@@ -78,6 +78,7 @@ class ServerTest : public ::testing::Test {
             changed_.notify_all();
             changed_.wait(lock, [this] { return !hold_; });
           }
+          if (throw_) throw std::runtime_error("secret internal detail");
           return Decide(endpoint, request, view_, {});
         },
         metrics_, [this] { return ready_.load(); });
@@ -119,6 +120,7 @@ class ServerTest : public ::testing::Test {
   std::condition_variable changed_;
   bool hold_ = false;
   bool held_ = false;
+  std::atomic<bool> throw_{false};
 };
 
 TEST_F(ServerTest, AnswersARecordedReviewOverTls) {
@@ -145,7 +147,29 @@ TEST_F(ServerTest, WrongContentTypeIs415) {
   auto response = client->ReadResponse();
   ASSERT_TRUE(response.has_value());
   EXPECT_THAT(*response, StartsWith("HTTP/1.1 415 "));
-  EXPECT_THAT(*response, HasSubstr("Content-Type must be application/json, got \"text/plain\""));
+  EXPECT_THAT(*response, HasSubstr("Content-Type must be application/json, got \\\"text/plain\\\""));
+  // Still an AdmissionReview, with the request's UID.
+  ASSERT_TRUE(client->Send(Post("/validate-metallb-io-v1beta1-community",
+                                R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",)"
+                                R"("request":{"uid":"uid-415"}})",
+                                "text/plain")));
+  auto with_uid = client->ReadResponse();
+  ASSERT_TRUE(with_uid.has_value());
+  EXPECT_THAT(*with_uid, StartsWith("HTTP/1.1 415 "));
+  EXPECT_THAT(*with_uid, HasSubstr(R"("uid":"uid-415","allowed":false,"status":{"code":415)"));
+}
+
+TEST_F(ServerTest, AHandlerExceptionIsAReviewWithoutTheExceptionText) {
+  throw_ = true;
+  auto client = Connect();
+  ASSERT_TRUE(client->Send(Post("/validate-metallb-io-v1beta1-bgpadvertisement",
+                                ReadReview("create-primary-advert.json"))));
+  auto response = client->ReadResponse();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_THAT(*response, StartsWith("HTTP/1.1 500 "));
+  EXPECT_THAT(*response, HasSubstr(R"("uid":"705ab4f5-6393-11e8-b7cc-42010a800002","allowed":false,)"
+                                   R"("status":{"code":500,"reason":"InternalError")"));
+  EXPECT_THAT(*response, ::testing::Not(HasSubstr("secret internal detail")));
 }
 
 TEST_F(ServerTest, MalformedJsonIs400AndEchoesTheUid) {
@@ -277,6 +301,29 @@ TEST_F(ServerTest, HealthAndReadiness) {
   auto ready = client->ReadResponse();
   ASSERT_TRUE(ready.has_value());
   EXPECT_THAT(*ready, StartsWith("HTTP/1.1 200 "));
+}
+
+// The start of a drain (--shutdown-delay): /readyz fails at once, while admission
+// requests are still answered on the same and on new connections.
+TEST_F(ServerTest, StopReadyFailsReadinessButKeepsServing) {
+  auto client = Connect();
+  server_->StopReady();
+  EXPECT_FALSE(server_->ready_to_serve());
+  EXPECT_TRUE(server_->accepting());
+  ASSERT_TRUE(client->Send("GET /readyz HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  auto not_ready = client->ReadResponse();
+  ASSERT_TRUE(not_ready.has_value());
+  EXPECT_THAT(*not_ready, StartsWith("HTTP/1.1 503 "));
+  ASSERT_TRUE(client->Send(Post("/mutate-metallb-io-v1beta1-bgpadvertisement",
+                                ReadReview("create-primary-advert.json"))));
+  auto answered = client->ReadResponse();
+  ASSERT_TRUE(answered.has_value());
+  EXPECT_THAT(*answered, StartsWith("HTTP/1.1 200 OK\r\n"));
+  auto fresh = Connect();
+  ASSERT_TRUE(fresh->Send(Post("/noop", "{}")));
+  auto noop = fresh->ReadResponse();
+  ASSERT_TRUE(noop.has_value());
+  EXPECT_THAT(*noop, StartsWith("HTTP/1.1 200 "));
 }
 
 TEST_F(ServerTest, ShutdownAnswersTheRequestInFlight) {

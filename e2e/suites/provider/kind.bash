@@ -57,6 +57,14 @@ provider_webhook_start() {
   provider_wait_enforced
 }
 
+# The /metrics of the webhook pod that leads (holds the resolver's Lease, whose identity
+# is HOSTNAME_PID: the pod's name), through the apiserver's pod proxy.
+provider_webhook_metrics() {
+  local holder
+  holder=$(k -n "$PROVIDER_NS" get lease "$PROVIDER_WEBHOOK-resolver" -o jsonpath='{.spec.holderIdentity}')
+  k get --raw "/api/v1/namespaces/$PROVIDER_NS/pods/${holder%_*}:8080/proxy/metrics"
+}
+
 # A known-bad Community is denied by a server-side dry run (nothing is stored).
 provider_enforced() {
   local out

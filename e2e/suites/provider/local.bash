@@ -6,6 +6,11 @@ LOCAL_CLUSTER=$E2E_REPO/e2e/cluster
 
 provider_webhook_stop() { "$LOCAL_CLUSTER/webhook.sh" stop; }
 provider_webhook_start() { "$LOCAL_CLUSTER/webhook.sh" start "$@"; }
+# The /metrics of the webhook (the allocator's gauges are the leader's: the only replica).
+provider_webhook_metrics() {
+  curl -sf --max-time 5 \
+    "http://127.0.0.1:$(sed -n 's/^WEBHOOK_METRICS_PORT=//p' "$BGPCOMM_STATE_DIR/env" | tail -n 1)/metrics"
+}
 provider_wait_enforced() { "$LOCAL_CLUSTER/webhook.sh" wait-enforced; }
 
 # How the webhook authenticates: its kubeconfig holds a token and no client certificate.

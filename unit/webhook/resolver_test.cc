@@ -1,0 +1,179 @@
+#include "webhook/resolver.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "community/annotation.h"
+#include "unit/kube/test_support.h"
+
+namespace bgpcomm::webhook {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+constexpr const char* kNs = "metallb-system";
+
+// What the webhook stored for `communities` when `aliases` defined the names.
+std::string StoredAnnotation(std::vector<std::string> communities,
+                             std::vector<community::CommunityAlias> aliases) {
+  community::CommunityObject object{.meta = {.name = "tiers", .namespace_name = kNs}};
+  object.aliases = std::move(aliases);
+  auto table = community::AliasTable::Build(std::span(&object, 1));
+  community::Advertisement advertisement{.meta = {.name = "x", .namespace_name = kNs}};
+  advertisement.communities = std::move(communities);
+  community::Diagnostics ignored;
+  return community::ComputeStored(advertisement, nullptr, table,
+                                  community::UnresolvedPolicy::kReject,
+                                  community::ExpandMode::kAnnotation, ignored)
+      .annotation;
+}
+
+json Advertisement(const std::string& name, const std::string& rv,
+                   std::vector<std::string> communities, std::optional<std::string> annotation) {
+  json object = {{"apiVersion", "metallb.io/v1beta1"},
+                 {"kind", "BGPAdvertisement"},
+                 {"metadata", {{"name", name}, {"namespace", kNs}, {"resourceVersion", rv}}},
+                 {"spec", {{"communities", communities}}}};
+  if (annotation) {
+    object["metadata"]["annotations"][std::string(community::kResolvedAnnotation)] = *annotation;
+  }
+  return object;
+}
+
+// An API server holding fixed lists (watches end at once) that records every PATCH.
+class FakeApiserver {
+ public:
+  FakeApiserver() {
+    server_.server().Get(R"(/apis/([^/]+)/([^/]+)/namespaces/([^/]+)/([^/]+))",
+                         [this](const httplib::Request& req, httplib::Response& res) {
+                           std::string plural = req.matches[4];
+                           if (req.get_param_value("watch") == "1") {
+                             std::this_thread::sleep_for(200ms);
+                             res.set_content("", "application/json");
+                             return;
+                           }
+                           std::lock_guard lock(mu_);
+                           json list = {{"kind", "List"},
+                                        {"metadata", {{"resourceVersion", "10"}}},
+                                        {"items", items_[plural]}};
+                           res.set_content(list.dump(), "application/json");
+                         });
+    server_.server().Patch(
+        R"(/apis/metallb.io/v1beta1/namespaces/([^/]+)/bgpadvertisements/([^/]+))",
+        [this](const httplib::Request& req, httplib::Response& res) {
+          std::lock_guard lock(mu_);
+          patches_.push_back({req.matches[2], json::parse(req.body)});
+          res.set_content(R"({"metadata":{"name":"patched"}})", "application/json");
+        });
+    server_.Start();
+  }
+  void Set(const std::string& plural, json items) {
+    std::lock_guard lock(mu_);
+    items_[plural] = std::move(items);
+  }
+  std::vector<std::pair<std::string, json>> Patches() {
+    std::lock_guard lock(mu_);
+    return patches_;
+  }
+  std::string Url() const { return server_.Url(); }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, json> items_;
+  std::vector<std::pair<std::string, json>> patches_;
+  kube::testing::TestServer server_;
+};
+
+class ResolverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* plural : {"communities", "bgpadvertisements", "ipaddresspools", "bgppeers"})
+      apiserver_.Set(plural, json::array());
+    auto client = kube::Client::New(kube::RestConfig{.server = apiserver_.Url()},
+                                    kube::ClientOptions{.request_timeout = 5s});
+    ASSERT_TRUE(client);
+    client_ = std::move(*client);
+  }
+  // Starts the cache feeding the view, as the webhook wires them, and waits for the sync.
+  void Sync(std::size_t communities, std::size_t advertisements) {
+    cache_ = std::make_unique<MetallbCache>(*client_, kNs);
+    view_ = std::make_unique<ClusterView>(*client_, *cache_, kNs);
+    cache_->OnEvent([this](const kube::Resource& resource, const kube::ObjectPtr& before,
+                           const kube::ObjectPtr& after) {
+      view_->Apply(resource, before, after);
+    });
+    cache_->Start();
+    ASSERT_TRUE(cache_->WaitForSync(10s));
+    // The informers report synced before their handlers have run.
+    ASSERT_TRUE(kube::testing::WaitFor([&] {
+      auto snapshot = view_->cached().Snapshot();
+      return snapshot->objects.communities.size() == communities &&
+             snapshot->objects.advertisements.size() == advertisements;
+    }));
+    resolver_ = std::make_unique<Resolver>(*client_, *cache_, view_->cached(), kNs,
+                                           community::AdmissionOptions{}, metrics_);
+  }
+  void TearDown() override {
+    if (cache_) cache_->Stop();
+  }
+
+  FakeApiserver apiserver_;
+  std::unique_ptr<kube::Client> client_;
+  WebhookMetrics metrics_;
+  std::unique_ptr<MetallbCache> cache_;
+  std::unique_ptr<ClusterView> view_;
+  std::unique_ptr<Resolver> resolver_;
+};
+
+TEST_F(ResolverTest, RewritesOnlyStaleAdmittedAdvertisementsGuardedByTheirResourceVersion) {
+  const std::vector<community::CommunityAlias> before = {{"gold", "64512:1"},
+                                                         {"silver", "64512:2"}};
+  const std::vector<community::CommunityAlias> now = {{"gold", "64512:100"},
+                                                      {"silver", "64512:2"}};
+  apiserver_.Set("communities",
+                 json::array({{{"metadata", {{"name", "tiers"}, {"namespace", kNs},
+                                             {"resourceVersion", "3"}}},
+                               {"spec", {{"communities", json::array({
+                                             {{"name", "gold"}, {"value", "64512:100"}},
+                                             {{"name", "silver"}, {"value", "64512:2"}}})}}}}}));
+  apiserver_.Set("bgpadvertisements",
+                 json::array({Advertisement("uses-gold", "7", {"gold"},
+                                            StoredAnnotation({"gold"}, before)),
+                              Advertisement("uses-silver", "8", {"silver"},
+                                            StoredAnnotation({"silver"}, now)),
+                              Advertisement("never-admitted", "9", {"gold"}, std::nullopt)}));
+  Sync(1, 3);
+  EXPECT_EQ(view_->cached().AdvertisementsUsing("gold"),
+            (std::vector<std::string>{"never-admitted", "uses-gold"}));
+
+  // The batch an alias change names: only the stale one is patched.
+  ResolverCounts counts = resolver_->PassOver({"uses-gold", "never-admitted", "gone"});
+  EXPECT_EQ(counts.rewritten, 1);
+  EXPECT_EQ(counts.unadmitted, 1);
+  EXPECT_EQ(counts.unchanged, 0);
+  auto patches = apiserver_.Patches();
+  ASSERT_EQ(patches.size(), 1u);
+  EXPECT_EQ(patches[0].first, "uses-gold");
+  const json& patch = patches[0].second;
+  ASSERT_TRUE(patch.is_array());
+  ASSERT_GE(patch.size(), 2u);
+  EXPECT_EQ(patch[0], (json{{"op", "test"}, {"path", "/metadata/resourceVersion"}, {"value", "7"}}));
+  bool writes_fresh = false;
+  for (const json& op : patch) {
+    writes_fresh |= op.contains("value") && op["value"] == StoredAnnotation({"gold"}, now);
+  }
+  EXPECT_TRUE(writes_fresh) << patch.dump();
+
+  // A full pass looks at every advertisement: uses-silver is already right.
+  counts = resolver_->Pass();
+  EXPECT_EQ(counts.unchanged, 1);
+  EXPECT_EQ(counts.unadmitted, 1);
+  EXPECT_EQ(counts.rewritten, 1);  // the cache still holds uses-gold's old version
+}
+
+}  // namespace
+}  // namespace bgpcomm::webhook

@@ -1,0 +1,151 @@
+// The allocator controller: gives every `type: LoadBalancer` Service of ours its
+// addresses from the IPAddressPools, as MetalLB's controller does. It watches Services
+// (all namespaces), IPAddressPools (the metallb namespace) and Namespaces (their labels),
+// feeds what changes into the pure allocation core (allocator::Allocator), and, while this
+// process leads (the resolver's Lease), writes what the core decides:
+//   - status.loadBalancer.ingress through the Service's status subresource: a PUT of the
+//     version the decision was made from, so its resourceVersion guards the write; a
+//     conflict is re-read (the watch delivers the newer version) and decided again, never
+//     overwritten. Cleared when a Service stops being a LoadBalancer;
+//   - Events on the Service: IPAllocated, AllocationFailed with the core's reason (a
+//     malformed annotation names the annotation and its value);
+//   - each pool's status counts (assignedIPv4/IPv6, availableIPv4/IPv6) through the
+//     pool's status subresource;
+//   - gauges bgpcomm_allocator_addresses_in_use / _total per pool.
+#pragma once
+
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "allocator/allocator.h"
+#include "kube/client.h"
+#include "kube/events.h"
+#include "kube/informer.h"
+
+namespace bgpcomm::webhook {
+
+struct AllocatorControllerOptions {
+  // Namespace of the IPAddressPools (--namespace).
+  std::string pool_namespace;
+  // --lb-class: only Services of this spec.loadBalancerClass; empty: only those without.
+  std::string lb_class;
+  // Status writes in flight at once (each is one HTTPS request).
+  int writers = 4;
+  // Every Service is fed and checked again this often.
+  std::chrono::seconds resync = std::chrono::minutes(5);
+  kube::InformerOptions informer;
+};
+
+// Counts of one pass, for logs and tests.
+struct AllocatorPassCounts {
+  int written = 0;    // Service status written (assigned, changed or cleared)
+  int failed = 0;     // Services denied an address (Event AllocationFailed)
+  int conflicts = 0;  // writes refused (409): decided again from the newer version
+  int errors = 0;     // other API errors; retried
+};
+
+// The parts of a Service the informer keeps: the core's view of it and its JSON text (a
+// status update is the whole object with a new status).
+struct StoredService {
+  allocator::Service service;  // without namespace_labels (filled in when fed)
+  std::string json;
+};
+struct StoredPool {
+  community::AddressPool pool;
+  std::optional<allocator::PoolCounts> status;  // as stored; nullopt: none
+  std::string json;
+};
+StoredService DecodeStoredService(const rapidjson::Value& object);
+StoredPool DecodeStoredPool(const rapidjson::Value& object);
+
+class AllocatorController {
+ public:
+  // `client`, `events` and `registry` must outlive the controller.
+  AllocatorController(kube::Client& client, kube::EventRecorder& events,
+                      prometheus::Registry& registry, AllocatorControllerOptions options);
+  ~AllocatorController();
+  AllocatorController(const AllocatorController&) = delete;
+  AllocatorController& operator=(const AllocatorController&) = delete;
+
+  // Starts (stops) the three informers and the Event thread. The informers run whether
+  // this process leads or not, so that a new leader decides from a warm cache.
+  void Start();
+  void Stop();
+  bool HasSynced() const;
+
+  // Decides and writes while `is_leader()`, until `stop`: every Service from a fresh core
+  // when leadership starts, every Service again every `resync`, otherwise what changed.
+  void Run(std::stop_token stop, const std::function<bool()>& is_leader);
+
+  // One pass: `full` starts from a fresh core fed with everything cached; otherwise only
+  // what changed since the last pass is fed. What Run() calls.
+  AllocatorPassCounts Pass(bool full);
+
+ private:
+  struct Work {
+    std::string key;
+    std::shared_ptr<const StoredService> from;  // the version decided from
+    std::vector<std::string> addresses;          // empty: clear
+  };
+
+  void MarkService(std::string key);
+  void MarkConfig();
+  allocator::Service Feedable(const StoredService& stored) const;
+  void Handle(const allocator::Changes& changes, std::set<std::string>& services,
+              std::set<std::string>& pools);
+  AllocatorPassCounts WriteAll(std::vector<Work> work);
+  void WriteOne(const Work& work, AllocatorPassCounts& counts, std::mutex& counts_mutex);
+  void WritePools(const std::set<std::string>& pools);
+  void Emit(const kube::ObjectReference& object, kube::EventType type, std::string reason,
+            std::string message);
+  void EventLoop(std::stop_token stop);
+
+  kube::Client& client_;
+  kube::EventRecorder& events_;
+  AllocatorControllerOptions options_;
+  prometheus::Family<prometheus::Gauge>& in_use_;
+  prometheus::Family<prometheus::Gauge>& total_;
+  std::unique_ptr<kube::Informer> services_;
+  std::unique_ptr<kube::Informer> pools_;
+  std::unique_ptr<kube::Informer> namespaces_;
+
+  // Touched only by the thread running Pass().
+  std::unique_ptr<allocator::Allocator> core_;
+  std::set<std::string> unwritten_pools_;  // pool status writes to retry
+
+  // Changes seen by the informers' threads, taken by Pass().
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::set<std::string> dirty_services_;
+  std::set<std::string> dirty_namespaces_;
+  bool pools_changed_ = false;
+
+  // Events are recorded on a thread of their own, so that a slow Event create never
+  // delays an address; under a flood the queue is bounded and Events give way.
+  struct PendingEvent {
+    kube::ObjectReference object;
+    kube::EventType type = kube::EventType::kNormal;
+    std::string reason;
+    std::string message;
+  };
+  std::mutex events_mutex_;
+  std::condition_variable_any events_wake_;
+  std::deque<PendingEvent> pending_events_;
+  std::jthread events_thread_;
+};
+
+}  // namespace bgpcomm::webhook
