@@ -2,7 +2,7 @@
 # An IPAddressPool change or deletion that takes addresses from Services holding them is
 # admitted with a warning naming how many Services and at most three of them (issue 14,
 # admission). The webhook learns Services' held addresses from its Service informer; the
-# status is written by hand (no allocator runs here). Pools in metallb-system (cleaned
+# addresses are the ones each Service asks for, written by the allocator. Pools in metallb-system (cleaned
 # before and after), Services in a fresh namespace.
 
 load helpers
@@ -29,19 +29,25 @@ pool_yaml() {
   echo "$f"
 }
 
-# holding NAME IP: a LoadBalancer Service whose status holds IP.
+# holding NAME IP: a LoadBalancer Service that asks for IP (metallb.io/loadBalancerIPs)
+# and holds it once bgpcomm's allocator has written its status.
 holding() {
   k apply -n "$SVC_NS" -f - >/dev/null <<YAML
 apiVersion: v1
 kind: Service
 metadata:
   name: $1
+  annotations:
+    metallb.io/loadBalancerIPs: $2
 spec:
   type: LoadBalancer
   ports: [{port: 80}]
 YAML
-  k patch service "$1" -n "$SVC_NS" --subresource=status --type=merge \
-    -p "{\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"$2\"}]}}}" >/dev/null
+  eventually_ms 30000 holds "$1" "$2" || fail "Service $1 was not given $2"
+}
+
+holds() {
+  [[ $(k get service "$1" -n "$SVC_NS" -o jsonpath='{.status.loadBalancer.ingress[0].ip}') == "$2" ]]
 }
 
 # dry_run_warns FILE TEXT: a server-side dry run of FILE prints TEXT.
@@ -76,8 +82,7 @@ dry_run_warns() {
 
 @test "deleting the pool warns, naming the count and at most three Services" {
   holding fourth 198.18.200.7
-  eventually_ms 30000 bash -c "'$KUBECTL' get service fourth -n '$SVC_NS' -o jsonpath='{.status.loadBalancer.ingress[0].ip}' | grep -q 198.18.200.7"
-  # Give the informer the status too: a dry-run delete names all four.
+  # The webhook's informer has the status once a dry-run delete names all four.
   local expected="metadata.name: deleting IPAddressPool \"$POOL\" takes addresses away: 4 Services hold an address from it: $SVC_NS/api (198.18.200.6), $SVC_NS/fourth (198.18.200.7), $SVC_NS/kept (198.18.200.20) and 1 more; they get new addresses and their routes move"
   delete_dry_run_warns() {
     k delete ipaddresspool "$POOL" -n "$NS" --dry-run=server 2>&1 | grep -qF -- "$expected"
