@@ -215,6 +215,10 @@ std::expected<Preview, std::string> BuildPreview(std::span<const std::string> pa
       entry.addresses = r->second->addresses;
       entry.predicted = true;
       service.ingress_ips = r->second->addresses;
+    } else if (!entry.addresses.empty() && allocation && r != decided.end() &&
+               r->second->failed()) {
+      entry.reason = std::string(allocator::Name(r->second->reason)) +
+                     (r->second->message.empty() ? "" : ": " + r->second->message);
     } else if (entry.addresses.empty()) {
       if (!allocation) {
         entry.reason = "the pools cannot be used: " + allocation.error().front().ToString();
@@ -452,6 +456,9 @@ std::string PreviewText(const Preview& preview) {
       out << '\n';
     } else if (s.addresses.empty()) {
       out << "no address: " << s.service.ToString() << ": " << s.reason << '\n';
+    } else if (!s.reason.empty()) {
+      out << "allocator: " << s.service.ToString() << " keeps " << Join(s.addresses)
+          << " from status but: " << s.reason << '\n';
     }
   }
   for (const RefusedObject& r : preview.refused) {

@@ -171,6 +171,16 @@ community::Peer DecodePeer(const Value& object, Diagnostics& out) {
   return DecodeKind<community::Peer>(object, out);
 }
 
+community::ServiceObject DecodeService(const Value& object, Diagnostics& out) {
+  community::ServiceObject result = DecodeKind<community::ServiceObject>(object, out);
+  if (!object.IsObject()) return result;
+  if (auto status = object.FindMember("status"); status != object.MemberEnd()) {
+    Reader reader(out);
+    reader.ReadObject(status->value, "status", result.status);
+  }
+  return result;
+}
+
 community::BfdProfile DecodeBfdProfile(const Value& object, Diagnostics& out) {
   return DecodeKind<community::BfdProfile>(object, out);
 }

@@ -25,4 +25,8 @@ community::Peer DecodePeer(const rapidjson::Value& object, community::Diagnostic
 community::BfdProfile DecodeBfdProfile(const rapidjson::Value& object,
                                        community::Diagnostics& out);
 
+// A core/v1 Service: metadata, spec and status through ServiceObject's table.
+community::ServiceObject DecodeService(const rapidjson::Value& object,
+                                       community::Diagnostics& out);
+
 }  // namespace bgpcomm::objectjson

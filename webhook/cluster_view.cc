@@ -438,4 +438,25 @@ std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> ClusterView
   return NamespaceSnapshot::Make(std::move(lists->objects));
 }
 
+std::expected<std::vector<community::ServiceObject>, std::string>
+ClusterView::ServicesHoldingAddresses() const {
+  std::vector<community::ServiceObject> out;
+  auto keep = [&](const community::ServiceObject& s) {
+    if (s.type == "LoadBalancer" && !s.status.load_balancer.ingress.empty()) out.push_back(s);
+  };
+  if (services_ != nullptr && services_->HasSynced()) {
+    for (const kube::ObjectPtr& object : services_->List()) {
+      if (auto decoded = object->As<community::ServiceObject>()) keep(*decoded);
+    }
+    return out;
+  }
+  community::Diagnostics ignored;
+  auto listed =
+      client_.List(kube::resources::kServices, "", {}, [&](const rapidjson::Value& item) {
+        keep(objectjson::DecodeService(item, ignored));
+      });
+  if (!listed) return std::unexpected(listed.error().ToString());
+  return out;
+}
+
 }  // namespace bgpcomm::webhook

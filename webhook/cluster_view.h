@@ -125,6 +125,11 @@ class ClusterView : public ObjectView {
   ClusterView(const ClusterView&) = delete;
   ClusterView& operator=(const ClusterView&) = delete;
 
+  // Answers ServicesHoldingAddresses() from `services` (an informer of core/v1 Services in
+  // every namespace, decoding with objectjson::DecodeService) once it has synced, by a LIST
+  // before. Call before serving; `services` must outlive the view.
+  void CacheServices(const kube::Informer* services) { services_ = services; }
+
   std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> Namespace(
       std::string_view namespace_name, Freshness freshness) const override;
 
@@ -135,6 +140,9 @@ class ClusterView : public ObjectView {
 
   const IncrementalNamespace& cached() const { return cached_; }
 
+  std::expected<std::vector<community::ServiceObject>, std::string> ServicesHoldingAddresses()
+      const override;
+
  private:
   std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> ReadThrough(
       std::string_view namespace_name) const;
@@ -142,6 +150,7 @@ class ClusterView : public ObjectView {
   kube::Client& client_;
   const MetallbCache& cache_;
   std::string cached_namespace_;
+  const kube::Informer* services_ = nullptr;
   IncrementalNamespace cached_;
   std::chrono::milliseconds read_through_deadline_;
   // LISTs still running (some perhaps abandoned at their deadline).

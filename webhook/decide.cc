@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "community/pool_release.h"
 #include "webhook/json_patch.h"
 #include "objectjson/metallb.h"
 
@@ -221,6 +222,27 @@ std::optional<AdmissionResponse> OutsideNamespace(const AdmissionRequest& reques
   return Finish(request, d);
 }
 
+// An IPAddressPool UPDATE or DELETE that `response` allows: warns about the addresses it
+// takes from Services holding them (community::WarnAddressesTaken). Warnings never deny,
+// so the view's Services may come from a cache; without them the response is unchanged.
+AdmissionResponse WithAddressesTakenWarnings(const AdmissionRequest& request,
+                                             const ObjectView& view,
+                                             AdmissionResponse response) {
+  if (!response.allowed || request.old_object == nullptr) return response;
+  Diagnostics ignored;
+  community::AddressPool old_pool = DecodePool(*request.old_object, ignored);
+  std::optional<community::AddressPool> new_pool;
+  if (request.operation != "DELETE" && request.object != nullptr) {
+    new_pool = DecodePool(*request.object, ignored);
+  }
+  auto services = view.ServicesHoldingAddresses();
+  if (!services) return response;
+  Diagnostics taken =
+      community::WarnAddressesTaken(old_pool, new_pool ? &*new_pool : nullptr, *services);
+  for (std::string& text : WarningTexts(taken)) response.warnings.push_back(std::move(text));
+  return response;
+}
+
 }  // namespace
 
 std::string_view EndpointPath(Endpoint endpoint) { return SpecOf(endpoint).path; }
@@ -250,11 +272,13 @@ AdmissionResponse Decide(Endpoint endpoint, const AdmissionRequest& request, con
     case Endpoint::kMutateAdvertisement:
       return JudgeAdvertisement(request, view, options, /*mutate=*/true);
     case Endpoint::kValidatePool:
-      return JudgeInNamespace(request, DecodePool, view, EmptyView::kFindsOnlyRealErrors,
-                              [&](const community::AddressPool& pool, const auto& context,
-                                  bool /*stand_in*/) {
-                                return community::ValidatePool(pool, context, options);
-                              });
+      return WithAddressesTakenWarnings(
+          request, view,
+          JudgeInNamespace(request, DecodePool, view, EmptyView::kFindsOnlyRealErrors,
+                           [&](const community::AddressPool& pool, const auto& context,
+                               bool /*stand_in*/) {
+                             return community::ValidatePool(pool, context, options);
+                           }));
     case Endpoint::kValidatePeer:
       return JudgeInNamespace(request, DecodePeer, view, EmptyView::kFindsOnlyRealErrors,
                               [&](const community::Peer& peer, const auto& context,

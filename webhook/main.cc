@@ -17,6 +17,7 @@
 #include "kube/guarded.h"
 #include "kube/leader_election.h"
 #include "kube/events.h"
+#include "objectjson/metallb.h"
 #include "objectjson/metallb_resources.h"
 #include "webhook/allocator_controller.h"
 #include "webhook/cluster_view.h"
@@ -125,6 +126,8 @@ struct Webhook {
   webhook::WebhookMetrics metrics;
   std::unique_ptr<prometheus::Exposer> exposer;
   std::unique_ptr<webhook::MetallbCache> cache;
+  // Services of every namespace: the addresses an IPAddressPool change takes away.
+  std::unique_ptr<kube::Informer> services;
   std::unique_ptr<webhook::ClusterView> view;
   std::unique_ptr<webhook::Resolver> resolver;
   std::unique_ptr<kube::EventRecorder> events;
@@ -200,6 +203,14 @@ void BuildCluster(Webhook& w) {
   w.cache = std::make_unique<webhook::MetallbCache>(*w.client, ns);
   w.view = std::make_unique<webhook::ClusterView>(*w.read_client, *w.cache, ns,
                                                   *ParseDelay(w.flags.read_through_timeout));
+  kube::InformerOptions service_options;
+  service_options.reflector.decode = kube::DecodeAs([](const rapidjson::Value& object) {
+    community::Diagnostics ignored;  // stored Services are the API server's to validate
+    return objectjson::DecodeService(object, ignored);
+  });
+  w.services = std::make_unique<kube::Informer>(*w.client, kube::resources::kServices, "",
+                                                std::move(service_options));
+  w.view->CacheServices(w.services.get());
   w.resolver = std::make_unique<webhook::Resolver>(*w.client, *w.cache, w.view->cached(), ns,
                                                    w.options, w.metrics);
   w.cache->OnEvent([&w](const kube::Resource& resource, const kube::ObjectPtr& before,
@@ -342,6 +353,7 @@ std::expected<std::unique_ptr<Webhook>, std::string> Build(const Flags& flags,
 // the rest in order.
 int Serve(Webhook& w) {
   w.cache->Start();
+  w.services->Start();
   // Every thread body runs under RunGuarded: what it throws is logged and it starts again.
   std::jthread health_thread;
   if (w.health_enabled) {
@@ -412,6 +424,7 @@ int Serve(Webhook& w) {
   if (election.joinable()) election.join();
   w.health.stop();
   w.cache->Stop();
+  w.services->Stop();
   drained = true;
   pthread_kill(signal_waiter.native_handle(), SIGTERM);
   signal_waiter.join();

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "community/alias_table.h"
 #include "community/objects.h"
@@ -34,6 +35,12 @@ class ObjectView {
   // (e.g. the API server is unreachable).
   virtual std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> Namespace(
       std::string_view namespace_name, Freshness freshness) const = 0;
+  // The LoadBalancer Services of every namespace that hold an address
+  // (status.loadBalancer.ingress), for warnings only; a message when they cannot be had.
+  virtual std::expected<std::vector<community::ServiceObject>, std::string>
+  ServicesHoldingAddresses() const {
+    return std::unexpected("this view does not read Services");
+  }
 };
 
 }  // namespace bgpcomm::webhook

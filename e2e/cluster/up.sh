@@ -227,7 +227,7 @@ YAML
   hook validate-bgpadvertisement /validate-metallb-io-v1beta1-bgpadvertisement \
     bgpadvertisements '"CREATE", "UPDATE"' v1beta1
   hook validate-ipaddresspool /validate-metallb-io-v1beta1-ipaddresspool ipaddresspools \
-    '"CREATE", "UPDATE"' v1beta1
+    '"CREATE", "UPDATE", "DELETE"' v1beta1
   hook validate-bgppeer /validate-metallb-io-v1beta2-bgppeer bgppeers '"CREATE", "UPDATE"' v1beta2
   hook validate-bfdprofile /validate-metallb-io-v1beta1-bfdprofile bfdprofiles \
     '"CREATE", "UPDATE", "DELETE"' v1beta1

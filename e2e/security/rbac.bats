@@ -21,6 +21,8 @@ WEBHOOK_ALLOWED=(
   "watch bgpadvertisements.metallb.io" "list ipaddresspools.metallb.io all"
   "watch bgppeers.metallb.io" "list communities.metallb.io all"
   "patch bgpadvertisements.metallb.io"
+  # Services' held addresses, for the IPAddressPool warning (read-only).
+  "list services all" "watch services all"
   "get leases.coordination.k8s.io" "create leases.coordination.k8s.io"
   "update leases.coordination.k8s.io"
   "create events" "patch events" "create events.events.k8s.io"

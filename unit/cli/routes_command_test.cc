@@ -83,6 +83,8 @@ TEST_F(RoutesTest, ServiceWithoutStatusGetsThePredictedAddress) {
   std::string dir = CopyWalkthrough();
   Edit("walkthrough/06-service.yaml",
        "status:\n  loadBalancer:\n    ingress:\n      - ip: 203.0.113.10\n", "");
+  Edit("walkthrough/06-service.yaml",
+       "  annotations:\n    metallb.io/loadBalancerIPs: 203.0.113.10\n", "");
   auto result = RunBgpcomm({"routes", dir});
   ASSERT_EQ(result.code, 0) << result.err;
   EXPECT_THAT(result.out,
@@ -223,6 +225,21 @@ TEST_F(RoutesTest, DiffOfTheReadmeTypo) {
 TEST_F(RoutesTest, DiffOfAPoolEditAndOfAnAddressMove) {
   std::string base = CopyAs("base");
   std::string head = CopyWalkthrough();
+  // The walkthrough's Service asks for 203.0.113.10; a pool edit then leaves it none
+  // (the allocator says why), and the route is withdrawn.
+  Edit("walkthrough/02-ip-pool.yaml", "203.0.113.0/28", "203.0.113.16/28");
+  auto pinned = RunBgpcomm({"routes", "--base", base, "--", head});
+  EXPECT_EQ(pinned.code, kExitRoutesChanged);
+  EXPECT_THAT(pinned.out, HasSubstr("- node * peer upstream-router: 203.0.113.10/32 "));
+  EXPECT_THAT(RunBgpcomm({"routes", head}).out,
+              HasSubstr("allocator: Service default/web keeps 203.0.113.10 from status but: "
+                        "OutsidePools"));
+  Edit("walkthrough/02-ip-pool.yaml", "203.0.113.16/28", "203.0.113.0/28");
+  // Without the request, the allocator moves the address instead.
+  for (const char* dir : {"base", "walkthrough"}) {
+    Edit(std::string(dir) + "/06-service.yaml",
+         "  annotations:\n    metallb.io/loadBalancerIPs: 203.0.113.10\n", "");
+  }
   Edit("walkthrough/02-ip-pool.yaml", "203.0.113.0/28", "203.0.113.16/28");
   auto result = RunBgpcomm({"routes", "--base", base, "--", head});
   EXPECT_EQ(result.code, kExitRoutesChanged) << result.err;

@@ -39,6 +39,10 @@ class ScriptedApiserver {
     server_.server().Get(
         R"(/apis/([^/]+)/([^/]+)/namespaces/([^/]+)/([^/]+))",
         [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
+    // Core resources of every namespace, e.g. /api/v1/services (namespace "").
+    server_.server().Get(
+        R"(/(api)/(v1)/()([a-z]+))",
+        [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
     server_.Start();
   }
   ~ScriptedApiserver() {

@@ -119,5 +119,30 @@ TEST(ObjectJson, NonObjectsDecodeToEmptyStructs) {
   }
 }
 
+TEST(ObjectJson, DecodesAServiceWithItsStatus) {
+  auto document = Parse(R"({"apiVersion":"v1","kind":"Service",
+      "metadata":{"name":"web","namespace":"default","uid":"u"},
+      "spec":{"type":"LoadBalancer","clusterIP":"10.0.0.7","ports":[{"port":80,"protocol":"UDP",
+              "targetPort":8080}],"ipFamilies":["IPv4"],"externalTrafficPolicy":"Local"},
+      "status":{"loadBalancer":{"ingress":[{"ip":"203.0.113.10","ipMode":"VIP"}]}}})");
+  community::Diagnostics out;
+  community::ServiceObject s = DecodeService(document, out);
+  EXPECT_TRUE(out.items.empty()) << Messages(out).front();
+  EXPECT_EQ(s.meta.name, "web");
+  EXPECT_EQ(s.type, "LoadBalancer");
+  ASSERT_EQ(s.ports.size(), 1u);
+  EXPECT_EQ(s.ports[0].port, 80);
+  EXPECT_EQ(s.ports[0].protocol, "UDP");
+  EXPECT_EQ(s.external_traffic_policy, "Local");
+  ASSERT_EQ(s.status.load_balancer.ingress.size(), 1u);
+  EXPECT_EQ(s.status.load_balancer.ingress[0].ip, "203.0.113.10");
+
+  auto bad = Parse(R"({"metadata":{"name":"x"},"status":{"loadBalancer":{"ingress":"no"}}})");
+  community::Diagnostics problems;
+  EXPECT_TRUE(DecodeService(bad, problems).status.load_balancer.ingress.empty());
+  ASSERT_EQ(problems.items.size(), 1u);
+  EXPECT_EQ(problems.items[0].field, "status.loadBalancer.ingress");
+}
+
 }  // namespace
 }  // namespace bgpcomm::objectjson

@@ -248,6 +248,82 @@ TEST(Decide, BfdProfileRangesAndDeletionInUse) {
   EXPECT_FALSE(in_use.allowed);
   EXPECT_EQ(in_use.message, "BFDProfile \"x\" is invalid: metadata.name: BFDProfile fast is used by "
                             "BGPPeer upstream-router; change the peers before deleting it");
+// A view that also knows the Services holding addresses.
+class ViewWithServices : public FakeView {
+ public:
+  std::vector<community::ServiceObject> services;
+  std::string services_error;
+  std::expected<std::vector<community::ServiceObject>, std::string> ServicesHoldingAddresses()
+      const override {
+    if (!services_error.empty()) return std::unexpected(services_error);
+    return services;
+  }
+};
+
+std::string PoolReview(const std::string& operation, const std::string& object,
+                       const std::string& old_object) {
+  return R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{)"
+         R"("uid":"uid-pool","kind":{"group":"metallb.io","version":"v1beta1",)"
+         R"("kind":"IPAddressPool"},"name":"production-pool","namespace":"metallb-system",)"
+         R"("operation":")" +
+         operation + R"(","object":)" + object + R"(,"oldObject":)" + old_object + "}}";
+}
+
+std::string PoolObject(const std::string& addresses) {
+  return R"({"apiVersion":"metallb.io/v1beta1","kind":"IPAddressPool","metadata":)"
+         R"({"name":"production-pool","namespace":"metallb-system"},"spec":{"addresses":)" +
+         addresses + "}}";
+}
+
+community::ServiceObject Holding(std::string name, std::string ip) {
+  community::ServiceObject s;
+  s.meta.name = std::move(name);
+  s.meta.namespace_name = "default";
+  s.type = "LoadBalancer";
+  s.status.load_balancer.ingress.push_back({std::move(ip), ""});
+  return s;
+}
+
+TEST(Decide, PoolChangeWarnsAboutAddressesItTakesFromServices) {
+  ViewWithServices view;
+  view.services = {Holding("web", "203.0.113.10"), Holding("api", "203.0.113.11"),
+                   Holding("kept", "203.0.113.20")};
+  auto judge = [&](const std::string& review) {
+    auto request = DecodeReview(review);
+    EXPECT_TRUE(request.has_value()) << review;
+    return Decide(Endpoint::kValidatePool, *request, view, {});
+  };
+  auto update = judge(PoolReview("UPDATE", PoolObject(R"(["203.0.113.16/28"])"),
+                                 PoolObject(R"(["203.0.113.0/27"])")));
+  EXPECT_TRUE(update.allowed);
+  EXPECT_THAT(update.warnings,
+              ::testing::ElementsAre(
+                  "spec.addresses: this change takes addresses away: 2 Services hold an "
+                  "address it removes from the pool: default/api (203.0.113.11), default/web "
+                  "(203.0.113.10); they get new addresses and their routes move"));
+
+  auto removal = judge(PoolReview("DELETE", "null", PoolObject(R"(["203.0.113.0/27"])")));
+  EXPECT_TRUE(removal.allowed);
+  EXPECT_THAT(removal.warnings,
+              ::testing::ElementsAre(HasSubstr(
+                  "metadata.name: deleting IPAddressPool \"production-pool\" takes addresses "
+                  "away: 3 Services hold an address from it: default/api (203.0.113.11), "
+                  "default/kept (203.0.113.20), default/web (203.0.113.10);")));
+
+  // Growing the pool takes nothing; a create has nothing to take.
+  EXPECT_TRUE(judge(PoolReview("UPDATE", PoolObject(R"(["203.0.113.0/26"])"),
+                               PoolObject(R"(["203.0.113.0/27"])")))
+                  .warnings.empty());
+  EXPECT_TRUE(judge(PoolReview("CREATE", PoolObject(R"(["203.0.113.0/28"])"), "null"))
+                  .warnings.empty());
+  // A denied change stays denied, without the warning; Services unknown: no warning.
+  EXPECT_FALSE(judge(PoolReview("UPDATE", PoolObject(R"(["203.0.113.0/33"])"),
+                                PoolObject(R"(["203.0.113.0/27"])")))
+                   .allowed);
+  view.services_error = "unreachable";
+  auto unknown = judge(PoolReview("DELETE", "null", PoolObject(R"(["203.0.113.0/27"])")));
+  EXPECT_TRUE(unknown.allowed);
+  EXPECT_TRUE(unknown.warnings.empty());
 }
 
 TEST(EndpointPath, MatchesTheDesign) {
