@@ -248,6 +248,8 @@ TEST(Decide, BfdProfileRangesAndDeletionInUse) {
   EXPECT_FALSE(in_use.allowed);
   EXPECT_EQ(in_use.message, "BFDProfile \"x\" is invalid: metadata.name: BFDProfile fast is used by "
                             "BGPPeer upstream-router; change the peers before deleting it");
+}
+
 // A view that also knows the Services holding addresses.
 class ViewWithServices : public FakeView {
  public:
