@@ -206,6 +206,9 @@ hook() {
         resources: ["$3"]
         operations: [$4]
         scope: Namespaced
+    # Fault and security suites run a webhook of their own in a labelled namespace.
+    namespaceSelector:
+      matchExpressions: [{key: bgpcomm.io/e2e-own-webhook, operator: DoesNotExist}]
     failurePolicy: Fail
     matchPolicy: Equivalent
     sideEffects: None

@@ -12,7 +12,7 @@ SECONDS_OF_LOAD=18
 
 setup_file() {
   require_cluster
-  TEST_NS=$(fresh_ns)
+  TEST_NS=$(fresh_ns_own_webhook)
   CONFIG=bgpcomm-e2e-rotation-${TEST_NS: -8}
   export TEST_NS CONFIG
   own_identity "$TEST_NS" rotation "$BATS_FILE_TMPDIR/kubeconfig" "$CONFIG"
@@ -25,7 +25,7 @@ setup_file() {
     --cert-mode=self --cert-namespace "$TEST_NS" --cert-dir "$BATS_FILE_TMPDIR/certs" \
     --cert-ip-address 127.0.0.1 --validating-webhook-configuration "$CONFIG" \
     --mutating-webhook-configuration "" --cert-validity 12s --cert-rotate-before 8s \
-    --cert-check-interval 1s --log-level debug)
+    --cert-check-interval 1s --allocate-addresses=false --log-level debug)
   echo "$OWN_PID" >>"$OWN_PIDS_FILE"
   OWN_HEALTH_PORT=$(port_from_log "$logfile" 0 "event=listening endpoint=health")
   wait_for 30 curl -sf "http://127.0.0.1:$OWN_HEALTH_PORT/readyz"

@@ -35,9 +35,9 @@ setup_file() {
     --namespace metallb-system --leader-elect=false --read-through-timeout "${DEADLINE}s" \
     --tls-cert-file "$PKI/tls.crt" --tls-private-key-file "$PKI/tls.key"
   export OWN_PORT
-  # A BGPAdvertisement in a namespace the webhook does not cache, naming an alias that
-  # exists nowhere: judging it needs the LISTs.
-  admission_review slow-1 BGPAdvertisement slow-advert bgpcomm-slow-tenant \
+  # A BGPAdvertisement naming an alias that exists nowhere: the cached view finds it
+  # missing, and a denial reads through first, so judging it needs the LISTs.
+  admission_review slow-1 BGPAdvertisement slow-advert metallb-system \
     '{"ipAddressPools":["production-pool"],"communities":["no-such-alias"]}' \
     >"$BATS_FILE_TMPDIR/review.json"
 }

@@ -11,7 +11,7 @@ PEER_PASSWORD=peer-s3cret-Zq81x
 
 setup_file() {
   require_cluster
-  TEST_NS=$(fresh_ns)
+  TEST_NS=$(fresh_ns_own_webhook)
   export TEST_NS
   local dir=$BATS_FILE_TMPDIR
   # A least-privilege identity of its own (a ServiceAccount token).

@@ -77,8 +77,9 @@ addr() {
     sed 's/,$//'
 }
 # wait_addr NS NAME WANT: the status holds exactly WANT ("" : no address) within 30 s.
+addr_is() { [[ $(addr "$1" "$2") == "$3" ]]; }
 wait_addr() {
-  eventually_ms 30000 eval '[[ $(addr "$1" "$2") == "$3" ]]' ||
+  eventually_ms 30000 addr_is "$1" "$2" "$3" ||
     fail "$1/$2: want address '$3', status holds '$(addr "$1" "$2")'; events: $(events_of "$1" "$2")"
 }
 # The messages of the Events of REASON about Service NS/NAME.

@@ -54,6 +54,16 @@ fresh_ns() {
   echo "$name"
 }
 
+# A fresh namespace for a suite that runs its own webhook there: the cluster's webhook,
+# which denies metallb.io objects outside metallb-system as MetalLB does, skips namespaces
+# with this label (e2e/cluster/up.sh's namespaceSelector).
+fresh_ns_own_webhook() {
+  local name
+  name=$(fresh_ns)
+  k label namespace "$name" bgpcomm.io/e2e-own-webhook=true >/dev/null
+  echo "$name"
+}
+
 # Deletes our objects from namespace $1 (default metallb-system) in an order the
 # webhook allows: advertisements before the Communities they reference.
 clean_ns() {

@@ -69,8 +69,9 @@ ingress_of() {
 }
 # wait_ingress SERVICE "IP[,IP]" [MS]: the status holds exactly these ("" none) within MS
 # (default 15 s).
+ingress_is() { [[ $(ingress_of "$1") == "$2" ]]; }
 wait_ingress() {
-  eventually_ms "${3:-15000}" eval '[[ $(ingress_of "$1") == "$2" ]]' ||
+  eventually_ms "${3:-15000}" ingress_is "$1" "$2" ||
     fail "$1: want ingress '$2', status holds '$(ingress_of "$1")'"
 }
 # request_address SERVICE "IP[,IP]" [MS]: asks the allocator for these addresses
