@@ -253,6 +253,12 @@ TEST(Decide, BfdProfileRangesAndDeletionInUse) {
 // A view that also knows the Services holding addresses.
 class ViewWithServices : public FakeView {
  public:
+  ViewWithServices() {
+    community::NamespaceObjects objects;
+    objects.namespace_name = "metallb-system";
+    cached = NamespaceSnapshot::Make(objects);
+    api = cached;
+  }
   std::vector<community::ServiceObject> services;
   std::string services_error;
   std::expected<std::vector<community::ServiceObject>, std::string> ServicesHoldingAddresses()
