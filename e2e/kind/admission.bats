@@ -18,8 +18,13 @@ teardown_file() {
 @test "every bgpcomm pod is Running and Ready" {
   k -n "$NS" rollout status deployment/bgpcomm-webhook --timeout=120s >/dev/null
   k -n "$NS" rollout status daemonset/bgpcomm-speaker --timeout=120s >/dev/null
-  run k -n "$NS" get pods -l app.kubernetes.io/part-of=bgpcomm \
-    -o jsonpath='{range .items[*]}{.metadata.labels.app\.kubernetes\.io/component} {.status.phase} {.status.conditions[?(@.type=="Ready")].status} {.spec.nodeName}{"\n"}{end}'
+  # A pod of an earlier rollout may still be terminating: wait until only the five remain.
+  bgpcomm_pods() {
+    run k -n "$NS" get pods -l app.kubernetes.io/part-of=bgpcomm \
+      -o jsonpath='{range .items[*]}{.metadata.labels.app\.kubernetes\.io/component} {.status.phase} {.status.conditions[?(@.type=="Ready")].status} {.spec.nodeName}{"\n"}{end}'
+    [[ $status == 0 && $(grep -c . <<<"$output") == 5 ]]
+  }
+  eventually_ms 120000 bgpcomm_pods || true
   assert_success
   echo "$output"
   # Two webhook replicas and one speaker on each of the three nodes.
