@@ -34,14 +34,16 @@ case ${1:-} in
     command -v dockerd >/dev/null || { log "dockerd not found (make deps installs docker.io)"; exit 1; }
     answers && exit 0
     mkdir -p "$data_root" "$run_dir"
-    # The runtime is copied out of the work tree: the engine may outlive a checkout.
+    # The runtime is copied out of the work tree: the engine may outlive a checkout. It
+    # must not inherit the callers' lock descriptors (e2e/kind/run.sh's run.lock is fd 8,
+    # e2e/tools/install.sh's fd 9): an engine that outlives its run would hold the lock.
     install -m 0755 "$(dirname "${BASH_SOURCE[0]}")/runc-caps" "$run_dir/runc-caps"
     log "starting (data root $data_root, log $run_dir/dockerd.log)"
     setsid dockerd --data-root "$data_root" --exec-root "$run_dir/exec" \
       --pidfile "$run_dir/dockerd.pid" -H "$sock" --bridge=none --iptables=false \
       --ip6tables=false --ip-forward=false \
       --add-runtime "bgpcomm-runc=$run_dir/runc-caps" --default-runtime bgpcomm-runc \
-      >"$run_dir/dockerd.log" 2>&1 </dev/null &
+      >"$run_dir/dockerd.log" 2>&1 </dev/null 8>&- 9>&- &
     pid=$!
     for _ in $(seq 1 150); do
       answers && exit 0
