@@ -13,7 +13,7 @@ KILL_AFTER=200   # kill the leader once this many Services hold an address
 LEASE=bgpcomm-resolver
 
 setup_file() {
-  [[ $BGPCOMM_E2E_PROVIDER == local ]] || skip "local provider only (kills a process by pid)"
+  [[ $BGPCOMM_E2E_PROVIDER == local ]] || fail "runs on the local provider only (it kills the leader by pid)"
   require_cluster
   clean_ns "$NS"
   provider_webhook_start
