@@ -84,9 +84,7 @@ void Informer::Replace(std::vector<Object> objects, const std::string&) {
       }
     }
     store_ = std::move(next);
-    synced_ = true;
   }
-  synced_cv_.notify_all();
   for (const auto& change : changes)
     for (const auto& h : handlers_) {
       if (!change.new_object) {
@@ -97,6 +95,13 @@ void Informer::Replace(std::vector<Object> objects, const std::string&) {
         h.on_update(change.old_object, change.new_object);
       }
     }
+  // Synced only once the handlers have seen the whole list: a consumer that waits for
+  // the sync (the allocator, the resolver) never acts on a partly delivered list.
+  {
+    std::lock_guard lock(mu_);
+    synced_ = true;
+  }
+  synced_cv_.notify_all();
 }
 
 void Informer::Apply(WatchEventType type, Object decoded) {

@@ -48,7 +48,7 @@ class Informer : private ReflectorSink {
   // Stops the thread; the store keeps its contents.
   void Stop();
 
-  // True once the first LIST has been stored (and stays true).
+  // True once the first LIST has been stored and every handler has seen it (stays true).
   bool HasSynced() const;
   // Waits up to `timeout` for HasSynced().
   bool WaitForSync(Duration timeout) const;

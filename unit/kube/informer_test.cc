@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "kube/reflector.h"
 #include "unit/kube/scripted_apiserver.h"
 
@@ -96,6 +99,24 @@ TEST_F(InformerTest, ListsThenWatchesAndResumesAfterBookmarks) {
   EXPECT_EQ(informer.reflector().ListCount(), 1);
   // A clean end of a stream that carried events reconnects at once.
   EXPECT_TRUE(sleeper_.Delays().empty());
+}
+
+// A consumer that waits for the sync acts on the whole list: the handlers have seen
+// every listed object before WaitForSync returns, however slow they are.
+TEST_F(InformerTest, SyncedOnlyAfterHandlersSawTheList) {
+  apiserver_.AddList("communities", {200, CommunityListJson("20", CommunityJson("a", "10") + "," +
+                                                                      CommunityJson("b", "11"))});
+  apiserver_.AddWatch("communities", {.lines = {}, .end = StreamEnd::kHang});
+  Informer informer(*client_, kCommunities, "metallb-system", Options(KeepJsonText()));
+  std::atomic<int> handled{0};
+  informer.AddHandlers({.on_add = [&](const ObjectPtr&) {
+    std::this_thread::sleep_for(100ms);
+    ++handled;
+  }});
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(10s));
+  EXPECT_EQ(handled.load(), 2);
+  informer.Stop();
 }
 
 TEST_F(InformerTest, ErrorEvent410Relists) {
