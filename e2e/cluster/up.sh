@@ -29,7 +29,8 @@ webhook_bin=$BGPCOMM_BIN_DIR/bgpcomm-webhook
 [[ -x $webhook_bin ]] || die "$webhook_bin not found; run 'make build' first"
 command -v openssl >/dev/null || die "openssl is needed (make deps)"
 
-"$BGPCOMM_REPO/e2e/tools/install.sh" >&2
+# Quiet: `make build` has already listed the cached tools; a missing one is built and says so.
+"$BGPCOMM_REPO/e2e/tools/install.sh" --quiet >&2
 . "$BGPCOMM_REPO/e2e/tools/paths.sh"
 
 succeeded=0

@@ -15,8 +15,9 @@
 # Idempotent: a cached tool whose binaries run and report the pinned version is kept;
 # only missing or broken ones are built. Prints one line per tool, with the build time.
 #
-# Usage: install.sh [--force] [kubernetes|etcd|helm|kind|coredns|kube-score ...]
+# Usage: install.sh [--force] [--quiet] [kubernetes|etcd|helm|kind|coredns|kube-score ...]
 # Without tool names: all of them. (kube-apiserver and kubectl name kubernetes.)
+# --quiet: no line for a tool that is already cached (builds and failures still print).
 # Env:   BGPCOMM_CACHE   cache root (default /var/cache/bgpcomm)
 #        BGPCOMM_GO_P    go build -p (default 2; the machine is shared)
 #        BGPCOMM_NICE    nice level for go build (default 10)
@@ -25,13 +26,15 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/versions.sh"
 
 force=0
+quiet=0
 tools=()
 for a in "$@"; do
   case $a in
     --force) force=1 ;;
+    --quiet) quiet=1 ;;
     kubernetes|kube-apiserver|kubectl) tools+=(kubernetes) ;;
     etcd|helm|kind|coredns|kube-score) tools+=("$a") ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown argument '$a'" >&2; exit 2 ;;
   esac
 done
@@ -164,7 +167,7 @@ for tool in "${tools[@]}"; do
   version=$(version_of "$tool")
   dir="$cache/$tool-$version"
   if (( ! force )) && line=$(check_tool "$tool" "$dir" "$version"); then
-    echo "$tool $version: cached ($dir, $line)"
+    (( quiet )) || echo "$tool $version: cached ($dir, $line)"
     continue
   fi
   need_go
