@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <httplib.h>
 #include <atomic>
 #include <csignal>
 #include <thread>
