@@ -38,19 +38,32 @@ bool HasControl(std::string_view s) {
 
 std::string_view ReasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Entity";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
 }
 
@@ -85,9 +98,9 @@ RequestReader::Status RequestReader::Feed(std::string_view bytes) {
     scanned_ = buffer_.size();
     if (head_end == std::string::npos || head_end + 4 > kMaxHeadBytes) {
       if (buffer_.size() > kMaxHeadBytes || head_end != std::string::npos) {
-        return Reject(431, "head_too_large",
-                      "the request line and headers exceed " + std::to_string(kMaxHeadBytes) +
-                          " bytes");
+        return Reject(
+            431, "head_too_large",
+            "the request line and headers exceed " + std::to_string(kMaxHeadBytes) + " bytes");
       }
       return Status::kNeedMore;
     }
@@ -162,7 +175,8 @@ RequestReader::Status RequestReader::ParseHead(std::size_t head_end) {
     // CheckRequestHead has checked it is one decimal number within the limit.
     std::from_chars(length.data(), length.data() + length.size(), body_length_);
   }
-  expect_continue_ = body_length_ > 0 && EqualsIgnoreCase(request_.Header("Expect"), "100-continue");
+  expect_continue_ =
+      body_length_ > 0 && EqualsIgnoreCase(request_.Header("Expect"), "100-continue");
   return Status::kNeedMore;
 }
 

@@ -17,9 +17,9 @@ namespace bgpcomm::webhook {
 
 struct HttpRequest {
   std::string method;
-  std::string target;  // as sent, query included
-  std::string path;    // the target up to '?'
-  int minor_version = 1;  // HTTP/1.<minor_version>
+  std::string target;                                        // as sent, query included
+  std::string path;                                          // the target up to '?'
+  int minor_version = 1;                                     // HTTP/1.<minor_version>
   std::vector<std::pair<std::string, std::string>> headers;  // as sent, values trimmed
   std::string body;
 

@@ -1,12 +1,12 @@
 // bgpcomm-webhook: wires the Kubernetes client, the cache, the resolver and the HTTPS
 // server together. Everything it does is in the libraries; this file only connects them.
+#include <httplib.h>
 #include <prometheus/exposer.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <httplib.h>
 #include <atomic>
 #include <csignal>
 #include <thread>

@@ -17,7 +17,7 @@ using asio::ip::tcp;
 
 constexpr Endpoint kAdmissionEndpoints[] = {
     Endpoint::kValidateCommunity, Endpoint::kValidateAdvertisement, Endpoint::kMutateAdvertisement,
-    Endpoint::kValidatePool, Endpoint::kValidatePeer, Endpoint::kValidateBfdProfile};
+    Endpoint::kValidatePool,      Endpoint::kValidatePeer,          Endpoint::kValidateBfdProfile};
 
 // The benchmark baseline: the same server, TLS and HTTP handling, no admission work.
 constexpr char kNoopPath[] = "/noop";
@@ -208,7 +208,8 @@ asio::awaitable<void> WebhookServer::Impl::Exchange(Connection& connection) {
                                    Redirect(ec));
         if (ec) co_return;
       }
-      std::size_t n = co_await connection.stream.async_read_some(asio::buffer(buffer), Redirect(ec));
+      std::size_t n =
+          co_await connection.stream.async_read_some(asio::buffer(buffer), Redirect(ec));
       if (ec) co_return;
       bool started = reader.started();
       status = reader.Feed({buffer.data(), n});
@@ -226,7 +227,8 @@ asio::awaitable<void> WebhookServer::Impl::Exchange(Connection& connection) {
       HttpRequest request = reader.TakeRequest();
       Enter(connection, Phase::kHandling);
       response = co_await asio::co_spawn(
-          workers, [this, &request]() -> asio::awaitable<HttpResponse> { co_return Route(request); },
+          workers,
+          [this, &request]() -> asio::awaitable<HttpResponse> { co_return Route(request); },
           asio::use_awaitable);
       // Draining: this connection is not used again, so clients move to other replicas.
       if (!request.KeepAlive() || !owner.accepting()) response.close = true;

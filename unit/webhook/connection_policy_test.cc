@@ -84,7 +84,7 @@ TEST(ConnectionTable, EachPhaseStartsItsOwnClock) {
 
 TEST(ConnectionTable, ExpiredComeEarliestDeadlineFirst) {
   ConnectionTable table(Limits());
-  table.Add(1, kStart);                                      // handshake: +3000
+  table.Add(1, kStart);  // handshake: +3000
   table.Add(2, kStart);
   table.Enter(2, Phase::kClosing, kStart + milliseconds(10));  // +510
   table.Add(3, kStart);

@@ -128,7 +128,8 @@ TEST(RequestReader, AHeadOverTheLimitIsRefusedBeforeItEnds) {
 
 TEST(RequestReader, TooManyHeadersAre431) {
   RequestReader reader({.max_body_bytes = 100, .max_headers = 3});
-  ASSERT_EQ(reader.Feed("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n"), Status::kRejected);
+  ASSERT_EQ(reader.Feed("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n"),
+            Status::kRejected);
   EXPECT_EQ(reader.rejection().status, 431);
   EXPECT_EQ(reader.rejection().reason, "too_many_headers");
 }

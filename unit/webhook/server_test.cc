@@ -177,7 +177,8 @@ TEST_F(ServerTest, WrongContentTypeIs415) {
   auto response = client->ReadResponse();
   ASSERT_TRUE(response.has_value());
   EXPECT_THAT(*response, StartsWith("HTTP/1.1 415 "));
-  EXPECT_THAT(*response, HasSubstr("Content-Type must be application/json, got \\\"text/plain\\\""));
+  EXPECT_THAT(*response,
+              HasSubstr("Content-Type must be application/json, got \\\"text/plain\\\""));
   // Still an AdmissionReview, with the request's UID.
   ASSERT_TRUE(client->Send(Post("/validate-metallb-io-v1beta1-community",
                                 R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",)"
@@ -197,8 +198,9 @@ TEST_F(ServerTest, AHandlerExceptionIsAReviewWithoutTheExceptionText) {
   auto response = client->ReadResponse();
   ASSERT_TRUE(response.has_value());
   EXPECT_THAT(*response, StartsWith("HTTP/1.1 500 "));
-  EXPECT_THAT(*response, HasSubstr(R"("uid":"705ab4f5-6393-11e8-b7cc-42010a800002","allowed":false,)"
-                                   R"("status":{"code":500,"reason":"InternalError")"));
+  EXPECT_THAT(*response,
+              HasSubstr(R"("uid":"705ab4f5-6393-11e8-b7cc-42010a800002","allowed":false,)"
+                        R"("status":{"code":500,"reason":"InternalError")"));
   EXPECT_THAT(*response, ::testing::Not(HasSubstr("secret internal detail")));
 }
 
@@ -422,7 +424,8 @@ class RawClient {
   ~RawClient() { close(fd_); }
   bool connected() const { return connected_; }
   bool Send(std::string_view bytes) {
-    return send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+    return send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
   }
   // True when the server has closed: EOF or a reset.
   bool Closed() {
@@ -543,8 +546,8 @@ TEST_F(ServerTest, AtTheLimitWithEveryConnectionBusyTheNewOneIsRefused) {
   }
   {
     std::unique_lock lock(mutex_);
-    ASSERT_TRUE(changed_.wait_for(lock, std::chrono::seconds(10),
-                                  [this] { return held_count_ == 2; }));
+    ASSERT_TRUE(
+        changed_.wait_for(lock, std::chrono::seconds(10), [this] { return held_count_ == 2; }));
   }
   TlsTestClient refused(port_, pki_.ca.certificate);
   EXPECT_FALSE(refused.connected());
