@@ -1,6 +1,5 @@
 // bgpcomm-webhook: wires the Kubernetes client, the cache, the resolver and the HTTPS
 // server together. Everything it does is in the libraries; this file only connects them.
-#include <httplib.h>
 #include <prometheus/exposer.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
@@ -150,8 +149,8 @@ struct Webhook {
   std::unique_ptr<webhook::AllocatorController> allocator;  // --allocate-addresses
   std::unique_ptr<webhook::WebhookServer> server;
   int port = 0;
-  httplib::Server health;
-  bool health_enabled = false;
+  // /healthz and /readyz for the kubelet (--health-probe-bind-address), plain HTTP.
+  std::unique_ptr<webhook::WebhookServer> health;
   std::atomic<bool> leading{false};
   std::unique_ptr<kube::LeaderElector> elector;
 };
@@ -288,25 +287,20 @@ std::expected<void, std::string> BuildServers(Webhook& w) {
   w.port = *port;
 
   if (auto address = SplitAddress(w.flags.health_address)) {
-    w.health.Get("/healthz", [](const httplib::Request&, httplib::Response& out) {
-      out.set_content("ok\n", "text/plain");
-    });
-    w.health.Get("/readyz", [&w](const httplib::Request&, httplib::Response& out) {
-      bool ok = w.server->ready_to_serve() && Ready(w);
-      out.status = ok ? 200 : 503;
-      out.set_content(ok ? "ok\n" : "not ready\n", "text/plain");
-    });
-    int health_port = address->second;
-    if (health_port == 0) {
-      health_port = w.health.bind_to_any_port(address->first);
-    } else if (!w.health.bind_to_port(address->first, health_port)) {
-      health_port = -1;
+    // The same server as the admission port's, without TLS and with only the probes: its
+    // deadlines and shedding keep slow clients from failing the kubelet's probes.
+    webhook::ServerOptions health_options{
+        .bind_address = address->first, .port = address->second, .threads = 1};
+    health_options.connections = server_options.connections;
+    health_options.listener = "health";
+    w.health = std::make_unique<webhook::WebhookServer>(
+        health_options, w.metrics, [&w] { return w.server->ready_to_serve() && Ready(w); });
+    auto health_port = w.health->Bind();
+    if (!health_port) {
+      return std::unexpected("cannot bind health probes to " + w.flags.health_address + ": " +
+                             health_port.error());
     }
-    if (health_port < 0) {
-      return std::unexpected("cannot bind health probes to " + w.flags.health_address);
-    }
-    spdlog::info("event=listening endpoint=health port={}", health_port);
-    w.health_enabled = true;
+    spdlog::info("event=listening endpoint=health port={}", *health_port);
   }
   return {};
 }
@@ -377,9 +371,9 @@ int Serve(Webhook& w) {
   w.services->Start();
   // Every thread body runs under RunGuarded: what it throws is logged and it starts again.
   std::jthread health_thread;
-  if (w.health_enabled) {
+  if (w.health) {
     health_thread = std::jthread([&w](std::stop_token stop) {
-      kube::RunGuarded("health", stop, [&w](std::stop_token) { w.health.listen_after_bind(); });
+      kube::RunGuarded("health", stop, [&w](std::stop_token) { w.health->Serve(); });
     });
   }
   std::jthread cert_rotation;
@@ -443,7 +437,7 @@ int Serve(Webhook& w) {
   cert_rotation.request_stop();
   election.request_stop();
   if (election.joinable()) election.join();
-  w.health.stop();
+  if (w.health) w.health->Shutdown();
   w.cache->Stop();
   w.services->Stop();
   drained = true;

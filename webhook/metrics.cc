@@ -25,18 +25,18 @@ WebhookMetrics::WebhookMetrics()
       connections_timed_out_(
           prometheus::BuildCounter()
               .Name("bgpcomm_webhook_connections_timed_out_total")
-              .Help("HTTPS connections closed past their phase's deadline, by phase.")
+              .Help("Connections closed past their phase's deadline, by listener and phase.")
               .Register(*registry_)),
       connections_shed_(prometheus::BuildCounter()
                             .Name("bgpcomm_webhook_connections_shed_total")
-                            .Help("HTTPS connections closed to make room for a new one at "
-                                  "--max-connections, by phase (new: the new one refused).")
+                            .Help("Connections closed to make room for a new one at "
+                                  "--max-connections, by listener and phase (new: the new "
+                                  "one refused).")
                             .Register(*registry_)),
       open_connections_(prometheus::BuildGauge()
                             .Name("bgpcomm_webhook_open_connections")
-                            .Help("HTTPS connections open now.")
-                            .Register(*registry_)
-                            .Add({})),
+                            .Help("Connections open now, by listener.")
+                            .Register(*registry_)),
       cache_synced_(prometheus::BuildGauge()
                         .Name("bgpcomm_webhook_cache_synced")
                         .Help("1 once the object caches have synced.")
@@ -75,15 +75,19 @@ void WebhookMetrics::RecordRejectedHttp(const std::string& reason) {
   rejected_http_.Add({{"reason", reason}}).Increment();
 }
 
-void WebhookMetrics::RecordConnectionTimedOut(std::string_view phase) {
-  connections_timed_out_.Add({{"phase", std::string(phase)}}).Increment();
+void WebhookMetrics::RecordConnectionTimedOut(std::string_view listener, std::string_view phase) {
+  connections_timed_out_.Add({{"listener", std::string(listener)}, {"phase", std::string(phase)}})
+      .Increment();
 }
 
-void WebhookMetrics::RecordConnectionShed(std::string_view phase) {
-  connections_shed_.Add({{"phase", std::string(phase)}}).Increment();
+void WebhookMetrics::RecordConnectionShed(std::string_view listener, std::string_view phase) {
+  connections_shed_.Add({{"listener", std::string(listener)}, {"phase", std::string(phase)}})
+      .Increment();
 }
 
-void WebhookMetrics::SetOpenConnections(double count) { open_connections_.Set(count); }
+void WebhookMetrics::SetOpenConnections(std::string_view listener, double count) {
+  open_connections_.Add({{"listener", std::string(listener)}}).Set(count);
+}
 
 void WebhookMetrics::SetCacheSynced(bool synced) { cache_synced_.Set(synced ? 1 : 0); }
 

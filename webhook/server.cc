@@ -83,17 +83,20 @@ struct Connection {
 // Every member but the workers is used on the I/O thread only (the one in Serve()); the
 // workers run Route() and hand the response back to it.
 struct WebhookServer::Impl {
-  Impl(WebhookServer& owner, ServerOptions options, certs::ServingCertificate& certificate,
+  // `certificate` null: plain HTTP, health endpoints only.
+  Impl(WebhookServer& owner, ServerOptions options, certs::ServingCertificate* certificate,
        AdmissionHandler handler, WebhookMetrics& metrics, std::function<bool()> ready)
       : owner(owner),
         options(std::move(options)),
         handler(std::move(handler)),
         metrics(metrics),
         ready(std::move(ready)),
+        use_tls(certificate != nullptr),
         workers(std::max<std::size_t>(this->options.threads, 1)),
         table(this->options.connections) {
+    if (certificate == nullptr) return;
     SSL_CTX& context = *tls.native_handle();
-    certificate.Install(context);
+    certificate->Install(context);
     // An idle connection keeps no read or write buffer (most of a TLS connection's memory).
     SSL_CTX_set_mode(&context, SSL_MODE_RELEASE_BUFFERS);
   }
@@ -101,7 +104,9 @@ struct WebhookServer::Impl {
   asio::awaitable<void> Accept();
   asio::awaitable<void> Sweep();
   asio::awaitable<void> Session(std::shared_ptr<Connection> connection);
-  asio::awaitable<void> Exchange(Connection& connection);
+  // Serves requests on `stream` (the TLS stream, or its TCP socket for plain HTTP).
+  template <typename Stream>
+  asio::awaitable<void> Exchange(Connection& connection, Stream& stream);
   asio::awaitable<void> Linger(Connection& connection);
   HttpResponse Route(const HttpRequest& request);
   HttpResponse Admit(Endpoint endpoint, const HttpRequest& request);
@@ -115,7 +120,7 @@ struct WebhookServer::Impl {
   void Forget(std::uint64_t id) {
     table.Remove(id);
     open.erase(id);
-    metrics.SetOpenConnections(static_cast<double>(open.size()));
+    metrics.SetOpenConnections(options.listener, static_cast<double>(open.size()));
   }
 
   WebhookServer& owner;
@@ -123,6 +128,7 @@ struct WebhookServer::Impl {
   AdmissionHandler handler;
   WebhookMetrics& metrics;
   std::function<bool()> ready;
+  bool use_tls;
   asio::io_context io;
   asio::ssl::context tls{asio::ssl::context::tls_server};
   tcp::acceptor acceptor{io};
@@ -149,11 +155,11 @@ asio::awaitable<void> WebhookServer::Impl::Accept() {
       auto victim = table.TakeVictim();
       if (!victim) {
         // Every open connection carries a request: the new one waits for nothing.
-        metrics.RecordConnectionShed("new");
+        metrics.RecordConnectionShed(options.listener, "new");
         spdlog::debug("event=connection_refused open={}", open.size());
         continue;  // `socket` closes
       }
-      metrics.RecordConnectionShed(PhaseName(victim->phase));
+      metrics.RecordConnectionShed(options.listener, PhaseName(victim->phase));
       spdlog::debug("event=connection_shed phase={} id={}", PhaseName(victim->phase), victim->id);
       Close(victim->id);
     }
@@ -161,7 +167,7 @@ asio::awaitable<void> WebhookServer::Impl::Accept() {
     auto connection = std::make_shared<Connection>(std::move(socket), tls, ++next_id);
     table.Add(connection->id, ConnectionClock::now());
     open.emplace(connection->id, connection);
-    metrics.SetOpenConnections(static_cast<double>(open.size()));
+    metrics.SetOpenConnections(options.listener, static_cast<double>(open.size()));
     asio::co_spawn(io, Session(std::move(connection)), asio::detached);
   }
 }
@@ -173,7 +179,7 @@ asio::awaitable<void> WebhookServer::Impl::Sweep() {
     std::error_code ec;
     co_await timer.async_wait(Redirect(ec));
     for (const ConnectionEnd& end : table.TakeExpired(ConnectionClock::now())) {
-      metrics.RecordConnectionTimedOut(PhaseName(end.phase));
+      metrics.RecordConnectionTimedOut(options.listener, PhaseName(end.phase));
       spdlog::debug("event=connection_timed_out phase={} id={}", PhaseName(end.phase), end.id);
       Close(end.id);
     }
@@ -182,9 +188,12 @@ asio::awaitable<void> WebhookServer::Impl::Sweep() {
 
 asio::awaitable<void> WebhookServer::Impl::Session(std::shared_ptr<Connection> connection) {
   std::error_code ec;
-  co_await connection->stream.async_handshake(asio::ssl::stream_base::server, Redirect(ec));
-  if (!ec) {
-    co_await Exchange(*connection);
+  if (!use_tls) {
+    co_await Exchange(*connection, connection->stream.next_layer());
+  } else if (co_await connection->stream.async_handshake(asio::ssl::stream_base::server,
+                                                         Redirect(ec));
+             !ec) {
+    co_await Exchange(*connection, connection->stream);
   } else {
     spdlog::debug("event=handshake_failed remote={} error=\"{}\"", connection->remote,
                   ec.message());
@@ -193,7 +202,8 @@ asio::awaitable<void> WebhookServer::Impl::Session(std::shared_ptr<Connection> c
   Forget(connection->id);
 }
 
-asio::awaitable<void> WebhookServer::Impl::Exchange(Connection& connection) {
+template <typename Stream>
+asio::awaitable<void> WebhookServer::Impl::Exchange(Connection& connection, Stream& stream) {
   RequestReader reader(options.limits);
   std::array<char, 16 * 1024> buffer;
   std::error_code ec;
@@ -204,12 +214,10 @@ asio::awaitable<void> WebhookServer::Impl::Exchange(Connection& connection) {
     while (status == RequestReader::Status::kNeedMore) {
       if (reader.expects_continue() && !continued) {
         continued = true;
-        co_await asio::async_write(connection.stream, asio::buffer(kContinueResponse),
-                                   Redirect(ec));
+        co_await asio::async_write(stream, asio::buffer(kContinueResponse), Redirect(ec));
         if (ec) co_return;
       }
-      std::size_t n =
-          co_await connection.stream.async_read_some(asio::buffer(buffer), Redirect(ec));
+      std::size_t n = co_await stream.async_read_some(asio::buffer(buffer), Redirect(ec));
       if (ec) co_return;
       bool started = reader.started();
       status = reader.Feed({buffer.data(), n});
@@ -235,7 +243,7 @@ asio::awaitable<void> WebhookServer::Impl::Exchange(Connection& connection) {
     }
     Enter(connection, Phase::kWriting);
     std::string bytes = SerializeResponse(response);
-    co_await asio::async_write(connection.stream, asio::buffer(bytes), Redirect(ec));
+    co_await asio::async_write(stream, asio::buffer(bytes), Redirect(ec));
     if (ec) co_return;
     if (response.close) {
       co_await Linger(connection);
@@ -261,7 +269,7 @@ asio::awaitable<void> WebhookServer::Impl::Linger(Connection& connection) {
 HttpResponse WebhookServer::Impl::Route(const HttpRequest& request) {
   std::string what = "unknown error";
   try {
-    if (request.method == "POST") {
+    if (request.method == "POST" && use_tls) {
       for (Endpoint endpoint : kAdmissionEndpoints) {
         if (EndpointPath(endpoint) == request.path) return Admit(endpoint, request);
       }
@@ -334,8 +342,13 @@ HttpResponse WebhookServer::Impl::Admit(Endpoint endpoint, const HttpRequest& ht
 WebhookServer::WebhookServer(ServerOptions options, certs::ServingCertificate& certificate,
                              AdmissionHandler handler, WebhookMetrics& metrics,
                              std::function<bool()> ready)
-    : impl_(std::make_unique<Impl>(*this, std::move(options), certificate, std::move(handler),
+    : impl_(std::make_unique<Impl>(*this, std::move(options), &certificate, std::move(handler),
                                    metrics, std::move(ready))) {}
+
+WebhookServer::WebhookServer(ServerOptions options, WebhookMetrics& metrics,
+                             std::function<bool()> ready)
+    : impl_(std::make_unique<Impl>(*this, std::move(options), nullptr, nullptr, metrics,
+                                   std::move(ready))) {}
 
 WebhookServer::~WebhookServer() {
   impl_->workers.stop();

@@ -28,6 +28,8 @@ struct ServerOptions {
   std::size_t threads = 8;
   RequestLimits limits;
   ConnectionLimits connections;
+  // Names this server's connections in the metrics ("https", "health").
+  std::string listener = "https";
 };
 
 // Answers one decoded request for one endpoint (Decide with the view and options bound).
@@ -36,9 +38,13 @@ using AdmissionHandler =
 
 class WebhookServer {
  public:
-  // `ready` answers /readyz (caches synced and a valid certificate).
+  // The admission port: TLS with `certificate`, every endpoint. `ready` answers /readyz
+  // (caches synced and a valid certificate).
   WebhookServer(ServerOptions options, certs::ServingCertificate& certificate,
                 AdmissionHandler handler, WebhookMetrics& metrics, std::function<bool()> ready);
+  // The health probe port: plain HTTP (the kubelet's probes), /healthz and /readyz only,
+  // with the same deadlines and shedding, so that slow clients cannot fail the probes.
+  WebhookServer(ServerOptions options, WebhookMetrics& metrics, std::function<bool()> ready);
   ~WebhookServer();
   WebhookServer(const WebhookServer&) = delete;
   WebhookServer& operator=(const WebhookServer&) = delete;

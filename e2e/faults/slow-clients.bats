@@ -105,7 +105,7 @@ post_latencies() {
     assert_output "$WANT_ANNOTATION"
   done
   # The slow clients were there, and the webhook ended them at its deadlines.
-  (( $(webhook_metric bgpcomm_webhook_connections_timed_out_total 'phase="handshake"' | cut -d. -f1) > 0 ))
-  (( $(webhook_metric bgpcomm_webhook_connections_timed_out_total 'phase="reading"' | cut -d. -f1) > 0 ))
-  (( $(webhook_metric bgpcomm_webhook_connections_timed_out_total 'phase="idle"' | cut -d. -f1) > 0 ))
+  (( $(webhook_metric bgpcomm_webhook_connections_timed_out_total 'listener="https",phase="handshake"' | cut -d. -f1) > 0 ))
+  (( $(webhook_metric bgpcomm_webhook_connections_timed_out_total 'listener="https",phase="reading"' | cut -d. -f1) > 0 ))
+  (( $(webhook_metric bgpcomm_webhook_connections_timed_out_total 'listener="https",phase="idle"' | cut -d. -f1) > 0 ))
 }

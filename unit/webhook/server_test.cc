@@ -427,6 +427,20 @@ class RawClient {
     return send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
            static_cast<ssize_t>(bytes.size());
   }
+  // What arrives until `needle` is in it or `deadline` passes.
+  std::string ReadUntil(std::string_view needle, std::chrono::milliseconds deadline) {
+    std::string got;
+    auto until = std::chrono::steady_clock::now() + deadline;
+    while (got.find(needle) == std::string::npos && std::chrono::steady_clock::now() < until) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      char chunk[4096];
+      ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) break;
+      got.append(chunk, static_cast<std::size_t>(n));
+    }
+    return got;
+  }
   // True when the server has closed: EOF or a reset.
   bool Closed() {
     pollfd p{fd_, POLLIN, 0};
@@ -587,6 +601,47 @@ TEST_F(ServerTest, SlowAndIdleClientsDoNotDelayOthers) {
       requests[k]->Send("O");
     }
   }
+}
+
+// The kubelet's probes reach a plain HTTP port of their own: it answers /healthz and
+// /readyz only, and a slow client there is cut off as on the admission port.
+TEST_F(ServerTest, TheHealthPortServesProbesOverPlainHttpAndCutsSlowClients) {
+  ServerOptions options{.bind_address = "127.0.0.1", .port = 0, .threads = 1};
+  options.listener = "health";
+  options.connections.request_timeout = std::chrono::seconds(1);
+  WebhookServer health(options, metrics_, [this] { return ready_.load(); });
+  auto port = health.Bind();
+  ASSERT_TRUE(port.has_value()) << port.error();
+  std::jthread serving([&health] { health.Serve(); });
+  struct Stop {
+    WebhookServer& server;
+    ~Stop() { server.Shutdown(); }  // before `serving` joins, also when an assertion fails
+  } stop{health};
+
+  {
+    RawClient probe(*port);
+    ASSERT_TRUE(probe.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_THAT(probe.ReadUntil("ok\n", std::chrono::seconds(5)),
+                StartsWith("HTTP/1.1 200 OK\r\n"));
+    ready_ = false;
+    ASSERT_TRUE(probe.Send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_THAT(probe.ReadUntil("not ready\n", std::chrono::seconds(5)),
+                StartsWith("HTTP/1.1 503 "));
+    // No admission endpoint without TLS.
+    ASSERT_TRUE(probe.Send(Post("/mutate-metallb-io-v1beta1-bgpadvertisement",
+                                ReadReview("create-primary-advert.json"))));
+    EXPECT_THAT(probe.ReadUntil("bgpadvertisement\n", std::chrono::seconds(5)),
+                StartsWith("HTTP/1.1 404 "));
+  }
+
+  RawClient slow(*port);
+  std::string request = "GET /healthz HTTP/1.1\r\n";
+  auto took = TrickleUntilClosed(
+      slow, [&](std::size_t i) { return slow.Send(request.substr(i % request.size(), 1)); },
+      std::chrono::seconds(5));
+  ASSERT_TRUE(took.has_value()) << "a trickling probe was never cut off";
+  EXPECT_LE(*took, std::chrono::milliseconds(2500));
+  EXPECT_EQ(Counter("bgpcomm_webhook_connections_timed_out_total", "listener", "health"), 1);
 }
 
 }  // namespace
