@@ -154,7 +154,7 @@ asio::awaitable<void> WebhookServer::Impl::Accept() {
     if (table.full()) {
       auto victim = table.TakeVictim();
       if (!victim) {
-        // Every open connection carries a request: the new one waits for nothing.
+        // Every open connection carries a request: the new one is closed unserved.
         metrics.RecordConnectionShed(options.listener, "new");
         spdlog::debug("event=connection_refused open={}", open.size());
         continue;  // `socket` closes
