@@ -71,7 +71,7 @@ post_latencies() {
   # "ready" once every connection was opened, "not ready: N of M" after 30 s (as the
   # server before the fix left them waiting): the creates start either way.
   wait_for 40 grep -qE '^(not )?ready' "$BATS_FILE_TMPDIR/clients.log"
-  head -n 1 "$BATS_FILE_TMPDIR/clients.log" >&3
+  head -n 1 "$BATS_FILE_TMPDIR/clients.log" | sed 's/^/# clients: /' >&3
   # The slow connections have been held past the old 10 s read timeout's reach.
   sleep 5
 
