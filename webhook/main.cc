@@ -44,6 +44,12 @@ struct Flags {
   std::string cert_mode = "files";
   std::string log_level = "info";
   std::size_t threads = 8;
+  // The HTTPS server's connections (webhook::ConnectionLimits).
+  std::size_t max_connections = 512;
+  std::string handshake_timeout = "3s";
+  std::string request_timeout = "3s";
+  std::string response_timeout = "3s";
+  std::string idle_timeout = "3s";
   bool leader_elect = true;
   std::string lease_name = "bgpcomm-resolver";
   bool allocate_addresses = true;
@@ -78,6 +84,15 @@ std::optional<std::chrono::seconds> ParseDelay(const std::string& text) {
   auto parsed = community::ParseGoDuration(text);
   if (!parsed || parsed->count() < 0) return std::nullopt;
   return std::chrono::duration_cast<std::chrono::seconds>(*parsed);
+}
+
+// A connection deadline flag: a Go duration above zero, in milliseconds.
+std::optional<std::chrono::milliseconds> ParseTimeout(const std::string& text) {
+  auto parsed = community::ParseGoDuration(text);
+  if (!parsed) return std::nullopt;
+  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(*parsed);
+  if (millis.count() <= 0) return std::nullopt;
+  return millis;
 }
 
 // ":8080" -> ("0.0.0.0", 8080); "127.0.0.1:0" -> ("127.0.0.1", 0); "0" disables.
@@ -134,8 +149,8 @@ struct Webhook {
   std::unique_ptr<webhook::AllocatorController> allocator;  // --allocate-addresses
   std::unique_ptr<webhook::WebhookServer> server;
   int port = 0;
-  httplib::Server health;
-  bool health_enabled = false;
+  // /healthz and /readyz for the kubelet (--health-probe-bind-address), plain HTTP.
+  std::unique_ptr<webhook::WebhookServer> health;
   std::atomic<bool> leading{false};
   std::unique_ptr<kube::LeaderElector> elector;
 };
@@ -252,6 +267,11 @@ bool Ready(Webhook& w) {
 std::expected<void, std::string> BuildServers(Webhook& w) {
   webhook::ServerOptions server_options{
       .bind_address = w.flags.bind_address, .port = w.flags.port, .threads = w.flags.threads};
+  server_options.connections.handshake_timeout = *ParseTimeout(w.flags.handshake_timeout);
+  server_options.connections.request_timeout = *ParseTimeout(w.flags.request_timeout);
+  server_options.connections.write_timeout = *ParseTimeout(w.flags.response_timeout);
+  server_options.connections.idle_timeout = *ParseTimeout(w.flags.idle_timeout);
+  server_options.connections.max_connections = w.flags.max_connections;
   w.server = std::make_unique<webhook::WebhookServer>(
       server_options, *w.certificate,
       [&w](webhook::Endpoint endpoint, const webhook::AdmissionRequest& request) {
@@ -267,25 +287,20 @@ std::expected<void, std::string> BuildServers(Webhook& w) {
   w.port = *port;
 
   if (auto address = SplitAddress(w.flags.health_address)) {
-    w.health.Get("/healthz", [](const httplib::Request&, httplib::Response& out) {
-      out.set_content("ok\n", "text/plain");
-    });
-    w.health.Get("/readyz", [&w](const httplib::Request&, httplib::Response& out) {
-      bool ok = w.server->ready_to_serve() && Ready(w);
-      out.status = ok ? 200 : 503;
-      out.set_content(ok ? "ok\n" : "not ready\n", "text/plain");
-    });
-    int health_port = address->second;
-    if (health_port == 0) {
-      health_port = w.health.bind_to_any_port(address->first);
-    } else if (!w.health.bind_to_port(address->first, health_port)) {
-      health_port = -1;
+    // The same server as the admission port's, without TLS and with only the probes: its
+    // deadlines and shedding keep slow clients from failing the kubelet's probes.
+    webhook::ServerOptions health_options{
+        .bind_address = address->first, .port = address->second, .threads = 1};
+    health_options.connections = server_options.connections;
+    health_options.listener = "health";
+    w.health = std::make_unique<webhook::WebhookServer>(
+        health_options, w.metrics, [&w] { return w.server->ready_to_serve() && Ready(w); });
+    auto health_port = w.health->Bind();
+    if (!health_port) {
+      return std::unexpected("cannot bind health probes to " + w.flags.health_address + ": " +
+                             health_port.error());
     }
-    if (health_port < 0) {
-      return std::unexpected("cannot bind health probes to " + w.flags.health_address);
-    }
-    spdlog::info("event=listening endpoint=health port={}", health_port);
-    w.health_enabled = true;
+    spdlog::info("event=listening endpoint=health port={}", *health_port);
   }
   return {};
 }
@@ -356,9 +371,9 @@ int Serve(Webhook& w) {
   w.services->Start();
   // Every thread body runs under RunGuarded: what it throws is logged and it starts again.
   std::jthread health_thread;
-  if (w.health_enabled) {
+  if (w.health) {
     health_thread = std::jthread([&w](std::stop_token stop) {
-      kube::RunGuarded("health", stop, [&w](std::stop_token) { w.health.listen_after_bind(); });
+      kube::RunGuarded("health", stop, [&w](std::stop_token) { w.health->Serve(); });
     });
   }
   std::jthread cert_rotation;
@@ -422,7 +437,7 @@ int Serve(Webhook& w) {
   cert_rotation.request_stop();
   election.request_stop();
   if (election.joinable()) election.join();
-  w.health.stop();
+  if (w.health) w.health->Shutdown();
   w.cache->Stop();
   w.services->Stop();
   drained = true;
@@ -527,7 +542,41 @@ int main(int argc, char** argv) {
                  "self: replace a certificate with less than this left")
       ->check(duration)
       ->capture_default_str();
-  app.add_option("--threads", flags.threads, "HTTPS worker threads")->capture_default_str();
+  app.add_option("--threads", flags.threads,
+                 "workers that judge admission requests (connections are held by one I/O "
+                 "thread of their own, so a slow client never holds a worker)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  auto timeout = CLI::Validator(
+      [](std::string& text) {
+        return ParseTimeout(text) ? std::string() : "expected a duration above 0 such as 3s";
+      },
+      "DURATION");
+  app.add_option("--max-connections", flags.max_connections,
+                 "HTTPS connections open at most; a new one beyond this closes the one idle "
+                 "longest (else the slowest handshake or request; with every one busy, the "
+                 "new one is refused)")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  app.add_option("--tls-handshake-timeout", flags.handshake_timeout,
+                 "a TLS handshake must end this long after the accept (total, not per read; "
+                 "keep it well below the webhook configuration's timeoutSeconds)")
+      ->check(timeout)
+      ->capture_default_str();
+  app.add_option("--request-timeout", flags.request_timeout,
+                 "a request's head and body must arrive within this from its first byte "
+                 "(total, not per read; keep it well below timeoutSeconds)")
+      ->check(timeout)
+      ->capture_default_str();
+  app.add_option("--response-timeout", flags.response_timeout,
+                 "a response must be written within this (total)")
+      ->check(timeout)
+      ->capture_default_str();
+  app.add_option("--idle-timeout", flags.idle_timeout,
+                 "a keep-alive connection closes after this long without a request (also "
+                 "from the handshake to the first request)")
+      ->check(timeout)
+      ->capture_default_str();
   app.add_option("--read-through-timeout", flags.read_through_timeout,
                  "how long the LISTs read before a denial may take together; past it the "
                  "request is answered \"cannot be judged, try again\" (keep it below the "

@@ -22,6 +22,21 @@ WebhookMetrics::WebhookMetrics()
                          .Name("bgpcomm_webhook_http_rejected_total")
                          .Help("HTTP requests refused before reaching a handler, by reason.")
                          .Register(*registry_)),
+      connections_timed_out_(
+          prometheus::BuildCounter()
+              .Name("bgpcomm_webhook_connections_timed_out_total")
+              .Help("Connections closed past their phase's deadline, by listener and phase.")
+              .Register(*registry_)),
+      connections_shed_(prometheus::BuildCounter()
+                            .Name("bgpcomm_webhook_connections_shed_total")
+                            .Help("Connections closed to make room for a new one at "
+                                  "--max-connections, by listener and phase (new: the new "
+                                  "one refused).")
+                            .Register(*registry_)),
+      open_connections_(prometheus::BuildGauge()
+                            .Name("bgpcomm_webhook_open_connections")
+                            .Help("Connections open now, by listener.")
+                            .Register(*registry_)),
       cache_synced_(prometheus::BuildGauge()
                         .Name("bgpcomm_webhook_cache_synced")
                         .Help("1 once the object caches have synced.")
@@ -58,6 +73,20 @@ void WebhookMetrics::RecordAdmission(const std::string& endpoint, const std::str
 
 void WebhookMetrics::RecordRejectedHttp(const std::string& reason) {
   rejected_http_.Add({{"reason", reason}}).Increment();
+}
+
+void WebhookMetrics::RecordConnectionTimedOut(std::string_view listener, std::string_view phase) {
+  connections_timed_out_.Add({{"listener", std::string(listener)}, {"phase", std::string(phase)}})
+      .Increment();
+}
+
+void WebhookMetrics::RecordConnectionShed(std::string_view listener, std::string_view phase) {
+  connections_shed_.Add({{"listener", std::string(listener)}, {"phase", std::string(phase)}})
+      .Increment();
+}
+
+void WebhookMetrics::SetOpenConnections(std::string_view listener, double count) {
+  open_connections_.Add({{"listener", std::string(listener)}}).Set(count);
 }
 
 void WebhookMetrics::SetCacheSynced(bool synced) { cache_synced_.Set(synced ? 1 : 0); }

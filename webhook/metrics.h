@@ -11,6 +11,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace bgpcomm::webhook {
 
@@ -25,6 +26,13 @@ class WebhookMetrics {
                        std::chrono::nanoseconds latency);
   // An HTTP request refused before it reached a handler, by reason (e.g. body_too_large).
   void RecordRejectedHttp(const std::string& reason);
+  // A connection of `listener` ("https", "health") closed because its phase ran past its
+  // deadline (handshake, reading, writing, idle, closing: ConnectionLimits).
+  void RecordConnectionTimedOut(std::string_view listener, std::string_view phase);
+  // A connection closed to make room for a new one at --max-connections, by the phase it
+  // was in; "new" when every open connection was busy and the new one was refused.
+  void RecordConnectionShed(std::string_view listener, std::string_view phase);
+  void SetOpenConnections(std::string_view listener, double count);
   void SetCacheSynced(bool synced);
   void SetCachedObjects(const std::string& kind, double count);
   void RecordResolverAction(const std::string& action);  // rewritten, unchanged, failed
@@ -39,6 +47,9 @@ class WebhookMetrics {
   prometheus::Family<prometheus::Counter>& admissions_;
   prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Family<prometheus::Counter>& rejected_http_;
+  prometheus::Family<prometheus::Counter>& connections_timed_out_;
+  prometheus::Family<prometheus::Counter>& connections_shed_;
+  prometheus::Family<prometheus::Gauge>& open_connections_;
   prometheus::Gauge& cache_synced_;
   prometheus::Family<prometheus::Gauge>& cached_objects_;
   prometheus::Family<prometheus::Counter>& resolver_actions_;

@@ -1,20 +1,23 @@
 #include "webhook/server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 
-#include <filesystem>
-#include <vector>
+#include <array>
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+#include <unordered_map>
+
+#include "webhook/http_request.h"
 
 namespace bgpcomm::webhook {
 namespace {
 
+using asio::ip::tcp;
+
 constexpr Endpoint kAdmissionEndpoints[] = {
     Endpoint::kValidateCommunity, Endpoint::kValidateAdvertisement, Endpoint::kMutateAdvertisement,
-    Endpoint::kValidatePool, Endpoint::kValidatePeer, Endpoint::kValidateBfdProfile};
+    Endpoint::kValidatePool,      Endpoint::kValidatePeer,          Endpoint::kValidateBfdProfile};
 
 // The benchmark baseline: the same server, TLS and HTTP handling, no admission work.
 constexpr char kNoopPath[] = "/noop";
@@ -22,90 +25,13 @@ constexpr char kNoopBody[] =
     R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":)"
     R"({"uid":"","allowed":true}})";
 
+// How often the connection table is looked at for connections past their deadline:
+// every deadline holds to within this.
+constexpr std::chrono::milliseconds kSweepInterval{100};
+
 std::string Outcome(const AdmissionResponse& response) {
   if (response.allowed) return response.patch ? "patched" : "allowed";
   return response.code == kDeniedCode ? "denied" : "errored";
-}
-
-// Headers cpp-httplib adds to every request itself; they are not the client's.
-bool IsSyntheticHeader(const std::string& name) {
-  return name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" ||
-         name == "LOCAL_PORT";
-}
-
-std::string AddressText(const sockaddr_storage& address, int& port) {
-  char text[INET6_ADDRSTRLEN] = {};
-  if (address.ss_family == AF_INET) {
-    const auto& v4 = reinterpret_cast<const sockaddr_in&>(address);
-    inet_ntop(AF_INET, &v4.sin_addr, text, sizeof text);
-    port = ntohs(v4.sin_port);
-  } else if (address.ss_family == AF_INET6) {
-    const auto& v6 = reinterpret_cast<const sockaddr_in6&>(address);
-    inet_ntop(AF_INET6, &v6.sin6_addr, text, sizeof text);
-    port = ntohs(v6.sin6_port);
-  }
-  return text;
-}
-
-// The socket to shut once the response on this worker thread has been written.
-thread_local int t_close_after_response = -1;
-
-// Makes the connection that carried `request` end after its response. cpp-httplib 0.11
-// keeps a connection open whatever the response says, and hands handlers no socket;
-// the socket is found by its peer address (unique while this thread serves it) and shut
-// by the logger, which runs once the response is written, so the unread rest of a
-// refused request is never parsed as another request.
-// The first open descriptor of this process for which `match(fd)` holds, or -1.
-// cpp-httplib 0.11 exposes none of its sockets, so they are found in /proc/self/fd.
-template <typename Match>
-int FindDescriptor(Match&& match) {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
-    int fd = 0;
-    try {
-      fd = std::stoi(entry.path().filename().string());
-    } catch (...) {
-      continue;
-    }
-    if (match(fd)) return fd;
-  }
-  return -1;
-}
-
-void CloseAfterResponse(const httplib::Request& request) {
-  int fd = FindDescriptor([&](int fd) {
-    struct stat info {};
-    if (fstat(fd, &info) != 0 || !S_ISSOCK(info.st_mode)) return false;
-    sockaddr_storage peer{};
-    socklen_t length = sizeof peer;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) return false;
-    int port = 0;
-    return AddressText(peer, port) == request.remote_addr && port == request.remote_port;
-  });
-  if (fd >= 0) t_close_after_response = fd;
-}
-
-// The listening socket cpp-httplib bound to `port` (it does not expose it), or -1.
-int FindListener(int port) {
-  return FindDescriptor([&](int fd) {
-    int listening = 0;
-    socklen_t size = sizeof listening;
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || !listening) {
-      return false;
-    }
-    sockaddr_storage local{};
-    socklen_t length = sizeof local;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return false;
-    int local_port = 0;
-    AddressText(local, local_port);
-    return local_port == port;
-  });
-}
-
-void Refuse(httplib::Response& out, int status, const std::string& message) {
-  out.status = status;
-  out.set_header("Connection", "close");
-  out.set_content(message + "\n", "text/plain");
 }
 
 bool IsAdmissionPath(std::string_view path) {
@@ -115,143 +41,287 @@ bool IsAdmissionPath(std::string_view path) {
   return false;
 }
 
+HttpResponse Text(int status, std::string body, bool close = false) {
+  return HttpResponse{
+      .status = status, .content_type = "text/plain", .body = std::move(body), .close = close};
+}
+
 // An error on an admission path is still an AdmissionReview: the request's UID (when the
 // body has one), allowed false, and a message that carries no internal detail.
-void RefuseReview(httplib::Response& out, const std::string& body, int status,
-                  std::string reason, std::string message) {
+HttpResponse RefuseReview(const std::string& body, int status, std::string reason,
+                          std::string message) {
   auto request = DecodeReview(body);
   std::string uid = request ? request->uid : request.error().uid;
-  out.status = status;
-  out.set_content(EncodeReview(AdmissionResponse::Errored(std::move(uid), status,
-                                                          std::move(reason), std::move(message))),
-                  "application/json");
+  return HttpResponse{.status = status,
+                      .content_type = "application/json",
+                      .body = EncodeReview(AdmissionResponse::Errored(
+                          std::move(uid), status, std::move(reason), std::move(message)))};
 }
+
+auto Redirect(std::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+
+struct Connection {
+  Connection(tcp::socket socket, asio::ssl::context& tls, std::uint64_t id)
+      : stream(std::move(socket), tls), id(id) {
+    std::error_code ec;
+    auto peer = stream.lowest_layer().remote_endpoint(ec);
+    if (!ec) remote = peer.address().to_string() + ":" + std::to_string(peer.port());
+  }
+  // Ends the connection at once: every operation pending on it fails.
+  void Abort() {
+    std::error_code ec;
+    stream.lowest_layer().close(ec);
+  }
+
+  asio::ssl::stream<tcp::socket> stream;
+  std::uint64_t id;
+  std::string remote;
+};
 
 }  // namespace
 
-WebhookServer::WebhookServer(ServerOptions options, certs::ServingCertificate& certificate,
-                             AdmissionHandler handler, WebhookMetrics& metrics,
-                             std::function<bool()> ready)
-    : options_(std::move(options)),
-      handler_(std::move(handler)),
-      metrics_(metrics),
-      ready_(std::move(ready)),
-      server_([&certificate](SSL_CTX& context) {
-        certificate.Install(context);
-        return true;
-      }) {
-  std::size_t threads = options_.threads;
-  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server_.set_tcp_nodelay(true);
-  server_.set_read_timeout(options_.read_timeout);
-  server_.set_write_timeout(options_.write_timeout);
-  server_.set_keep_alive_timeout(options_.keep_alive_timeout.count());
-  server_.set_keep_alive_max_count(options_.keep_alive_max_requests);
-  server_.set_payload_max_length(options_.limits.max_body_bytes);
-  Route();
-}
-
-void WebhookServer::Route() {
-  server_.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& out) {
-    std::vector<std::pair<std::string, std::string>> headers;
-    for (const auto& header : request.headers) {
-      if (!IsSyntheticHeader(header.first)) headers.push_back(header);
-    }
-    if (!accepting_) {
-      // Draining: this connection is not used again, so clients move to other replicas.
-      CloseAfterResponse(request);
-      out.set_header("Connection", "close");
-    }
-    if (auto rejection = CheckRequestHead(request.method, headers, options_.limits)) {
-      CloseAfterResponse(request);
-      metrics_.RecordRejectedHttp(rejection->reason);
-      spdlog::info("event=http_rejected remote={} path={} status={} reason={}", request.remote_addr,
-                   request.path, rejection->status, rejection->reason);
-      Refuse(out, rejection->status, rejection->message);
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  server_.set_logger([](const httplib::Request&, const httplib::Response&) {
-    if (t_close_after_response >= 0) {
-      shutdown(t_close_after_response, SHUT_RDWR);
-      t_close_after_response = -1;
-    }
-  });
-  // cpp-httplib answers 400 itself when a body cannot be read (a client stalled past the
-  // read timeout or sent less than it announced); that connection is not reused.
-  server_.set_error_handler([this](const httplib::Request& request, httplib::Response& out) {
-    if (out.status == 400 && out.body.empty()) {
-      metrics_.RecordRejectedHttp("unreadable_body");
-      CloseAfterResponse(request);
-      Refuse(out, 400, "the request could not be read completely");
-    }
-  });
-  server_.set_exception_handler(
-      [this](const httplib::Request& request, httplib::Response& out, std::exception_ptr error) {
-        std::string what = "unknown error";
-        try {
-          if (error) std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        metrics_.RecordRejectedHttp("internal_error");
-        spdlog::error("event=handler_failed path={} error=\"{}\"", request.path, what);
-        // The exception's text stays in the log: a reply never shows internals.
-        if (IsAdmissionPath(request.path)) {
-          RefuseReview(out, request.body, 500, "InternalError",
-                       "bgpcomm-webhook failed to judge this request; its log names the error");
-        } else {
-          Refuse(out, 500, "internal error");
-        }
-      });
-  for (Endpoint endpoint : kAdmissionEndpoints) {
-    server_.Post(std::string(EndpointPath(endpoint)),
-                 [this, endpoint](const httplib::Request& request, httplib::Response& out) {
-                   Admit(endpoint, request, out);
-                 });
+// Every member but the workers is used on the I/O thread only (the one in Serve()); the
+// workers run Route() and hand the response back to it.
+struct WebhookServer::Impl {
+  // `certificate` null: plain HTTP, health endpoints only.
+  Impl(WebhookServer& owner, ServerOptions options, certs::ServingCertificate* certificate,
+       AdmissionHandler handler, WebhookMetrics& metrics, std::function<bool()> ready)
+      : owner(owner),
+        options(std::move(options)),
+        handler(std::move(handler)),
+        metrics(metrics),
+        ready(std::move(ready)),
+        use_tls(certificate != nullptr),
+        workers(std::max<std::size_t>(this->options.threads, 1)),
+        table(this->options.connections) {
+    if (certificate == nullptr) return;
+    SSL_CTX& context = *tls.native_handle();
+    certificate->Install(context);
+    // An idle connection keeps no read or write buffer (most of a TLS connection's memory).
+    SSL_CTX_set_mode(&context, SSL_MODE_RELEASE_BUFFERS);
   }
-  server_.Post(kNoopPath, [](const httplib::Request&, httplib::Response& out) {
-    out.set_content(kNoopBody, "application/json");
-  });
-  server_.Get("/healthz", [](const httplib::Request&, httplib::Response& out) {
-    out.set_content("ok\n", "text/plain");
-  });
-  server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& out) {
-    bool ready = ready_to_serve() && ready_();
-    out.status = ready ? 200 : 503;
-    out.set_content(ready ? "ok\n" : "not ready\n", "text/plain");
-  });
+
+  asio::awaitable<void> Accept();
+  asio::awaitable<void> Sweep();
+  asio::awaitable<void> Session(std::shared_ptr<Connection> connection);
+  // Serves requests on `stream` (the TLS stream, or its TCP socket for plain HTTP).
+  template <typename Stream>
+  asio::awaitable<void> Exchange(Connection& connection, Stream& stream);
+  asio::awaitable<void> Linger(Connection& connection);
+  HttpResponse Route(const HttpRequest& request);
+  HttpResponse Admit(Endpoint endpoint, const HttpRequest& request);
+
+  void Enter(const Connection& connection, Phase phase) {
+    table.Enter(connection.id, phase, ConnectionClock::now());
+  }
+  void Close(std::uint64_t id) {
+    if (auto found = open.find(id); found != open.end()) found->second->Abort();
+  }
+  void Forget(std::uint64_t id) {
+    table.Remove(id);
+    open.erase(id);
+    metrics.SetOpenConnections(options.listener, static_cast<double>(open.size()));
+  }
+
+  WebhookServer& owner;
+  ServerOptions options;
+  AdmissionHandler handler;
+  WebhookMetrics& metrics;
+  std::function<bool()> ready;
+  bool use_tls;
+  asio::io_context io;
+  asio::ssl::context tls{asio::ssl::context::tls_server};
+  tcp::acceptor acceptor{io};
+  asio::thread_pool workers;
+  ConnectionTable table;
+  std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> open;
+  std::uint64_t next_id = 0;
+  bool draining = false;
+};
+
+asio::awaitable<void> WebhookServer::Impl::Accept() {
+  while (true) {
+    std::error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(Redirect(ec));
+    if (draining || !acceptor.is_open()) co_return;
+    if (ec) {
+      spdlog::warn("event=accept_failed error=\"{}\"", ec.message());
+      // Out of descriptors or memory: wait a little instead of spinning on the error.
+      asio::steady_timer pause(io, std::chrono::milliseconds(100));
+      co_await pause.async_wait(Redirect(ec));
+      continue;
+    }
+    if (table.full()) {
+      auto victim = table.TakeVictim();
+      if (!victim) {
+        // Every open connection carries a request: the new one is closed unserved.
+        metrics.RecordConnectionShed(options.listener, "new");
+        spdlog::debug("event=connection_refused open={}", open.size());
+        continue;  // `socket` closes
+      }
+      metrics.RecordConnectionShed(options.listener, PhaseName(victim->phase));
+      spdlog::debug("event=connection_shed phase={} id={}", PhaseName(victim->phase), victim->id);
+      Close(victim->id);
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto connection = std::make_shared<Connection>(std::move(socket), tls, ++next_id);
+    table.Add(connection->id, ConnectionClock::now());
+    open.emplace(connection->id, connection);
+    metrics.SetOpenConnections(options.listener, static_cast<double>(open.size()));
+    asio::co_spawn(io, Session(std::move(connection)), asio::detached);
+  }
 }
 
-void WebhookServer::Admit(Endpoint endpoint, const httplib::Request& http, httplib::Response& out) {
+asio::awaitable<void> WebhookServer::Impl::Sweep() {
+  asio::steady_timer timer(io);
+  while (!draining || acceptor.is_open() || !open.empty()) {
+    timer.expires_after(kSweepInterval);
+    std::error_code ec;
+    co_await timer.async_wait(Redirect(ec));
+    for (const ConnectionEnd& end : table.TakeExpired(ConnectionClock::now())) {
+      metrics.RecordConnectionTimedOut(options.listener, PhaseName(end.phase));
+      spdlog::debug("event=connection_timed_out phase={} id={}", PhaseName(end.phase), end.id);
+      Close(end.id);
+    }
+  }
+}
+
+asio::awaitable<void> WebhookServer::Impl::Session(std::shared_ptr<Connection> connection) {
+  std::error_code ec;
+  if (!use_tls) {
+    co_await Exchange(*connection, connection->stream.next_layer());
+  } else if (co_await connection->stream.async_handshake(asio::ssl::stream_base::server,
+                                                         Redirect(ec));
+             !ec) {
+    co_await Exchange(*connection, connection->stream);
+  } else {
+    spdlog::debug("event=handshake_failed remote={} error=\"{}\"", connection->remote,
+                  ec.message());
+  }
+  connection->Abort();
+  Forget(connection->id);
+}
+
+template <typename Stream>
+asio::awaitable<void> WebhookServer::Impl::Exchange(Connection& connection, Stream& stream) {
+  RequestReader reader(options.limits);
+  std::array<char, 16 * 1024> buffer;
+  std::error_code ec;
+  while (true) {
+    auto status = reader.Feed({});
+    Enter(connection, reader.started() ? Phase::kReading : Phase::kIdle);
+    bool continued = false;
+    while (status == RequestReader::Status::kNeedMore) {
+      if (reader.expects_continue() && !continued) {
+        continued = true;
+        co_await asio::async_write(stream, asio::buffer(kContinueResponse), Redirect(ec));
+        if (ec) co_return;
+      }
+      std::size_t n = co_await stream.async_read_some(asio::buffer(buffer), Redirect(ec));
+      if (ec) co_return;
+      bool started = reader.started();
+      status = reader.Feed({buffer.data(), n});
+      if (!started && reader.started()) Enter(connection, Phase::kReading);
+    }
+    HttpResponse response;
+    if (status == RequestReader::Status::kRejected) {
+      const Rejection& rejection = reader.rejection();
+      metrics.RecordRejectedHttp(rejection.reason);
+      spdlog::info("event=http_rejected remote={} status={} reason={}", connection.remote,
+                   rejection.status, rejection.reason);
+      // The rest of this connection is not read as requests: it ends after the answer.
+      response = Text(rejection.status, rejection.message + "\n", true);
+    } else {
+      HttpRequest request = reader.TakeRequest();
+      Enter(connection, Phase::kHandling);
+      response = co_await asio::co_spawn(
+          workers,
+          [this, &request]() -> asio::awaitable<HttpResponse> { co_return Route(request); },
+          asio::use_awaitable);
+      // Draining: this connection is not used again, so clients move to other replicas.
+      if (!request.KeepAlive() || !owner.accepting()) response.close = true;
+    }
+    Enter(connection, Phase::kWriting);
+    std::string bytes = SerializeResponse(response);
+    co_await asio::async_write(stream, asio::buffer(bytes), Redirect(ec));
+    if (ec) co_return;
+    if (response.close) {
+      co_await Linger(connection);
+      co_return;
+    }
+  }
+}
+
+// Ends the connection after a response that closed it: a FIN first, then whatever the
+// client still sends is read and dropped until it closes too or the linger deadline
+// passes. Closing with unread bytes would send a reset, which can destroy the response
+// in the client's buffers before it is read.
+asio::awaitable<void> WebhookServer::Impl::Linger(Connection& connection) {
+  Enter(connection, Phase::kClosing);
+  std::error_code ec;
+  connection.stream.lowest_layer().shutdown(tcp::socket::shutdown_send, ec);
+  std::array<char, 4096> sink;
+  while (!ec) {
+    co_await connection.stream.next_layer().async_read_some(asio::buffer(sink), Redirect(ec));
+  }
+}
+
+HttpResponse WebhookServer::Impl::Route(const HttpRequest& request) {
+  std::string what = "unknown error";
+  try {
+    if (request.method == "POST" && use_tls) {
+      for (Endpoint endpoint : kAdmissionEndpoints) {
+        if (EndpointPath(endpoint) == request.path) return Admit(endpoint, request);
+      }
+      if (request.path == kNoopPath) {
+        return HttpResponse{.status = 200, .content_type = "application/json", .body = kNoopBody};
+      }
+    } else if (request.method == "GET") {
+      if (request.path == "/healthz") return Text(200, "ok\n");
+      if (request.path == "/readyz") {
+        bool ok = owner.ready_to_serve() && ready();
+        return Text(ok ? 200 : 503, ok ? "ok\n" : "not ready\n");
+      }
+    }
+    return Text(404, "no endpoint " + request.method + " " + request.path + "\n");
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  metrics.RecordRejectedHttp("internal_error");
+  spdlog::error("event=handler_failed path={} error=\"{}\"", request.path, what);
+  // The exception's text stays in the log: a reply never shows internals.
+  if (IsAdmissionPath(request.path)) {
+    return RefuseReview(request.body, 500, "InternalError",
+                        "bgpcomm-webhook failed to judge this request; its log names the error");
+  }
+  return Text(500, "internal error\n");
+}
+
+HttpResponse WebhookServer::Impl::Admit(Endpoint endpoint, const HttpRequest& http) {
   auto start = std::chrono::steady_clock::now();
   std::string path(EndpointPath(endpoint));
-  if (!IsJsonContentType(http.get_header_value("Content-Type"))) {
-    metrics_.RecordRejectedHttp("content_type");
-    RefuseReview(out, http.body, 415, "UnsupportedMediaType",
-                 "Content-Type must be application/json, got \"" +
-                     http.get_header_value("Content-Type") + "\"");
-    return;
+  std::string content_type = http.Header("Content-Type");
+  if (!IsJsonContentType(content_type)) {
+    metrics.RecordRejectedHttp("content_type");
+    return RefuseReview(http.body, 415, "UnsupportedMediaType",
+                        "Content-Type must be application/json, got \"" + content_type + "\"");
   }
   auto request = DecodeReview(http.body);
   if (!request) {
     AdmissionResponse response =
         AdmissionResponse::Errored(request.error().uid, 400, "BadRequest",
                                    "malformed AdmissionReview: " + request.error().message);
-    out.status = 400;
-    out.set_content(EncodeReview(response), "application/json");
-    metrics_.RecordAdmission(path, "bad_request", std::chrono::steady_clock::now() - start);
+    metrics.RecordAdmission(path, "bad_request", std::chrono::steady_clock::now() - start);
     spdlog::info("event=admission endpoint={} outcome=bad_request uid={} reason=\"{}\"", path,
                  request.error().uid, request.error().message);
-    return;
+    return HttpResponse{
+        .status = 400, .content_type = "application/json", .body = EncodeReview(response)};
   }
-  AdmissionResponse response = handler_(endpoint, *request);
-  out.set_content(EncodeReview(response), "application/json");
+  AdmissionResponse response = handler(endpoint, *request);
   std::string outcome = Outcome(response);
   auto latency = std::chrono::steady_clock::now() - start;
-  metrics_.RecordAdmission(path, outcome, latency);
+  metrics.RecordAdmission(path, outcome, latency);
   if (!response.allowed) {
     spdlog::info(
         "event=admission endpoint={} outcome={} uid={} kind={} namespace={} name={} "
@@ -265,34 +335,60 @@ void WebhookServer::Admit(Endpoint endpoint, const httplib::Request& http, httpl
         path, outcome, request->uid, request->kind, request->namespace_name, request->name,
         request->operation, std::chrono::duration_cast<std::chrono::microseconds>(latency).count());
   }
+  return HttpResponse{
+      .status = 200, .content_type = "application/json", .body = EncodeReview(response)};
+}
+
+WebhookServer::WebhookServer(ServerOptions options, certs::ServingCertificate& certificate,
+                             AdmissionHandler handler, WebhookMetrics& metrics,
+                             std::function<bool()> ready)
+    : impl_(std::make_unique<Impl>(*this, std::move(options), &certificate, std::move(handler),
+                                   metrics, std::move(ready))) {}
+
+WebhookServer::WebhookServer(ServerOptions options, WebhookMetrics& metrics,
+                             std::function<bool()> ready)
+    : impl_(std::make_unique<Impl>(*this, std::move(options), nullptr, nullptr, metrics,
+                                   std::move(ready))) {}
+
+WebhookServer::~WebhookServer() {
+  impl_->workers.stop();
+  impl_->workers.join();
 }
 
 std::expected<int, std::string> WebhookServer::Bind() {
-  if (!server_.is_valid()) return std::unexpected("the TLS server could not be set up");
-  int port = options_.port;
-  if (port == 0) {
-    port = server_.bind_to_any_port(options_.bind_address);
-    if (port < 0) return std::unexpected("cannot bind " + options_.bind_address);
-  } else if (!server_.bind_to_port(options_.bind_address, port)) {
-    return std::unexpected("cannot bind " + options_.bind_address + ":" + std::to_string(port));
+  const std::string& address_text = impl_->options.bind_address;
+  std::string where = address_text + ":" + std::to_string(impl_->options.port);
+  std::error_code ec;
+  auto address = asio::ip::make_address(address_text, ec);
+  if (ec) return std::unexpected("cannot bind " + where + ": not an IP address");
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(impl_->options.port));
+  tcp::acceptor& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    acceptor.close();
+    return std::unexpected("cannot bind " + where + ": " + ec.message());
   }
-  listener_fd_ = FindListener(port);
-  return port;
+  return acceptor.local_endpoint().port();
 }
 
-void WebhookServer::Serve() { server_.listen_after_bind(); }
+void WebhookServer::Serve() {
+  asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
+  asio::co_spawn(impl_->io, impl_->Sweep(), asio::detached);
+  impl_->io.run();
+}
 
 void WebhookServer::Shutdown() {
-  // Once only: after the first call cpp-httplib closes the listener, and its number may
-  // belong to another descriptor by the next.
   if (!accepting_.exchange(false)) return;
-  // cpp-httplib 0.11's stop() marks the listener invalid before closing it, and a worker
-  // checks that mark before it reads a connection's first request: a connection accepted
-  // (and TLS-handshaken) just before the stop was closed unanswered, an empty reply to a
-  // request the client had sent. Shutting the socket down instead makes accept() fail,
-  // which ends the accept loop (cpp-httplib closes the socket) while the mark stays
-  // valid, so every accepted connection is served.
-  if (listener_fd_ < 0 || shutdown(listener_fd_, SHUT_RDWR) != 0) server_.stop();
+  // The listener closes on the I/O thread; connections already accepted go on, each to
+  // its next response (which closes it) or its deadline.
+  asio::post(impl_->io, [impl = impl_.get()] {
+    impl->draining = true;
+    std::error_code ec;
+    impl->acceptor.close(ec);
+  });
 }
 
 }  // namespace bgpcomm::webhook

@@ -1,16 +1,20 @@
-// The webhook's HTTPS server: the admission endpoints over TLS, with explicit limits,
-// timeouts and thread pool, health endpoints, and a graceful drain.
+// The webhook's HTTPS server: the admission endpoints over TLS, health endpoints, and a
+// graceful drain. Event-driven (Asio): one I/O thread holds every connection, so a
+// connection that is slow or idle costs memory and a slot, never a worker; the workers
+// (`threads`) only run handlers. Each phase of a connection has a total deadline
+// (ConnectionLimits: handshake, request, response, keep-alive idle), and at
+// `max_connections` a new connection sheds the oldest idle one first.
 #pragma once
-
-#include <httplib.h>
 
 #include <atomic>
 #include <chrono>
 #include <expected>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "certs/serving_certificate.h"
+#include "webhook/connection_policy.h"
 #include "webhook/decide.h"
 #include "webhook/metrics.h"
 #include "webhook/request_guard.h"
@@ -20,15 +24,12 @@ namespace bgpcomm::webhook {
 struct ServerOptions {
   std::string bind_address = "0.0.0.0";
   int port = 9443;  // 0 picks a free port
+  // Workers that run admission handlers (I/O runs on one thread of its own).
   std::size_t threads = 8;
   RequestLimits limits;
-  std::chrono::seconds read_timeout{10};
-  std::chrono::seconds write_timeout{10};
-  // An idle keep-alive connection holds a worker until this passes, also after
-  // Shutdown() (cpp-httplib 0.11 only checks for a stop between requests), so it bounds
-  // how long a SIGTERM drain takes; busy clients reuse connections well within it.
-  std::chrono::seconds keep_alive_timeout{5};
-  std::size_t keep_alive_max_requests = 100000;
+  ConnectionLimits connections;
+  // Names this server's connections in the metrics ("https", "health").
+  std::string listener = "https";
 };
 
 // Answers one decoded request for one endpoint (Decide with the view and options bound).
@@ -37,9 +38,14 @@ using AdmissionHandler =
 
 class WebhookServer {
  public:
-  // `ready` answers /readyz (caches synced and a valid certificate).
+  // The admission port: TLS with `certificate`, every endpoint. `ready` answers /readyz
+  // (caches synced and a valid certificate).
   WebhookServer(ServerOptions options, certs::ServingCertificate& certificate,
                 AdmissionHandler handler, WebhookMetrics& metrics, std::function<bool()> ready);
+  // The health probe port: plain HTTP (the kubelet's probes), /healthz and /readyz only,
+  // with the same deadlines and shedding, so that slow clients cannot fail the probes.
+  WebhookServer(ServerOptions options, WebhookMetrics& metrics, std::function<bool()> ready);
+  ~WebhookServer();
   WebhookServer(const WebhookServer&) = delete;
   WebhookServer& operator=(const WebhookServer&) = delete;
 
@@ -49,8 +55,8 @@ class WebhookServer {
   void Serve();
   // Stops accepting connections. Every connection already accepted is still served,
   // including one whose first request has not been read yet; from now on each response
-  // closes its connection, and an idle keep-alive connection ends at the keep-alive
-  // timeout, so Serve() returns within max(keep-alive timeout, read timeout).
+  // closes its connection, and every connection still ends at its phase's deadline, so
+  // Serve() returns within the longest deadline plus a handler's time.
   void Shutdown();
   // Makes /readyz fail from now on while everything is still served: the start of a
   // drain, so that endpoint removal reaches the API servers before connections are
@@ -62,15 +68,8 @@ class WebhookServer {
   bool accepting() const { return accepting_; }
 
  private:
-  void Route();
-  void Admit(Endpoint endpoint, const httplib::Request& http, httplib::Response& out);
-
-  ServerOptions options_;
-  AdmissionHandler handler_;
-  WebhookMetrics& metrics_;
-  std::function<bool()> ready_;
-  httplib::SSLServer server_;
-  int listener_fd_ = -1;  // the bound listening socket (owned by server_), -1: unknown
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
   std::atomic<bool> accepting_{true};
   std::atomic<bool> ready_to_serve_{true};
 };

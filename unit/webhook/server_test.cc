@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "certs/certificate_authority.h"
 #include "unit/webhook/review_fixtures.h"
@@ -55,6 +57,8 @@ std::string Post(std::string_view path, std::string_view body,
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // Clients here write to connections the server has closed.
+    signal(SIGPIPE, SIG_IGN);
     dir_ = std::filesystem::temp_directory_path() /
            ("bgpcomm-server-test-" + std::to_string(getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -68,12 +72,19 @@ class ServerTest : public ::testing::Test {
     certificate_ = std::move(*certificate);
     view_ = FakeView::Of(Walkthrough(false));
     ServerOptions options{.bind_address = "127.0.0.1", .port = 0, .threads = 4};
-    options.read_timeout = std::chrono::seconds(1);
+    options.connections.request_timeout = std::chrono::seconds(1);
+    Start(options);
+  }
+
+  // Runs a server with `options` (after stopping the one running, if any).
+  void Start(const ServerOptions& options) {
+    StopServer();
     server_ = std::make_unique<WebhookServer>(
         options, *certificate_,
         [this](Endpoint endpoint, const AdmissionRequest& request) {
           if (hold_) {
             std::unique_lock lock(mutex_);
+            ++held_count_;
             held_ = true;
             changed_.notify_all();
             changed_.wait(lock, [this] { return !hold_; });
@@ -88,10 +99,28 @@ class ServerTest : public ::testing::Test {
     serving_ = std::jthread([this] { server_->Serve(); });
   }
 
-  void TearDown() override {
+  void StopServer() {
     Release();
     if (server_) server_->Shutdown();
     if (serving_.joinable()) serving_.join();
+    server_.reset();
+  }
+
+  // The value of counter `name` with label `label`=`value` (0 when it was never counted).
+  double Counter(const std::string& name, const std::string& label, const std::string& value) {
+    for (const auto& family : metrics_.registry()->Collect()) {
+      if (family.name != name) continue;
+      for (const auto& metric : family.metric) {
+        for (const auto& pair : metric.label) {
+          if (pair.name == label && pair.value == value) return metric.counter.value;
+        }
+      }
+    }
+    return 0;
+  }
+
+  void TearDown() override {
+    StopServer();
     std::filesystem::remove_all(dir_);
   }
 
@@ -120,6 +149,7 @@ class ServerTest : public ::testing::Test {
   std::condition_variable changed_;
   bool hold_ = false;
   bool held_ = false;
+  int held_count_ = 0;
   std::atomic<bool> throw_{false};
 };
 
@@ -147,7 +177,8 @@ TEST_F(ServerTest, WrongContentTypeIs415) {
   auto response = client->ReadResponse();
   ASSERT_TRUE(response.has_value());
   EXPECT_THAT(*response, StartsWith("HTTP/1.1 415 "));
-  EXPECT_THAT(*response, HasSubstr("Content-Type must be application/json, got \\\"text/plain\\\""));
+  EXPECT_THAT(*response,
+              HasSubstr("Content-Type must be application/json, got \\\"text/plain\\\""));
   // Still an AdmissionReview, with the request's UID.
   ASSERT_TRUE(client->Send(Post("/validate-metallb-io-v1beta1-community",
                                 R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",)"
@@ -167,8 +198,9 @@ TEST_F(ServerTest, AHandlerExceptionIsAReviewWithoutTheExceptionText) {
   auto response = client->ReadResponse();
   ASSERT_TRUE(response.has_value());
   EXPECT_THAT(*response, StartsWith("HTTP/1.1 500 "));
-  EXPECT_THAT(*response, HasSubstr(R"("uid":"705ab4f5-6393-11e8-b7cc-42010a800002","allowed":false,)"
-                                   R"("status":{"code":500,"reason":"InternalError")"));
+  EXPECT_THAT(*response,
+              HasSubstr(R"("uid":"705ab4f5-6393-11e8-b7cc-42010a800002","allowed":false,)"
+                        R"("status":{"code":500,"reason":"InternalError")"));
   EXPECT_THAT(*response, ::testing::Not(HasSubstr("secret internal detail")));
 }
 
@@ -243,7 +275,21 @@ TEST_F(ServerTest, TenThousandHeadersAre431) {
   auto response = client->ReadResponse();
   ASSERT_TRUE(response.has_value());
   EXPECT_THAT(*response, StartsWith("HTTP/1.1 431 "));
-  EXPECT_THAT(*response, HasSubstr("10003 headers; at most 100 are accepted"));
+  EXPECT_THAT(*response, HasSubstr("the request line and headers exceed 65536 bytes"));
+  EXPECT_TRUE(client->ClosedByServer());
+}
+
+TEST_F(ServerTest, MoreThan100HeadersAre431) {
+  auto client = Connect();
+  std::string request =
+      "POST /validate-metallb-io-v1beta1-community HTTP/1.1\r\nHost: localhost\r\n";
+  for (int i = 0; i < 150; ++i) request += "X-Flood-" + std::to_string(i) + ": x\r\n";
+  request += "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+  ASSERT_TRUE(client->Send(request));
+  auto response = client->ReadResponse();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_THAT(*response, StartsWith("HTTP/1.1 431 "));
+  EXPECT_THAT(*response, HasSubstr("153 headers; at most 100 are accepted"));
 }
 
 TEST_F(ServerTest, AStalledClientIsCutOffAndOthersAreServed) {
@@ -349,10 +395,9 @@ TEST_F(ServerTest, ShutdownAnswersTheRequestInFlight) {
 }
 
 // The apiserver keeps connections to webhooks open between requests. An idle one must
-// not hold a SIGTERM drain for long: cpp-httplib 0.11 notices a stop only when the
-// keep-alive wait ends, so the default keep-alive timeout bounds the drain.
+// not hold a SIGTERM drain for long: the idle timeout bounds the drain.
 TEST_F(ServerTest, ShutdownIsNotHeldByAnIdleKeepAliveConnection) {
-  EXPECT_LE(ServerOptions{}.keep_alive_timeout, std::chrono::seconds(5));
+  EXPECT_LE(ServerOptions{}.connections.idle_timeout, std::chrono::seconds(5));
   auto client = Connect();
   ASSERT_TRUE(client->Send(Post("/validate-metallb-io-v1beta1-bgpadvertisement",
                                 ReadReview("create-advert-typo.json"))));
@@ -362,7 +407,241 @@ TEST_F(ServerTest, ShutdownIsNotHeldByAnIdleKeepAliveConnection) {
   server_->Shutdown();
   serving_.join();
   EXPECT_LT(std::chrono::steady_clock::now() - start,
-            ServerOptions{}.keep_alive_timeout + std::chrono::seconds(3));
+            ServerOptions{}.connections.idle_timeout + std::chrono::seconds(3));
+}
+
+// A plain TCP connection to the server, for clients that never finish a TLS handshake.
+class RawClient {
+ public:
+  explicit RawClient(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  }
+  ~RawClient() { close(fd_); }
+  bool connected() const { return connected_; }
+  bool Send(std::string_view bytes) {
+    return send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
+  }
+  // What arrives until `needle` is in it or `deadline` passes.
+  std::string ReadUntil(std::string_view needle, std::chrono::milliseconds deadline) {
+    std::string got;
+    auto until = std::chrono::steady_clock::now() + deadline;
+    while (got.find(needle) == std::string::npos && std::chrono::steady_clock::now() < until) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      char chunk[4096];
+      ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) break;
+      got.append(chunk, static_cast<std::size_t>(n));
+    }
+    return got;
+  }
+  // True when the server has closed: EOF or a reset.
+  bool Closed() {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) return false;
+    char byte;
+    return recv(fd_, &byte, 1, MSG_DONTWAIT) <= 0;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+// The first bytes of a TLS ClientHello record (the record header announces more).
+constexpr char kClientHelloStart[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
+
+// Sends one more byte every 200 ms until the server closes; the time it took, or
+// nullopt when it was still open after `limit`.
+template <typename Client, typename SendByte>
+std::optional<std::chrono::milliseconds> TrickleUntilClosed(Client& client, SendByte send_byte,
+                                                            std::chrono::milliseconds limit) {
+  auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; std::chrono::steady_clock::now() - start < limit; ++i) {
+    if (client.Closed() || !send_byte(i)) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return std::nullopt;
+}
+
+// The old server read with a timeout per read: a byte every 200 ms held a worker
+// forever. The request deadline (1 s here) counts from the request's first byte.
+TEST_F(ServerTest, ATricklingRequestIsCutAtItsTotalDeadline) {
+  auto client = Connect();
+  std::string request = Post("/validate-metallb-io-v1beta1-community", "{}");
+  struct Probe {
+    TlsTestClient& client;
+    bool Closed() { return client.ClosedByServer(std::chrono::milliseconds(1)); }
+  } probe{*client};
+  auto took = TrickleUntilClosed(
+      probe, [&](std::size_t i) { return client->Send(request.substr(i % request.size(), 1)); },
+      std::chrono::seconds(5));
+  ASSERT_TRUE(took.has_value()) << "a trickling request was never cut off";
+  EXPECT_GE(*took, std::chrono::milliseconds(800));
+  EXPECT_LE(*took, std::chrono::milliseconds(2500));
+  EXPECT_EQ(Counter("bgpcomm_webhook_connections_timed_out_total", "phase", "reading"), 1);
+}
+
+TEST_F(ServerTest, ATricklingHandshakeIsCutAtTheHandshakeDeadline) {
+  ServerOptions options{.bind_address = "127.0.0.1", .port = 0, .threads = 4};
+  options.connections.handshake_timeout = std::chrono::seconds(1);
+  Start(options);
+  RawClient raw(port_);
+  ASSERT_TRUE(raw.connected());
+  std::string_view hello(kClientHelloStart, sizeof kClientHelloStart - 1);
+  auto took = TrickleUntilClosed(
+      raw, [&](std::size_t i) { return raw.Send(hello.substr(i % hello.size(), 1)); },
+      std::chrono::seconds(5));
+  ASSERT_TRUE(took.has_value()) << "a trickling handshake was never cut off";
+  EXPECT_LE(*took, std::chrono::milliseconds(2500));
+  EXPECT_EQ(Counter("bgpcomm_webhook_connections_timed_out_total", "phase", "handshake"), 1);
+}
+
+TEST_F(ServerTest, AnIdleConnectionEndsAtTheIdleTimeout) {
+  ServerOptions options{.bind_address = "127.0.0.1", .port = 0, .threads = 4};
+  options.connections.idle_timeout = std::chrono::seconds(1);
+  Start(options);
+  auto client = Connect();
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(client->ClosedByServer(std::chrono::seconds(5)));
+  EXPECT_LE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2500));
+  EXPECT_EQ(Counter("bgpcomm_webhook_connections_timed_out_total", "phase", "idle"), 1);
+}
+
+// At --max-connections a new connection makes the one idle longest give way.
+TEST_F(ServerTest, AtTheLimitTheOldestIdleConnectionIsShed) {
+  ServerOptions options{.bind_address = "127.0.0.1", .port = 0, .threads = 4};
+  options.connections.max_connections = 3;
+  Start(options);
+  auto oldest = Connect();
+  ASSERT_TRUE(oldest->Send(Post("/noop", "{}")));
+  ASSERT_TRUE(oldest->ReadResponse().has_value());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto second = Connect();
+  ASSERT_TRUE(second->Send(Post("/noop", "{}")));
+  ASSERT_TRUE(second->ReadResponse().has_value());
+  // The oldest connection sent its request last: the second is now idle longest.
+  ASSERT_TRUE(oldest->Send(Post("/noop", "{}")));
+  ASSERT_TRUE(oldest->ReadResponse().has_value());
+  auto third = Connect();
+  auto fourth = Connect();
+  ASSERT_TRUE(fourth->Send(Post("/mutate-metallb-io-v1beta1-bgpadvertisement",
+                                ReadReview("create-primary-advert.json"))));
+  auto response = fourth->ReadResponse();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_THAT(*response, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_TRUE(second->ClosedByServer(std::chrono::seconds(1)));
+  EXPECT_EQ(Counter("bgpcomm_webhook_connections_shed_total", "phase", "idle"), 1);
+  ASSERT_TRUE(oldest->Send(Post("/noop", "{}")));
+  EXPECT_TRUE(oldest->ReadResponse().has_value());
+}
+
+// A connection whose request is with a handler is never shed: when every one is, the
+// new connection is refused instead.
+TEST_F(ServerTest, AtTheLimitWithEveryConnectionBusyTheNewOneIsRefused) {
+  ServerOptions options{.bind_address = "127.0.0.1", .port = 0, .threads = 4};
+  options.connections.max_connections = 2;
+  Start(options);
+  hold_ = true;
+  auto first = Connect();
+  auto second = Connect();
+  for (auto* client : {first.get(), second.get()}) {
+    ASSERT_TRUE(client->Send(Post("/mutate-metallb-io-v1beta1-bgpadvertisement",
+                                  ReadReview("create-primary-advert.json"))));
+  }
+  {
+    std::unique_lock lock(mutex_);
+    ASSERT_TRUE(
+        changed_.wait_for(lock, std::chrono::seconds(10), [this] { return held_count_ == 2; }));
+  }
+  TlsTestClient refused(port_, pki_.ca.certificate);
+  EXPECT_FALSE(refused.connected());
+  EXPECT_EQ(Counter("bgpcomm_webhook_connections_shed_total", "phase", "new"), 1);
+  Release();
+  for (auto* client : {first.get(), second.get()}) {
+    auto response = client->ReadResponse();
+    ASSERT_TRUE(response.has_value());
+    EXPECT_THAT(*response, StartsWith("HTTP/1.1 200 OK\r\n"));
+  }
+}
+
+// The starvation of issue 19: 64 clients trickling handshakes or requests and 64 idle
+// TLS connections, against 4 workers. Requests on other connections are answered at once.
+TEST_F(ServerTest, SlowAndIdleClientsDoNotDelayOthers) {
+  std::vector<std::unique_ptr<RawClient>> handshakes;
+  std::vector<std::unique_ptr<TlsTestClient>> requests, idle;
+  for (int i = 0; i < 32; ++i) {
+    handshakes.push_back(std::make_unique<RawClient>(port_));
+    ASSERT_TRUE(handshakes.back()->Send(std::string_view(kClientHelloStart, 1)));
+    requests.push_back(Connect());
+    ASSERT_TRUE(requests.back()->Send("P"));
+  }
+  for (int i = 0; i < 64; ++i) idle.push_back(Connect());
+  for (int i = 0; i < 20; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto client = Connect();
+    ASSERT_TRUE(client->Send(Post("/mutate-metallb-io-v1beta1-bgpadvertisement",
+                                  ReadReview("create-primary-advert.json"))));
+    auto response = client->ReadResponse(std::chrono::seconds(2));
+    ASSERT_TRUE(response.has_value()) << "request " << i;
+    EXPECT_THAT(*response, StartsWith("HTTP/1.1 200 OK\r\n"));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500))
+        << "request " << i;
+    for (int k = 0; k < 32; ++k) {
+      handshakes[k]->Send(std::string_view(kClientHelloStart + 1 + i % 8, 1));
+      requests[k]->Send("O");
+    }
+  }
+}
+
+// The kubelet's probes reach a plain HTTP port of their own: it answers /healthz and
+// /readyz only, and a slow client there is cut off as on the admission port.
+TEST_F(ServerTest, TheHealthPortServesProbesOverPlainHttpAndCutsSlowClients) {
+  ServerOptions options{.bind_address = "127.0.0.1", .port = 0, .threads = 1};
+  options.listener = "health";
+  options.connections.request_timeout = std::chrono::seconds(1);
+  WebhookServer health(options, metrics_, [this] { return ready_.load(); });
+  auto port = health.Bind();
+  ASSERT_TRUE(port.has_value()) << port.error();
+  std::jthread serving([&health] { health.Serve(); });
+  struct Stop {
+    WebhookServer& server;
+    ~Stop() { server.Shutdown(); }  // before `serving` joins, also when an assertion fails
+  } stop{health};
+
+  {
+    RawClient probe(*port);
+    ASSERT_TRUE(probe.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_THAT(probe.ReadUntil("ok\n", std::chrono::seconds(5)),
+                StartsWith("HTTP/1.1 200 OK\r\n"));
+    ready_ = false;
+    ASSERT_TRUE(probe.Send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_THAT(probe.ReadUntil("not ready\n", std::chrono::seconds(5)),
+                StartsWith("HTTP/1.1 503 "));
+    // No admission endpoint without TLS.
+    ASSERT_TRUE(probe.Send(Post("/mutate-metallb-io-v1beta1-bgpadvertisement",
+                                ReadReview("create-primary-advert.json"))));
+    EXPECT_THAT(probe.ReadUntil("bgpadvertisement\n", std::chrono::seconds(5)),
+                StartsWith("HTTP/1.1 404 "));
+  }
+
+  RawClient slow(*port);
+  std::string request = "GET /healthz HTTP/1.1\r\n";
+  auto took = TrickleUntilClosed(
+      slow, [&](std::size_t i) { return slow.Send(request.substr(i % request.size(), 1)); },
+      std::chrono::seconds(5));
+  ASSERT_TRUE(took.has_value()) << "a trickling probe was never cut off";
+  EXPECT_LE(*took, std::chrono::milliseconds(2500));
+  EXPECT_EQ(Counter("bgpcomm_webhook_connections_timed_out_total", "listener", "health"), 1);
 }
 
 }  // namespace
