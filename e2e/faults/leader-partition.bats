@@ -95,10 +95,9 @@ create_services() {
     sleep 0.3
   done
 }
-# The partitioned replica's writes (PUT, PATCH) the proxy passed on: "EPOCH_S PATH".
+# The partitioned replica's writes (PUT, PATCH) the proxy passed on: "EPOCH_S.MS PATH".
 proxied_writes() {
-  awk '$1 == "fwd" && ($3 == "PUT" || $3 == "PATCH") { split($2, t, "."); print t[1], $4 }' \
-    "$FAULT_PROXY_LOG"
+  awk '$1 == "fwd" && ($3 == "PUT" || $3 == "PATCH") { print $2, $4 }' "$FAULT_PROXY_LOG"
 }
 # Status writes the API server stamped on each Service: "EPOCH_S NAME".
 status_write_times() {
@@ -117,7 +116,7 @@ status_write_times() {
     fail "only $(held) Services got an address before the partition"
   local cut_at
   fault_proxy_mode blackhole
-  cut_at=$(date +%s)
+  cut_at=$(date +%s.%N)
   echo "# partitioned the leader with $(held) Services holding an address" >&3
   sleep "$BLACKHOLE_S"
   fault_proxy_mode pass
@@ -139,11 +138,11 @@ status_write_times() {
 
   # The partitioned replica wrote nothing from the partition on.
   local late
-  late=$(proxied_writes | awk -v t="$cut_at" '$1 >= t')
+  late=$(proxied_writes | awk -v t="$cut_at" '$1 > t')
   [[ -z $late ]] || fail "the partitioned replica wrote after the partition started: $(head -n 5 <<<"$late")"
   # Seconds in which the partitioned replica wrote a Service status, and seconds in which
   # the API server stored one from the other replica (a Service it never wrote).
-  proxied_writes | awk '$2 ~ /\/services\/.*\/status$/ { n = split($2, p, "/"); print $1, p[n - 1] }' \
+  proxied_writes | awk '$2 ~ /\/services\/.*\/status$/ { n = split($2, p, "/"); print int($1), p[n - 1] }' \
     >"$BATS_FILE_TMPDIR/a.writes"
   status_write_times >"$BATS_FILE_TMPDIR/all.writes"
   awk 'NR == FNR { a[$2] = 1; next } !($2 in a) { print $1 }' "$BATS_FILE_TMPDIR/a.writes" \

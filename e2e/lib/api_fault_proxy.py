@@ -114,6 +114,9 @@ async def handle(client_reader, client_writer):
     if throttled(path):
         await answer_429(client_writer, method, path)
         return
+    if mode()[0] == "blackhole":  # it began while the request head was read
+        client_writer.close()
+        return
     upstream_tls = ssl.create_default_context()
     upstream_tls.check_hostname = False
     upstream_tls.verify_mode = ssl.CERT_NONE  # loopback to the test's own apiserver
