@@ -229,10 +229,19 @@ void Resolver::Run(std::stop_token stop, const std::function<bool()>& is_leader,
       for (auto& name : DueLocked(ignored)) batch.push_back(std::move(name));
     }
     if (stop.stop_requested()) break;
-    if (!is_leader() || !cache_.HasSynced()) {
-      // Not leading: nothing is retried (leadership starts with a full pass).
+    if (!is_leader()) {
+      // Not leading: nothing is retried and no resync is due (leadership starts with a
+      // full pass, Trigger()).
+      last_full = std::chrono::steady_clock::now();
       std::lock_guard lock(mutex_);
       failures_.clear();
+      continue;
+    }
+    if (!cache_.HasSynced()) {
+      // Leading before the cache listed: the full pass waits for it.
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, stop, std::chrono::milliseconds(100), [] { return false; });
+      triggered_ = true;
       continue;
     }
     if (full) {
