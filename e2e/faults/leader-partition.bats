@@ -101,7 +101,7 @@ proxied_writes() {
 }
 # Status writes the API server stamped on each Service: "EPOCH_S NAME".
 status_write_times() {
-  k get services -n "$TEST_NS" -o json | jq -r '.items[] | .metadata.name as $n |
+  k get services -n "$TEST_NS" -o json --show-managed-fields | jq -r '.items[] | .metadata.name as $n |
     .metadata.managedFields[]? | select(.subresource == "status") |
     "\(.time | fromdateiso8601) \($n)"'
 }
