@@ -375,8 +375,11 @@ void AllocatorController::WriteOne(const Work& work, AllocatorPassCounts& counts
     MarkService(work.key);
     return;
   }
+  std::optional<kube::CallDeadline> bound;
+  if (time_left_) bound.emplace(WriteTime());
   auto written =
       client_.Replace(kube::resources::kServices, ns, name, body, {.subresource = "status"});
+  bound.reset();
   if (written) {
     count(&AllocatorPassCounts::written);
     spdlog::info("event=service_status_written namespace={} name={} ingress=\"{}\"", ns, name,
@@ -426,8 +429,11 @@ void AllocatorController::WritePools(const std::set<std::string>& changed) {
                       {"assignedIPv6", counts->assigned_ipv6},
                       {"availableIPv4", counts->available_ipv4},
                       {"availableIPv6", counts->available_ipv6}};
+    std::optional<kube::CallDeadline> bound;
+    if (time_left_) bound.emplace(WriteTime());
     auto written = client_.Replace(objectjson::kIPAddressPools, options_.pool_namespace, name, body,
                                    {.subresource = "status"});
+    bound.reset();
     if (written || written.error().IsNotFound()) continue;
     if (!written.error().IsConflict()) {
       spdlog::warn("event=pool_status_write_failed pool={} error=\"{}\"", name,

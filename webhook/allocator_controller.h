@@ -95,6 +95,9 @@ class AllocatorController {
   void Run(std::stop_token stop, const std::function<bool()>& is_leader);
   // Asked before each status write (Run() sets it to its `is_leader`).
   void GuardWrites(std::function<bool()> may_write) { may_write_ = std::move(may_write); }
+  // Each status write is given at most this long (kube::CallDeadline): the time left of
+  // the leader's term.
+  void BoundWrites(std::function<kube::Duration()> time_left) { time_left_ = std::move(time_left); }
 
   // One pass: `full` starts from a fresh core fed with everything cached; otherwise only
   // what changed since the last pass is fed. What Run() calls.
@@ -102,7 +105,11 @@ class AllocatorController {
 
  private:
   std::function<bool()> may_write_;
+  std::function<kube::Duration()> time_left_;
   bool MayWrite() const { return !may_write_ || may_write_(); }
+  kube::Duration WriteTime() const {
+    return time_left_ ? time_left_() : kube::Duration::max() / 2;
+  }
 
   struct Work {
     std::string key;

@@ -383,6 +383,11 @@ int Serve(Webhook& w) {
       kube::RunGuarded("leader_election", stop, [&w](std::stop_token s) { w.elector->Run(s); });
     });
   }
+  if (w.flags.leader_elect) {
+    // A leader's write gets only what is left of its term.
+    w.resolver->BoundWrites([&w] { return w.elector->TimeLeft(); });
+    if (w.allocator) w.allocator->BoundWrites([&w] { return w.elector->TimeLeft(); });
+  }
   std::jthread resolving([&w](std::stop_token stop) {
     kube::RunGuarded("resolver", stop, [&w](std::stop_token s) {
       w.resolver->Run(s, [&w] { return w.IsLeader(); });

@@ -65,6 +65,10 @@ void Resolver::Trigger(std::vector<std::string> names) {
 
 void Resolver::GuardWrites(std::function<bool()> may_write) { may_write_ = std::move(may_write); }
 
+void Resolver::BoundWrites(std::function<kube::Duration()> time_left) {
+  time_left_ = std::move(time_left);
+}
+
 bool Resolver::MayTry(const std::string& name, const std::string& inputs) {
   std::lock_guard lock(mutex_);
   auto failure = failures_.find(name);
@@ -182,9 +186,12 @@ void Resolver::ResolveOne(const kube::ObjectPtr& object, const community::AliasT
     ++counts.not_leading;
     return;
   }
+  std::optional<kube::CallDeadline> bound;
+  if (time_left_) bound.emplace(time_left_());
   auto patched =
       client_.Patch(objectjson::kBGPAdvertisements, namespace_, object->name,
                     kube::PatchType::kJson, GuardedBy(object->resource_version, *patch));
+  bound.reset();
   if (!patched) {
     Failed(object->name, inputs, patched.error());
     ++counts.failed;

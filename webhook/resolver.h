@@ -56,6 +56,9 @@ class Resolver {
   // Asked before each PATCH; false: the PATCH is not sent (counted not_leading). Run()
   // sets it to its `is_leader`.
   void GuardWrites(std::function<bool()> may_write);
+  // Each PATCH is given at most this long (kube::CallDeadline): the time left of the
+  // leader's term, so that a write started at its end does not land long after it.
+  void BoundWrites(std::function<kube::Duration()> time_left);
   // One pass over the namespace's advertisements as the cache holds them: each whose
   // stored resolution differs from a fresh one is patched (guarded by its
   // resourceVersion, so a concurrent edit wins and the next pass looks again).
@@ -91,6 +94,7 @@ class Resolver {
   kube::RealClock real_clock_;
   const kube::Clock& clock_;
   std::function<bool()> may_write_;
+  std::function<kube::Duration()> time_left_;
   std::map<std::string, Failure> failures_;  // guarded by mutex_
   const MetallbCache& cache_;
   const IncrementalNamespace& view_;
