@@ -1,5 +1,7 @@
 #include "kube/client.h"
 
+#include <algorithm>
+
 #include <httplib.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -186,6 +188,9 @@ std::string ListQuery(const ListOptions& options, const std::string& continue_to
   std::string query;
   if (options.page_size > 0) AppendParam(query, "limit", std::to_string(options.page_size));
   if (!continue_token.empty()) AppendParam(query, "continue", continue_token);
+  // A continued page carries the version of the first (the API server refuses both).
+  if (continue_token.empty() && !options.resource_version.empty())
+    AppendParam(query, "resourceVersion", options.resource_version);
   if (!options.label_selector.empty()) AppendParam(query, "labelSelector", options.label_selector);
   if (!options.field_selector.empty()) AppendParam(query, "fieldSelector", options.field_selector);
   return query;
@@ -241,6 +246,19 @@ Decoder KeepJsonText() {
   };
 }
 
+namespace {
+thread_local std::optional<std::chrono::steady_clock::time_point> call_deadline;
+}  // namespace
+
+CallDeadline::CallDeadline(std::chrono::steady_clock::time_point deadline)
+    : previous_(call_deadline) {
+  if (!call_deadline || deadline < *call_deadline) call_deadline = deadline;
+}
+CallDeadline::~CallDeadline() { call_deadline = previous_; }
+std::optional<std::chrono::steady_clock::time_point> CallDeadline::Current() {
+  return call_deadline;
+}
+
 struct Client::Impl {
   RestConfig config;
   ClientOptions options;
@@ -272,9 +290,19 @@ struct Client::Impl {
     } else {
       conn = std::make_unique<httplib::ClientImpl>(url.host, url.port);
     }
-    conn->set_connection_timeout(options.connect_timeout);
+    Duration connect_timeout = options.connect_timeout;
+    Duration write_timeout = options.request_timeout;
+    if (call_deadline) {
+      // A CallDeadline scope: no phase of the call may outlast it.
+      const Duration left = *call_deadline - std::chrono::steady_clock::now();
+      const Duration floor = std::chrono::milliseconds(1);
+      connect_timeout = std::clamp(left, floor, connect_timeout);
+      read_timeout = std::clamp(left, floor, read_timeout);
+      write_timeout = std::clamp(left, floor, write_timeout);
+    }
+    conn->set_connection_timeout(connect_timeout);
     conn->set_read_timeout(read_timeout);
-    conn->set_write_timeout(options.request_timeout);
+    conn->set_write_timeout(write_timeout);
     conn->set_keep_alive(false);
     conn->set_url_encode(false);
     conn->set_tcp_nodelay(true);
@@ -294,6 +322,8 @@ struct Client::Impl {
                                     std::string_view body = {},
                                     std::string_view content_type = {}) {
     for (int attempt = 0;; ++attempt) {
+      if (call_deadline && std::chrono::steady_clock::now() >= *call_deadline)
+        return std::unexpected(LocalError(method + " " + path + ": call deadline exceeded"));
       auto headers = Headers();
       if (!headers) return std::unexpected(headers.error());
       auto conn = Connect(options.request_timeout);

@@ -38,6 +38,9 @@ struct ClientOptions {
 struct ListOptions {
   std::string label_selector;
   std::string field_selector;
+  // `resourceVersion` of the first page; "0": any version the API server's watch cache
+  // holds (no etcd read); empty: the latest, read from etcd.
+  std::string resource_version;
   // Page size (`limit`); the client follows `continue` until the list is complete.
   std::int64_t page_size = 500;
 };
@@ -169,6 +172,25 @@ class Client {
   struct Impl;
   explicit Client(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+};
+
+// Bounds the calls this thread makes while the scope lives: each call's connect, read and write timeouts are cut to the time left before `deadline`, and
+// a call made past it fails at once without a request. Scopes nest; the nearest deadline
+// wins. What a leader uses to give a renewal or a write only the time its lease has left.
+class CallDeadline {
+ public:
+  explicit CallDeadline(std::chrono::steady_clock::time_point deadline);
+  explicit CallDeadline(Duration left)
+      : CallDeadline(std::chrono::steady_clock::now() +
+                     std::max(left, Duration::zero())) {}
+  ~CallDeadline();
+  CallDeadline(const CallDeadline&) = delete;
+  CallDeadline& operator=(const CallDeadline&) = delete;
+  // The deadline in force on this thread, if any.
+  static std::optional<std::chrono::steady_clock::time_point> Current();
+
+ private:
+  std::optional<std::chrono::steady_clock::time_point> previous_;
 };
 
 // `value` percent-encoded for a URL query (RFC 3986 unreserved characters kept).

@@ -38,6 +38,18 @@ LeaderElector::LeaderElector(Client& client, LeaderElectionConfig config, const 
                              Sleeper& sleeper)
     : client_(client), config_(std::move(config)), clock_(clock), sleeper_(sleeper) {}
 
+bool LeaderElector::IsLeader() const { return TimeLeft() > Duration::zero(); }
+
+Duration LeaderElector::TimeLeft() const {
+  if (!leader_.load()) return Duration::zero();
+  TimePoint renewed_at;
+  {
+    std::lock_guard lock(mu_);
+    renewed_at = renewed_at_;
+  }
+  return std::max(Duration::zero(), renewed_at + config_.renew_deadline - clock_.Now());
+}
+
 std::string LeaderElector::ObservedLeader() const {
   std::lock_guard lock(mu_);
   return observed_holder_;
@@ -66,6 +78,14 @@ nlohmann::json LeaderElector::Spec(const std::string& holder, TimePoint acquire,
   };
 }
 
+void LeaderElector::Won(TimePoint attempt_start) {
+  {
+    std::lock_guard lock(mu_);
+    renewed_at_ = attempt_start;
+  }
+  leader_ = true;
+}
+
 void LeaderElector::Observe(const nlohmann::json& spec, TimePoint now) {
   std::string holder;
   {
@@ -85,8 +105,8 @@ bool LeaderElector::TryAcquireOrRenew() {
   auto current = client_.Get(resources::kLeases, config_.lease_namespace, config_.lease_name);
   if (!current) {
     if (!current.error().IsNotFound()) {
+      // A failed read ends no term: the term ends at its deadline (IsLeader()).
       SetError(current.error());
-      leader_ = false;
       return false;
     }
     nlohmann::json lease = {
@@ -102,7 +122,7 @@ bool LeaderElector::TryAcquireOrRenew() {
       return false;
     }
     Observe((*created)["spec"], now);
-    leader_ = true;
+    Won(now);
     return true;
   }
 
@@ -136,11 +156,12 @@ bool LeaderElector::TryAcquireOrRenew() {
       client_.Replace(resources::kLeases, config_.lease_namespace, config_.lease_name, next);
   if (!updated) {
     SetError(updated.error());
-    leader_ = false;
+    // Another writer changed the Lease: step down at once. Any other failure ends no term.
+    if (updated.error().IsConflict()) leader_ = false;
     return false;
   }
   Observe((*updated)["spec"], now);
-  leader_ = true;
+  Won(now);
   return true;
 }
 
@@ -164,17 +185,24 @@ std::expected<void, Error> LeaderElector::Release() {
 }
 
 void LeaderElector::Run(std::stop_token stop) {
+  // Real time a request may take, from a duration measured on clock_.
+  auto bounded = [this](Duration left) {
+    CallDeadline deadline(left);
+    return TryAcquireOrRenew();
+  };
   while (!stop.stop_requested()) {
-    while (!TryAcquireOrRenew()) {
+    // An acquisition gets renew_deadline too: one that lands later leads for no time.
+    while (!bounded(config_.renew_deadline) || !IsLeader()) {
       if (!sleeper_.SleepFor(config_.retry_period, stop)) return;
     }
     if (config_.on_started_leading) config_.on_started_leading();
-    TimePoint last_renew = clock_.Now();
     while (sleeper_.SleepFor(config_.retry_period, stop)) {
-      if (TryAcquireOrRenew()) {
-        last_renew = clock_.Now();
-      } else if (clock_.Now() - last_renew >= config_.renew_deadline ||
-                 (!ObservedLeader().empty() && ObservedLeader() != config_.identity)) {
+      // Each attempt gets what is left of the term; a term that ended is lost, also while
+      // a request was still hanging.
+      const Duration left = TimeLeft();
+      if (left <= Duration::zero()) break;
+      if (!bounded(left) && (!IsLeader() || (!ObservedLeader().empty() &&
+                                             ObservedLeader() != config_.identity))) {
         break;  // Lost: the deadline passed or another candidate holds the Lease.
       }
     }

@@ -3,6 +3,13 @@
 // (measured on the candidate's own clock from when it last saw the record change),
 // renews it every retry period, and releases it when stopped. Updates carry the
 // Lease's resourceVersion, so two candidates never both win.
+//
+// A leader's term is measured on its own clock from the start of its last successful
+// acquire or renew (the renewTime it wrote): it leads until renew_deadline after that and
+// not a moment longer, whatever a hanging request does. Each attempt's requests get only
+// the time left before that deadline (kube::CallDeadline), so a partitioned leader stops
+// leading within renew_deadline, before any other candidate can take the Lease
+// (lease_duration after it last saw the record change).
 #pragma once
 
 #include <atomic>
@@ -53,8 +60,12 @@ class LeaderElector {
   // successor need not wait for expiry.
   std::expected<void, Error> Release();
 
-  // Whether the last attempt left this candidate holding the Lease.
-  bool IsLeader() const { return leader_.load(); }
+  // Whether this candidate holds the Lease now: the last attempt succeeded and
+  // renew_deadline has not passed since it started. Writers ask before each write.
+  bool IsLeader() const;
+  // How long this candidate still leads without another successful renewal (zero when it
+  // does not lead): the deadline a leader's write is given.
+  Duration TimeLeft() const;
   // The holder last observed (empty when none).
   std::string ObservedLeader() const;
   std::string LastError() const;
@@ -64,6 +75,8 @@ class LeaderElector {
                       std::int64_t transitions) const;
   void Observe(const nlohmann::json& spec, TimePoint now);
   void SetError(const Error& error);
+  // An attempt that started at `attempt_start` succeeded.
+  void Won(TimePoint attempt_start);
 
   Client& client_;
   LeaderElectionConfig config_;
@@ -71,6 +84,8 @@ class LeaderElector {
   Sleeper& sleeper_;
   std::atomic<bool> leader_{false};
   mutable std::mutex mu_;
+  // Start of the last successful acquire or renew.
+  TimePoint renewed_at_{};
   nlohmann::json observed_spec_;
   TimePoint observed_time_{};
   std::string observed_holder_;

@@ -35,10 +35,15 @@ void Reflector::SetError(const Error& error) {
 void Reflector::Run(std::stop_token stop) {
   Backoff backoff(options_.backoff, random_);
   bool need_list = true;
+  // After 410: the watch cache is recent enough to resync from (resourceVersion=0).
+  bool from_cache = false;
   while (!stop.stop_requested()) {
     if (need_list) {
       std::vector<Object> objects;
-      auto list = client_.List(resource_, namespace_, options_.list,
+      ListOptions list_options = options_.list;
+      if (from_cache) list_options.resource_version = "0";
+      from_cache = false;  // a failed relist is retried from etcd
+      auto list = client_.List(resource_, namespace_, list_options,
                                [&](const rapidjson::Value& item) {
                                  objects.push_back(ToObject(item, options_.decode));
                                });
@@ -64,7 +69,8 @@ void Reflector::Run(std::stop_token stop) {
     auto result = client_.Watch(
         resource_, namespace_, watch,
         [&](WatchEvent&& event) {
-          received = true;
+          // Progress is an event that moves the resourceVersion; an ERROR is not one.
+          received = received || event.type != WatchEventType::kError;
           switch (event.type) {
             case WatchEventType::kError:
               if (event.error.http_status == 410) gone = true;
@@ -93,9 +99,13 @@ void Reflector::Run(std::stop_token stop) {
     }
     if (gone) {
       // The resourceVersion is compacted away: only a fresh LIST can resync (no backoff,
-      // the apiserver is healthy).
+      // the apiserver is healthy). Every watcher got its 410 at once: spread the relists,
+      // and read them from the watch cache.
       SetError(*stream_error);
       need_list = true;
+      from_cache = true;
+      auto jitter = std::chrono::duration_cast<Duration>(options_.relist_jitter * random_.Uniform());
+      if (jitter > Duration::zero() && !sleeper_.SleepFor(jitter, stop)) return;
       continue;
     }
     if (received) backoff.Reset();

@@ -1,6 +1,9 @@
 // LIST then WATCH one collection forever: resume from the last resourceVersion seen
 // (bookmarks advance it), relist on 410 Gone (HTTP status or ERROR event), reconnect
-// with capped exponential backoff and jitter.
+// with capped exponential backoff and jitter. A relist after 410 waits a random part of
+// `relist_jitter` (every watcher of a compacted apiserver gets its 410 at once) and
+// reads the API server's watch cache (resourceVersion=0), not etcd; a failed one is
+// retried from etcd. An ERROR event is not progress: it never resets the backoff.
 #pragma once
 
 #include <atomic>
@@ -31,6 +34,8 @@ struct ReflectorOptions {
   // `timeoutSeconds` of each WATCH; the stream is reopened from the last resourceVersion.
   std::chrono::seconds watch_timeout = std::chrono::minutes(5);
   Backoff::Options backoff;
+  // A relist after 410 Gone first waits uniformly in [0, relist_jitter).
+  Duration relist_jitter = std::chrono::seconds(2);
 };
 
 class Reflector {

@@ -74,7 +74,13 @@ std::string RefusalEventReason(community::RefusalKind kind) {
 
 KubeSource::KubeSource(kube::Client& client, kube::EventRecorder& events, Speaker& speaker,
                        asio::io_context& io, KubeSourceOptions options)
-    : client_(client), events_(events), speaker_(speaker), io_(io), options_(std::move(options)) {
+    : client_(client),
+      events_(events),
+      speaker_(speaker),
+      io_(io),
+      options_(std::move(options)),
+      passwords_(PasswordKeeperOptions{.refresh = options_.secret_refresh,
+                                       .absent_grace = options_.secret_grace}) {
   auto add = [&](const kube::Resource& resource, const std::string& ns,
                  kube::InformerOptions informer_options) {
     informers_.push_back(std::make_unique<kube::Informer>(client_, resource, ns, informer_options));
@@ -209,59 +215,50 @@ void KubeSource::Run(std::stop_token stop) {
 
 std::expected<std::string, std::string> KubeSource::SecretPassword(
     const std::string& secret_name) {
-  auto password = ReadSecretPassword(secret_name);
-  if (password) {
-    last_good_password_[secret_name] = *password;
-    return password;
+  const auto now = std::chrono::steady_clock::now();
+  // The watch's store costs nothing to read; a GET only when due (refresh, or the
+  // doubling delay after a failed read: a throttled API server is not hammered).
+  if (secrets_informer_->HasSynced() || passwords_.ShouldRead(secret_name, now)) {
+    PasswordRead read = ReadSecretPassword(secret_name);
+    const bool failed = read.kind != PasswordRead::Kind::kGood;
+    const std::string error = read.error;
+    passwords_.Record(secret_name, std::move(read), now);
+    if (failed) {
+      bool kept = false;
+      auto password = passwords_.Password(secret_name, now, &kept);
+      spdlog::warn("event=password_secret_unusable secret={}/{} error={} action={}",
+                   options_.namespace_name, secret_name, community::Quote(error),
+                   kept ? "keeping_last_good" : "refusing_peer");
+    }
   }
-  // Any failure (apiserver down, 403, 429, the Secret deleted or its key gone) keeps the
-  // password that worked last: sessions are not reset by a failed read or a broken edit.
-  if (auto good = last_good_password_.find(secret_name); good != last_good_password_.end()) {
-    spdlog::warn("event=password_secret_unusable secret={}/{} error={} action=keeping_last_good",
-                 options_.namespace_name, secret_name, community::Quote(password.error()));
-    return good->second;
-  }
-  return password;
+  return passwords_.Password(secret_name, now);
 }
 
-std::expected<std::string, std::string> KubeSource::ReadSecretPassword(
-    const std::string& secret_name) {
+PasswordRead KubeSource::ReadSecretPassword(const std::string& secret_name) {
+  const std::string secret = "Secret " + options_.namespace_name + "/" + secret_name;
+  auto decoded = [](std::expected<std::string, std::string> password) {
+    if (password) return PasswordRead{PasswordRead::Kind::kGood, *password, {}};
+    return PasswordRead{PasswordRead::Kind::kAbsent, {}, password.error()};
+  };
   if (secrets_informer_->HasSynced()) {
     kube::ObjectPtr object = secrets_informer_->Get(options_.namespace_name, secret_name);
     if (!object || !object->As<Secret>()) {
-      return std::unexpected("Secret " + options_.namespace_name + "/" + secret_name +
-                             " not found");
+      return {PasswordRead::Kind::kAbsent, {}, secret + " not found"};
     }
-    return PeerPassword(*object->As<Secret>());
+    return decoded(PeerPassword(*object->As<Secret>()));
   }
-  auto now = std::chrono::steady_clock::now();
-  auto cached = secrets_.find(secret_name);
-  // Only a good read is reused: a missing Secret is looked up again on the next apply.
-  if (cached != secrets_.end() && !cached->second.password.empty() &&
-      now - cached->second.read < options_.secret_refresh) {
-    return cached->second.password;
-  }
-  CachedSecret fresh{.password = {}, .error = {}, .read = now};
   auto got = client_.Get(kube::resources::kSecrets, options_.namespace_name, secret_name);
   if (!got) {
-    fresh.error = "Secret " + options_.namespace_name + "/" + secret_name +
-                  " cannot be read: " + got.error().ToString();
-  } else {
-    rapidjson::Document document;
-    std::string text = got->dump();
-    document.Parse(text.data(), text.size());
-    community::Diagnostics diagnostics;
-    Secret secret = DecodeSecret(document, diagnostics);
-    auto password = PeerPassword(secret);
-    if (password) {
-      fresh.password = *password;
-    } else {
-      fresh.error = password.error();
-    }
+    // 404 is the API server's word that there is no such Secret; anything else (no
+    // answer, 429, 403, 5xx) says nothing about it.
+    return {got.error().IsNotFound() ? PasswordRead::Kind::kAbsent : PasswordRead::Kind::kFailed,
+            {}, secret + " cannot be read: " + got.error().ToString()};
   }
-  secrets_[secret_name] = fresh;
-  if (fresh.password.empty()) return std::unexpected(fresh.error);
-  return fresh.password;
+  rapidjson::Document document;
+  std::string text = got->dump();
+  document.Parse(text.data(), text.size());
+  community::Diagnostics diagnostics;
+  return decoded(PeerPassword(DecodeSecret(document, diagnostics)));
 }
 
 SpeakerObjects KubeSource::Snapshot(std::vector<RefusedAdvertisement>& refused) {

@@ -18,6 +18,7 @@
 #include "kube/client.h"
 #include "kube/events.h"
 #include "kube/informer.h"
+#include "speaker/password_keeper.h"
 #include "speaker/speaker.h"
 
 namespace bgpcomm::speaker {
@@ -30,6 +31,9 @@ struct KubeSourceOptions {
   // How long a passwordSecret read by GET is reused before it is read again (the watch
   // makes a rotation land at once; this bounds it when the watch is not available).
   std::chrono::seconds secret_refresh{30};
+  // How long the last good password outlives its Secret (deleted, or its password key
+  // gone); any other failed read keeps it as long as it lasts (speaker/password_keeper.h).
+  std::chrono::seconds secret_grace{300};
   kube::InformerOptions informer;
 };
 
@@ -55,14 +59,9 @@ class KubeSource {
   bool HasSynced() const;
 
  private:
-  struct CachedSecret {
-    std::string password;  // empty: unusable (the error says why)
-    std::string error;
-    std::chrono::steady_clock::time_point read;
-  };
   // The password from a passwordSecret as read now (watch store, else GET), without the
   // last-good fallback.
-  std::expected<std::string, std::string> ReadSecretPassword(const std::string& secret_name);
+  PasswordRead ReadSecretPassword(const std::string& secret_name);
 
   void MarkDirty();
   void Run(std::stop_token stop);
@@ -93,9 +92,8 @@ class KubeSource {
   bool dirty_ = true;
 
   // Worker thread only.
-  std::map<std::string, CachedSecret> secrets_;
-  // secret name -> the last password that worked, kept through any later failure.
-  std::map<std::string, std::string> last_good_password_;
+  // passwordSecrets: last good passwords, read backoff, the grace of a deleted Secret.
+  PasswordKeeper passwords_;
   // namespace/name -> "resourceVersion reason" of the refusal last recorded as an Event.
   std::map<std::string, std::string> recorded_;
   std::jthread worker_;

@@ -299,7 +299,10 @@ void SessionFsm::HandleOpenConfirm(const Event& ev, TimePoint now, Actions& out)
   if (const auto* r = std::get_if<event::Received>(&ev)) {
     if (std::holds_alternative<KeepaliveMessage>(r->message)) {
       state_ = SessionState::kEstablished;
-      backoff_ = config_.connect_retry_initial;
+      // The backoff is not reset yet: only a session that stays up for a hold time
+      // (Reset) earns it, so a peer that sends Cease right after (prefix limit, admin
+      // shutdown) is not sent the full table every second.
+      established_at_ = now;
       restarted_ = false;  // later OPENs of this session no longer claim a restart
       ArmHold(now, out);
       out.push_back(action::SessionUp{*negotiated_});
@@ -377,7 +380,15 @@ void SessionFsm::Reset(const std::optional<NotificationMessage>& notification, s
   if (notification) out.push_back(action::Send{*notification});
   out.push_back(action::Close{reason});
   StopTimers(out);
-  if (state_ == SessionState::kEstablished) out.push_back(action::SessionDown{reason});
+  if (state_ == SessionState::kEstablished) {
+    out.push_back(action::SessionDown{reason});
+    // Up for at least a hold time (90 s when none was negotiated): a stable session, so
+    // the next attempt starts from the first backoff again.
+    const std::uint16_t hold = negotiated_ ? negotiated_->hold_time_seconds : 0;
+    if (now - established_at_ >= std::chrono::seconds(hold != 0 ? hold : 90)) {
+      backoff_ = config_.connect_retry_initial;
+    }
+  }
   state_ = SessionState::kIdle;
   negotiated_.reset();
   if (!stopped_) {

@@ -191,6 +191,7 @@ class SessionFsm {
   bool stopped_ = true;  // ManualStop (or never started): no automatic restart
   bool restarted_ = false;  // the R bit still goes in our OPEN
   int unanswered_ = 0;   // consecutive connection attempts without any answer
+  TimePoint established_at_{};  // when the session last became Established
 };
 
 }  // namespace bgpcomm::speaker

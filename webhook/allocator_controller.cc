@@ -331,6 +331,7 @@ AllocatorPassCounts AllocatorController::Pass(bool full) {
   counts.written = written.written;
   counts.conflicts = written.conflicts;
   counts.errors = written.errors;
+  counts.not_leading = written.not_leading;
   WritePools(changed_pools);
   return counts;
 }
@@ -369,8 +370,16 @@ void AllocatorController::WriteOne(const Work& work, AllocatorPassCounts& counts
       work.addresses.empty() ? nlohmann::json::object() : nlohmann::json{{"ingress", ingress}};
   const std::string& ns = work.from->service.namespace_name;
   const std::string& name = work.from->service.name;
+  if (!MayWrite()) {
+    count(&AllocatorPassCounts::not_leading);
+    MarkService(work.key);
+    return;
+  }
+  std::optional<kube::CallDeadline> bound;
+  if (time_left_) bound.emplace(WriteTime());
   auto written =
       client_.Replace(kube::resources::kServices, ns, name, body, {.subresource = "status"});
+  bound.reset();
   if (written) {
     count(&AllocatorPassCounts::written);
     spdlog::info("event=service_status_written namespace={} name={} ingress=\"{}\"", ns, name,
@@ -410,14 +419,21 @@ void AllocatorController::WritePools(const std::set<std::string>& changed) {
         .Set(in_use + static_cast<double>(counts->available_ipv4) +
              static_cast<double>(counts->available_ipv6));
     if (stored->status == *counts) continue;
+    if (!MayWrite()) {
+      unwritten_pools_.insert(name);
+      continue;
+    }
     nlohmann::json body = nlohmann::json::parse(stored->json, nullptr, false);
     if (body.is_discarded()) continue;
     body["status"] = {{"assignedIPv4", counts->assigned_ipv4},
                       {"assignedIPv6", counts->assigned_ipv6},
                       {"availableIPv4", counts->available_ipv4},
                       {"availableIPv6", counts->available_ipv6}};
+    std::optional<kube::CallDeadline> bound;
+    if (time_left_) bound.emplace(WriteTime());
     auto written = client_.Replace(objectjson::kIPAddressPools, options_.pool_namespace, name, body,
                                    {.subresource = "status"});
+    bound.reset();
     if (written || written.error().IsNotFound()) continue;
     if (!written.error().IsConflict()) {
       spdlog::warn("event=pool_status_write_failed pool={} error=\"{}\"", name,
@@ -457,6 +473,7 @@ void AllocatorController::EventLoop(std::stop_token stop) {
 }
 
 void AllocatorController::Run(std::stop_token stop, const std::function<bool()>& is_leader) {
+  GuardWrites(is_leader);
   auto last_full = std::chrono::steady_clock::now();
   bool was_leader = false;
   while (!stop.stop_requested()) {
@@ -469,6 +486,13 @@ void AllocatorController::Run(std::stop_token stop, const std::function<bool()>&
     if (stop.stop_requested()) break;
     if (!is_leader() || !HasSynced()) {
       was_leader = false;
+      if (!HasSynced()) continue;
+      // Not leading: what changed is forgotten, not waited on (leadership starts with a
+      // full pass over everything cached), so the wait above does not return at once.
+      std::lock_guard lock(mutex_);
+      dirty_services_.clear();
+      dirty_namespaces_.clear();
+      pools_changed_ = false;
       continue;
     }
     // Leadership (re)started: a fresh core from the cache. A resync feeds every Service

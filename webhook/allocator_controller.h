@@ -56,6 +56,7 @@ struct AllocatorPassCounts {
   int failed = 0;     // Services denied an address (Event AllocationFailed)
   int conflicts = 0;  // writes refused (409): decided again from the newer version
   int errors = 0;     // other API errors; retried
+  int not_leading = 0;  // not written: leadership ended during the pass
 };
 
 // The parts of a Service the informer keeps: the core's view of it and its JSON text (a
@@ -89,13 +90,27 @@ class AllocatorController {
 
   // Decides and writes while `is_leader()`, until `stop`: every Service from a fresh core
   // when leadership starts, every Service again every `resync`, otherwise what changed.
+  // Leadership is asked again before each status write: a write after the term ended is
+  // not sent (the Service is looked at again by the next leader's full pass).
   void Run(std::stop_token stop, const std::function<bool()>& is_leader);
+  // Asked before each status write (Run() sets it to its `is_leader`).
+  void GuardWrites(std::function<bool()> may_write) { may_write_ = std::move(may_write); }
+  // Each status write is given at most this long (kube::CallDeadline): the time left of
+  // the leader's term.
+  void BoundWrites(std::function<kube::Duration()> time_left) { time_left_ = std::move(time_left); }
 
   // One pass: `full` starts from a fresh core fed with everything cached; otherwise only
   // what changed since the last pass is fed. What Run() calls.
   AllocatorPassCounts Pass(bool full);
 
  private:
+  std::function<bool()> may_write_;
+  std::function<kube::Duration()> time_left_;
+  bool MayWrite() const { return !may_write_ || may_write_(); }
+  kube::Duration WriteTime() const {
+    return time_left_ ? time_left_() : kube::Duration::max() / 2;
+  }
+
   struct Work {
     std::string key;
     std::shared_ptr<const StoredService> from;  // the version decided from

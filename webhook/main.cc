@@ -153,6 +153,11 @@ struct Webhook {
   std::unique_ptr<webhook::WebhookServer> health;
   std::atomic<bool> leading{false};
   std::unique_ptr<kube::LeaderElector> elector;
+  // Asked by the resolver and the allocator before each write: the elector's term, which
+  // ends at its renew deadline even while a renewal hangs (--leader-elect=false: always).
+  bool IsLeader() const {
+    return leading.load() && (!flags.leader_elect || elector->IsLeader());
+  }
 };
 
 // --cert-mode=self: the certificate comes from the Secret the manager keeps; serving
@@ -234,6 +239,9 @@ void BuildCluster(Webhook& w) {
     // resolution it may have changed.
     std::vector<std::string> affected = w.view->Apply(resource, before, after);
     if (!affected.empty()) w.resolver->Trigger(std::move(affected));
+    // A pool or peer change can make a PATCH the webhook denied admissible again.
+    if (resource == objectjson::kIPAddressPools || resource == objectjson::kBGPPeers)
+      w.resolver->Trigger();
     auto snapshot = w.view->cached().Snapshot();
     const community::NamespaceObjects& cached = snapshot->objects;
     w.metrics.SetCachedObjects(
@@ -390,9 +398,14 @@ int Serve(Webhook& w) {
       kube::RunGuarded("leader_election", stop, [&w](std::stop_token s) { w.elector->Run(s); });
     });
   }
+  if (w.flags.leader_elect) {
+    // A leader's write gets only what is left of its term.
+    w.resolver->BoundWrites([&w] { return w.elector->TimeLeft(); });
+    if (w.allocator) w.allocator->BoundWrites([&w] { return w.elector->TimeLeft(); });
+  }
   std::jthread resolving([&w](std::stop_token stop) {
     kube::RunGuarded("resolver", stop, [&w](std::stop_token s) {
-      w.resolver->Run(s, [&w] { return w.leading.load(); });
+      w.resolver->Run(s, [&w] { return w.IsLeader(); });
     });
   });
   std::jthread allocating;
@@ -400,7 +413,7 @@ int Serve(Webhook& w) {
     w.allocator->Start();
     allocating = std::jthread([&w](std::stop_token stop) {
       kube::RunGuarded("allocator", stop, [&w](std::stop_token s) {
-        w.allocator->Run(s, [&w] { return w.leading.load(); });
+        w.allocator->Run(s, [&w] { return w.IsLeader(); });
       });
     });
   }
@@ -430,8 +443,11 @@ int Serve(Webhook& w) {
   w.server->Serve();
   spdlog::info("event=drained");
 
+  // Every writer has stopped before the elector releases the Lease (when its thread
+  // ends), so that the next leader never writes beside this one.
   resolving.request_stop();
   allocating.request_stop();
+  resolving.join();
   if (allocating.joinable()) allocating.join();
   if (w.allocator) w.allocator->Stop();
   cert_rotation.request_stop();

@@ -12,6 +12,10 @@
 #
 # Recorded in env: SPEAKER_PID, SPEAKER_EXE (down.sh stops it), SPEAKER_METRICS_PORT,
 # SPEAKER_HEALTH_PORT. Log: logs/speaker.log.
+#
+# BGPCOMM_SPEAKER_API_SERVER and BGPCOMM_SPEAKER_API_CA (a PEM file), when set, point the
+# speaker's kubeconfig at another server, e.g. a fault proxy in front of the apiserver
+# (e2e/lib/api_fault_proxy.py); the token stays the ServiceAccount's.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
@@ -51,6 +55,11 @@ metadata:
 YAML
   fi
   sa_kubeconfig bgpcomm-speaker "$BGPCOMM_NAMESPACE" "$BGPCOMM_STATE_DIR/speaker.kubeconfig"
+  if [[ -n ${BGPCOMM_SPEAKER_API_SERVER:-} ]]; then
+    sed -i -e "s#server: .*#server: $BGPCOMM_SPEAKER_API_SERVER#" \
+      -e "s#certificate-authority-data: .*#certificate-authority-data: $(base64 -w0 "$BGPCOMM_SPEAKER_API_CA")#" \
+      "$BGPCOMM_STATE_DIR/speaker.kubeconfig"
+  fi
   local logfile=$BGPCOMM_STATE_DIR/logs/speaker.log offset pid port endpoint
   printf '\n=== start %s node=%s %s\n' "$(date -u +%FT%TZ)" "$node" "$*" >>"$logfile"
   offset=$(log_offset "$logfile")

@@ -141,12 +141,14 @@ TEST_F(InformerTest, ErrorEvent410Relists) {
   EXPECT_EQ(recorder.Calls(),
             (std::vector<std::string>{"add a 10", "add b 11", "add c 21", "delete a 10",
                                       "delete c 21", "update b 11->38", "add d 39"}));
+  // The relist reads the watch cache (rv=0) after a jitter of 0.5 * relist_jitter (2 s).
   EXPECT_EQ(apiserver_.Requests("communities"),
             (std::vector<std::string>{
                 "LIST metallb-system continue=", "WATCH metallb-system rv=20 bookmarks=true",
-                "LIST metallb-system continue=", "WATCH metallb-system rv=40 bookmarks=true"}));
+                "LIST metallb-system continue= rv=0",
+                "WATCH metallb-system rv=40 bookmarks=true"}));
   EXPECT_EQ(informer.reflector().ListCount(), 2);
-  EXPECT_TRUE(sleeper_.Delays().empty());
+  EXPECT_EQ(sleeper_.Delays(), (std::vector<Duration>{1s}));
   EXPECT_EQ(informer.reflector().LastError(),
             "communities: HTTP 410 Expired: too old resource version: 21 (37)");
 }
@@ -163,7 +165,58 @@ TEST_F(InformerTest, Http410OnWatchRelists) {
   ASSERT_TRUE(WaitFor([&] { return apiserver_.WatchCount("communities") == 2; }));
   informer.Stop();
   EXPECT_EQ(recorder.Calls(), (std::vector<std::string>{"add a 10", "update a 10->45"}));
-  EXPECT_EQ(apiserver_.Requests("communities").back(), "WATCH metallb-system rv=50 bookmarks=true");
+  EXPECT_EQ(apiserver_.Requests("communities"),
+            (std::vector<std::string>{
+                "LIST metallb-system continue=", "WATCH metallb-system rv=20 bookmarks=true",
+                "LIST metallb-system continue= rv=0",
+                "WATCH metallb-system rv=50 bookmarks=true"}));
+}
+
+// Every watcher of a compacted API server gets its 410 at the same moment: each relist
+// waits its own random part of relist_jitter (here 0.9 * 4 s), so they do not all land at
+// once; a relist the watch cache cannot serve is tried again from etcd (no rv).
+TEST_F(InformerTest, RelistAfter410IsJitteredAndFallsBackToEtcd) {
+  apiserver_.AddList("communities", {200, CommunityListJson("20", CommunityJson("a", "10"))});
+  apiserver_.AddList("communities", {503, StatusJson(503, "ServiceUnavailable", "not ready")});
+  apiserver_.AddList("communities", {200, CommunityListJson("50", CommunityJson("a", "45"))});
+  apiserver_.AddWatch("communities", {.status = 410, .body = GoneJson("20")});
+  FixedRandom high(0.9);
+  InformerOptions options = Options(KeepJsonText());
+  options.random = &high;
+  options.reflector.relist_jitter = 4s;
+  Informer informer(*client_, kCommunities, "metallb-system", options);
+  Recorder recorder;
+  informer.AddHandlers(recorder.Handlers());
+  informer.Start();
+  ASSERT_TRUE(recorder.WaitForCount(2));
+  informer.Stop();
+  const auto requests = apiserver_.Requests("communities");
+  ASSERT_GE(requests.size(), 4u);
+  EXPECT_EQ(requests[2], "LIST metallb-system continue= rv=0");
+  EXPECT_EQ(requests[3], "LIST metallb-system continue=");
+  auto delays = sleeper_.Delays();
+  ASSERT_GE(delays.size(), 2u);
+  EXPECT_EQ(delays[0], 3600ms);  // the jitter
+  // The failed relist's backoff: 800 ms * (1 + 0.25 * 0.9).
+  const double backoff_ms = std::chrono::duration<double, std::milli>(delays[1]).count();
+  EXPECT_NEAR(backoff_ms, 980.0, 0.01);
+}
+
+// A stream that carries only ERROR events (a 500 Status inside the watch, as an overloaded
+// API server sends) is no progress: the backoff keeps growing instead of starting over.
+TEST_F(InformerTest, ErrorEventsAreNoProgressAndKeepTheBackoffGrowing) {
+  apiserver_.AddList("communities", {200, CommunityListJson("20", CommunityJson("a", "10"))});
+  for (int i = 0; i < 3; ++i) {
+    apiserver_.AddWatch("communities",
+                        {.lines = {ErrorEventLine(500, "InternalError", "etcd overloaded")},
+                         .end = StreamEnd::kClean});
+  }
+  apiserver_.AddWatch("communities", {.end = StreamEnd::kHang});
+  Informer informer(*client_, kCommunities, "metallb-system", Options(KeepJsonText()));
+  informer.Start();
+  ASSERT_TRUE(WaitFor([&] { return apiserver_.WatchCount("communities") == 4; }));
+  informer.Stop();
+  EXPECT_EQ(sleeper_.Delays(), (std::vector<Duration>{900ms, 1800ms, 3600ms}));
 }
 
 TEST_F(InformerTest, DroppedConnectionReconnectsFromLastResourceVersion) {

@@ -23,6 +23,12 @@ class FakeLeaseServer {
     auto& s = server_.server();
     s.Get(std::string(kLeases) + "/([^/]+)",
           [this](const httplib::Request& req, httplib::Response& res) {
+            std::function<void()> hook;
+            {
+              std::lock_guard lock(mu_);
+              hook = before_get_;
+            }
+            if (hook) hook();
             std::lock_guard lock(mu_);
             ++gets_;
             if (!lease_) return NotFound(res, req.matches[1]);
@@ -57,6 +63,12 @@ class FakeLeaseServer {
       std::lock_guard lock(mu_);
       json body = json::parse(req.body);
       if (!lease_) return NotFound(res, req.matches[1]);
+      if (fail_puts_) {
+        res.status = 500;
+        res.set_content(StatusJson(500, "InternalError", "etcdserver: request timed out"),
+                        "application/json");
+        return;
+      }
       if (body["metadata"]["resourceVersion"] != (*lease_)["metadata"]["resourceVersion"]) {
         ++conflicts_;
         res.status = 409;
@@ -91,6 +103,15 @@ class FakeLeaseServer {
     std::lock_guard lock(mu_);
     before_put_ = std::move(hook);
   }
+  void SetBeforeGet(std::function<void()> hook) {
+    std::lock_guard lock(mu_);
+    before_get_ = std::move(hook);
+  }
+  // Every PUT answers 500 (etcd unavailable) while set.
+  void FailPuts(bool fail) {
+    std::lock_guard lock(mu_);
+    fail_puts_ = fail;
+  }
   int conflicts() const {
     std::lock_guard lock(mu_);
     return conflicts_;
@@ -114,6 +135,8 @@ class FakeLeaseServer {
   int gets_ = 0;
   int conflicts_ = 0;
   std::function<void()> before_put_;
+  std::function<void()> before_get_;
+  bool fail_puts_ = false;
   TestServer server_;
 };
 
@@ -250,22 +273,96 @@ TEST_F(LeaderElectionTest, RenewDeadlineEndsLeadership) {
   LeaderElector a(*client_, config, clock_, sleeper_);
   std::stop_source stop;
   int sleeps = 0;
-  int puts_failing_from = 2;
-  // From the 2nd sleep on the apiserver refuses writes (e.g. etcd unavailable).
-  leases_.SetBeforePut([&] {
-    if (sleeps >= puts_failing_from) {
-      json spec = leases_.Spec();
-      leases_.Overwrite(spec);  // bumps resourceVersion: every PUT conflicts
-    }
-  });
+  // From the 2nd sleep on the apiserver refuses writes (etcd unavailable: 500).
   sleeper_.SetHook([&] {
     ++sleeps;
+    if (sleeps == 2) leases_.FailPuts(true);
     if (!calls.empty() && calls.back() == "stop") stop.request_stop();
   });
   a.Run(stop.get_token());
-  // Renewed at t=2; failures at t=4..12; at t=12 the 10 s deadline has passed.
+  // Renewed at t=2; failures at t=4..10; at t=12 the 10 s deadline has passed.
   ASSERT_EQ(calls, (std::vector<std::string>{"start", "stop"}));
   EXPECT_GE(sleeps, 6);
+}
+
+TEST_F(LeaderElectionTest, LeadershipEndsAtTheRenewDeadlineWithoutAnotherAttempt) {
+  LeaderElector a(*client_, Config("webhook-a"), clock_, sleeper_);
+  ASSERT_TRUE(a.TryAcquireOrRenew());
+  clock_.Advance(9s);
+  EXPECT_TRUE(a.IsLeader());
+  EXPECT_EQ(a.TimeLeft(), 1s);
+  // A failed renewal ends nothing by itself...
+  leases_.FailPuts(true);
+  EXPECT_FALSE(a.TryAcquireOrRenew());
+  EXPECT_TRUE(a.IsLeader());
+  // ...the deadline does, measured from the start of the last successful attempt.
+  clock_.Advance(1s);
+  EXPECT_FALSE(a.IsLeader());
+  EXPECT_EQ(a.TimeLeft(), 0s);
+}
+
+TEST_F(LeaderElectionTest, AConflictingRenewalStepsDownAtOnce) {
+  LeaderElector a(*client_, Config("webhook-a"), clock_, sleeper_);
+  ASSERT_TRUE(a.TryAcquireOrRenew());
+  clock_.Advance(2s);
+  leases_.SetBeforePut([&] {
+    leases_.SetBeforePut(nullptr);
+    leases_.Overwrite(leases_.Spec());  // another writer between a's GET and PUT
+  });
+  EXPECT_FALSE(a.TryAcquireOrRenew());
+  EXPECT_FALSE(a.IsLeader());
+}
+
+// A partitioned leader: the renewal's request hangs (the API server never answers). The
+// term ends at renew_deadline on the leader's own clock, while the request still hangs,
+// and Run() stops leading then, not when the client's 5 s timeout fires.
+TEST(LeaderElectionRealTimeTest, AHangingRenewalEndsLeadershipAtTheRenewDeadline) {
+  // Declared before the server, whose handlers wait on them.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool hang = false;
+  FakeLeaseServer leases;
+  auto client = std::move(
+      *Client::New(RestConfig{.server = leases.Url()}, ClientOptions{.request_timeout = 5s}));
+  RealClock clock;
+  RealSleeper sleeper;
+  std::atomic<bool> started{false};
+  std::atomic<bool> stopped{false};
+  LeaderElectionConfig config{.lease_namespace = "metallb-system",
+                              .lease_name = "bgpcomm-resolver",
+                              .identity = "webhook-a",
+                              .lease_duration = 3s,
+                              .renew_deadline = 1s,
+                              .retry_period = 100ms,
+                              .on_started_leading = [&] { started = true; },
+                              .on_stopped_leading = [&] { stopped = true; }};
+  LeaderElector a(*client, config, clock, sleeper);
+  leases.SetBeforeGet([&] {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, 8s, [&] { return !hang; });
+  });
+  std::jthread run([&](std::stop_token stop) { a.Run(stop); });
+  ASSERT_TRUE(WaitFor([&] { return started.load(); }));
+  std::this_thread::sleep_for(250ms);  // renewing every 100 ms
+  {
+    std::lock_guard lock(mu);
+    hang = true;
+  }
+  const auto hung_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WaitFor([&] { return !a.IsLeader(); }, 3s));
+  const auto not_leader_after = std::chrono::steady_clock::now() - hung_at;
+  ASSERT_TRUE(WaitFor([&] { return stopped.load(); }, 8s));
+  const auto stopped_after = std::chrono::steady_clock::now() - hung_at;
+  {
+    std::lock_guard lock(mu);
+    hang = false;
+  }
+  cv.notify_all();
+  run.request_stop();
+  run.join();
+  EXPECT_LE(not_leader_after, 1100ms);
+  // The attempt in flight was cut at the deadline, long before the client's timeout.
+  EXPECT_LE(stopped_after, 1500ms);
 }
 
 TEST(EventRecorderTest, CreatesThenAggregatesRepeats) {

@@ -83,7 +83,10 @@ class ScriptedApiserver {
     bool watch = req.get_param_value("watch") == "1";
     std::unique_lock lock(mu_);
     if (!watch) {
-      requests_[plural].push_back("LIST " + ns + " continue=" + req.get_param_value("continue"));
+      requests_[plural].push_back(
+          "LIST " + ns + " continue=" + req.get_param_value("continue") +
+          (req.has_param("resourceVersion") ? " rv=" + req.get_param_value("resourceVersion")
+                                            : std::string()));
       auto& queue = lists_[plural];
       if (queue.empty()) {
         res.status = 500;

@@ -452,17 +452,47 @@ TEST(SessionFsmTest, EstablishedErrorsGoDownAndBackOff) {
   }
 }
 
-TEST(SessionFsmTest, EstablishingResetsTheBackoff) {
+// The reconnect backoff resets only once a session has stayed Established for a hold time
+// (30 s negotiated here): a peer that sends Cease right after each OPEN exchange (prefix
+// limit, admin shutdown) gets a doubling delay, not the full table every second.
+TEST(SessionFsmTest, TheBackoffResetsOnlyAfterAHoldTimeEstablished) {
   SessionFsm fsm = Reach(SessionState::kConnect);
   fsm.Handle(event::TcpFails{}, kT0);
   fsm.Handle(event::TcpFails{}, kT0);
   EXPECT_EQ(fsm.backoff(), seconds(2));
-  fsm.Handle(event::TimerExpired{Timer::kConnectRetry}, kT0);
-  fsm.Handle(event::TcpConnected{}, kT0);
-  fsm.Handle(event::Received{PeerOpen()}, kT0);
-  fsm.Handle(event::Received{KeepaliveMessage{}}, kT0);
-  EXPECT_EQ(fsm.state(), SessionState::kEstablished);
-  EXPECT_EQ(fsm.backoff(), seconds(1));
+  TimePoint now = kT0;
+  auto establish = [&] {
+    fsm.Handle(event::TimerExpired{Timer::kConnectRetry}, now);
+    fsm.Handle(event::TcpConnected{}, now);
+    fsm.Handle(event::Received{PeerOpen()}, now);
+    fsm.Handle(event::Received{KeepaliveMessage{}}, now);
+    ASSERT_EQ(fsm.state(), SessionState::kEstablished);
+  };
+  const NotificationMessage cease{6, 2, {}};
+  // Established, then Cease one second later: the delay keeps doubling.
+  std::vector<std::chrono::nanoseconds> delays;
+  for (int i = 0; i < 4; ++i) {
+    establish();
+    now += seconds(1);
+    auto actions = fsm.Handle(event::Received{cease}, now);
+    ASSERT_TRUE(ArmedAt(actions, Timer::kConnectRetry));
+    delays.push_back(*ArmedAt(actions, Timer::kConnectRetry) - now);
+    now = *ArmedAt(actions, Timer::kConnectRetry);
+  }
+  EXPECT_EQ(delays, (std::vector<std::chrono::nanoseconds>{seconds(2), seconds(4), seconds(8),
+                                                          seconds(8)}));
+  // Up for 29 s: still not stable.
+  establish();
+  now += seconds(29);
+  auto early = fsm.Handle(event::Received{cease}, now);
+  EXPECT_EQ(ArmedAt(early, Timer::kConnectRetry), now + seconds(8));
+  now += seconds(8);
+  // Up for a full hold time (30 s): the next attempt comes after the first backoff.
+  establish();
+  now += seconds(30);
+  auto stable = fsm.Handle(event::Received{cease}, now);
+  EXPECT_EQ(ArmedAt(stable, Timer::kConnectRetry), now + seconds(1));
+  EXPECT_EQ(fsm.backoff(), seconds(2));
 }
 
 TEST(SessionFsmTest, ManualStopSendsCeaseAndStaysIdle) {

@@ -219,6 +219,28 @@ TEST_F(AllocatorControllerTest, AConflictIsNeverOverwritten) {
                                                             p == "services shop/a rv=11"; }));
 }
 
+// Leadership is asked before each status write, not once per pass: a term that ends
+// during a pass sends no write after it (neither Service nor pool status).
+TEST_F(AllocatorControllerTest, LeadershipIsAskedBeforeEachStatusWrite) {
+  api_.Add("services", Service("a", "11", Lb()));
+  api_.Add("services", Service("b", "12", Lb()));
+  api_.Add("services", Service("c", "13", Lb()));
+  Start();
+  std::atomic<int> asked{0};
+  controller_->GuardWrites([&] { return ++asked <= 1; });
+  AllocatorPassCounts counts = controller_->Pass(/*full=*/true);
+  EXPECT_EQ(counts.written, 1);
+  EXPECT_EQ(counts.not_leading, 2);
+  auto puts = api_.Puts();
+  EXPECT_EQ(std::count_if(puts.begin(), puts.end(),
+                          [](const std::string& p) { return p.starts_with("services"); }),
+            1);
+  EXPECT_EQ(std::count_if(puts.begin(), puts.end(),
+                          [](const std::string& p) { return p.starts_with("ipaddresspools"); }),
+            0);
+  EXPECT_GE(asked.load(), 4);  // three Services and the pool
+}
+
 TEST_F(AllocatorControllerTest, AMalformedAnnotationIsAWarningNamingItAndItsValue) {
   api_.Add("services", Service("bad", "11", Lb(), json::object(),
                                {{"metallb.io/loadBalancerIPs", "not-an-ip"}}));

@@ -67,6 +67,17 @@ class FakeApiserver {
         [this](const httplib::Request& req, httplib::Response& res) {
           std::lock_guard lock(mu_);
           patches_.push_back({req.matches[2], json::parse(req.body)});
+          if (patch_status_ != 200) {
+            res.status = patch_status_;
+            res.set_content(json{{"kind", "Status"},
+                                 {"apiVersion", "v1"},
+                                 {"status", "Failure"},
+                                 {"code", patch_status_},
+                                 {"message", "scripted failure"}}
+                                .dump(),
+                            "application/json");
+            return;
+          }
           res.set_content(R"({"metadata":{"name":"patched"}})", "application/json");
         });
     server_.Start();
@@ -74,6 +85,11 @@ class FakeApiserver {
   void Set(const std::string& plural, json items) {
     std::lock_guard lock(mu_);
     items_[plural] = std::move(items);
+  }
+  // Every PATCH answers `status` from now on (200: success).
+  void SetPatchStatus(int status) {
+    std::lock_guard lock(mu_);
+    patch_status_ = status;
   }
   std::vector<std::pair<std::string, json>> Patches() {
     std::lock_guard lock(mu_);
@@ -85,6 +101,7 @@ class FakeApiserver {
   std::mutex mu_;
   std::map<std::string, json> items_;
   std::vector<std::pair<std::string, json>> patches_;
+  int patch_status_ = 200;
   kube::testing::TestServer server_;
 };
 
@@ -115,7 +132,7 @@ class ResolverTest : public ::testing::Test {
              snapshot->objects.advertisements.size() == advertisements;
     }));
     resolver_ = std::make_unique<Resolver>(*client_, *cache_, view_->cached(), kNs,
-                                           community::AdmissionOptions{}, metrics_);
+                                           community::AdmissionOptions{}, metrics_, &clock_);
   }
   void TearDown() override {
     if (cache_) cache_->Stop();
@@ -124,6 +141,7 @@ class ResolverTest : public ::testing::Test {
   FakeApiserver apiserver_;
   std::unique_ptr<kube::Client> client_;
   WebhookMetrics metrics_;
+  kube::testing::FakeClock clock_;
   std::unique_ptr<MetallbCache> cache_;
   std::unique_ptr<ClusterView> view_;
   std::unique_ptr<Resolver> resolver_;
@@ -173,6 +191,89 @@ TEST_F(ResolverTest, RewritesOnlyStaleAdmittedAdvertisementsGuardedByTheirResour
   EXPECT_EQ(counts.unchanged, 1);
   EXPECT_EQ(counts.unadmitted, 1);
   EXPECT_EQ(counts.rewritten, 1);  // the cache still holds uses-gold's old version
+}
+
+// Two stale advertisements (gold changed from 64512:1 to 64512:100 while they were stored).
+void SetStaleAdvertisements(FakeApiserver& apiserver, std::vector<std::string> names) {
+  const std::vector<community::CommunityAlias> before = {{"gold", "64512:1"}};
+  apiserver.Set("communities",
+                json::array({{{"metadata", {{"name", "tiers"}, {"namespace", kNs},
+                                            {"resourceVersion", "3"}}},
+                              {"spec", {{"communities", json::array({{{"name", "gold"},
+                                                                      {"value", "64512:100"}}})}}}}}));
+  json items = json::array();
+  int rv = 7;
+  for (const auto& name : names) {
+    items.push_back(
+        Advertisement(name, std::to_string(rv++), {"gold"}, StoredAnnotation({"gold"}, before)));
+  }
+  apiserver.Set("bgpadvertisements", items);
+}
+
+// A PATCH the validating webhook denies (403) is not sent again, however much time
+// passes and however many passes run, until its inputs change: a trigger naming it (an
+// alias it uses changed), a full trigger (leadership, a pool or peer change).
+TEST_F(ResolverTest, ADeniedPatchIsHeldUntilItsInputsChange) {
+  SetStaleAdvertisements(apiserver_, {"a"});
+  Sync(1, 1);
+  apiserver_.SetPatchStatus(403);
+  ResolverCounts counts = resolver_->PassOver({"a"});
+  EXPECT_EQ(counts.failed, 1);
+  for (int i = 0; i < 10; ++i) {
+    clock_.Advance(10min);
+    counts = resolver_->Pass();
+    EXPECT_EQ(counts.deferred, 1);
+  }
+  EXPECT_EQ(apiserver_.Patches().size(), 1u);
+  resolver_->Trigger({"a"});
+  EXPECT_EQ(resolver_->PassOver({"a"}).failed, 1);
+  EXPECT_EQ(apiserver_.Patches().size(), 2u);
+  EXPECT_EQ(resolver_->PassOver({"a"}).deferred, 1);
+  resolver_->Trigger();
+  apiserver_.SetPatchStatus(200);
+  EXPECT_EQ(resolver_->Pass().rewritten, 1);
+  EXPECT_EQ(apiserver_.Patches().size(), 3u);
+}
+
+// A transient failure (500, 429, 409) is retried per advertisement after 1 s, 2 s, 4 s ...
+// on the resolver's clock; a success starts the next failure from 1 s again.
+TEST_F(ResolverTest, ATransientPatchFailureBacksOffPerAdvertisement) {
+  SetStaleAdvertisements(apiserver_, {"a"});
+  Sync(1, 1);
+  apiserver_.SetPatchStatus(500);
+  auto patches_after = [&](kube::Duration advance) {
+    clock_.Advance(advance);
+    resolver_->PassOver({"a"});
+    return apiserver_.Patches().size();
+  };
+  EXPECT_EQ(patches_after(0s), 1u);
+  EXPECT_EQ(patches_after(999ms), 1u);
+  EXPECT_EQ(patches_after(1ms), 2u);  // 1 s after the first
+  EXPECT_EQ(patches_after(1s), 2u);
+  EXPECT_EQ(patches_after(1s), 3u);  // 2 s after the second
+  apiserver_.SetPatchStatus(429);
+  EXPECT_EQ(patches_after(3s), 3u);
+  EXPECT_EQ(patches_after(1s), 4u);  // 4 s after the third
+  EXPECT_EQ(patches_after(7s), 4u);
+  apiserver_.SetPatchStatus(200);
+  EXPECT_EQ(patches_after(1s), 5u);  // 8 s after the fourth: rewritten
+  apiserver_.SetPatchStatus(409);
+  EXPECT_EQ(patches_after(0s), 6u);
+  EXPECT_EQ(patches_after(1s), 7u);  // from 1 s again
+}
+
+// Leadership is asked before each PATCH, not once per pass: a term that ends during a
+// pass stops the writes that remain.
+TEST_F(ResolverTest, LeadershipIsAskedBeforeEachPatch) {
+  SetStaleAdvertisements(apiserver_, {"a", "b", "c"});
+  Sync(1, 3);
+  int asked = 0;
+  resolver_->GuardWrites([&] { return ++asked <= 1; });
+  ResolverCounts counts = resolver_->Pass();
+  EXPECT_EQ(counts.rewritten, 1);
+  EXPECT_EQ(counts.not_leading, 2);
+  EXPECT_EQ(asked, 3);
+  EXPECT_EQ(apiserver_.Patches().size(), 1u);
 }
 
 }  // namespace
