@@ -123,18 +123,24 @@ under_load() {
   enforced_by_own
 }
 
-# switches LOG: how many times the webhook loaded a changed serving pair.
+# reloads LOG: how many times the webhook loaded a changed serving pair.
 reloads() { grep -c 'event=certificate_reloaded' "$1" || true; }
-reloaded_at_least() { (($(reloads "$1") >= $2)); }
+# reloaded_at_least LOG N: after a handshake of our own (the webhook looks at its files
+# on a new handshake, at most once a second; the API server's keep-alive connections
+# may not make one for a while), it has loaded N changed pairs.
+reloaded_at_least() {
+  timeout 5 openssl s_client -connect "127.0.0.1:$OWN_PORT" </dev/null >/dev/null 2>&1 || true
+  (($(reloads "$1") >= $2))
+}
 
 # self_rotations: waits until the webhook has switched to a new serving pair ROTATIONS
-# times (each a three-step rotation); at most 10 s per rotation.
+# times (each a three-step rotation); at most about 10 s per rotation.
 self_rotations() {
   local i
-  for ((i = 0; i < ROTATIONS * 100; i++)); do
+  for ((i = 0; i < ROTATIONS * 20; i++)); do
     reloaded_at_least "$LOG" "$ROTATIONS" && return 0
     kill -0 "$OWN_PID" 2>/dev/null || return 1
-    sleep 0.1
+    sleep 0.5
   done
   return 1
 }
