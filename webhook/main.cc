@@ -581,10 +581,14 @@ int main(int argc, char** argv) {
     std::cerr << "--cert-rotate-before must be shorter than --cert-validity\n";
     return 2;
   }
+  // Publishing can come one pass after the rotation point and the switch one pass after
+  // the delay: both must fit before the certificate expires.
   if (flags.cert_mode == "self" &&
-      *ParseDuration(flags.cert_rollover_delay) >= *ParseDuration(flags.cert_rotate_before)) {
-    std::cerr << "--cert-rollover-delay must be shorter than --cert-rotate-before (a rotation "
-                 "must switch before the certificate expires)\n";
+      *ParseDuration(flags.cert_rollover_delay) + 2 * *ParseDuration(flags.cert_check_interval) >=
+          *ParseDuration(flags.cert_rotate_before)) {
+    std::cerr << "--cert-rotate-before must be longer than --cert-rollover-delay plus twice "
+                 "--cert-check-interval (a rotation must switch before the certificate "
+                 "expires)\n";
     return 2;
   }
   if (flags.cert_mode == "self" &&

@@ -4,8 +4,8 @@
 # (failurePolicy: Fail) for the Communities of a fresh namespace, while two streams of
 # `kubectl apply` create Communities. Not one create may fail.
 #
-#   self mode      --cert-mode=self forced to rotate every few seconds (validity 10 s,
-#                  rotate-before 5 s, rollover delay 2 s) until it has switched to a new
+#   self mode      --cert-mode=self forced to rotate every few seconds (validity 16 s,
+#                  rotate-before 10 s, rollover delay 2 s) until it has switched to a new
 #                  serving certificate 20 times. Its API traffic passes through a proxy
 #                  that holds every answer 0.3 s, as a busy API server would: a caBundle
 #                  update lands well after the Secret's, which is the window in which a
@@ -30,10 +30,16 @@ setup_file() {
   own_identity "$TEST_NS" rollover "$BATS_FILE_TMPDIR/kubeconfig" "$CONFIG"
 }
 
-teardown_file() {
+# After each test, failed or not: its webhook, proxy and configuration go, so that the
+# next test meets neither a webhook injecting another CA nor a configuration calling a
+# stopped webhook.
+teardown() {
   own_webhook_stop_all
   stop_pid "$(cat "$BATS_FILE_TMPDIR/proxy.pid" 2>/dev/null)" /usr/bin/python3 5
   k delete validatingwebhookconfiguration "$CONFIG" --ignore-not-found >/dev/null 2>&1 || true
+}
+
+teardown_file() {
   own_identity_delete "$TEST_NS" rollover
 }
 
@@ -88,7 +94,7 @@ apiVersion: metallb.io/v1beta1
 kind: Community
 metadata: {name: $name, namespace: $TEST_NS}
 spec:
-  communities: [{name: c-$i, value: "64512:$i"}]
+  communities: [{name: c-$name, value: "64512:$i"}]
 YAML
     ); then echo "ok $name"; else echo "FAILED $name: ${out//$'\n'/ | }"; fi
   done
@@ -109,11 +115,16 @@ under_load() {
   touch "$stop"
   wait "$a" "$b"
   ((status == 0)) || { echo "the renewals did not complete ($status)"; return 1; }
-  local ok failed
+  local ok failed tls
   ok=$(cat "$BATS_TEST_TMPDIR"/stream-? | grep -c '^ok ' || true)
   failed=$(cat "$BATS_TEST_TMPDIR"/stream-? | grep -c '^FAILED' || true)
-  echo "# $prefix: ok=$ok failed=$failed" >&3
-  grep -h '^FAILED' "$BATS_TEST_TMPDIR"/stream-? | head -5
+  tls=$(cat "$BATS_TEST_TMPDIR"/stream-? | grep -c '^FAILED.*tls: ' || true)
+  echo "# $prefix: ok=$ok failed=$failed (TLS: $tls)" >&3
+  if ((failed > 0)); then
+    grep -h '^FAILED' "$BATS_TEST_TMPDIR"/stream-? | head -5
+    echo "the webhook's certificate events:"
+    grep -E 'event=(certificate|ca_bundle)' "$LOG" | tail -30
+  fi
   ((failed == 0))
   ((ok >= 2 * ROTATIONS))
   # Every create is stored and was judged by this suite's webhook.
@@ -154,7 +165,7 @@ self_rotations() {
   host=${server#https://}; port=${host##*:}; host=${host%:*}
   PROXY_PID_=$(spawn "$BATS_FILE_TMPDIR/proxy.log" /usr/bin/python3 \
     "$E2E_REPO/e2e/lib/delay_proxy.py" "$host" "$port" "$BATS_FILE_TMPDIR/delay")
-  echo "$PROXY_PID_" >"$BATS_FILE_TMPDIR/proxy.pid"  # for teardown_file
+  echo "$PROXY_PID_" >"$BATS_FILE_TMPDIR/proxy.pid"  # for teardown
   wait_for 20 grep -qE '^[0-9]+$' "$BATS_FILE_TMPDIR/proxy.log"
   proxy_port=$(head -n1 "$BATS_FILE_TMPDIR/proxy.log")
   sed "s#server: .*#server: https://$host:$proxy_port#" "$BATS_FILE_TMPDIR/kubeconfig" \
@@ -167,7 +178,7 @@ self_rotations() {
     --namespace "$TEST_NS" --leader-elect=false --allocate-addresses=false \
     --cert-mode=self --cert-namespace "$TEST_NS" --cert-dir "$BATS_FILE_TMPDIR/self-certs" \
     --cert-ip-address 127.0.0.1 --validating-webhook-configuration "$CONFIG" \
-    --mutating-webhook-configuration "" --cert-validity 10s --cert-rotate-before 5s \
+    --mutating-webhook-configuration "" --cert-validity 16s --cert-rotate-before 10s \
     --cert-check-interval 1s --cert-rollover-delay 2s --log-level debug
   register "$OWN_PORT"
   wait_for 30 enforced_by_own
@@ -179,8 +190,6 @@ self_rotations() {
   (($(grep -c 'event=certificate_ca_published' "$LOG") >= ROTATIONS))
   (($(grep -c 'event=certificate_serving_switched' "$LOG") >= ROTATIONS))
   grep -q 'event=certificate_previous_ca_dropped' "$LOG"
-  own_webhook_stop
-  stop_pid "$PROXY_PID_" /usr/bin/python3 5
 }
 
 # renew_like_kubelet DIR CA_DIR N: a new key and serving certificate signed by the CA in
@@ -236,5 +245,4 @@ renewals() {
   served=$(openssl s_client -connect "127.0.0.1:$OWN_PORT" </dev/null 2>/dev/null |
     openssl x509 -noout -fingerprint -sha256)
   [[ $served == "$(openssl x509 -noout -fingerprint -sha256 -in "$BATS_FILE_TMPDIR/mounted/tls.crt")" ]]
-  own_webhook_stop
 }

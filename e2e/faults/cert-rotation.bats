@@ -25,7 +25,7 @@ setup_file() {
     --kubeconfig "$BATS_FILE_TMPDIR/kubeconfig" --namespace "$TEST_NS" --leader-elect=false \
     --cert-mode=self --cert-namespace "$TEST_NS" --cert-dir "$BATS_FILE_TMPDIR/certs" \
     --cert-ip-address 127.0.0.1 --validating-webhook-configuration "$CONFIG" \
-    --mutating-webhook-configuration "" --cert-validity 10s --cert-rotate-before 6s \
+    --mutating-webhook-configuration "" --cert-validity 12s --cert-rotate-before 8s \
     --cert-check-interval 1s --cert-rollover-delay 2s --allocate-addresses=false \
     --log-level debug)
   echo "$OWN_PID" >>"$OWN_PIDS_FILE"
