@@ -4,9 +4,10 @@
 # (failurePolicy: Fail) for the Communities of a fresh namespace, while two streams of
 # `kubectl apply` create Communities. Not one create may fail.
 #
-#   self mode      --cert-mode=self forced to rotate every few seconds (validity 16 s,
-#                  rotate-before 10 s, rollover delay 2 s) until it has switched to a new
-#                  serving certificate 20 times. Its API traffic passes through a proxy
+#   self mode      --cert-mode=self forced to rotate every few seconds (validity 18 s,
+#                  rotate-before 10 s, rollover delay 2 s: room for all three steps)
+#                  until it has switched to a new serving certificate 20 times, and
+#                  dropped a previous CA. Its API traffic passes through a proxy
 #                  that holds every answer 0.3 s, as a busy API server would: a caBundle
 #                  update lands well after the Secret's, which is the window in which a
 #                  webhook that serves a new certificate at once (before the three-step
@@ -178,7 +179,7 @@ self_rotations() {
     --namespace "$TEST_NS" --leader-elect=false --allocate-addresses=false \
     --cert-mode=self --cert-namespace "$TEST_NS" --cert-dir "$BATS_FILE_TMPDIR/self-certs" \
     --cert-ip-address 127.0.0.1 --validating-webhook-configuration "$CONFIG" \
-    --mutating-webhook-configuration "" --cert-validity 16s --cert-rotate-before 10s \
+    --mutating-webhook-configuration "" --cert-validity 18s --cert-rotate-before 10s \
     --cert-check-interval 1s --cert-rollover-delay 2s --log-level debug
   register "$OWN_PORT"
   wait_for 30 enforced_by_own
