@@ -2,7 +2,8 @@
 # Certificate renewals under load, as the API server sees them (issue 19 item 3): a
 # webhook of its own, registered by URL in a ValidatingWebhookConfiguration of its own
 # (failurePolicy: Fail) for the Communities of a fresh namespace, while two streams of
-# `kubectl apply` create Communities. Not one create may fail.
+# `kubectl apply` create Communities. Not one create may fail, and (self mode) a new
+# connection at any moment must meet a certificate the caBundle of that moment trusts.
 #
 #   self mode      --cert-mode=self forced to rotate every few seconds (validity 18 s,
 #                  rotate-before 10 s, rollover delay 2 s: room for all three steps)
@@ -157,6 +158,25 @@ self_rotations() {
   return 1
 }
 
+# trust_probe OUT STOP: until STOP exists, reads the caBundle the configuration holds,
+# then makes a TLS handshake with the webhook that must verify against it, as an API
+# server opening a new connection at that moment would (its keep-alive connections
+# seldom do); one line per handshake: "ok" or "UNTRUSTED TIME".
+trust_probe() {
+  local out=$1 stop=$2 bundle=$BATS_TEST_TMPDIR/probe-bundle.pem
+  while [[ ! -e $stop ]]; do
+    k get validatingwebhookconfiguration "$CONFIG" \
+      -o 'jsonpath={.webhooks[0].clientConfig.caBundle}' 2>/dev/null | base64 -d >"$bundle" 2>/dev/null
+    [[ -s $bundle ]] || continue
+    if timeout 5 openssl s_client -connect "127.0.0.1:$OWN_PORT" -CAfile "$bundle" \
+      -verify_return_error </dev/null >/dev/null 2>&1; then
+      echo ok
+    else
+      echo "UNTRUSTED $(date -u +%T.%N)"
+    fi
+  done >"$out"
+}
+
 @test "self mode: $ROTATIONS rotations while creates run, not one create fails" {
   # The webhook's API traffic through a proxy that holds each answer 0.3 s.
   echo 0.3 >"$BATS_FILE_TMPDIR/delay"
@@ -186,7 +206,18 @@ self_rotations() {
   local before
   before=$(reloads "$LOG")
   # Counted from here: rotations while the creates run.
+  trust_probe "$BATS_TEST_TMPDIR/probe" "$BATS_TEST_TMPDIR/probe-stop" &
+  local probe=$!
   ROTATIONS=$((ROTATIONS + before)) under_load self self_rotations
+  touch "$BATS_TEST_TMPDIR/probe-stop"
+  wait "$probe"
+  # Every certificate served verified against the caBundle of the moment before.
+  local trusted untrusted
+  trusted=$(grep -c '^ok' "$BATS_TEST_TMPDIR/probe" || true)
+  untrusted=$(grep -c '^UNTRUSTED' "$BATS_TEST_TMPDIR/probe" || true)
+  echo "# self: $trusted handshakes verified against the caBundle, $untrusted did not" >&3
+  grep '^UNTRUSTED' "$BATS_TEST_TMPDIR/probe" | head -5
+  ((untrusted == 0 && trusted >= 2 * ROTATIONS))
   # Each switch was preceded by its CA's publication, and old CAs were dropped.
   (($(grep -c 'event=certificate_ca_published' "$LOG") >= ROTATIONS))
   (($(grep -c 'event=certificate_serving_switched' "$LOG") >= ROTATIONS))
