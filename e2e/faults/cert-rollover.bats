@@ -5,8 +5,8 @@
 # `kubectl apply` create Communities. Not one create may fail, and (self mode) a new
 # connection at any moment must meet a certificate the caBundle of that moment trusts.
 #
-#   self mode      --cert-mode=self forced to rotate every few seconds (validity 18 s,
-#                  rotate-before 10 s, rollover delay 2 s: room for all three steps)
+#   self mode      --cert-mode=self forced to rotate every few seconds (validity 26 s,
+#                  rotate-before 14 s, rollover delay 4 s: room for all three steps)
 #                  until it has switched to a new serving certificate 20 times, and
 #                  dropped a previous CA. Its API traffic passes through a proxy
 #                  that holds every answer 0.3 s, as a busy API server would: a caBundle
@@ -147,10 +147,10 @@ reloaded_at_least() {
 }
 
 # self_rotations: waits until the webhook has switched to a new serving pair ROTATIONS
-# times (each a three-step rotation); at most about 10 s per rotation.
+# times (each a three-step rotation); at most about 20 s per rotation.
 self_rotations() {
   local i
-  for ((i = 0; i < ROTATIONS * 20; i++)); do
+  for ((i = 0; i < ROTATIONS * 40; i++)); do
     reloaded_at_least "$LOG" "$ROTATIONS" && return 0
     kill -0 "$OWN_PID" 2>/dev/null || return 1
     sleep 0.5
@@ -168,11 +168,14 @@ trust_probe() {
     k get validatingwebhookconfiguration "$CONFIG" \
       -o 'jsonpath={.webhooks[0].clientConfig.caBundle}' 2>/dev/null | base64 -d >"$bundle" 2>/dev/null
     [[ -s $bundle ]] || continue
-    if timeout 5 openssl s_client -connect "127.0.0.1:$OWN_PORT" -CAfile "$bundle" \
-      -verify_return_error </dev/null >/dev/null 2>&1; then
+    local out
+    if out=$(timeout 5 openssl s_client -connect "127.0.0.1:$OWN_PORT" -CAfile "$bundle" \
+      -verify_return_error </dev/null 2>&1); then
       echo ok
+    elif [[ $out == *"verify error"* ]]; then
+      echo "UNTRUSTED $(date -u +%T.%N): $(grep -m1 'verify error' <<<"$out")"
     else
-      echo "UNTRUSTED $(date -u +%T.%N)"
+      echo "ERROR $(date -u +%T.%N) (no handshake; not a trust verdict)"
     fi
   done >"$out"
 }
@@ -199,8 +202,8 @@ trust_probe() {
     --namespace "$TEST_NS" --leader-elect=false --allocate-addresses=false \
     --cert-mode=self --cert-namespace "$TEST_NS" --cert-dir "$BATS_FILE_TMPDIR/self-certs" \
     --cert-ip-address 127.0.0.1 --validating-webhook-configuration "$CONFIG" \
-    --mutating-webhook-configuration "" --cert-validity 18s --cert-rotate-before 10s \
-    --cert-check-interval 1s --cert-rollover-delay 2s --log-level debug
+    --mutating-webhook-configuration "" --cert-validity 26s --cert-rotate-before 14s \
+    --cert-check-interval 1s --cert-rollover-delay 4s --log-level debug
   register "$OWN_PORT"
   wait_for 30 enforced_by_own
   local before
