@@ -120,7 +120,8 @@ std::expected<PemPair, std::string> IssueServing(const PemPair& ca,
   if (!AddExtension(cert->get(), ca_cert.get(), NID_basic_constraints, "critical,CA:FALSE") ||
       !AddExtension(cert->get(), ca_cert.get(), NID_key_usage,
                     "critical,digitalSignature,keyEncipherment") ||
-      !AddExtension(cert->get(), ca_cert.get(), NID_ext_key_usage, "serverAuth") ||
+      !AddExtension(cert->get(), ca_cert.get(), NID_ext_key_usage,
+                    request.extended_key_usage.c_str()) ||
       !AddExtension(cert->get(), ca_cert.get(), NID_authority_key_identifier, "keyid:always") ||
       (!alt_names.empty() &&
        !AddExtension(cert->get(), ca_cert.get(), NID_subject_alt_name, alt_names))) {

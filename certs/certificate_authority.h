@@ -20,6 +20,8 @@ struct CertificateRequest {
   std::vector<std::string> ip_addresses;  // subjectAltName IP entries (IPv4 or IPv6)
   std::chrono::system_clock::time_point not_before;
   std::chrono::seconds validity{std::chrono::hours(24 * 365)};
+  // extendedKeyUsage of a certificate IssueServing makes ("clientAuth" for a client's).
+  std::string extended_key_usage = "serverAuth";
 };
 
 // A self-signed CA (basicConstraints CA:TRUE, keyCertSign).

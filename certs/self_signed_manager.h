@@ -5,9 +5,21 @@
 // Several replicas run the same loop against one Secret. Every write is a
 // compare-and-swap: a CREATE that answers 409 means another replica won, so its Secret
 // is read and adopted; a rotation is a PUT carrying the resourceVersion that was read,
-// so two replicas rotating at once cannot both win. During a rotation the previous CA
-// stays in `ca.crt` (after the new one) until it expires, so the apiserver trusts both
-// the replicas that still serve the old certificate and those serving the new one.
+// so two replicas rotating at once cannot both win.
+//
+// A rotation takes three passes, each at least `rollover_delay` after the previous one,
+// so that no API server ever meets a certificate it does not trust:
+//   1. publish: a new CA and a serving pair it signed are made; the CA joins `ca.crt`
+//      (and so every caBundle) beside the current one, the new pair waits in
+//      `next.crt`/`next.key`; every replica keeps serving the current pair.
+//   2. switch: once the caBundles carry the new CA and `rollover_delay` has passed (the
+//      API servers have reloaded their webhook configurations), the new pair becomes
+//      `tls.crt`/`tls.key` and the replicas serve it as they read the Secret.
+//   3. drop: `rollover_delay` after the switch (every replica has read the Secret since)
+//      the previous CA leaves `ca.crt` and the caBundles.
+// The Secret's annotations record when steps 1 and 2 happened, so any replica carries
+// a rotation on. A Secret whose pair cannot serve at all (expired, wrong names, key
+// mismatch) is replaced at once: nothing trusted is lost by that.
 #pragma once
 
 #include <chrono>
@@ -41,7 +53,15 @@ struct CertificateManagerOptions {
   std::chrono::seconds validity = std::chrono::hours(8760);
   // A certificate with less than this left is replaced.
   std::chrono::seconds rotate_before = std::chrono::hours(720);
+  // The least time between the steps of a rotation: longer than the API servers take
+  // to load a changed caBundle and than two `Run` intervals (every replica reads the
+  // Secret in between); shorter than `rotate_before`.
+  std::chrono::seconds rollover_delay = std::chrono::minutes(5);
 };
+
+// Annotations of the Secret recording a rotation's progress (RFC 3339 UTC times).
+inline constexpr char kCaPublishedAnnotation[] = "bgpcomm.io/ca-published-at";
+inline constexpr char kServingSwitchedAnnotation[] = "bgpcomm.io/serving-switched-at";
 
 // The cluster objects the manager touches.
 namespace resources {
@@ -62,10 +82,12 @@ class CertificateManager {
   CertificateManager(const CertificateManager&) = delete;
   CertificateManager& operator=(const CertificateManager&) = delete;
 
-  // One pass: makes the Secret hold a certificate valid for the Service names for more
-  // than `rotate_before` (creating, adopting or rotating it), writes the files when
-  // they differ, and sets caBundle on every webhook of both configurations. A missing
-  // webhook configuration is reported as an error after the files are written.
+  // One pass: makes the Secret hold a certificate valid for the Service names (creating,
+  // adopting it, or taking a rotation one step further), writes the files when they
+  // differ, and sets caBundle on every webhook of both configurations. A new serving
+  // pair is switched to only after every configured caBundle was seen to carry its CA
+  // in this pass. A missing webhook configuration is reported as an error after the
+  // files are written.
   std::expected<void, std::string> Reconcile();
 
   // Runs Reconcile now and then every `interval` (every `retry` after a failure) until
@@ -84,15 +106,32 @@ class CertificateManager {
 
  private:
   struct Material {
-    std::string ca_bundle;  // PEM: the current CA first, then a previous one
+    std::string ca_bundle;  // PEM: every CA the API servers are to trust now
     std::string certificate;
     std::string private_key;
+    // A rotation between publish and switch: the pair to serve next (its CA is in
+    // ca_bundle already).
+    std::string next_certificate;
+    std::string next_private_key;
+    std::chrono::system_clock::time_point published_at{};  // epoch: not recorded
+    std::chrono::system_clock::time_point switched_at{};   // epoch: not recorded
   };
 
-  std::expected<Material, std::string> EnsureSecret();
-  std::expected<Material, std::string> Issue(const std::string& previous_bundle) const;
-  // Empty when `material` can serve until after the rotation point; else why not.
-  std::string Problem(const Material& material) const;
+  // Reads the Secret and writes it when a step is due (creating it when absent). The
+  // switch (step 2) is taken only when the Secret's ca.crt is `trusted_bundle` (the
+  // bundle the caller has seen injected); empty: never.
+  std::expected<Material, std::string> EnsureSecret(const std::string& trusted_bundle);
+  // The Secret's next state after `stored`, or nullopt when it stays as it is.
+  std::expected<std::optional<Material>, std::string> NextState(const Material& stored,
+                                                                bool may_switch) const;
+  // A new CA and a serving pair it signed.
+  std::expected<Material, std::string> Issue() const;
+  // Empty when the pair (`certificate`, `private_key`) names the Service, verifies
+  // against `ca_bundle` and is valid now; else why not.
+  std::string Unusable(const std::string& certificate, const std::string& private_key,
+                       const std::string& ca_bundle) const;
+  bool SwitchDue(const Material& material) const;
+  std::expected<void, std::string> InjectAll(const std::string& ca_bundle);
   nlohmann::json SecretObject(const Material& material) const;
   std::expected<void, std::string> WriteFiles(const Material& material);
   std::expected<void, std::string> InjectCa(const kube::Resource& resource, const std::string& name,

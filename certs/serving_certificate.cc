@@ -23,9 +23,11 @@ std::string OpenSslError() {
   return buffer;
 }
 
-std::string Fingerprint(const std::filesystem::path& a, const std::filesystem::path& b) {
+// Modification times and sizes of the files; an empty path is left out.
+std::string Fingerprint(std::initializer_list<const std::filesystem::path*> paths) {
   std::string out;
-  for (const auto* path : {&a, &b}) {
+  for (const auto* path : paths) {
+    if (path->empty()) continue;
     std::error_code ec;
     auto time = std::filesystem::last_write_time(*path, ec);
     auto size = std::filesystem::file_size(*path, ec);
@@ -40,7 +42,15 @@ int SwitchToCurrent(SSL* ssl, int* /*alert*/, void* arg) {
   self->ReloadIfChanged();
   std::shared_ptr<SSL_CTX> current = self->Current();
   // SSL_set_SSL_CTX takes its own reference, so the context outlives a later reload.
-  if (current) SSL_set_SSL_CTX(ssl, current.get());
+  if (current) {
+    SSL_set_SSL_CTX(ssl, current.get());
+    // The CA names the CertificateRequest lists were copied from the listener's context
+    // at SSL_new: take the current bundle's, or a client that picks its certificate by
+    // them (Go's crypto/tls) would send none after a client CA rotation.
+    if (STACK_OF(X509_NAME)* names = SSL_CTX_get_client_CA_list(current.get())) {
+      SSL_set_client_CA_list(ssl, SSL_dup_CA_list(names));
+    }
+  }
   return SSL_CLIENT_HELLO_SUCCESS;
 }
 
@@ -90,7 +100,7 @@ std::expected<std::unique_ptr<ServingCertificate>, std::string> ServingCertifica
 }
 
 std::expected<void, std::string> ServingCertificate::LoadFiles() {
-  std::string fingerprint = Fingerprint(cert_path_, key_path_);
+  std::string fingerprint = Fingerprint({&cert_path_, &key_path_, &client_ca_path_});
   std::shared_ptr<SSL_CTX> context(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
   if (!context) return std::unexpected("cannot create a TLS context: " + OpenSslError());
   ApplyServerTlsPolicy(*context);
@@ -146,7 +156,7 @@ void ServingCertificate::ReloadIfChanged() {
     auto now = std::chrono::steady_clock::now();
     if (now - last_check_ < check_interval_) return;
     last_check_ = now;
-    if (Fingerprint(cert_path_, key_path_) == fingerprint_) return;
+    if (Fingerprint({&cert_path_, &key_path_, &client_ca_path_}) == fingerprint_) return;
   }
   if (auto loaded = LoadFiles(); !loaded) {
     // Keep serving the previous certificate; look again at the next interval.

@@ -32,7 +32,7 @@ class ServingCertificate {
   // the file when either is unreadable or they do not match. Changes are looked for at
   // most once per `check_interval`. A non-empty `client_ca_path` makes every handshake
   // require a client certificate signed by that CA (RequireClientCertificate); it is
-  // re-read with the serving pair.
+  // re-read with the serving pair, and a change to it alone reloads both.
   static std::expected<std::unique_ptr<ServingCertificate>, std::string> Load(
       std::filesystem::path cert_path, std::filesystem::path key_path,
       std::chrono::milliseconds check_interval = std::chrono::seconds(1),
@@ -44,7 +44,8 @@ class ServingCertificate {
   // Makes `server_context` (the listener's) hand each new handshake the newest context.
   void Install(SSL_CTX& server_context);
 
-  // Re-reads the files when their modification time or size changed. A failed reload
+  // Re-reads the files (the client CA bundle too) when the modification time or size of
+  // any of them changed. A failed reload
   // keeps the previous certificate and reports the message through `on_error`.
   void ReloadIfChanged();
 
@@ -72,7 +73,7 @@ class ServingCertificate {
   mutable std::mutex mutex_;
   std::shared_ptr<SSL_CTX> current_;
   std::chrono::system_clock::time_point not_after_;
-  std::string fingerprint_;  // mtimes and sizes of both files at the last load
+  std::string fingerprint_;  // mtimes and sizes of the files at the last load
   std::chrono::steady_clock::time_point last_check_;
   int reloads_ = 0;
 };

@@ -515,6 +515,16 @@ void CheckAsn(std::string_view field, std::string_view name, std::optional<std::
 // kubernetes.io/basic-auth with a `password` key. A Secret bgpcomm cannot see is not judged.
 void CheckPasswordSecret(const Peer& object, const NamespaceObjects& objects, Diagnostics& out) {
   if (object.password_secret.name.empty()) return;
+  // The name becomes a segment of the speaker's request URL: only a name the API server
+  // could have stored is read (never '/', '?', '..', CR or LF).
+  if (!IsDnsSubdomain(object.password_secret.name)) {
+    out.Error("spec.passwordSecret.name",
+              Quote(object.password_secret.name) +
+                  " is not a valid Secret name (a DNS-1123 subdomain: at most 253 characters, "
+                  "dot-separated parts of lowercase alphanumerics and '-', each starting and "
+                  "ending with an alphanumeric)");
+    return;
+  }
   for (const auto& secret : objects.secrets) {
     if (secret.meta.name != object.password_secret.name) continue;
     if (secret.type != "kubernetes.io/basic-auth") {

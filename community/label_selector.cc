@@ -22,15 +22,6 @@ bool IsLabelToken(std::string_view text, bool allow_empty) {
                      [](char c) { return IsAlphanumeric(c) || c == '-' || c == '_' || c == '.'; });
 }
 
-// A DNS-1123 subdomain (the optional prefix of a label key).
-bool IsDnsSubdomain(std::string_view text) {
-  if (text.empty() || text.size() > 253) return false;
-  auto lower_alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (!lower_alnum(text.front()) || !lower_alnum(text.back())) return false;
-  return std::all_of(text.begin(), text.end(),
-                     [&](char c) { return lower_alnum(c) || c == '-' || c == '.'; });
-}
-
 // Kubernetes label keys: [prefix/]name (validation.IsQualifiedName).
 bool IsLabelKey(std::string_view key) {
   std::size_t slash = key.find('/');
@@ -46,6 +37,22 @@ constexpr std::string_view kValueRule =
     "alphanumeric at both ends)";
 
 }  // namespace
+
+bool IsDnsSubdomain(std::string_view text) {
+  if (text.empty() || text.size() > 253) return false;
+  auto lower_alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t dot = text.find('.', start);
+    std::string_view part = text.substr(start, dot == std::string_view::npos ? text.npos : dot - start);
+    if (part.empty() || !lower_alnum(part.front()) || !lower_alnum(part.back())) return false;
+    if (!std::all_of(part.begin(), part.end(), [&](char c) { return lower_alnum(c) || c == '-'; }))
+      return false;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return true;
+}
 
 bool Matches(const LabelSelector& selector, const std::map<std::string, std::string>& labels) {
   for (const auto& [key, value] : selector.match_labels) {

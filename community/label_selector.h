@@ -18,4 +18,9 @@ bool Matches(const LabelSelector& selector, const std::map<std::string, std::str
 // In/NotIn) under `field`, e.g. "spec.nodeSelectors[0]".
 void ValidateSelector(const LabelSelector& selector, std::string_view field, Diagnostics& out);
 
+// A DNS-1123 subdomain (Kubernetes validation.IsDNS1123Subdomain, the rule for most
+// object names): at most 253 characters, dot-separated parts of lowercase
+// alphanumerics and '-', each starting and ending with an alphanumeric.
+bool IsDnsSubdomain(std::string_view text);
+
 }  // namespace bgpcomm::community

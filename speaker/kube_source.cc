@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <future>
+#include <set>
 
 #include "community/value.h"
 #include "kube/guarded.h"
@@ -111,20 +112,16 @@ KubeSource::KubeSource(kube::Client& client, kube::EventRecorder& events, Speake
   services_ = add(kube::resources::kServices, "", DecodingWith(base, "Service", DecodeService));
   slices_ = add(kube::resources::kEndpointSlices, "",
                 DecodingWith(base, "EndpointSlice", DecodeEndpointSlice));
-  // Secrets: only data.password is kept in memory, whatever else the namespace holds.
-  kube::InformerOptions secret_options = base;
-  secret_options.reflector.decode = kube::DecodeAs([](const rapidjson::Value& object) {
+  // Secrets: one informer per passwordSecret name, started when a BGPPeer first names
+  // it (a list/watch by field selector metadata.name, which RBAC allows by
+  // resourceNames); only data.password is kept in memory.
+  secret_options_ = base;
+  secret_options_.reflector.decode = kube::DecodeAs([](const rapidjson::Value& object) {
     community::Diagnostics diagnostics;
     Secret secret = DecodeSecret(object, diagnostics);
     std::erase_if(secret.data, [](const auto& entry) { return entry.first != "password"; });
     return secret;
   });
-  secrets_informer_ = std::make_unique<kube::Informer>(client_, kube::resources::kSecrets,
-                                                        options_.namespace_name, secret_options);
-  secrets_informer_->AddHandlers(
-      {.on_add = [this](const kube::ObjectPtr&) { MarkDirty(); },
-       .on_update = [this](const kube::ObjectPtr&, const kube::ObjectPtr&) { MarkDirty(); },
-       .on_delete = [this](const kube::ObjectPtr&) { MarkDirty(); }});
   kube::InformerOptions node_options = DecodingWith(base, "Node", DecodeNode);
   node_options.reflector.list.field_selector = "metadata.name=" + options_.node_name;
   nodes_ = add(kube::resources::kNodes, "", node_options);
@@ -134,7 +131,6 @@ KubeSource::~KubeSource() { Stop(); }
 
 void KubeSource::Start() {
   for (auto& informer : informers_) informer->Start();
-  secrets_informer_->Start();
   worker_ = std::jthread([this](std::stop_token stop) {
     kube::RunGuarded("objects", stop, [this](std::stop_token s) { Run(s); });
   });
@@ -147,7 +143,7 @@ void KubeSource::Stop() {
     worker_.join();
   }
   for (auto& informer : informers_) informer->Stop();
-  secrets_informer_->Stop();
+  for (auto& [name, informer] : secret_informers_) informer->Stop();
 }
 
 bool KubeSource::HasSynced() const {
@@ -218,7 +214,9 @@ std::expected<std::string, std::string> KubeSource::SecretPassword(
   const auto now = std::chrono::steady_clock::now();
   // The watch's store costs nothing to read; a GET only when due (refresh, or the
   // doubling delay after a failed read: a throttled API server is not hammered).
-  if (secrets_informer_->HasSynced() || passwords_.ShouldRead(secret_name, now)) {
+  auto watched = secret_informers_.find(secret_name);
+  if ((watched != secret_informers_.end() && watched->second->HasSynced()) ||
+      passwords_.ShouldRead(secret_name, now)) {
     PasswordRead read = ReadSecretPassword(secret_name);
     const bool failed = read.kind != PasswordRead::Kind::kGood;
     const std::string error = read.error;
@@ -240,8 +238,20 @@ PasswordRead KubeSource::ReadSecretPassword(const std::string& secret_name) {
     if (password) return PasswordRead{PasswordRead::Kind::kGood, *password, {}};
     return PasswordRead{PasswordRead::Kind::kAbsent, {}, password.error()};
   };
-  if (secrets_informer_->HasSynced()) {
-    kube::ObjectPtr object = secrets_informer_->Get(options_.namespace_name, secret_name);
+  auto& informer = secret_informers_[secret_name];
+  if (!informer) {
+    kube::InformerOptions options = secret_options_;
+    options.reflector.list.field_selector = "metadata.name=" + secret_name;
+    informer = std::make_unique<kube::Informer>(client_, kube::resources::kSecrets,
+                                                options_.namespace_name, options);
+    informer->AddHandlers(
+        {.on_add = [this](const kube::ObjectPtr&) { MarkDirty(); },
+         .on_update = [this](const kube::ObjectPtr&, const kube::ObjectPtr&) { MarkDirty(); },
+         .on_delete = [this](const kube::ObjectPtr&) { MarkDirty(); }});
+    informer->Start();
+  }
+  if (informer->HasSynced()) {
+    kube::ObjectPtr object = informer->Get(options_.namespace_name, secret_name);
     if (!object || !object->As<Secret>()) {
       return {PasswordRead::Kind::kAbsent, {}, secret + " not found"};
     }
@@ -265,7 +275,9 @@ SpeakerObjects KubeSource::Snapshot(std::vector<RefusedAdvertisement>& refused) 
   SpeakerObjects objects;
   const std::string& ns = options_.namespace_name;
   objects.peers = Collect<community::Peer>(peers_->ListNamespace(ns));
+  std::set<std::string> named_secrets;
   for (auto it = objects.peers.begin(); it != objects.peers.end();) {
+    if (!it->password_secret.name.empty()) named_secrets.insert(it->password_secret.name);
     if (!it->password_secret.name.empty() && it->password.empty()) {
       auto password = SecretPassword(it->password_secret.name);
       if (!password) {
@@ -277,6 +289,15 @@ SpeakerObjects KubeSource::Snapshot(std::vector<RefusedAdvertisement>& refused) 
       it->password = *password;
     }
     ++it;
+  }
+  // Secrets no BGPPeer names any more are no longer watched.
+  for (auto it = secret_informers_.begin(); it != secret_informers_.end();) {
+    if (named_secrets.contains(it->first)) {
+      ++it;
+    } else {
+      it->second->Stop();
+      it = secret_informers_.erase(it);
+    }
   }
   objects.pools = Collect<community::AddressPool>(pools_->ListNamespace(ns));
   for (const kube::ObjectPtr& object : advertisements_->ListNamespace(ns)) {

@@ -1,7 +1,8 @@
 // The Kubernetes mode's inputs: informers for BGPPeer, BGPAdvertisement and IPAddressPool
 // (in the metallb namespace), Services and EndpointSlices (every namespace) and this node's
-// Node; Secrets of the metallb namespace watched for BGPPeer passwordSecrets (read by GET
-// until that watch has listed, e.g. when RBAC forbids it). Any change, after a short settle delay that
+// Node; each Secret a BGPPeer's passwordSecret names, watched by name (read by GET until
+// that watch has listed, e.g. when RBAC forbids it): the speaker needs no right to the
+// namespace's other Secrets. Any change, after a short settle delay that
 // coalesces bursts, becomes one complete SpeakerObjects handed to Speaker::Apply() on the
 // io_context thread. Refused advertisements get a Kubernetes Event once per refusal.
 #pragma once
@@ -84,8 +85,10 @@ class KubeSource {
   kube::Informer* services_ = nullptr;
   kube::Informer* slices_ = nullptr;
   kube::Informer* nodes_ = nullptr;
-  // Not among informers_: the objects are applied without it (GET is the fallback).
-  std::unique_ptr<kube::Informer> secrets_informer_;
+  // Not among informers_: the objects are applied without them (GET is the fallback
+  // until one has listed, e.g. when RBAC does not grant the name). Worker thread only.
+  kube::InformerOptions secret_options_;
+  std::map<std::string, std::unique_ptr<kube::Informer>> secret_informers_;
 
   std::mutex mu_;
   std::condition_variable_any wake_;

@@ -66,6 +66,7 @@ struct Flags {
   std::string cert_validity = "8760h";
   std::string cert_rotate_before = "720h";
   std::string cert_check_interval = "1m";
+  std::string cert_rollover_delay = "5m";
   std::string shutdown_delay = "0s";
   std::string read_through_timeout = "3s";
 };
@@ -182,7 +183,8 @@ std::optional<std::pair<std::string, std::string>> ServingFiles(Webhook& w,
           .mutating_webhook_configuration = flags.mutating_config,
           .cert_dir = flags.cert_dir,
           .validity = *ParseDuration(flags.cert_validity),
-          .rotate_before = *ParseDuration(flags.cert_rotate_before)});
+          .rotate_before = *ParseDuration(flags.cert_rotate_before),
+          .rollover_delay = *ParseDuration(flags.cert_rollover_delay)});
   for (;;) {
     auto reconciled = w.cert_manager->Reconcile();
     if (!reconciled) {
@@ -593,6 +595,12 @@ int main(int argc, char** argv) {
                  "from the handshake to the first request)")
       ->check(timeout)
       ->capture_default_str();
+  app.add_option("--cert-rollover-delay", flags.cert_rollover_delay,
+                 "self: least time between the steps of a rotation (new CA trusted, new "
+                 "certificate served, old CA dropped); at least twice --cert-check-interval "
+                 "and longer than the API servers take to load a changed caBundle")
+      ->check(duration)
+      ->capture_default_str();
   app.add_option("--read-through-timeout", flags.read_through_timeout,
                  "how long the LISTs read before a denial may take together; past it the "
                  "request is answered \"cannot be judged, try again\" (keep it below the "
@@ -636,6 +644,22 @@ int main(int argc, char** argv) {
   if (flags.cert_mode == "self" &&
       *ParseDuration(flags.cert_rotate_before) >= *ParseDuration(flags.cert_validity)) {
     std::cerr << "--cert-rotate-before must be shorter than --cert-validity\n";
+    return 2;
+  }
+  // Publishing can come one pass after the rotation point and the switch one pass after
+  // the delay: both must fit before the certificate expires.
+  if (flags.cert_mode == "self" &&
+      *ParseDuration(flags.cert_rollover_delay) + 2 * *ParseDuration(flags.cert_check_interval) >=
+          *ParseDuration(flags.cert_rotate_before)) {
+    std::cerr << "--cert-rotate-before must be longer than --cert-rollover-delay plus twice "
+                 "--cert-check-interval (a rotation must switch before the certificate "
+                 "expires)\n";
+    return 2;
+  }
+  if (flags.cert_mode == "self" &&
+      *ParseDuration(flags.cert_rollover_delay) < 2 * *ParseDuration(flags.cert_check_interval)) {
+    std::cerr << "--cert-rollover-delay must be at least twice --cert-check-interval (every "
+                 "replica reads the Secret between two steps)\n";
     return 2;
   }
   try {

@@ -338,7 +338,8 @@ fi
 # --- rotation with a short validity --------------------------------------------------
 stop_webhook
 k -n metallb-system delete secret bgpcomm-webhook-cert >/dev/null
-start_webhook --cert-validity=40s --cert-rotate-before=30s --cert-check-interval=2s
+start_webhook --cert-validity=40s --cert-rotate-before=30s --cert-check-interval=2s \
+  --cert-rollover-delay=10s
 first=$(secret_field tls.crt)
 rotated=0
 for _ in $(seq 1 40); do

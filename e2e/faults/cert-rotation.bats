@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Certificate rotation under load: a webhook of its own (--cert-mode=self, a new serving
-# certificate every ~4 s, its CA injected into its own ValidatingWebhookConfiguration)
+# certificate every ~6 s in three steps 2 s apart, its CA injected into its own
+# ValidatingWebhookConfiguration)
 # is called by the apiserver for every Community and BGPAdvertisement of a fresh
 # namespace while two streams of kubectl applies run across several rotations. Zero
 # admissions may fail; every good object is stored and every bad one denied by it.
@@ -8,7 +9,7 @@
 load ../suites/helpers
 load ../suites/lib/webhook-process
 
-SECONDS_OF_LOAD=18
+SECONDS_OF_LOAD=24
 
 setup_file() {
   require_cluster
@@ -25,7 +26,8 @@ setup_file() {
     --cert-mode=self --cert-namespace "$TEST_NS" --cert-dir "$BATS_FILE_TMPDIR/certs" \
     --cert-ip-address 127.0.0.1 --validating-webhook-configuration "$CONFIG" \
     --mutating-webhook-configuration "" --cert-validity 12s --cert-rotate-before 8s \
-    --cert-check-interval 1s --allocate-addresses=false --log-level debug)
+    --cert-check-interval 1s --cert-rollover-delay 2s --allocate-addresses=false \
+    --log-level debug)
   echo "$OWN_PID" >>"$OWN_PIDS_FILE"
   OWN_HEALTH_PORT=$(port_from_log "$logfile" 0 "event=listening endpoint=health")
   wait_for 30 curl -sf "http://127.0.0.1:$OWN_HEALTH_PORT/readyz"

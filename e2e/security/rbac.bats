@@ -12,6 +12,10 @@
 load ../suites/helpers
 
 RELEASE=bgpcomm-rbac-e2e
+# The one Secret a BGPPeer names (speaker.passwordSecrets); the speaker may read it and
+# nothing else in the namespace, which also holds the webhook's serving key and Helm's
+# release Secrets.
+PEER_SECRET=bgp-password-router-a
 
 # "VERB RESOURCE[:SUBRESOURCE] [scope]" lines (RESOURCE may be TYPE/NAME); scope: "ns" (the release namespace, default),
 # "all" (--all-namespaces), "cluster" (cluster-scoped), or another namespace name.
@@ -74,12 +78,21 @@ SPEAKER_ALLOWED=(
   "list endpointslices.discovery.k8s.io all" "watch endpointslices.discovery.k8s.io all"
   # Its own Node, watched by name (a field-selected list/watch needs list and watch).
   "get nodes cluster" "list nodes cluster" "watch nodes cluster"
-  # BGPPeer passwordSecret: read-only, in the metallb namespace only (watched, so that a
-  # rotated password lands within seconds).
-  "get secrets" "list secrets" "watch secrets"
+  # BGPPeer passwordSecret: read-only, by name, the names in speaker.passwordSecrets
+  # only (each watched by a metadata.name field selector, so that a rotated password
+  # lands within seconds).
+  "get secrets/$PEER_SECRET" "list secrets/$PEER_SECRET" "watch secrets/$PEER_SECRET"
   "create events" "patch events"
 )
 SPEAKER_DENIED=(
+  # No other Secret of its namespace: not the webhook's serving key, not Helm's release
+  # Secrets, not another peer's, and no list or watch of them all.
+  "get secrets" "list secrets" "watch secrets"
+  "get secrets/$RELEASE-webhook-cert" "list secrets/$RELEASE-webhook-cert"
+  "watch secrets/$RELEASE-webhook-cert"
+  "get secrets/sh.helm.release.v1.$RELEASE.v1" "get secrets/sh.helm.release.v1.$RELEASE.v2"
+  "get secrets/bgp-password-router-b" "update secrets/$PEER_SECRET"
+  "delete secrets/$PEER_SECRET" "get secrets/$PEER_SECRET default"
   "get secrets kube-system" "get secrets default" "watch secrets default"
   "list secrets all" "create secrets" "update secrets" "delete secrets"
   "create bgppeers.metallb.io" "update bgppeers.metallb.io" "delete bgppeers.metallb.io"
@@ -105,7 +118,8 @@ setup_file() {
   TEST_NS=$(fresh_ns)
   export TEST_NS
   # Only the RBAC kinds: the chart's webhook configurations would intercept every suite.
-  "$HELM" template "$RELEASE" "$E2E_REPO/charts/bgpcomm" --namespace "$TEST_NS" |
+  "$HELM" template "$RELEASE" "$E2E_REPO/charts/bgpcomm" --namespace "$TEST_NS" \
+    --set "speaker.passwordSecrets={$PEER_SECRET}" |
     awk 'BEGIN { RS = "\n---\n" } /\nkind: (ServiceAccount|Role|ClusterRole|RoleBinding|ClusterRoleBinding)\n/ { printf "---\n%s\n", $0 }' \
     >"$BATS_FILE_TMPDIR/rbac.yaml"
   k apply -f "$BATS_FILE_TMPDIR/rbac.yaml" >"$BATS_FILE_TMPDIR/applied"
@@ -185,6 +199,19 @@ YAML
 
 @test "the speaker's ServiceAccount cannot do anything else" {
   check "$RELEASE-speaker" no "${SPEAKER_DENIED[@]}"
+}
+
+@test "with the default values the speaker may read no Secret at all" {
+  # An empty speaker.passwordSecrets must not render an empty resourceNames (which
+  # would grant every Secret): the Role has no rule for Secrets.
+  "$HELM" template "$RELEASE" "$E2E_REPO/charts/bgpcomm" --namespace "$TEST_NS" |
+    awk 'BEGIN { RS = "\n---\n" } /\nkind: Role\n/ && /name: '"$RELEASE"'-speaker\n/ { print }' \
+    >"$BATS_TEST_TMPDIR/speaker-role.yaml"
+  run cat "$BATS_TEST_TMPDIR/speaker-role.yaml"
+  assert_output --partial "kind: Role"
+  assert_output --partial "bgppeers"
+  refute_output --partial '"secrets"'
+  refute_output --partial "resourceNames"
 }
 
 @test "neither ServiceAccount holds a wildcard rule" {

@@ -25,7 +25,8 @@ setup_file() {
     --cert-mode=self --cert-namespace "$TEST_NS" --cert-dir "$dir/certs" \
     --cert-ip-address 127.0.0.1 --validating-webhook-configuration "" \
     --mutating-webhook-configuration "" --cert-validity 20s --cert-rotate-before 15s \
-    --cert-check-interval 1s --leader-elect=false --allocate-addresses=false --log-level trace
+    --cert-check-interval 1s --cert-rollover-delay 2s --leader-elect=false \
+    --allocate-addresses=false --log-level trace
   export OWN_PID OWN_PORT
 }
 

@@ -60,6 +60,10 @@ class FakeApiserver {
     object["metadata"]["resourceVersion"] = std::to_string(++version_);
     objects_[path] = std::move(object);
   }
+  void Remove(const std::string& path) {
+    std::lock_guard lock(mu_);
+    objects_.erase(path);
+  }
   std::optional<nlohmann::json> Object(const std::string& path) const {
     std::lock_guard lock(mu_);
     auto it = objects_.find(path);

@@ -5,8 +5,8 @@
 #include <thread>
 
 #include "certs/certificate_authority.h"
-#include "kube/base64.h"
 #include "certs/inspect.h"
+#include "kube/base64.h"
 #include "kube/config.h"
 #include "unit/certs/fake_apiserver.h"
 
@@ -17,6 +17,7 @@ using kube::testing::FakeClock;
 using kube::testing::ReadFile;
 using kube::testing::TempDir;
 using std::chrono::hours;
+using std::chrono::minutes;
 using testing::FakeApiserver;
 
 const std::string kSecretPath = "/api/v1/namespaces/metallb-system/secrets/bgpcomm-webhook-cert";
@@ -63,7 +64,8 @@ class CertificateManagerTest : public ::testing::Test {
             .mutating_webhook_configuration = "bgpcomm-mutating",
             .cert_dir = dir.path(),
             .validity = hours(10),
-            .rotate_before = hours(2)};
+            .rotate_before = hours(2),
+            .rollover_delay = minutes(10)};
   }
 
   // Every webhook of both configurations carries `ca_bundle`.
@@ -169,7 +171,13 @@ TEST_F(CertificateManagerTest, ReplacesASecretThatDoesNotNameTheService) {
   EXPECT_TRUE(VerifyCertificate(Data(secret, "tls.crt"), Data(secret, "ca.crt"), clock_.Now()));
 }
 
-TEST_F(CertificateManagerTest, RotatesBeforeExpiryAndTrustsBothCasUntilTheOldOneExpires) {
+std::string Annotation(const nlohmann::json& secret, const std::string& key) {
+  const auto& metadata = secret["metadata"];
+  if (!metadata.contains("annotations") || !metadata["annotations"].contains(key)) return "";
+  return metadata["annotations"][key].get<std::string>();
+}
+
+TEST_F(CertificateManagerTest, RotatesInThreeStepsSoThatEveryServedCertificateIsTrusted) {
   TempDir dir;
   CertificateManager manager(*client_, clock_, Options(dir));
   ASSERT_TRUE(manager.Reconcile());
@@ -179,27 +187,118 @@ TEST_F(CertificateManagerTest, RotatesBeforeExpiryAndTrustsBothCasUntilTheOldOne
   ASSERT_TRUE(manager.Reconcile());
   EXPECT_EQ(*apiserver_.Object(kSecretPath), original);
 
-  clock_.Advance(hours(2));  // 1 h left: rotate
+  // Step 1, publish (1 h left): the new CA is trusted beside the old one; the old pair
+  // still serves and the new one waits in next.crt.
+  clock_.Advance(hours(2));
   ASSERT_TRUE(manager.Reconcile());
-  auto rotated = *apiserver_.Object(kSecretPath);
-  EXPECT_NE(Data(rotated, "tls.crt"), Data(original, "tls.crt"));
-  auto bundle = *SplitPemBundle(Data(rotated, "ca.crt"));
+  auto published = *apiserver_.Object(kSecretPath);
+  EXPECT_EQ(Data(published, "tls.crt"), Data(original, "tls.crt"));
+  EXPECT_EQ(Data(published, "tls.key"), Data(original, "tls.key"));
+  auto bundle = *SplitPemBundle(Data(published, "ca.crt"));
   ASSERT_EQ(bundle.size(), 2u);
-  EXPECT_EQ(bundle[1], Data(original, "ca.crt"));
-  // Clients trusting the bundle accept replicas serving either certificate.
-  EXPECT_TRUE(VerifyCertificate(Data(rotated, "tls.crt"), Data(rotated, "ca.crt"), clock_.Now()));
-  EXPECT_TRUE(VerifyCertificate(Data(original, "tls.crt"), Data(rotated, "ca.crt"), clock_.Now()));
-  ExpectInjected(Data(rotated, "ca.crt"));
-  EXPECT_EQ(ReadFile(dir.path() + "/tls.crt"), Data(rotated, "tls.crt"));
-  EXPECT_EQ(InspectCertificate(Data(rotated, "tls.crt"))->not_after, clock_.Now() + hours(10));
+  EXPECT_EQ(bundle[0], Data(original, "ca.crt"));
+  EXPECT_TRUE(VerifyCertificate(Data(published, "next.crt"), bundle[1], clock_.Now()));
+  EXPECT_TRUE(KeyMatchesCertificate(Data(published, "next.crt"), Data(published, "next.key")));
+  EXPECT_EQ(InspectCertificate(Data(published, "next.crt"))->not_after, clock_.Now() + hours(10));
+  EXPECT_EQ(Annotation(published, kCaPublishedAnnotation), "2027-01-15T17:00:00Z");
+  ExpectInjected(Data(published, "ca.crt"));
+  EXPECT_EQ(ReadFile(dir.path() + "/tls.crt"), Data(original, "tls.crt"));
 
-  clock_.Advance(hours(2));  // the previous CA has expired: it leaves the bundle
+  // Before rollover_delay has passed nothing moves on.
+  clock_.Advance(minutes(9));
   ASSERT_TRUE(manager.Reconcile());
-  auto pruned = *apiserver_.Object(kSecretPath);
-  EXPECT_EQ(Data(pruned, "tls.crt"), Data(rotated, "tls.crt"));
-  EXPECT_EQ(Data(pruned, "ca.crt"), bundle[0]);
-  ExpectInjected(bundle[0]);
+  EXPECT_EQ(*apiserver_.Object(kSecretPath), published);
+
+  // Step 2, switch: the new pair serves; both CAs stay trusted.
+  clock_.Advance(minutes(1));
+  ASSERT_TRUE(manager.Reconcile());
+  auto switched = *apiserver_.Object(kSecretPath);
+  EXPECT_EQ(Data(switched, "tls.crt"), Data(published, "next.crt"));
+  EXPECT_EQ(Data(switched, "tls.key"), Data(published, "next.key"));
+  EXPECT_FALSE(switched["data"].contains("next.crt"));
+  EXPECT_FALSE(switched["data"].contains("next.key"));
+  EXPECT_EQ(Data(switched, "ca.crt"), Data(published, "ca.crt"));
+  EXPECT_EQ(Annotation(switched, kCaPublishedAnnotation), "");
+  EXPECT_EQ(Annotation(switched, kServingSwitchedAnnotation), "2027-01-15T17:10:00Z");
+  EXPECT_EQ(ReadFile(dir.path() + "/tls.crt"), Data(switched, "tls.crt"));
+  EXPECT_EQ(ReadFile(dir.path() + "/tls.key"), Data(switched, "tls.key"));
+  ExpectInjected(Data(published, "ca.crt"));
+
+  clock_.Advance(minutes(9));
+  ASSERT_TRUE(manager.Reconcile());
+  EXPECT_EQ(*apiserver_.Object(kSecretPath), switched);
+
+  // Step 3, drop: rollover_delay after the switch only the new CA stays.
+  clock_.Advance(minutes(1));
+  ASSERT_TRUE(manager.Reconcile());
+  auto dropped = *apiserver_.Object(kSecretPath);
+  EXPECT_EQ(Data(dropped, "tls.crt"), Data(switched, "tls.crt"));
+  EXPECT_EQ(Data(dropped, "ca.crt"), bundle[1]);
+  EXPECT_EQ(Annotation(dropped, kServingSwitchedAnnotation), "");
+  ExpectInjected(bundle[1]);
+  EXPECT_EQ(ReadFile(dir.path() + "/ca.crt"), bundle[1]);
   EXPECT_TRUE(manager.HasValidCertificate());
+  ASSERT_TRUE(manager.Reconcile());
+  EXPECT_EQ(*apiserver_.Object(kSecretPath), dropped);
+}
+
+TEST_F(CertificateManagerTest, ASecondReplicaServesTheOldPairUntilTheSwitch) {
+  TempDir first_dir, second_dir;
+  CertificateManager first(*client_, clock_, Options(first_dir));
+  CertificateManager second(*client_, clock_, Options(second_dir));
+  ASSERT_TRUE(first.Reconcile());
+  auto original = *apiserver_.Object(kSecretPath);
+  clock_.Advance(hours(9));
+  ASSERT_TRUE(first.Reconcile());  // publishes
+  ASSERT_TRUE(second.Reconcile());
+  EXPECT_EQ(ReadFile(second_dir.path() + "/tls.crt"), Data(original, "tls.crt"));
+  auto published = *apiserver_.Object(kSecretPath);
+  EXPECT_EQ(ReadFile(second_dir.path() + "/ca.crt"), Data(published, "ca.crt"));
+  clock_.Advance(minutes(10));
+  ASSERT_TRUE(second.Reconcile());  // any replica carries the rotation on
+  EXPECT_EQ(ReadFile(second_dir.path() + "/tls.crt"), Data(published, "next.crt"));
+  ASSERT_TRUE(first.Reconcile());
+  EXPECT_EQ(ReadFile(first_dir.path() + "/tls.crt"), Data(published, "next.crt"));
+  EXPECT_EQ(apiserver_.Count("PUT " + kSecretPath), 2);  // publish, switch
+}
+
+TEST_F(CertificateManagerTest, NoSwitchBeforeEveryCaBundleCarriesTheNewCa) {
+  TempDir dir;
+  CertificateManager manager(*client_, clock_, Options(dir));
+  ASSERT_TRUE(manager.Reconcile());
+  auto original = *apiserver_.Object(kSecretPath);
+  // The mutating configuration cannot be updated (gone): its caBundle never gets the
+  // new CA, so the new pair must never serve.
+  apiserver_.Remove(kMutatingPath);
+  clock_.Advance(hours(9));
+  EXPECT_FALSE(manager.Reconcile());
+  clock_.Advance(hours(1) - minutes(1));
+  EXPECT_FALSE(manager.Reconcile());
+  auto secret = *apiserver_.Object(kSecretPath);
+  EXPECT_EQ(Data(secret, "tls.crt"), Data(original, "tls.crt"));
+  EXPECT_TRUE(secret["data"].contains("next.crt"));
+  EXPECT_EQ(ReadFile(dir.path() + "/tls.crt"), Data(original, "tls.crt"));
+  // Once it is back and injected, the switch follows in the same pass.
+  apiserver_.Put(kMutatingPath,
+                 WebhookConfiguration("MutatingWebhookConfiguration", "bgpcomm-mutating",
+                                      {"bgpadvertisement.bgpcomm.io"}));
+  ASSERT_TRUE(manager.Reconcile());
+  EXPECT_EQ(ReadFile(dir.path() + "/tls.crt"), Data(secret, "next.crt"));
+  ExpectInjected(Data(secret, "ca.crt"));
+}
+
+TEST_F(CertificateManagerTest, AnExpiredCertificateIsReplacedAtOnce) {
+  TempDir dir;
+  CertificateManager manager(*client_, clock_, Options(dir));
+  ASSERT_TRUE(manager.Reconcile());
+  auto original = *apiserver_.Object(kSecretPath);
+  clock_.Advance(hours(11));  // expired while no replica ran: nothing serves it anyway
+  ASSERT_TRUE(manager.Reconcile());
+  auto replaced = *apiserver_.Object(kSecretPath);
+  EXPECT_NE(Data(replaced, "tls.crt"), Data(original, "tls.crt"));
+  EXPECT_FALSE(replaced["data"].contains("next.crt"));
+  EXPECT_TRUE(VerifyCertificate(Data(replaced, "tls.crt"), Data(replaced, "ca.crt"), clock_.Now()));
+  EXPECT_EQ(ReadFile(dir.path() + "/tls.crt"), Data(replaced, "tls.crt"));
 }
 
 TEST_F(CertificateManagerTest, ConcurrentRotationsLeaveOneNewCertificate) {
@@ -221,11 +320,16 @@ TEST_F(CertificateManagerTest, ConcurrentRotationsLeaveOneNewCertificate) {
   ASSERT_TRUE(second_result) << second_result.error();
   // Both PUT with the same resourceVersion: one won, the other got 409 and adopted.
   EXPECT_EQ(apiserver_.Count("PUT " + kSecretPath), 2);
+  auto published = *apiserver_.Object(kSecretPath);
+  EXPECT_EQ(SplitPemBundle(Data(published, "ca.crt"))->size(), 2u);
+  EXPECT_EQ(Data(published, "tls.crt"), Data(original, "tls.crt"));
+  clock_.Advance(minutes(10));
+  ASSERT_TRUE(first.Reconcile());
+  ASSERT_TRUE(second.Reconcile());
   auto rotated = *apiserver_.Object(kSecretPath);
-  EXPECT_EQ(SplitPemBundle(Data(rotated, "ca.crt"))->size(), 2u);
+  EXPECT_EQ(Data(rotated, "tls.crt"), Data(published, "next.crt"));
   EXPECT_EQ(ReadFile(first_dir.path() + "/tls.crt"), Data(rotated, "tls.crt"));
   EXPECT_EQ(ReadFile(second_dir.path() + "/tls.crt"), Data(rotated, "tls.crt"));
-  EXPECT_NE(Data(rotated, "tls.crt"), Data(original, "tls.crt"));
 }
 
 TEST_F(CertificateManagerTest, AMissingWebhookConfigurationFailsThePassAfterTheFiles) {

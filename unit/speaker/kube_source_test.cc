@@ -28,6 +28,7 @@ class FakeApiserver {
         return;
       }
       std::lock_guard lock(mu_);
+      gets_.push_back(req.path + "?fieldSelector=" + req.get_param_value("fieldSelector"));
       nlohmann::json list = {{"kind", "List"},
                              {"metadata", {{"resourceVersion", "1"}}},
                              {"items", lists_[req.path]}};
@@ -57,9 +58,15 @@ class FakeApiserver {
     std::lock_guard lock(mu_);
     return posts_;
   }
+  // Every LIST (not WATCH) as "PATH?fieldSelector=SELECTOR".
+  std::vector<std::string> Gets() {
+    std::lock_guard lock(mu_);
+    return gets_;
+  }
   std::string Url() const { return server_.Url(); }
 
  private:
+  std::vector<std::string> gets_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
@@ -169,6 +176,42 @@ TEST_F(KubeSourceTest, AdvertisementThatDoesNotDecodeIsRefusedAsInvalid) {
   EXPECT_EQ(events[0]["message"],
             "not announced: does not decode: spec.aggregationLength: must be an integer, got "
             "string");
+}
+
+TEST_F(KubeSourceTest, ReadsOnlyTheSecretsPeersNameEachByName) {
+  // RBAC grants the speaker the Secrets of speaker.passwordSecrets by resourceNames,
+  // which allows a list/watch only with a metadata.name field selector.
+  apiserver_.SetList(
+      "/apis/metallb.io/v1beta2/namespaces/metallb-system/bgppeers",
+      nlohmann::json::array({{{"metadata",
+                               {{"name", "router-a"},
+                                {"namespace", "metallb-system"},
+                                {"resourceVersion", "4"}}},
+                              {"spec",
+                               {{"myASN", 64512},
+                                {"peerASN", 64513},
+                                {"peerAddress", "127.0.0.1"},
+                                {"peerPort", 1},
+                                {"passwordSecret", {{"name", "bgp-auth"}}}}}}}));
+  const std::string secrets = "/api/v1/namespaces/metallb-system/secrets";
+  apiserver_.SetList(secrets, nlohmann::json::array({{{"metadata",
+                                                        {{"name", "bgp-auth"},
+                                                         {"namespace", "metallb-system"},
+                                                         {"resourceVersion", "6"}}},
+                                                       {"type", "kubernetes.io/basic-auth"},
+                                                       {"data", {{"password", "czNjcmV0"}}}}}));
+  auto listed_by_name = [&] {
+    auto gets = apiserver_.Gets();
+    return std::ranges::count(gets, secrets + "?fieldSelector=metadata.name=bgp-auth") > 0;
+  };
+  EXPECT_TRUE(RunUntil(listed_by_name));
+  // Never the namespace's Secrets: a list by name, or a GET of that one (before the
+  // watch has listed).
+  for (const auto& get : apiserver_.Gets()) {
+    if (!get.starts_with(secrets)) continue;
+    EXPECT_THAT(get, testing::AnyOf(secrets + "?fieldSelector=metadata.name=bgp-auth",
+                                    secrets + "/bgp-auth?fieldSelector="));
+  }
 }
 
 TEST(RefusalEventReasonTest, OneReasonPerMetricReason) {
