@@ -11,7 +11,9 @@
 #              bgpcomm_allocator_addresses_in_use reaches N, written after the statuses of
 #              each pass; then one LIST confirms every status and that no address is held
 #              twice).
-# Each run gets a fresh control plane, so that neither sees the other's objects.
+# Each run gets a fresh control plane, so that neither sees the other's objects. The
+# Services set allocateLoadBalancerNodePorts: false: the default node port range holds
+# 2,768 ports, fewer than the Services.
 #
 # Prints a markdown section on stdout. Usage: bench/allocator_apply.sh [N]
 # ALLOCATOR_APPLY_WAIT: seconds to wait for every Service to hold an address (default 900).
@@ -44,7 +46,8 @@ with open(f"{work}/pool.yaml", "w") as f:
 with open(f"{work}/services.yaml", "w") as f:
     for i in range(n):
         f.write(f"---\napiVersion: v1\nkind: Service\nmetadata: {{name: svc-{i:05d}, namespace: bench}}\n"
-                "spec:\n  type: LoadBalancer\n  ports: [{name: http, port: 80, protocol: TCP}]\n")
+                "spec:\n  type: LoadBalancer\n  allocateLoadBalancerNodePorts: false\n"
+                "  ports: [{name: http, port: 80, protocol: TCP}]\n")
 PY
 
 # up: a fresh control plane in its own state dir; webhook arguments as given.
