@@ -12,7 +12,8 @@
 #   allocator-apply  allocator_apply.sh: 10,000 LoadBalancer Services by one kubectl apply
 #              until all hold an address, against the same apply with the allocator off
 #              -> block "allocator-apply" (not in the default parts: it needs two control
-#              planes and ~10 minutes; BENCH_PARTS=allocator-apply)
+#              planes and ~25 minutes today; BENCH_PARTS=allocator-apply with
+#              BENCH_LIMIT_SECONDS=2400)
 #   speaker    speaker_convergence.sh --write (root: network namespaces): 10,000 and
 #              100,000 routes into BIRD and GoBGP, UPDATEs, the speaker's peak RSS
 #              -> section "Speaker convergence"
@@ -124,7 +125,7 @@ for p in $parts; do
     core) part core 240 core ;;
     load) part load 120 load ;;
     admission) part admission 240 admission ;;
-    allocator-apply) part allocator-apply 900 allocator_apply ;;
+    allocator-apply) part allocator-apply 2400 allocator_apply ;;
     speaker) part speaker 420 speaker ;;
     allocator) part allocator 120 allocator ;;
     restart) part restart 300 restart ;;

@@ -194,10 +194,14 @@ void KubeSource::Run(std::stop_token stop) {
     SpeakerObjects objects = Snapshot(refused);
     auto applied = std::make_shared<std::promise<std::vector<RefusedAdvertisement>>>();
     auto result = applied->get_future();
-    asio::post(io_, [this, applied, objects = std::move(objects),
+    // Written on the io_context thread before the promise is fulfilled, read here after.
+    auto refused_peers = std::make_shared<std::vector<RefusedPeer>>();
+    asio::post(io_, [this, applied, refused_peers, objects = std::move(objects),
                      refused = std::move(refused)]() mutable {
       try {
-        applied->set_value(speaker_.Apply(objects, std::move(refused)));
+        auto refused_advertisements = speaker_.Apply(objects, std::move(refused));
+        *refused_peers = speaker_.refused_peers();
+        applied->set_value(std::move(refused_advertisements));
       } catch (...) {
         applied->set_exception(std::current_exception());  // rethrown on the worker
       }
@@ -206,6 +210,7 @@ void KubeSource::Run(std::stop_token stop) {
       if (stop.stop_requested()) return;
     }
     RecordRefusals(result.get());
+    RecordPeerRefusals(*refused_peers);
   }
 }
 
@@ -347,6 +352,37 @@ void KubeSource::RecordRefusals(const std::vector<RefusedAdvertisement>& refused
                  r.name, reason);
   }
   recorded_ = std::move(now_refused);
+}
+
+// The Event names the node (each node's speaker decides for itself) and PlanPeer's reason
+// without its "BGPPeer NAME: " prefix (the involved object names the peer).
+void KubeSource::RecordPeerRefusals(const std::vector<RefusedPeer>& refused) {
+  std::map<std::string, std::string> now_refused;
+  for (const RefusedPeer& r : refused) {
+    kube::ObjectPtr object = peers_->Get(options_.namespace_name, r.name);
+    if (!object) continue;
+    const std::string state = object->resource_version + " " + r.error;
+    now_refused[r.name] = state;
+    auto seen = recorded_peers_.find(r.name);
+    if (seen != recorded_peers_.end() && seen->second == state) continue;
+    std::string why = r.error;
+    if (const std::string prefix = "BGPPeer " + r.name + ": "; why.starts_with(prefix)) {
+      why.erase(0, prefix.size());
+    }
+    auto recorded = events_.Record(kube::ReferenceTo(objectjson::kBGPPeers, *object),
+                                   kube::EventType::kWarning, kPeerRefusedReason,
+                                   "no BGP session from node " + options_.node_name + ": " + why);
+    if (!recorded) {
+      spdlog::warn("event=event_not_recorded namespace={} name={} reason={} error={}",
+                   options_.namespace_name, r.name, kPeerRefusedReason,
+                   community::Quote(recorded.error().ToString()));
+      now_refused.erase(r.name);  // try again on the next apply
+      continue;
+    }
+    spdlog::info("event=refusal_recorded namespace={} name={} reason={} field={}",
+                 options_.namespace_name, r.name, kPeerRefusedReason, RefusedPeerField(r.error));
+  }
+  recorded_peers_ = std::move(now_refused);
 }
 
 }  // namespace bgpcomm::speaker

@@ -4,7 +4,8 @@
 // that watch has listed, e.g. when RBAC forbids it): the speaker needs no right to the
 // namespace's other Secrets. Any change, after a short settle delay that
 // coalesces bursts, becomes one complete SpeakerObjects handed to Speaker::Apply() on the
-// io_context thread. Refused advertisements get a Kubernetes Event once per refusal.
+// io_context thread. Refused advertisements, and BGPPeers of this node that get no session
+// (vrf, interface, ...), get a Kubernetes Event once per refusal.
 #pragma once
 
 #include <chrono>
@@ -43,6 +44,9 @@ struct KubeSourceOptions {
 // CommunitiesUnresolved, AdvertisementInvalid.
 std::string RefusalEventReason(community::RefusalKind kind);
 
+// Event reason (type Warning) on a BGPPeer of this node that gets no session.
+inline constexpr const char* kPeerRefusedReason = "PeerRefused";
+
 class KubeSource {
  public:
   // `client`, `events`, `speaker` and `io` must outlive the source.
@@ -72,6 +76,7 @@ class KubeSource {
   // The password of `peer` from its passwordSecret (cached); an error when unusable.
   std::expected<std::string, std::string> SecretPassword(const std::string& secret_name);
   void RecordRefusals(const std::vector<RefusedAdvertisement>& refused);
+  void RecordPeerRefusals(const std::vector<RefusedPeer>& refused);
 
   kube::Client& client_;
   kube::EventRecorder& events_;
@@ -99,6 +104,8 @@ class KubeSource {
   PasswordKeeper passwords_;
   // namespace/name -> "resourceVersion reason" of the refusal last recorded as an Event.
   std::map<std::string, std::string> recorded_;
+  // BGPPeer name -> "resourceVersion error" of the refusal last recorded as an Event.
+  std::map<std::string, std::string> recorded_peers_;
   std::jthread worker_;
 };
 

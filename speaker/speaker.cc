@@ -307,6 +307,7 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
   std::uint32_t host_id = HostRouterId();
   std::map<std::string, PeerPlan> plans;
   std::vector<std::string> refused_peers;
+  std::vector<RefusedPeer> refused_peers_now;
   for (const community::Peer& peer : objects.peers) {
     if (!desired.by_peer.contains(peer.meta.name)) continue;  // not for this node
     auto plan = PlanPeer(peer, host_id, options_.restart_time_seconds);
@@ -314,11 +315,13 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
       spdlog::error("event=peer_invalid peer={} field={} error={}", peer.meta.name,
                     RefusedPeerField(plan.error()), community::Quote(plan.error()));
       refused_peers.push_back(plan.error());
+      refused_peers_now.push_back({peer.meta.name, plan.error()});
       continue;
     }
     plans.emplace(peer.meta.name, std::move(*plan));
   }
   metrics_.SetRefusedPeers(refused_peers);
+  refused_peers_ = std::move(refused_peers_now);
   // Sessions whose peer went away or changed are stopped (Cease); new ones start.
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     auto plan = plans.find(it->first);

@@ -79,6 +79,14 @@ class SpeakerMetrics {
 // The field a PlanPeer error names ("spec.vrf"), or "other".
 std::string RefusedPeerField(const std::string& error);
 
+// A BGPPeer selected for this node that gets no session, with PlanPeer's error
+// ("BGPPeer NAME: spec.vrf \"red\" is not supported: ...").
+struct RefusedPeer {
+  std::string name;
+  std::string error;
+  bool operator==(const RefusedPeer&) const = default;
+};
+
 
 struct SpeakerOptions {
   // --objects paths; empty: the objects arrive through Apply() (the Kubernetes mode).
@@ -105,6 +113,9 @@ class Speaker {
   bool graceful_restart_enabled() const;
   // True once a complete set of objects has been applied.
   bool ready() const { return ready_.load(); }
+  // The BGPPeers the last Apply() gave no session (read on the io_context thread, or once
+  // Apply() has returned to whoever waits for it).
+  const std::vector<RefusedPeer>& refused_peers() const { return refused_peers_; }
 
   // Makes the sessions and routes those of `objects` (on the io_context thread): peers
   // selected for this node get a session (changed ones restart, others stop with Cease),
@@ -126,6 +137,7 @@ class Speaker {
   std::string stamp_;
   std::map<std::string, std::shared_ptr<PeerSession>> sessions_;
   std::map<std::string, PeerPlan> plans_;
+  std::vector<RefusedPeer> refused_peers_;
   std::atomic<bool> ready_{false};
   bool stopped_ = false;
   bool applied_once_ = false;

@@ -224,3 +224,90 @@ YAML
   run rtr_lacks ipv4 203.0.113.10/32
   assert_success
 }
+
+# MetalLB 0.16's fields as the router sees them (issue 15: the speaker honours them).
+
+# announced N: the speaker reports exactly N prefixes announced to the router.
+announced() {
+  in_spk curl -sf http://127.0.0.1:7472/metrics |
+    grep -qxF "bgpcomm_speaker_prefixes_announced{peer=\"upstream-router\"} $1"
+}
+
+# as_path_is FAMILY PREFIX PATH: the router's best path for PREFIX has exactly that AS path.
+as_path_is() { [ "$(rtr_attr "$1" "$2" as_path)" = "$3" ]; }
+
+@test "asPathPrepend: the router sees our ASN that many more times, and an edit re-announces" {
+  rtr_start 64513 64512
+  write_objects "$WORK/objects" prepend=3
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
+  wait_for 5 rtr_attr ipv6 2001:db8:1::10/128 present
+  run rtr_attr ipv4 203.0.113.10/32 as_path
+  assert_output "64512 64512 64512 64512"
+  run rtr_attr ipv6 2001:db8:1::10/128 as_path
+  assert_output "64512 64512 64512 64512"
+  write_objects "$WORK/objects" prepend=1
+  wait_ms 1000 as_path_is ipv4 203.0.113.10/32 "64512 64512"
+  wait_ms 1000 as_path_is ipv6 2001:db8:1::10/128 "64512 64512"
+  run rtr_attr ipv4 203.0.113.10/32 communities
+  assert_output $'64512:100\n64512:200'
+}
+
+@test "localASN: the session speaks as that AS; the path carries it, not myASN" {
+  # The router expects AS 64600 from us: with myASN 64512 alone it would refuse the OPEN.
+  rtr_start 64513 64600
+  write_objects "$WORK/objects" local_asn=64600
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
+  run rtr_attr ipv4 203.0.113.10/32 as_path
+  assert_output "64600"
+  run rtr_attr ipv6 2001:db8:1::10/128 as_path
+  assert_output "64600"
+}
+
+@test "dynamicASN internal: an iBGP session in our own AS, LOCAL_PREF arrives" {
+  rtr_start 64512 64512
+  write_objects "$WORK/objects" dynamic_asn=internal local_pref=250
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
+  # LOCAL_PREF travels on iBGP sessions only.
+  run rtr_attr ipv4 203.0.113.10/32 local_pref
+  assert_output "250"
+}
+
+@test "disableMP: a dual-stack peer on an IPv4 session gets IPv4 only" {
+  require_cmd curl
+  rtr_start 64513 64512
+  write_objects "$WORK/objects" disable_mp=true
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
+  # The speaker announced one prefix (the same objects without disableMP announce two: the
+  # metrics case above), and the router holds the IPv4 one only.
+  wait_for 5 announced 1
+  run rtr_lacks ipv6 2001:db8:1::10/128
+  assert_success
+  run rtr_attr ipv4 203.0.113.10/32 communities
+  assert_output $'64512:100\n64512:200'
+}
+
+@test "serviceSelectors: only the Services they match are announced; a relabel announces" {
+  require_cmd curl
+  rtr_start 64513 64512
+  write_objects "$WORK/objects" selector_app=web other_ip4=203.0.113.11 other_app=other
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 5 rtr_attr ipv4 203.0.113.10/32 present
+  # web's two prefixes, not other's.
+  wait_for 5 announced 2
+  run rtr_lacks ipv4 203.0.113.11/32
+  assert_success
+  write_objects "$WORK/objects" selector_app=web other_ip4=203.0.113.11 other_app=web
+  wait_ms 1000 rtr_attr ipv4 203.0.113.11/32 present
+  run rtr_attr ipv4 203.0.113.11/32 communities
+  assert_output $'64512:100\n64512:200'
+  wait_for 5 announced 3
+}

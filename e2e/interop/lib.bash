@@ -170,12 +170,17 @@ EOF
 # with a pool holding 203.0.113.0/28 and 2001:db8:1::/120 and a service on both families.
 #   my_asn, peer_asn, password, local_pref, extra_communities (YAML list items, comma
 #   separated), service_ip4, service_ip6, hold_time (default 9s), connect_time (unset),
-#   dynamic_asn (internal|external: replaces peerASN)
+#   dynamic_asn (internal|external: replaces peerASN), local_asn (BGPPeer localASN),
+#   disable_mp (BGPPeer disableMP), prepend (asPathPrepend of both advertisements),
+#   selector_app (both advertisements select Services labelled app=VALUE), other_ip4 and
+#   other_app (a second Service "other" at that IPv4 address, labelled app=VALUE; the
+#   Service "web" is labelled app=web)
 write_objects() {
   local dir="$1"
   shift
   local my_asn=64512 peer_asn=64513 password="" local_pref="" extra="" ip4=203.0.113.10
   local ip6=2001:db8:1::10 dual_stack=true hold_time=9s connect_time="" dynamic_asn="" kv
+  local local_asn="" disable_mp="" prepend="" selector_app="" other_ip4="" other_app=other
   for kv in "$@"; do
     case "$kv" in
       my_asn=*) my_asn="${kv#*=}" ;;
@@ -189,9 +194,25 @@ write_objects() {
       hold_time=*) hold_time="${kv#*=}" ;;
       connect_time=*) connect_time="${kv#*=}" ;;
       dynamic_asn=*) dynamic_asn="${kv#*=}" ;;
+      local_asn=*) local_asn="${kv#*=}" ;;
+      disable_mp=*) disable_mp="${kv#*=}" ;;
+      prepend=*) prepend="${kv#*=}" ;;
+      selector_app=*) selector_app="${kv#*=}" ;;
+      other_ip4=*) other_ip4="${kv#*=}" ;;
+      other_app=*) other_app="${kv#*=}" ;;
     esac
   done
   mkdir -p "$dir"
+  # advert_options: the spec lines every advertisement of the set carries.
+  advert_options() {
+    [ -n "$prepend" ] && echo "  asPathPrepend: $prepend"
+    if [ -n "$selector_app" ]; then
+      echo "  serviceSelectors:"
+      echo "    - matchLabels:"
+      echo "        app: $selector_app"
+    fi
+    return 0
+  }
   local tmp="$dir/.objects.yaml.tmp"
   {
     cat <<EOF
@@ -237,6 +258,7 @@ EOF
       [ -n "$item" ] && echo "    - \"$item\""
     done
     [ -n "$local_pref" ] && echo "  localPref: $local_pref"
+    advert_options
     cat <<EOF
 ---
 apiVersion: metallb.io/v1beta1
@@ -249,6 +271,9 @@ spec:
     - production-pool
   communities:
     - backup-route
+EOF
+    advert_options
+    cat <<EOF
 ---
 apiVersion: metallb.io/v1beta2
 kind: BGPPeer
@@ -265,6 +290,26 @@ EOF
     if [ -n "$dynamic_asn" ]; then echo "  dynamicASN: $dynamic_asn"; else echo "  peerASN: $peer_asn"; fi
     [ -n "$connect_time" ] && echo "  connectTime: $connect_time"
     [ -n "$password" ] && echo "  password: \"$password\""
+    [ -n "$local_asn" ] && echo "  localASN: $local_asn"
+    [ -n "$disable_mp" ] && echo "  disableMP: $disable_mp"
+    if [ -n "$other_ip4" ]; then
+      cat <<EOF
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: other
+  namespace: default
+  labels:
+    app: $other_app
+spec:
+  type: LoadBalancer
+status:
+  loadBalancer:
+    ingress:
+      - ip: $other_ip4
+EOF
+    fi
     cat <<EOF
 ---
 apiVersion: v1
@@ -272,6 +317,8 @@ kind: Service
 metadata:
   name: web
   namespace: default
+  labels:
+    app: web
 spec:
   type: LoadBalancer
 status:

@@ -339,6 +339,30 @@ YAML
   wait_event "$other" asks AllocationFailed alloc-for-ns
 }
 
+# The local control plane serves both families (e2e/cluster/up.sh); the kind cluster is
+# single-stack, and e2e/kind/run.sh leaves this tag out.
+# bats test_tags=dual-stack
+@test "families: ipFamilies and ipFamilyPolicy give one address per family" {
+  local ns; ns=$(test_ns)
+  pool alloc-fam 'addresses: [198.51.100.96/31, "2001:db8:5::/127"]'
+  pool alloc-fam4 'addresses: [198.51.100.98/31]'
+  svc "$ns" v6 metallb.io/address-pool=alloc-fam -- 'ipFamilyPolicy: SingleStack' 'ipFamilies: [IPv6]'
+  wait_addr "$ns" v6 2001:db8:5::
+  svc "$ns" dual metallb.io/address-pool=alloc-fam -- 'ipFamilyPolicy: RequireDualStack' \
+    'ipFamilies: [IPv4, IPv6]'
+  wait_addr "$ns" dual 198.51.100.96,2001:db8:5::1
+  # PreferDualStack from a pool of one family: the primary family alone.
+  svc "$ns" prefer metallb.io/address-pool=alloc-fam4 -- 'ipFamilyPolicy: PreferDualStack' \
+    'ipFamilies: [IPv4, IPv6]'
+  wait_addr "$ns" prefer 198.51.100.98
+  # RequireDualStack from it: refused, naming the pool and the missing family.
+  svc "$ns" require metallb.io/address-pool=alloc-fam4 -- 'ipFamilyPolicy: RequireDualStack' \
+    'ipFamilies: [IPv4, IPv6]'
+  wait_event "$ns" require AllocationFailed NoEligiblePool alloc-fam4 IPv6
+  run addr "$ns" require
+  assert_output ""
+}
+
 @test "the allocator's metrics count each pool's addresses" {
   local ns; ns=$(test_ns)
   pool alloc-metrics 'addresses: [198.51.100.88/30]'

@@ -83,7 +83,7 @@ request_address() {
 
 within_1s() { eventually_ms 1000 "$@" || fail "not within 1 s: $*"; }
 
-# A Warning Event of REASON about BGPAdvertisement NAME: its message.
+# A Warning Event of REASON about object NAME (a BGPAdvertisement, a BGPPeer): its message.
 event_message() {
   k get events -n "$NS" --field-selector "involvedObject.name=$1,reason=$2" \
     -o jsonpath='{.items[*].message}'
@@ -371,6 +371,42 @@ YAML
 # held N such lines.
 peer_restarted_since() {
   (( $(speaker_log_count 'event=peer_removed peer=router-b') > $1 ))
+}
+
+@test "BGPPeers the speaker cannot serve (vrf, interface) get a Warning Event, a metric and a log line" {
+  apply_walkthrough
+  eventually_ms 15000 has_route a ipv4 "$IP4/32"
+  # The webhook admits both, with a warning (MetalLB admits them; its FRR mode serves them).
+  k apply -f - >/dev/null <<YAML
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: vrf-peer, namespace: $NS}
+spec: {myASN: 64512, peerASN: 64515, peerAddress: 198.51.100.99, vrf: red}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: unnumbered-peer, namespace: $NS}
+spec: {myASN: 64512, peerASN: 64515, interface: net0}
+YAML
+  # Every node's speaker records its own Event; the watched node's names it.
+  eventually_ms 5000 has_event vrf-peer PeerRefused || fail "no PeerRefused Event on vrf-peer"
+  run event_message vrf-peer PeerRefused
+  assert_output --partial "no BGP session from node $NODE: spec.vrf \"red\" is not supported: this speaker peers from the default VRF only"
+  eventually_ms 5000 has_event unnumbered-peer PeerRefused ||
+    fail "no PeerRefused Event on unnumbered-peer"
+  run event_message unnumbered-peer PeerRefused
+  assert_output --partial "no BGP session from node $NODE: spec.interface \"net0\" is not supported"
+  run metric 'bgpcomm_speaker_peers_refused{field="spec.vrf"}'
+  assert_output 1
+  run metric 'bgpcomm_speaker_peers_refused{field="spec.interface"}'
+  assert_output 1
+  run speaker_log_has 'event=peer_invalid peer=vrf-peer field=spec.vrf'
+  assert_success
+  # The peer it can serve keeps its session and route.
+  run established a
+  assert_success
+  run has_route a ipv4 "$IP4/32"
+  assert_success
 }
 
 @test "advertisements stored while the webhook was down are refused, with an Event and a metric" {

@@ -1,5 +1,5 @@
 // KubeSource against a loopback apiserver stand-in: LISTs answered from fixtures, WATCHes
-// held open and silent, Events recorded. No peers, so no BGP sessions start.
+// held open and silent, Events recorded. No peer gets a session, so no BGP session starts.
 #include "speaker/kube_source.h"
 
 #include <gmock/gmock.h>
@@ -212,6 +212,38 @@ TEST_F(KubeSourceTest, ReadsOnlyTheSecretsPeersNameEachByName) {
     EXPECT_THAT(get, testing::AnyOf(secrets + "?fieldSelector=metadata.name=bgp-auth",
                                     secrets + "/bgp-auth?fieldSelector="));
   }
+}
+
+// A BGPPeer the speaker cannot serve (vrf) is refused with a Warning Event on the BGPPeer
+// that names the node, the field and the reason.
+TEST_F(KubeSourceTest, PeerWithVrfGetsAWarningEventNamingTheField) {
+  auto peer = [](const std::string& name, nlohmann::json extra) {
+    nlohmann::json spec = {{"myASN", 64512}, {"peerASN", 64513}, {"peerAddress", "127.0.0.1"},
+                           {"peerPort", 1}, {"routerID", "198.51.100.1"}};
+    spec.update(extra);
+    return nlohmann::json{{"apiVersion", "metallb.io/v1beta2"},
+                          {"kind", "BGPPeer"},
+                          {"metadata",
+                           {{"name", name},
+                            {"namespace", "metallb-system"},
+                            {"uid", "uid-" + name},
+                            {"resourceVersion", "7"}}},
+                          {"spec", spec}};
+  };
+  apiserver_.SetList("/apis/metallb.io/v1beta2/namespaces/metallb-system/bgppeers",
+                     nlohmann::json::array({peer("vrf-peer", {{"vrf", "red"}})}));
+  ASSERT_TRUE(RunUntil([&] { return !Events().empty(); }));
+  std::vector<nlohmann::json> events = Events();
+  ASSERT_EQ(events.size(), 1u) << events.back().dump();
+  EXPECT_EQ(events[0]["type"], "Warning");
+  EXPECT_EQ(events[0]["reason"], "PeerRefused");
+  EXPECT_EQ(events[0]["involvedObject"]["kind"], "BGPPeer");
+  EXPECT_EQ(events[0]["involvedObject"]["apiVersion"], "metallb.io/v1beta2");
+  EXPECT_EQ(events[0]["involvedObject"]["name"], "vrf-peer");
+  EXPECT_EQ(events[0]["involvedObject"]["uid"], "uid-vrf-peer");
+  EXPECT_EQ(events[0]["message"],
+            "no BGP session from node n1: spec.vrf \"red\" is not supported: this speaker "
+            "peers from the default VRF only");
 }
 
 TEST(RefusalEventReasonTest, OneReasonPerMetricReason) {
