@@ -9,7 +9,7 @@ packages=(
   libyaml-cpp-dev libyaml-dev libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libasio-dev
   libbenchmark-dev clang-16 libclang-rt-16-dev libfuzzer-16-dev clang-format
   bats bats-assert bats-support iproute2 procps psmisc gobgpd bird2 frr wrk
-  python3 python3-yaml nftables docker.io debootstrap
+  python3 python3-yaml nftables docker.io debootstrap prometheus
 )
 
 missing=()
@@ -37,8 +37,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   echo "deps: Debian packages installed in $((SECONDS - t0)) s"
   # The interop tests run their own router instances; stop any system service a router package
-  # started on install (only when it is running).
-  for svc in frr bird gobgpd; do
+  # started on install (only when it is running). prometheus is there for promtool (the
+  # chart's alert tests): its server is not wanted either.
+  for svc in frr bird gobgpd prometheus; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
       $SUDO systemctl stop "$svc" || true
       $SUDO systemctl disable "$svc" >/dev/null 2>&1 || true

@@ -132,6 +132,10 @@ SpeakerMetrics::SpeakerMetrics(prometheus::Registry* registry) {
                    .Name("bgpcomm_speaker_sessions")
                    .Help("BGP sessions by FSM state")
                    .Register(*registry);
+  session_up_ = &prometheus::BuildGauge()
+                     .Name("bgpcomm_speaker_session_up")
+                     .Help("1 while the BGP session to the peer is Established, else 0")
+                     .Register(*registry);
   prefixes_ = &prometheus::BuildGauge()
                    .Name("bgpcomm_speaker_prefixes_announced")
                    .Help("Prefixes announced to each peer")
@@ -181,6 +185,22 @@ void SpeakerMetrics::SetSessions(const std::map<SessionState, int>& by_state) {
     auto it = by_state.find(state);
     sessions_->Add({{"state", std::string(StateName(state))}})
         .Set(it == by_state.end() ? 0 : it->second);
+  }
+}
+
+void SpeakerMetrics::SetSessionUp(const std::map<std::string, SessionState>& by_peer) {
+  if (!session_up_) return;
+  for (auto it = session_up_peers_.begin(); it != session_up_peers_.end();) {
+    if (by_peer.contains(*it)) {
+      ++it;
+      continue;
+    }
+    session_up_->Remove(&session_up_->Add({{"peer", *it}}));
+    it = session_up_peers_.erase(it);
+  }
+  for (const auto& [peer, state] : by_peer) {
+    session_up_->Add({{"peer", peer}}).Set(state == SessionState::kEstablished ? 1 : 0);
+    session_up_peers_.insert(peer);
   }
 }
 
@@ -383,8 +403,13 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
 
 void Speaker::UpdateSessionMetric() {
   std::map<SessionState, int> by_state;
-  for (const auto& [name, session] : sessions_) ++by_state[session->state()];
+  std::map<std::string, SessionState> by_peer;
+  for (const auto& [name, session] : sessions_) {
+    ++by_state[session->state()];
+    by_peer[name] = session->state();
+  }
   metrics_.SetSessions(by_state);
+  metrics_.SetSessionUp(by_peer);
 }
 
 }  // namespace bgpcomm::speaker

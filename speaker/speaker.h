@@ -8,6 +8,7 @@
 #include <expected>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,10 @@ class SpeakerMetrics {
  public:
   explicit SpeakerMetrics(prometheus::Registry* registry);
   void SetSessions(const std::map<SessionState, int>& by_state);
+  // bgpcomm_speaker_session_up{peer}: 1 while the session to the BGPPeer `peer` is
+  // Established, else 0 (MetalLB's metallb_bgp_session_up); a peer missing from `by_peer`
+  // loses its series.
+  void SetSessionUp(const std::map<std::string, SessionState>& by_peer);
   void SetPrefixes(const std::string& peer, std::size_t prefixes);
   void AddUpdates(const std::string& peer, std::size_t updates);
   void SetRefused(const std::vector<RefusedAdvertisement>& refused);
@@ -73,6 +78,8 @@ class SpeakerMetrics {
   prometheus::Family<prometheus::Gauge>* refused_ = nullptr;
   prometheus::Family<prometheus::Counter>* unanswered_ = nullptr;
   prometheus::Family<prometheus::Gauge>* refused_peers_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* session_up_ = nullptr;
+  std::set<std::string> session_up_peers_;
   std::vector<std::string> refused_reasons_;
 };
 

@@ -6,6 +6,9 @@
 #   chart_test.sh score    kube-score on the chart rendered with default values: no
 #                          critical and no warning but those charts/bgpcomm/README.md
 #                          names ("kube-score") with the reason
+#   chart_test.sh rules    the PrometheusRule rendered with every alert: promtool check
+#                          rules, then promtool test rules with e2e/chart/rules/*.test.yaml;
+#                          every alert has a test
 #   chart_test.sh install  on a private control plane (control_plane.sh): each
 #                          rendering applied with --dry-run=server; helm install; the
 #                          webhook run locally with the chart's ServiceAccount token and
@@ -23,7 +26,7 @@ repo=$(cd "$here/../.." && pwd)
 chart=$repo/charts/bgpcomm
 bin_dir=${BGPCOMM_BIN_DIR:-$repo/build/bin}
 . "$repo/e2e/tools/paths.sh"
-mode=${1:?usage: chart_test.sh render|score|install}
+mode=${1:?usage: chart_test.sh render|score|rules|install}
 
 log() { echo "chart_test: $*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
@@ -37,6 +40,7 @@ variants=(
   "failure-ignore|--set webhook.failurePolicy=Ignore"
   "client-ca|--set webhook.clientCA.configMap=apiserver-ca"
   "netpol-off|--set webhook.networkPolicy.enabled=false"
+  "observability|--set prometheusRule.enabled=true --set grafanaDashboard.enabled=true"
 )
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bgpcomm-chart.XXXXXX")
@@ -103,6 +107,24 @@ if [[ $mode == render ]]; then
   grep -q -- '--client-ca-file' "$d" && fail "--client-ca-file rendered by default"
   grep -q 'kind: ServiceMonitor' "$work/service-monitor.yaml" || fail "no ServiceMonitor"
   grep -q 'kind: ServiceMonitor' "$d" && fail "ServiceMonitor rendered by default"
+  o=$work/observability.yaml
+  grep -q 'kind: PrometheusRule' "$o" || fail "no PrometheusRule"
+  grep -q 'kind: PrometheusRule' "$d" && fail "PrometheusRule rendered by default"
+  grep -q 'name: bgpcomm-dashboard' "$d" && fail "dashboard ConfigMap rendered by default"
+  # The dashboard ConfigMap carries the sidecar's label and exactly dashboards/bgpcomm.json.
+  python3 - "$o" "$chart/dashboards/bgpcomm.json" <<'PY' || fail "dashboard ConfigMap"
+import json, sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+cm = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "bgpcomm-dashboard"]
+assert len(cm) == 1, "no ConfigMap bgpcomm-dashboard"
+assert cm[0]["metadata"]["labels"].get("grafana_dashboard") == "1", cm[0]["metadata"]["labels"]
+assert json.loads(cm[0]["data"]["bgpcomm.json"]) == json.load(open(sys.argv[2])), "JSON differs"
+PY
+  "$HELM" template bgpcomm "$chart" --set grafanaDashboard.enabled=true \
+    --set grafanaDashboard.labels.grafana_dashboard=yes --set grafanaDashboard.namespace=monitoring \
+    >"$work/dashboard-labels.yaml" || fail "grafanaDashboard values"
+  grep -q 'grafana_dashboard: "yes"' "$work/dashboard-labels.yaml" || fail "grafanaDashboard.labels ignored"
+  grep -q 'namespace: monitoring' "$work/dashboard-labels.yaml" || fail "grafanaDashboard.namespace ignored"
   [[ $(grep -c 'kind: CustomResourceDefinition' "$d") == $(ls "$chart"/crds/*.yaml | wc -l) ]] ||
     fail "CRDs missing from --include-crds"
   grep -q 'kind: CustomResourceDefinition' "$work/crds-off.yaml" && fail "crds-off renders CRDs"
@@ -134,6 +156,74 @@ if [[ $mode == score ]]; then
   fail "kube-score on the default rendering:"$'\n'"$bad"
 fi
 
+if [[ $mode == rules ]]; then
+  promtool=$(command -v promtool) || fail "promtool not found (make deps installs Debian's prometheus)"
+  rules=$work/rules
+  mkdir -p "$rules"
+  # rules_of FLAGS...: the spec of the rendered PrometheusRule, as a rule file.
+  rules_of() {
+    # shellcheck disable=SC2068
+    "$HELM" template bgpcomm "$chart" --namespace metallb-system --set prometheusRule.enabled=true \
+      $@ --show-only templates/prometheusrule.yaml |
+      python3 -c 'import sys, yaml; d = yaml.safe_load(sys.stdin); assert d["kind"] == "PrometheusRule"
+yaml.safe_dump(d["spec"], sys.stdout, sort_keys=False)'
+  }
+  rules_of >"$rules/bgpcomm-rules.yaml" || fail "render the PrometheusRule"
+  alerts=$(python3 -c 'import sys, yaml
+for g in yaml.safe_load(open(sys.argv[1]))["groups"]:
+    for r in g["rules"]: print(r["alert"])' "$rules/bgpcomm-rules.yaml" | sort)
+  n=$(wc -l <<<"$alerts")
+  out=$("$promtool" check rules "$rules/bgpcomm-rules.yaml" 2>&1) || { echo "$out"; fail "promtool check rules"; }
+  grep -q "SUCCESS: $n rules found" <<<"$out" || fail "promtool check rules: $out"
+  log "promtool check rules: $n alerts: $(echo $alerts)"
+  # Values change the rules: thresholds, a runbook URL, an alert turned off.
+  rules_of --set prometheusRule.runbookURL=https://example.com/README.md \
+    --set 'prometheusRule.addressPoolUsage.thresholds[0].percent=50' \
+    --set 'prometheusRule.addressPoolUsage.thresholds[0].severity=info' \
+    --set prometheusRule.bgpSessionDown.enabled=false >"$rules/changed.yaml" || fail "render with values"
+  "$promtool" check rules "$rules/changed.yaml" >/dev/null || fail "promtool check rules (values)"
+  grep -q 'BgpcommAddressPoolUsage50Percent' "$rules/changed.yaml" || fail "thresholds ignored"
+  grep -q 'BgpcommBGPSessionDown' "$rules/changed.yaml" && fail "bgpSessionDown.enabled=false ignored"
+  grep -q 'runbook_url: https://example.com/README.md#bgpcommaddresspoolexhausted' "$rules/changed.yaml" ||
+    fail "runbookURL ignored"
+  # The dashboard's queries parse: each one as a recording rule ($__rate_interval and
+  # $__interval as 5m, what Grafana puts there).
+  python3 - "$chart/dashboards/bgpcomm.json" >"$rules/dashboard.yaml" <<'PY' || fail "dashboard queries"
+import json, re, sys, yaml
+def panels(items):
+    for p in items or []:
+        yield p
+        yield from panels(p.get("panels"))
+rules = []
+for p in panels(json.load(open(sys.argv[1]))["panels"]):
+    for t in p.get("targets") or []:
+        expr = re.sub(r"\$\{?(__rate_interval|__interval)\}?", "5m", t["expr"])
+        rules.append({"record": f"bgpcomm:dashboard:{p['id']}:{t['refId']}", "expr": expr})
+assert rules, "no query in the dashboard"
+yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}, sys.stdout, sort_keys=False)
+PY
+  q=$(grep -c 'record:' "$rules/dashboard.yaml")
+  out=$("$promtool" check rules "$rules/dashboard.yaml" 2>&1) || { echo "$out"; fail "a dashboard query does not parse"; }
+  grep -q "SUCCESS: $q rules found" <<<"$out" || fail "promtool check rules (dashboard): $out"
+  log "promtool: the dashboard's $q queries parse"
+  # Each test file names bgpcomm-rules.yaml (rule_files are relative to it).
+  cp "$here"/rules/*.test.yaml "$rules/"
+  for t in "$rules"/*.test.yaml; do
+    out=$("$promtool" test rules "$t" 2>&1) || { echo "$out"; fail "promtool test rules $(basename "$t")"; }
+    log "promtool test rules $(basename "$t"): $(tail -n 1 <<<"$out")"
+  done
+  # Every alert is tested firing: it appears as alertname of a test that expects alerts.
+  fired=$(python3 -c 'import sys, yaml
+for path in sys.argv[1:]:
+    for t in yaml.safe_load(open(path))["tests"]:
+        for a in t.get("alert_rule_test") or []:
+            if a.get("exp_alerts"): print(a["alertname"])' "$rules"/*.test.yaml | sort -u)
+  untested=$(comm -23 <(echo "$alerts") <(echo "$fired"))
+  [[ -z $untested ]] || fail "alerts no test sees firing: $untested"
+  log "PASS rules"
+  exit 0
+fi
+
 [[ $mode == install ]] || fail "unknown mode $mode"
 [[ -x $bin_dir/bgpcomm-webhook ]] || fail "$bin_dir/bgpcomm-webhook not built"
 . "$here/control_plane.sh"
@@ -151,7 +241,8 @@ k create namespace metallb-system >/dev/null
 # Stand-ins for cert-manager's and the Prometheus Operator's CRDs (kinds only, any
 # spec), so that those renderings can be dry-run too.
 for crd in "cert-manager.io certificates Certificate" "cert-manager.io issuers Issuer" \
-           "monitoring.coreos.com servicemonitors ServiceMonitor"; do
+           "monitoring.coreos.com servicemonitors ServiceMonitor" \
+           "monitoring.coreos.com prometheusrules PrometheusRule"; do
   read -r group plural kind <<<"$crd"
   k apply -f - >/dev/null <<YAML
 apiVersion: apiextensions.k8s.io/v1
@@ -177,7 +268,8 @@ for v in "${variants[@]}"; do
     { cat "$work/$name.dryrun" >&2; fail "dry-run=server of $name"; }
   log "dry-run=server $name: $(grep -c 'server dry run' "$work/$name.dryrun") objects"
 done
-k delete crd certificates.cert-manager.io issuers.cert-manager.io servicemonitors.monitoring.coreos.com >/dev/null
+k delete crd certificates.cert-manager.io issuers.cert-manager.io servicemonitors.monitoring.coreos.com \
+  prometheusrules.monitoring.coreos.com >/dev/null
 k delete -f "$chart/crds/" >/dev/null
 
 # --- helm install (no --wait: nothing runs pods here) ------------------------------

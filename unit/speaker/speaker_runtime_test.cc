@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -517,6 +518,35 @@ TEST(PeerSessionTest, PeerThatStopsReadingIsDroppedAndOthersStayUp) {
     speaker_io.stop();
   });
   loop.join();
+}
+
+// bgpcomm_speaker_session_up{peer}, as a registry collects it: peer -> value.
+std::map<std::string, double> SessionUp(prometheus::Registry& registry) {
+  std::map<std::string, double> out;
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "bgpcomm_speaker_session_up") continue;
+    for (const auto& metric : family.metric) {
+      for (const auto& label : metric.label) {
+        if (label.name == "peer") out[label.value] = metric.gauge.value;
+      }
+    }
+  }
+  return out;
+}
+
+TEST(SpeakerMetricsTest, SessionUpIsOnePerPeerAndGoesWithThePeer) {
+  prometheus::Registry registry;
+  SpeakerMetrics metrics(&registry);
+  EXPECT_TRUE(SessionUp(registry).empty());
+  metrics.SetSessionUp({{"a", SessionState::kEstablished}, {"b", SessionState::kActive}});
+  EXPECT_EQ(SessionUp(registry), (std::map<std::string, double>{{"a", 1}, {"b", 0}}));
+  metrics.SetSessionUp({{"a", SessionState::kIdle}, {"b", SessionState::kEstablished}});
+  EXPECT_EQ(SessionUp(registry), (std::map<std::string, double>{{"a", 0}, {"b", 1}}));
+  // Peer a removed: its series goes (an alert on it must not fire forever).
+  metrics.SetSessionUp({{"b", SessionState::kOpenConfirm}});
+  EXPECT_EQ(SessionUp(registry), (std::map<std::string, double>{{"b", 0}}));
+  SpeakerMetrics none(nullptr);
+  none.SetSessionUp({{"a", SessionState::kEstablished}});  // no registry: nothing, no crash
 }
 
 }  // namespace
