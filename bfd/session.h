@@ -72,6 +72,9 @@ class Session {
   State state() const { return state_; }
   Diagnostic diagnostic() const { return diagnostic_; }
   std::uint32_t remote_discriminator() const { return remote_discriminator_; }
+  // The state the peer announced last (Down before any packet). A session that went Down
+  // because the peer said AdminDown is not a path failure (RFC 5882 §3.2): BGP stays up.
+  State remote_state() const { return remote_state_; }
   // The Detection Time (RFC 5880 §6.8.4) from what the peer announced last.
   Duration detection_time() const;
   // The interval between our packets before jitter (§6.8.7), zero: none.

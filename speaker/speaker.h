@@ -25,6 +25,8 @@ class Counter;
 
 namespace bgpcomm::speaker {
 
+class BfdPeers;
+
 // How to run one session, derived from a BGPPeer.
 struct PeerPlan {
   PeerEndpoint endpoint;
@@ -65,8 +67,11 @@ class SpeakerMetrics {
   // BGPPeers of this node that get no session, by the field that refused them (spec.vrf,
   // spec.interface, ... or "other"): PlanPeer's errors.
   void SetRefusedPeers(const std::vector<std::string>& errors);
+  // Where other parts (BFD) register their metrics; null: none.
+  prometheus::Registry* registry() const { return registry_; }
 
  private:
+  prometheus::Registry* registry_ = nullptr;
   prometheus::Family<prometheus::Gauge>* sessions_ = nullptr;
   prometheus::Family<prometheus::Gauge>* prefixes_ = nullptr;
   prometheus::Family<prometheus::Counter>* updates_ = nullptr;
@@ -95,6 +100,7 @@ struct SpeakerOptions {
 class Speaker {
  public:
   Speaker(asio::io_context& io, SpeakerOptions options, SpeakerMetrics& metrics);
+  ~Speaker();
   // With --objects: loads them (failing when they cannot be read), starts the sessions and
   // the change poller. Without: does nothing (Apply() drives the speaker).
   std::expected<void, std::string> Start();
@@ -126,6 +132,8 @@ class Speaker {
   std::string stamp_;
   std::map<std::string, std::shared_ptr<PeerSession>> sessions_;
   std::map<std::string, PeerPlan> plans_;
+  // BFD sessions of the peers with a bfdProfile (speaker/bfd_peers.h).
+  std::unique_ptr<BfdPeers> bfd_;
   std::atomic<bool> ready_{false};
   bool stopped_ = false;
   bool applied_once_ = false;
