@@ -24,6 +24,10 @@ start_frr() {
     echo " neighbor $SPK_ADDR passive"
     echo " neighbor $SPK_ADDR timers 3 9"
     [ -n "$password" ] && echo " neighbor $SPK_ADDR password $password"
+    if [ -n "${RTR_BFD_INTERVAL:-}" ]; then
+      echo " neighbor $SPK_ADDR bfd"
+      echo " neighbor $SPK_ADDR bfd profile fast"
+    fi
     echo " address-family ipv4 unicast"
     echo "  neighbor $SPK_ADDR activate"
     echo " exit-address-family"
@@ -43,6 +47,28 @@ start_frr() {
     ZEBRA_PID=$!
     PIDS+=("$ZEBRA_PID")
     wait_for 15 test -S "$WORK/frr/zserv.api"
+  fi
+  # RTR_BFD_INTERVAL (ms) and RTR_BFD_MULTIPLIER: bfdd with the profile bgpd's session uses.
+  if [ -n "${RTR_BFD_INTERVAL:-}" ] && { [ -z "${BFDD_PID:-}" ] || ! kill -0 "$BFDD_PID" 2>/dev/null; }; then
+    [ -x /usr/lib/frr/bfdd ] || { echo "interop: /usr/lib/frr/bfdd is missing (run make deps)" >&2; return 1; }
+    {
+      echo "hostname rtr"
+      echo "log file $WORK/frr/bfdd.log debugging"
+      echo "bfd"
+      echo " profile fast"
+      echo "  transmit-interval $RTR_BFD_INTERVAL"
+      echo "  receive-interval $RTR_BFD_INTERVAL"
+      echo "  detect-multiplier ${RTR_BFD_MULTIPLIER:-3}"
+      echo " exit"
+      echo "exit"
+    } >"$WORK/frr/bfdd.conf"
+    chmod 0644 "$WORK/frr/bfdd.conf"
+    ip netns exec "$NS_RTR" /usr/lib/frr/bfdd -z "$WORK/frr/zserv.api" -f "$WORK/frr/bfdd.conf" \
+      -i "$WORK/frr/bfdd.pid" --vty_socket "$WORK/frr" --bfdctl "$WORK/frr/bfdd.sock" \
+      -A 127.0.0.1 -P 0 -u frr -g frr >>"$WORK/frr/bfdd.out" 2>&1 &
+    BFDD_PID=$!
+    PIDS+=("$BFDD_PID")
+    wait_for 15 test -S "$WORK/frr/bfdd.vty"
   fi
   ip netns exec "$NS_RTR" /usr/lib/frr/bgpd -z "$WORK/frr/zserv.api" -f "$WORK/frr/bgpd.conf" \
     -i "$WORK/frr/bgpd.pid" --vty_socket "$WORK/frr" -A 127.0.0.1 -P 0 -u frr -g frr \
@@ -113,3 +139,22 @@ rtr_stale() {
     for my $p (@{$d->{paths} // []}) { exit 0 if $p->{stale} }
     exit 1'
 }
+# frr_bfd_peer FIELD: FIELD of bfdd's session with the speaker (`show bfd peers json`).
+frr_bfd_peer() {
+  frr_cli "show bfd peers json" | perl -MJSON::PP -e '
+    my ($addr, $field) = @ARGV;
+    my $d = decode_json(join "", <STDIN>);
+    for my $p (@$d) { if (($p->{peer} // "") eq $addr) { print "$p->{$field}\n"; exit 0 } }
+    exit 1' "$SPK_ADDR" "$1"
+}
+rtr_bfd_up() { [ "$(frr_bfd_peer status)" = up ]; }
+# rtr_bfd_timeout: the router's Detection Time for the speaker in seconds ("0.900"): the
+# speaker's Detect Mult times the slower of its transmit and the router's receive interval.
+rtr_bfd_timeout() {
+  local mult tx rx
+  mult=$(frr_bfd_peer remote-detect-multiplier) || return 1
+  tx=$(frr_bfd_peer remote-transmit-interval) || return 1
+  rx=$(frr_bfd_peer receive-interval) || return 1
+  awk -v m="$mult" -v t="$tx" -v r="$rx" 'BEGIN { printf "%.3f\n", m * (t > r ? t : r) / 1000 }'
+}
+rtr_bfd_show() { frr_cli "show bfd peers"; }

@@ -170,12 +170,13 @@ EOF
 # with a pool holding 203.0.113.0/28 and 2001:db8:1::/120 and a service on both families.
 #   my_asn, peer_asn, password, local_pref, extra_communities (YAML list items, comma
 #   separated), service_ip4, service_ip6, hold_time (default 9s), connect_time (unset),
-#   dynamic_asn (internal|external: replaces peerASN)
+#   dynamic_asn (internal|external: replaces peerASN), bfd_profile (spec.bfdProfile)
 write_objects() {
   local dir="$1"
   shift
   local my_asn=64512 peer_asn=64513 password="" local_pref="" extra="" ip4=203.0.113.10
   local ip6=2001:db8:1::10 dual_stack=true hold_time=9s connect_time="" dynamic_asn="" kv
+  local bfd_profile=""
   for kv in "$@"; do
     case "$kv" in
       my_asn=*) my_asn="${kv#*=}" ;;
@@ -189,6 +190,7 @@ write_objects() {
       hold_time=*) hold_time="${kv#*=}" ;;
       connect_time=*) connect_time="${kv#*=}" ;;
       dynamic_asn=*) dynamic_asn="${kv#*=}" ;;
+      bfd_profile=*) bfd_profile="${kv#*=}" ;;
     esac
   done
   mkdir -p "$dir"
@@ -265,6 +267,7 @@ EOF
     if [ -n "$dynamic_asn" ]; then echo "  dynamicASN: $dynamic_asn"; else echo "  peerASN: $peer_asn"; fi
     [ -n "$connect_time" ] && echo "  connectTime: $connect_time"
     [ -n "$password" ] && echo "  password: \"$password\""
+    [ -n "$bfd_profile" ] && echo "  bfdProfile: $bfd_profile"
     cat <<EOF
 ---
 apiVersion: v1
@@ -283,4 +286,75 @@ EOF
   } >"$tmp"
   # Atomic replace: the speaker never reads a half-written file.
   mv "$tmp" "$dir/objects.yaml"
+}
+
+# write_bfd_profile DIR NAME INTERVAL_MS MULTIPLIER [key=value...]: a BFDProfile in
+# DIR/bfd-NAME.yaml (transmitInterval and receiveInterval INTERVAL_MS). passive=true sets
+# passiveMode, echo=true echoMode.
+write_bfd_profile() {
+  local dir="$1" name="$2" interval="$3" multiplier="$4"
+  shift 4
+  local passive=false echo=false kv
+  for kv in "$@"; do
+    case "$kv" in
+      passive=*) passive="${kv#*=}" ;;
+      echo=*) echo="${kv#*=}" ;;
+    esac
+  done
+  mkdir -p "$dir"
+  cat >"$dir/.bfd-$name.yaml.tmp" <<EOF
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata:
+  name: $name
+  namespace: metallb-system
+spec:
+  receiveInterval: $interval
+  transmitInterval: $interval
+  detectMultiplier: $multiplier
+  passiveMode: $passive
+  echoMode: $echo
+EOF
+  mv "$dir/.bfd-$name.yaml.tmp" "$dir/bfd-$name.yaml"
+}
+
+# cut_link / restore_link: every packet in and out of the router namespace dropped (nft), as
+# a dead link or node looks to the speaker; the interfaces stay up.
+cut_link() {
+  require_cmd nft
+  in_rtr nft -f - <<EOF
+table inet bgpcomm_cut {
+  chain input { type filter hook input priority -300; policy drop; }
+  chain output { type filter hook output priority -300; policy drop; }
+}
+EOF
+}
+restore_link() { in_rtr nft delete table inet bgpcomm_cut; }
+
+# speaker_metric LINE: the speaker's /metrics holds LINE (exactly, as a whole line).
+speaker_metric() { in_spk curl -sf http://127.0.0.1:7472/metrics | grep -qxF "$1"; }
+
+# time_cut PREFIX BUDGET_MS [LOG_PATTERN]: cuts the link (cut_link) and prints "RTR_MS SPK_MS":
+# the milliseconds from just before the cut until the router no longer holds PREFIX
+# (rtr_attr ipv4), and until the speaker's log has one more line matching LOG_PATTERN
+# (none: SPK_MS is "-"); "never" for what did not happen within BUDGET_MS. Samples every
+# 20 ms. The link stays cut (restore_link).
+time_cut() {
+  local prefix="$1" budget="$2" pattern="${3:-}" before=0 start now elapsed rtr="" spk=""
+  [ -n "$pattern" ] && before=$(grep -c -- "$pattern" "$WORK/speaker.log" || true)
+  [ -z "$pattern" ] && spk="-"
+  start=$(date +%s%N)
+  cut_link
+  while :; do
+    now=$(date +%s%N)
+    elapsed=$(((now - start) / 1000000))
+    if [ -z "$rtr" ] && ! rtr_attr ipv4 "$prefix" present >/dev/null 2>&1; then rtr=$elapsed; fi
+    if [ -z "$spk" ] && (($(grep -c -- "$pattern" "$WORK/speaker.log" || true) > before)); then
+      spk=$elapsed
+    fi
+    if [ -n "$rtr" ] && [ -n "$spk" ]; then break; fi
+    if ((elapsed > budget)); then break; fi
+    sleep 0.02
+  done
+  echo "${rtr:-never} ${spk:-never}"
 }

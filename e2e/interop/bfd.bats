@@ -1,0 +1,119 @@
+#!/usr/bin/env bats
+# BFD (RFC 5880 asynchronous mode, single hop RFC 5881) between bgpcomm-speaker and a real
+# router (ROUTER: bird or frr) in network namespaces: the BGPPeer names a BFDProfile, the
+# router runs BFD on the same session. The session comes Up at the router with the profile's
+# timers; a cut link (every packet dropped in the router's namespace) takes the BGP session
+# down at both ends within transmitInterval x detectMultiplier plus 200 ms, where the hold
+# timer (9 s here) alone would take 9 s.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+ROUTE=203.0.113.10/32
+
+setup() {
+  : "${ROUTER:?set ROUTER to bird or frr}"
+  source "$BATS_TEST_DIRNAME/lib.bash"
+  source "$BATS_TEST_DIRNAME/$ROUTER.bash"
+  RTR_BFD_INTERVAL=300
+  RTR_BFD_MULTIPLIER=3
+  net_up "bfd-$ROUTER"
+}
+
+teardown() {
+  if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+    echo "--- speaker log"
+    grep -v 'event=updates_sent' "$WORK/speaker.log" 2>/dev/null | tail -40 || true
+    echo "--- $ROUTER log"
+    tail -20 "$WORK/$RTR_LOG" 2>/dev/null || true
+    echo "--- router BFD"
+    rtr_bfd_show 2>/dev/null || true
+  fi
+  net_down
+}
+
+route_present() { rtr_attr ipv4 "$ROUTE" present; }
+speaker_bfd_up() {
+  speaker_metric 'bgpcomm_speaker_bfd_session_state{peer="upstream-router",state="Up"} 1'
+}
+
+# start_with_bfd INTERVAL MULTIPLIER [profile key=value...]: the router, then the speaker
+# with a BFDProfile "fast" of those timers; returns once BGP and BFD are up.
+start_with_bfd() {
+  local interval="$1" multiplier="$2"
+  shift 2
+  rtr_start 64513 64512
+  write_bfd_profile "$WORK/objects" fast "$interval" "$multiplier" "$@"
+  write_objects "$WORK/objects" bfd_profile=fast connect_time=2s dual_stack=false
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 10 route_present
+  wait_for 10 rtr_bfd_up
+  wait_for 5 speaker_bfd_up
+}
+
+@test "BFD comes Up at the router with the profile's timers, from a source port in 49152-65535" {
+  require_cmd curl ss
+  # The router's detection time is our detectMultiplier x max(its receive, our transmit).
+  start_with_bfd 200 5
+  run rtr_bfd_timeout
+  assert_output "1.500"
+  grep -q 'event=bfd_session_state peer=upstream-router from=.* to=Up' "$WORK/speaker.log"
+  # RFC 5881 §4: we listen on 3784 and send from one port of the dynamic range.
+  run in_spk ss -Huan
+  assert_output --regexp ':3784 '
+  local ports
+  ports=$(in_spk ss -Huan | awk '{ n = split($4, a, ":"); print a[n] }' | sort -un)
+  echo "speaker UDP ports: $ports"
+  local p in_range=0
+  for p in $ports; do
+    if ((p >= 49152 && p <= 65535)); then in_range=$((in_range + 1)); fi
+  done
+  [ "$in_range" -eq 1 ]
+}
+
+@test "link cut: BGP goes down at both ends within 3 x 300 ms + 200 ms, 10 runs" {
+  start_with_bfd 300 3
+  local bound=$((300 * 3 + 200)) runs="${BFD_RUNS:-10}" run_no results=""
+  for ((run_no = 1; run_no <= runs; run_no++)); do
+    local rtr_ms spk_ms
+    read -r rtr_ms spk_ms < <(time_cut "$ROUTE" 10000 'event=bfd_down peer=upstream-router')
+    echo "run $run_no: the router dropped the route after $rtr_ms ms, the speaker dropped" \
+      "the session after $spk_ms ms"
+    results+="$run_no $rtr_ms $spk_ms"$'\n'
+    restore_link
+    # Back to where we started: BFD Up at both ends, the route at the router.
+    wait_for 20 rtr_bfd_up
+    wait_for 20 route_present
+    wait_for 10 speaker_bfd_up
+  done
+  # The speaker logged why it dropped the session.
+  grep -q 'event=bfd_down peer=upstream-router diagnostic="control detection time expired" action=bgp_session_reset' \
+    "$WORK/speaker.log"
+  # Every run within the bound at both ends ("never" is not a number: it fails too).
+  echo "$results" | awk -v b="$bound" 'NF == 3 && ($2 !~ /^[0-9]+$/ || $3 !~ /^[0-9]+$/ || $2 > b || $3 > b) { bad = 1 } END { exit bad }'
+  speaker_metric "bgpcomm_speaker_bfd_down_total{peer=\"upstream-router\"} $runs"
+}
+
+@test "passiveMode: the speaker waits for the router's first packet, then comes Up" {
+  require_cmd curl
+  start_with_bfd 300 3 passive=true
+  grep -q 'event=bfd_session_added peer=upstream-router .*passive=true' "$WORK/speaker.log"
+}
+
+@test "echoMode is refused by name and BGP runs without BFD" {
+  require_cmd curl
+  rtr_start 64513 64512
+  write_bfd_profile "$WORK/objects" fast 300 3 echo=true
+  write_objects "$WORK/objects" bfd_profile=fast dual_stack=false
+  start_speaker "$WORK/objects"
+  wait_for 15 rtr_established
+  wait_for 10 route_present
+  grep -q 'event=bfd_refused peer=upstream-router error=.*spec.echoMode: the echo function is not implemented' \
+    "$WORK/speaker.log"
+  run grep -c 'event=bfd_session_added' "$WORK/speaker.log"
+  assert_output "0"
+  run in_spk curl -sf http://127.0.0.1:7472/metrics
+  assert_success
+  refute_output --partial 'bgpcomm_speaker_bfd_session_state{'
+}
