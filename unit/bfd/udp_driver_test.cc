@@ -84,7 +84,9 @@ TEST(BfdDriverTest, SilentPeerIsDetectedWithinTheDetectionTime) {
   auto cut = std::chrono::steady_clock::now();
   ASSERT_TRUE(p.RunUntil([&] { return p.a->state(*a) == State::kDown; }, milliseconds(2000)));
   auto took = std::chrono::steady_clock::now() - cut;
-  EXPECT_LE(took, milliseconds(150 + 100));  // 3 x 50 ms, plus scheduling
+  // 3 x 50 ms, plus scheduling on a loaded machine; the point is not seconds (a hold timer).
+  EXPECT_GE(took, milliseconds(80));  // the last packet came at most one interval before
+  EXPECT_LE(took, milliseconds(150 + 350));
   EXPECT_EQ(changes.back().diagnostic, Diagnostic::kControlDetectionTimeExpired);
 }
 
