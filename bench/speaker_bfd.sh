@@ -52,7 +52,7 @@ run() {
     local i ms _
     for ((i = 1; i <= n; i++)); do
       [ "$bfd" = on ] && wait_for 30 rtr_bfd_up >/dev/null
-      read -r ms _ < <(time_cut "$route" 30000)
+      read -r ms _ _ < <(time_cut "$route" 30000 'event=session_state peer=upstream-router from=Established')
       echo "$ms"
       restore_link
       wait_for 60 present >/dev/null

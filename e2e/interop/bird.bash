@@ -8,6 +8,8 @@ start_bird() {
   {
     echo "router id $RTR_V4;"
     echo "log \"$WORK/bird.log\" all;"
+    # Milliseconds in the log: the BFD suite times the session's end from it.
+    echo "timeformat log \"%F %T.%3f\";"
     echo "protocol device {}"
     echo "protocol bgp spk {"
     echo "  local $RTR_ADDR as $as;"
@@ -15,6 +17,9 @@ start_bird() {
     echo "  passive on;"
     echo "  direct;"
     echo "  hold time 9;"
+    # State changes in the log (with milliseconds): the BFD suite and bench time the end of
+    # the session from it.
+    echo "  debug { states, events };"
     # BIRD's default is already `aware` (the helper side); said explicitly for the GR suite.
     [ "${RTR_GR:-0}" = 1 ] && echo "  graceful restart aware;"
     [ -n "$password" ] && echo "  password \"$password\";"
@@ -110,3 +115,9 @@ rtr_bfd_up() { birdc_ show bfd sessions | awk -v a="$SPK_ADDR" '$1 == a && $3 ==
 # rtr_bfd_timeout: the router's Detection Time for the speaker, in seconds ("0.900").
 rtr_bfd_timeout() { birdc_ show bfd sessions | awk -v a="$SPK_ADDR" '$1 == a { print $NF }'; }
 rtr_bfd_show() { birdc_ show bfd sessions; }
+# rtr_down_stamps: the epoch milliseconds at which the session with the speaker ended (its
+# routes flushed), one a line, from the log (`debug { states }`, set with RTR_BFD_INTERVAL).
+rtr_down_stamps() {
+  local d t
+  grep ' spk: State changed to down$' "$WORK/bird.log" | while read -r d t _; do log_ms "$d $t"; done
+}

@@ -16,10 +16,13 @@ start_frr() {
     echo "frr defaults traditional"
     echo "hostname rtr"
     echo "log file $WORK/frr/bgpd.log debugging"
+    # Milliseconds and neighbor state changes in the log: the BFD suite times the session's end.
+    echo "log timestamp precision 3"
     echo "router bgp $as"
     echo " bgp router-id $RTR_V4"
     echo " no bgp ebgp-requires-policy"
     echo " no bgp default ipv4-unicast"
+    echo " bgp log-neighbor-changes"
     echo " neighbor $SPK_ADDR remote-as $peer_as"
     echo " neighbor $SPK_ADDR passive"
     echo " neighbor $SPK_ADDR timers 3 9"
@@ -158,3 +161,10 @@ rtr_bfd_timeout() {
   awk -v m="$mult" -v t="$tx" -v r="$rx" 'BEGIN { printf "%.3f\n", m * (t > r ? t : r) / 1000 }'
 }
 rtr_bfd_show() { frr_cli "show bfd peers"; }
+# rtr_down_stamps: the epoch milliseconds at which bgpd ended the session with the speaker,
+# one a line, from its log (`bgp log-neighbor-changes`, millisecond timestamps).
+rtr_down_stamps() {
+  local d t
+  grep -F "%ADJCHANGE: neighbor $SPK_ADDR(" "$WORK/frr/bgpd.log" | grep ' Down ' |
+    while read -r d t _; do log_ms "$d $t"; done
+}

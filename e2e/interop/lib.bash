@@ -334,27 +334,45 @@ restore_link() { in_rtr nft delete table inet bgpcomm_cut; }
 # speaker_metric LINE: the speaker's /metrics holds LINE (exactly, as a whole line).
 speaker_metric() { in_spk curl -sf http://127.0.0.1:7472/metrics | grep -qxF "$1"; }
 
-# time_cut PREFIX BUDGET_MS [LOG_PATTERN]: cuts the link (cut_link) and prints "RTR_MS SPK_MS":
-# the milliseconds from just before the cut until the router no longer holds PREFIX
-# (rtr_attr ipv4), and until the speaker's log has one more line matching LOG_PATTERN
-# (none: SPK_MS is "-"); "never" for what did not happen within BUDGET_MS. Samples every
-# 20 ms. The link stays cut (restore_link).
+# log_ms "DATE TIME.mmm": milliseconds since the epoch of a log timestamp (local time, or
+# ISO 8601 with Z as the speaker writes it; FRR's 2026/12/02 dates too).
+log_ms() { date -d "${1//\//-}" +%s%3N; }
+
+# speaker_stamps PATTERN: the epoch milliseconds of each speaker log line matching PATTERN.
+speaker_stamps() {
+  local ts
+  grep -- "$1" "$WORK/speaker.log" | sed -n 's/^ts=\([^ ]*\) .*/\1/p' | while read -r ts; do log_ms "$ts"; done
+}
+
+# time_cut PREFIX BUDGET_MS LOG_PATTERN: cuts the link (cut_link) and prints
+# "RTR_MS SPK_MS ROUTE_MS", milliseconds from just before the cut until: the router ended the
+# BGP session (its log: rtr_down_stamps), the speaker logged a line matching LOG_PATTERN
+# (its log), and the router no longer holds PREFIX (rtr_attr, polled: an upper bound, as a
+# router CLI call under load takes a few hundred milliseconds); "never" for what did not
+# happen within BUDGET_MS. The logs carry milliseconds, so the first two are exact to the
+# millisecond. The link stays cut (restore_link).
 time_cut() {
-  local prefix="$1" budget="$2" pattern="${3:-}" before=0 start now elapsed rtr="" spk=""
-  [ -n "$pattern" ] && before=$(grep -c -- "$pattern" "$WORK/speaker.log" || true)
-  [ -z "$pattern" ] && spk="-"
-  start=$(date +%s%N)
+  local prefix="$1" budget="$2" pattern="$3" rtr_before spk_before start now route="" stamp
+  local rtr=never spk=never
+  rtr_before=$(rtr_down_stamps | wc -l)
+  spk_before=$(speaker_stamps "$pattern" | wc -l)
+  start=$(date +%s%3N)
   cut_link
   while :; do
-    now=$(date +%s%N)
-    elapsed=$(((now - start) / 1000000))
-    if [ -z "$rtr" ] && ! rtr_attr ipv4 "$prefix" present >/dev/null 2>&1; then rtr=$elapsed; fi
-    if [ -z "$spk" ] && (($(grep -c -- "$pattern" "$WORK/speaker.log" || true) > before)); then
-      spk=$elapsed
+    now=$(date +%s%3N)
+    if [ -z "$route" ] && ! rtr_attr ipv4 "$prefix" present >/dev/null 2>&1; then
+      route=$((now - start))
     fi
-    if [ -n "$rtr" ] && [ -n "$spk" ]; then break; fi
-    if ((elapsed > budget)); then break; fi
-    sleep 0.02
+    if [ -n "$route" ] && (($(rtr_down_stamps | wc -l) > rtr_before)) &&
+      (($(speaker_stamps "$pattern" | wc -l) > spk_before)); then
+      break
+    fi
+    if ((now - start > budget)); then break; fi
+    sleep 0.05
   done
-  echo "${rtr:-never} ${spk:-never}"
+  stamp=$(rtr_down_stamps | sed -n "$((rtr_before + 1))p")
+  [ -n "$stamp" ] && rtr=$((stamp - start))
+  stamp=$(speaker_stamps "$pattern" | sed -n "$((spk_before + 1))p")
+  [ -n "$stamp" ] && spk=$((stamp - start))
+  echo "$rtr $spk ${route:-never}"
 }
