@@ -99,10 +99,35 @@ start_with_bfd() {
   speaker_metric "bgpcomm_speaker_bfd_down_total{peer=\"upstream-router\"} $runs"
 }
 
-@test "passiveMode: the speaker waits for the router's first packet, then comes Up" {
-  require_cmd curl
-  start_with_bfd 300 3 passive=true
-  grep -q 'event=bfd_session_added peer=upstream-router .*passive=true' "$WORK/speaker.log"
+# bfd_packets_at_router: BFD control packets that reached the router's namespace (an nft
+# counter that count_bfd_packets adds).
+count_bfd_packets() {
+  in_rtr nft -f - <<EOF
+table inet bgpcomm_count {
+  chain input { type filter hook input priority -400; udp dport 3784 counter; }
+}
+EOF
+}
+bfd_packets_at_router() {
+  in_rtr nft list chain inet bgpcomm_count input | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+}
+
+@test "passiveMode: the speaker sends nothing until the router's first packet, then comes Up" {
+  require_cmd curl nft
+  count_bfd_packets
+  write_bfd_profile "$WORK/objects" fast 300 3 passive=true
+  write_objects "$WORK/objects" bfd_profile=fast connect_time=2s dual_stack=false
+  start_speaker "$WORK/objects"
+  wait_for 10 grep -q 'event=bfd_session_added peer=upstream-router .*passive=true' "$WORK/speaker.log"
+  # An active session sends one Down packet a second from the start (RFC 5880 §6.8.3).
+  sleep 3
+  run bfd_packets_at_router
+  assert_output "0"
+  rtr_start 64513 64512
+  wait_for 15 rtr_established
+  wait_for 15 rtr_bfd_up
+  wait_for 5 speaker_bfd_up
+  (($(bfd_packets_at_router) > 0))
 }
 
 @test "echoMode is refused by name and BGP runs without BFD" {
