@@ -4,9 +4,11 @@
 # 3, the router at the same timers: target under 1.1 s) and without (the baseline: the hold
 # timer, 9 s), against BIRD 2 and FRR, each in its own network namespace (the e2e/interop
 # helpers: 198.51.100.0/30 on a veth pair). The cut drops every packet in the router's
-# namespace (nft); the time runs from just before the cut until the router no longer holds
-# the route (sampled every 20 ms). A benchmark, not a test: it prints a markdown block and,
-# with --write, replaces the "speaker-bfd" block of bench/RESULTS.md.
+# namespace (nft); the time runs from just before the cut to the router's log line ending
+# the session (millisecond timestamps: BIRD's `State changed to down` comes after its routes
+# are flushed, FRR's `%ADJCHANGE ... Down` just before bgpd removes them; e2e/interop
+# time_cut). A benchmark, not a test: it prints a markdown block and, with --write, replaces
+# the "speaker-bfd" block of bench/RESULTS.md.
 #
 # Usage (root; needs ip, nft, bird/birdc, FRR bgpd/bfdd/vtysh, perl):
 #   bench/speaker_bfd.sh [--write] [--runs 5] [--routers "bird frr"]
@@ -63,7 +65,7 @@ run() {
 {
   printf 'Run %s on %s: %s CPUs, load average %s. Command: `bench/speaker_bfd.sh --runs %s`.\n\n' \
     "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(hostname)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$runs"
-  echo '| router | cut -> routes gone with BFD 300 ms x 3: median / max (runs) | target | baseline: without BFD (hold 9 s) | baseline / median |'
+  echo '| router | cut -> the router ends the session (its routes gone), BFD 300 ms x 3: median / max (runs) | target | baseline: without BFD (hold 9 s) | baseline / median |'
   echo '|---|---|---|---|---|'
   for router in $routers; do
     mapfile -t with < <(run "$router" on "$runs" | sort -n)

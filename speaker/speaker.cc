@@ -229,7 +229,8 @@ Speaker::Speaker(asio::io_context& io, SpeakerOptions options, SpeakerMetrics& m
   bfd_ = std::make_unique<BfdPeers>(
       io_, metrics_.registry(), [this](const std::string& peer, const std::string& diagnostic) {
         if (auto it = sessions_.find(peer); it != sessions_.end()) it->second->BfdDown(diagnostic);
-      });
+      },
+      options_.bfd);
 }
 
 Speaker::~Speaker() = default;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bfd/udp_driver.h"
 #include "speaker/desired_routes.h"
 #include "speaker/objects_file.h"
 #include "speaker/peer_session.h"
@@ -95,6 +96,8 @@ struct SpeakerOptions {
   // Restart State bit.
   std::uint16_t restart_time_seconds = 120;
   bool restarted = false;
+  // The BFD driver's ports (tests only; the RFC's by default).
+  bfd::DriverOptions bfd;
 };
 
 class Speaker {

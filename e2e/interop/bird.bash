@@ -119,5 +119,5 @@ rtr_bfd_show() { birdc_ show bfd sessions; }
 # routes flushed), one a line, from the log (`debug { states }`, set with RTR_BFD_INTERVAL).
 rtr_down_stamps() {
   local d t
-  grep ' spk: State changed to down$' "$WORK/bird.log" | while read -r d t _; do log_ms "$d $t"; done
+  { grep ' spk: State changed to down$' "$WORK/bird.log" || true; } | while read -r d t _; do log_ms "$d $t"; done
 }

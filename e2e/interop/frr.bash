@@ -165,6 +165,6 @@ rtr_bfd_show() { frr_cli "show bfd peers"; }
 # one a line, from its log (`bgp log-neighbor-changes`, millisecond timestamps).
 rtr_down_stamps() {
   local d t
-  grep -F "%ADJCHANGE: neighbor $SPK_ADDR(" "$WORK/frr/bgpd.log" | grep ' Down ' |
+  { grep -F "%ADJCHANGE: neighbor $SPK_ADDR(" "$WORK/frr/bgpd.log" | grep ' Down ' || true; } |
     while read -r d t _; do log_ms "$d $t"; done
 }

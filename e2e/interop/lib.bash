@@ -341,7 +341,7 @@ log_ms() { date -d "${1//\//-}" +%s%3N; }
 # speaker_stamps PATTERN: the epoch milliseconds of each speaker log line matching PATTERN.
 speaker_stamps() {
   local ts
-  grep -- "$1" "$WORK/speaker.log" | sed -n 's/^ts=\([^ ]*\) .*/\1/p' | while read -r ts; do log_ms "$ts"; done
+  { grep -- "$1" "$WORK/speaker.log" || true; } | sed -n 's/^ts=\([^ ]*\) .*/\1/p' | while read -r ts; do log_ms "$ts"; done
 }
 
 # time_cut PREFIX BUDGET_MS LOG_PATTERN: cuts the link (cut_link) and prints
