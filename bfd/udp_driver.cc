@@ -297,7 +297,7 @@ void Driver::Handle(Id id, const Event& ev) {
       e.timers[i].cancel();
     } else if (const auto* changed = std::get_if<action::StateChanged>(&a)) {
       changes.push_back({changed->from, changed->to, changed->diagnostic,
-                         e.session.remote_state()});
+                         e.session.remote_state(), e.session.remote_diagnostic()});
     }
   }
   // Last: a handler may remove this very session.

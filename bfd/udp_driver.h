@@ -70,6 +70,7 @@ struct StateChange {
   State to;
   Diagnostic diagnostic;
   State remote_state;
+  Diagnostic remote_diagnostic;
 };
 using StateHandler = std::function<void(const StateChange&)>;
 

@@ -161,9 +161,13 @@ std::optional<bfd::State> BfdPeers::state(const std::string& peer) const {
 }
 
 void BfdPeers::Changed(const std::string& peer, const bfd::StateChange& change) {
-  spdlog::info("event=bfd_session_state peer={} from={} to={} diagnostic={}", peer,
-               bfd::StateName(change.from), bfd::StateName(change.to),
-               community::Quote(std::string(bfd::DiagnosticName(change.diagnostic))));
+  spdlog::info(
+      "event=bfd_session_state peer={} from={} to={} diagnostic={} peer_state={} "
+      "peer_diagnostic={}",
+      peer, bfd::StateName(change.from), bfd::StateName(change.to),
+      community::Quote(std::string(bfd::DiagnosticName(change.diagnostic))),
+      bfd::StateName(change.remote_state),
+      community::Quote(std::string(bfd::DiagnosticName(change.remote_diagnostic))));
   SetStateMetric(peer, change.to);
   if (change.from != bfd::State::kUp) return;
   if (change.remote_state == bfd::State::kAdminDown) {

@@ -57,6 +57,9 @@ start_frr() {
     {
       echo "hostname rtr"
       echo "log file $WORK/frr/bfdd.log debugging"
+      echo "log timestamp precision 3"
+      echo "debug bfd peer"
+      echo "debug bfd zebra"
       echo "bfd"
       echo " profile fast"
       echo "  transmit-interval $RTR_BFD_INTERVAL"
@@ -168,3 +171,11 @@ rtr_down_stamps() {
   { grep -F "%ADJCHANGE: neighbor $SPK_ADDR(" "$WORK/frr/bgpd.log" | grep ' Down ' || true; } |
     while read -r d t _; do log_ms "$d $t"; done
 }
+# FRR 8.4's bgpd registers the neighbor's BFD session without a source and interface and
+# replaces it by one with them when BGP comes up (bfdd.log: session-delete, session-new ...
+# ifname). The replaced session's last packet says Down (diagnostic 3): when the speaker's
+# BFD session was already Up with it, the speaker resets that first BGP session once, as RFC
+# 5882 asks. `update-source` or `neighbor ... interface` does not avoid it.
+RTR_BFD_REPLACES_SESSION=1
+# rtr_bfd_settled: the replacement is done (the session is on the interface) and Up.
+rtr_bfd_settled() { [ "$(frr_bfd_peer interface)" = veth1 ] && rtr_bfd_up; }

@@ -352,15 +352,16 @@ speaker_stamps() {
 # happen within BUDGET_MS. The logs carry milliseconds, so the first two are exact to the
 # millisecond. The link stays cut (restore_link).
 time_cut() {
-  local prefix="$1" budget="$2" pattern="$3" rtr_before spk_before start now route="" stamp
+  local prefix="$1" budget="$2" pattern="$3" family=ipv4 rtr_before spk_before start now route="" stamp
   local rtr=never spk=never
+  [[ $prefix == *:* ]] && family=ipv6
   rtr_before=$(rtr_down_stamps | wc -l)
   spk_before=$(speaker_stamps "$pattern" | wc -l)
   start=$(date +%s%3N)
   cut_link
   while :; do
     now=$(date +%s%3N)
-    if [ -z "$route" ] && ! rtr_attr ipv4 "$prefix" present >/dev/null 2>&1; then
+    if [ -z "$route" ] && ! rtr_attr "$family" "$prefix" present >/dev/null 2>&1; then
       route=$((now - start))
     fi
     if [ -n "$route" ] && (($(rtr_down_stamps | wc -l) > rtr_before)) &&

@@ -22,6 +22,9 @@ using kube::testing::WaitFor;
 class FakeApiserver {
  public:
   FakeApiserver() {
+    // Every informer holds a watch open (one server thread each): room for all of them and
+    // the Event POSTs beside (httplib's default pool has 8 threads on a small machine).
+    server_.server().new_task_queue = [] { return new httplib::ThreadPool(32); };
     server_.server().Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
       if (req.get_param_value("watch") == "1") {
         res.set_chunked_content_provider("application/json", [this](std::size_t, httplib::DataSink&) {
