@@ -24,6 +24,8 @@ struct Pair {
     a_options.peer_single_hop_port = static_cast<std::uint16_t>(base + 1);
     b_options.single_hop_port = static_cast<std::uint16_t>(base + 1);
     b_options.peer_single_hop_port = base;
+    a_options.multihop_port = static_cast<std::uint16_t>(base + 2);
+    a_options.peer_multihop_port = static_cast<std::uint16_t>(base + 3);
     a = std::make_unique<Driver>(io, a_options);
     b = std::make_unique<Driver>(io, b_options);
   }
@@ -127,6 +129,26 @@ TEST(BfdDriverTest, PacketWithTtlBelow255IsDropped) {
   ASSERT_TRUE(p.RunUntil([&] { return p.a->state(*a) == State::kInit; }, milliseconds(1000)));
   EXPECT_EQ(p.a->stats().bad_ttl, 1u);
   EXPECT_EQ(p.a->stats().received, 1u);
+}
+
+// RFC 5883 (ebgpMultiHop peers): its own port, and any TTL down to the path's minimum.
+TEST(BfdDriverTest, MultihopTakesTtlDownToTheMinimumOnItsOwnPort) {
+  Pair p;
+  SessionConfig passive = Fast();
+  passive.passive = true;
+  auto a = p.a->Add({.peer = kLoopback, .multihop = true, .minimum_ttl = 250}, passive,
+                    [](const StateChange&) {});
+  ASSERT_TRUE(a);
+  // A single-hop session elsewhere opens the single-hop port, which is not this session's.
+  ASSERT_TRUE(p.a->Add({.peer = asio::ip::make_address("127.0.0.2")}, passive,
+                       [](const StateChange&) {}));
+  SendWithTtl(p.io, p.a_options.single_hop_port, 255);
+  SendWithTtl(p.io, p.a_options.multihop_port, 249);
+  ASSERT_TRUE(p.RunUntil([&] { return p.a->stats().bad_ttl == 1 && p.a->stats().no_session == 1; },
+                         milliseconds(1000)));
+  EXPECT_EQ(p.a->state(*a), State::kDown);
+  SendWithTtl(p.io, p.a_options.multihop_port, 250);
+  ASSERT_TRUE(p.RunUntil([&] { return p.a->state(*a) == State::kInit; }, milliseconds(1000)));
 }
 
 TEST(BfdDriverTest, PacketFromAnotherSourceFindsNoSession) {
