@@ -171,6 +171,31 @@ bfd_packets_at_router() {
   ((rtr <= 1100 && spk <= 1100))
 }
 
+@test "graceful restart with BFD: a killed speaker's routes stay at the router past BFD's detection" {
+  # kill -9 stops BFD too, so the router's BFD goes down 0.9 s later. BIRD then ends the
+  # session hard unless `bfd graceful` is set (RTR_BFD_GRACEFUL); FRR keeps the routes as it
+  # is (our packets say the C bit is clear: BFD shares fate with the control plane).
+  RTR_GR=1
+  RTR_BFD_GRACEFUL=1
+  rtr_start 64513 64512
+  write_bfd_profile "$WORK/objects" fast 300 3
+  write_many_objects "$WORK/objects" 100 graceful_restart=true bfd_profile=fast
+  start_speaker "$WORK/objects" --state-dir "$WORK/state"
+  wait_for 30 rtr_established
+  wait_for 30 count_is 100
+  wait_for 30 rtr_bfd_up
+  kill -9 "$SPEAKER_PID"
+  wait "$SPEAKER_PID" 2>/dev/null || true
+  SPEAKER_PID=""
+  wait_for 5 rtr_bfd_not_up
+  sleep 1
+  run rtr_count4
+  assert_output "100"
+}
+
+count_is() { [ "$(rtr_count4)" = "$1" ]; }
+rtr_bfd_not_up() { ! rtr_bfd_up; }
+
 @test "echoMode is refused by name and BGP runs without BFD" {
   require_cmd curl
   rtr_start 64513 64512

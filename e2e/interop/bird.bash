@@ -25,7 +25,9 @@ start_bird() {
     [ -n "$password" ] && echo "  password \"$password\";"
     if [ -n "${RTR_BFD_INTERVAL:-}" ]; then
       # BFD decides the session; after a BFD down it is accepted again within a second or two.
-      echo "  bfd on;"
+      # RTR_BFD_GRACEFUL=1: a BFD down is handled as a graceful restart of the peer (BIRD's
+      # `bfd graceful`): the routes stay, stale, as with a closed session.
+      if [ "${RTR_BFD_GRACEFUL:-0}" = 1 ]; then echo "  bfd graceful;"; else echo "  bfd on;"; fi
       echo "  error wait time 1,2;"
     fi
     echo "  ipv4 { import all; export none; gateway direct; };"

@@ -114,14 +114,16 @@ wait_ms() {
 
 # write_many_objects DIR COUNT [key=value...]: COUNT LoadBalancer services on 198.18.0.1,
 # 198.18.0.2, ... (a pool of 198.18.0.0/17), one advertisement without communities and the
-# BGPPeer at RTR_V4 (IPv4 only). graceful_restart=true sets enableGracefulRestart.
+# BGPPeer at RTR_V4 (IPv4 only). graceful_restart=true sets enableGracefulRestart,
+# bfd_profile=NAME spec.bfdProfile.
 write_many_objects() {
   local dir="$1" count="$2"
   shift 2
-  local graceful_restart=false kv
+  local graceful_restart=false bfd_profile="" kv
   for kv in "$@"; do
     case "$kv" in
       graceful_restart=*) graceful_restart="${kv#*=}" ;;
+      bfd_profile=*) bfd_profile="${kv#*=}" ;;
     esac
   done
   mkdir -p "$dir"
@@ -158,6 +160,7 @@ spec:
   connectTime: 2s
   enableGracefulRestart: $graceful_restart
 EOF
+  [ -n "$bfd_profile" ] && echo "  bfdProfile: $bfd_profile" >>"$dir/.peer.yaml.tmp"
   perl -e 'for my $i (1 .. $ARGV[0]) {
     printf "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s%d\n  namespace: default\n" .
            "spec:\n  type: LoadBalancer\nstatus:\n  loadBalancer:\n    ingress:\n" .
