@@ -23,13 +23,16 @@
 #   restart    speaker_restart.sh --write (root): routes withdrawn at GoBGP, BIRD and FRR
 #              during a kill -9 and restart with 10,000 routes, graceful restart on vs off
 #              -> block "speaker-restart"
+#   bfd        speaker_bfd.sh --write (root): a cut link -> the router drops the routes, with
+#              BFD (300 ms x 3) against BIRD and FRR, against the hold timer alone
+#              -> block "speaker-bfd"
 #
 # BENCH_PARTS="core load" selects parts. Each part has its own time limit and the whole
 # run stops after BENCH_LIMIT_SECONDS (default 900, the 15 minutes of the target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BUILD_DIR=${BUILD_DIR:-build}
-parts=${BENCH_PARTS:-core load admission speaker allocator restart}
+parts=${BENCH_PARTS:-core load admission speaker allocator restart bfd}
 deadline=$(($(date +%s) + ${BENCH_LIMIT_SECONDS:-900}))
 if [[ -z ${BENCH_OUT:-} ]]; then
   export BENCH_OUT
@@ -114,6 +117,11 @@ restart() {
     bench/speaker_restart.sh --write --routes "${RESTART_ROUTES:-10000}"
 }
 
+bfd() {
+  BGPCOMM_SPEAKER=${BGPCOMM_SPEAKER:-$PWD/$BUILD_DIR/bin/bgpcomm-speaker} \
+    bench/speaker_bfd.sh --write --runs "${BFD_RUNS:-5}"
+}
+
 # `run.sh --part NAME`: one part in its own process, so that `timeout` can bound it.
 if [[ ${1:-} == --part ]]; then
   "$2"
@@ -129,6 +137,7 @@ for p in $parts; do
     speaker) part speaker 420 speaker ;;
     allocator) part allocator 120 allocator ;;
     restart) part restart 300 restart ;;
+    bfd) part bfd 240 bfd ;;
     *) echo "bench: unknown part $p" >&2; exit 2 ;;
   esac
 done

@@ -124,6 +124,7 @@ void Session::Receive(const ControlPacket& p, TimePoint now, Actions& out) {
   if (state_ == State::kAdminDown) return;
   remote_discriminator_ = p.my_discriminator;
   remote_state_ = p.state;
+  remote_diagnostic_ = p.diagnostic;
   remote_min_rx_ = Duration(p.required_min_rx_us);
   remote_desired_tx_ = Duration(p.desired_min_tx_us);
   remote_detect_multiplier_ = p.detect_multiplier;

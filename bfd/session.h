@@ -72,6 +72,11 @@ class Session {
   State state() const { return state_; }
   Diagnostic diagnostic() const { return diagnostic_; }
   std::uint32_t remote_discriminator() const { return remote_discriminator_; }
+  // The state the peer announced last (Down before any packet). A session that went Down
+  // because the peer said AdminDown is not a path failure (RFC 5882 §3.2): BGP stays up.
+  State remote_state() const { return remote_state_; }
+  // The Diagnostic of the peer's last packet (why it says what it says).
+  Diagnostic remote_diagnostic() const { return remote_diagnostic_; }
   // The Detection Time (RFC 5880 §6.8.4) from what the peer announced last.
   Duration detection_time() const;
   // The interval between our packets before jitter (§6.8.7), zero: none.
@@ -92,6 +97,7 @@ class Session {
   State state_ = State::kAdminDown;
   Diagnostic diagnostic_ = Diagnostic::kNone;
   State remote_state_ = State::kDown;
+  Diagnostic remote_diagnostic_ = Diagnostic::kNone;
   std::uint32_t remote_discriminator_ = 0;
   Duration remote_min_rx_{1};  // RFC 5880 §6.8.1: initialised to 1
   Duration remote_desired_tx_{0};

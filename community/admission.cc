@@ -975,6 +975,12 @@ Diagnostics ValidateBfdProfile(const BfdProfile& object, const AdmissionOptions&
                     std::to_string(bound.max) + bound.unit);
     }
   }
+  if (object.echo_mode.value_or(false)) {
+    out.Warning("spec.echoMode",
+                "the echo function is not implemented: bgpcomm-speaker runs no BFD for the "
+                "peers naming this profile; set echoMode to false (asynchronous mode detects "
+                "a failure within transmitInterval x detectMultiplier)");
+  }
   return out;
 }
 

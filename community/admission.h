@@ -79,7 +79,7 @@ Diagnostics ValidatePeer(const Peer& object, const NamespaceContext& context,
                          const AdmissionOptions& options);
 
 // BFDProfile CREATE/UPDATE: intervals 10..60000 ms, detectMultiplier 2..255, minimumTtl
-// 1..254 (MetalLB's CRD bounds).
+// 1..254 (MetalLB's CRD bounds); echoMode true warns (no echo function in the speaker).
 Diagnostics ValidateBfdProfile(const BfdProfile& object, const AdmissionOptions& options);
 
 // BFDProfile DELETE: denied while a BGPPeer of the namespace names it, naming the peers.

@@ -48,6 +48,7 @@ struct SpeakerObjects {
   std::vector<community::AddressPool> pools;
   std::vector<community::Advertisement> advertisements;  // with their resolution annotation
   std::vector<community::Peer> peers;
+  std::vector<community::BfdProfile> bfd_profiles;  // what the peers' bfdProfile names
   Node node;
 };
 

@@ -109,6 +109,8 @@ KubeSource::KubeSource(kube::Client& client, kube::EventRecorder& events, Speake
                         advertisement_options);
   pools_ = add(objectjson::kIPAddressPools, options_.namespace_name,
                DecodingWith(base, "IPAddressPool", objectjson::DecodePool));
+  bfd_profiles_ = add(objectjson::kBFDProfiles, options_.namespace_name,
+                      DecodingWith(base, "BFDProfile", objectjson::DecodeBfdProfile));
   services_ = add(kube::resources::kServices, "", DecodingWith(base, "Service", DecodeService));
   slices_ = add(kube::resources::kEndpointSlices, "",
                 DecodingWith(base, "EndpointSlice", DecodeEndpointSlice));
@@ -305,6 +307,7 @@ SpeakerObjects KubeSource::Snapshot(std::vector<RefusedAdvertisement>& refused) 
     }
   }
   objects.pools = Collect<community::AddressPool>(pools_->ListNamespace(ns));
+  objects.bfd_profiles = Collect<community::BfdProfile>(bfd_profiles_->ListNamespace(ns));
   for (const kube::ObjectPtr& object : advertisements_->ListNamespace(ns)) {
     auto decoded = object->As<DecodedAdvertisement>();
     if (!decoded) continue;

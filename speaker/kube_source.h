@@ -85,6 +85,7 @@ class KubeSource {
   KubeSourceOptions options_;
   std::vector<std::unique_ptr<kube::Informer>> informers_;
   kube::Informer* peers_ = nullptr;
+  kube::Informer* bfd_profiles_ = nullptr;
   kube::Informer* advertisements_ = nullptr;
   kube::Informer* pools_ = nullptr;
   kube::Informer* services_ = nullptr;

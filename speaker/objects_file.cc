@@ -102,6 +102,9 @@ std::expected<LoadedObjects, std::string> LoadObjects(std::span<const std::strin
     } else if (auto* peer = std::get_if<community::Peer>(&doc.object)) {
       o.peers.push_back(*peer);
       with_namespace(o.peers.back().meta);
+    } else if (auto* profile = std::get_if<community::BfdProfile>(&doc.object)) {
+      o.bfd_profiles.push_back(*profile);
+      with_namespace(o.bfd_profiles.back().meta);
     } else if (doc.kind == "Service" && doc.api_version == "v1") {
       o.services.push_back(DecodeService(doc));
     } else if (doc.kind == "EndpointSlice" && doc.api_version.starts_with("discovery.k8s.io/")) {

@@ -15,6 +15,7 @@
 #include "community/duration.h"
 #include "community/value.h"
 #include "manifest/loader.h"
+#include "speaker/bfd_peers.h"
 
 namespace bgpcomm::speaker {
 
@@ -126,7 +127,7 @@ std::string RefusedPeerField(const std::string& error) {
   return error.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
-SpeakerMetrics::SpeakerMetrics(prometheus::Registry* registry) {
+SpeakerMetrics::SpeakerMetrics(prometheus::Registry* registry) : registry_(registry) {
   if (!registry) return;
   sessions_ = &prometheus::BuildGauge()
                    .Name("bgpcomm_speaker_sessions")
@@ -243,7 +244,16 @@ std::uint32_t HostRouterId() {
 }  // namespace
 
 Speaker::Speaker(asio::io_context& io, SpeakerOptions options, SpeakerMetrics& metrics)
-    : io_(io), options_(std::move(options)), metrics_(metrics), poll_timer_(io) {}
+    : io_(io), options_(std::move(options)), metrics_(metrics), poll_timer_(io) {
+  // A BFD session leaving Up drops its peer's BGP session at once.
+  bfd_ = std::make_unique<BfdPeers>(
+      io_, metrics_.registry(), [this](const std::string& peer, const std::string& diagnostic) {
+        if (auto it = sessions_.find(peer); it != sessions_.end()) it->second->BfdDown(diagnostic);
+      },
+      options_.bfd);
+}
+
+Speaker::~Speaker() = default;
 
 std::expected<void, std::string> Speaker::Start() {
   if (options_.objects.empty()) return {};
@@ -257,6 +267,7 @@ void Speaker::Stop(bool for_restart) {
   stopped_ = true;
   poll_timer_.cancel();
   for (auto& [name, session] : sessions_) session->Stop(for_restart);
+  bfd_->Stop();
   UpdateSessionMetric();
 }
 
@@ -394,6 +405,11 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
     }
   }
   applied_once_ = true;
+  {
+    std::map<std::string, PeerEndpoint> endpoints;
+    for (const auto& [name, plan] : plans_) endpoints.emplace(name, plan.endpoint);
+    bfd_->Apply(objects.peers, objects.bfd_profiles, endpoints);
+  }
   UpdateSessionMetric();
   spdlog::info("event=objects_applied peers={} routes={} refused={}", plans.size(), routes,
                refused.size());

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bfd/udp_driver.h"
 #include "speaker/desired_routes.h"
 #include "speaker/objects_file.h"
 #include "speaker/peer_session.h"
@@ -25,6 +26,8 @@ class Counter;
 }  // namespace prometheus
 
 namespace bgpcomm::speaker {
+
+class BfdPeers;
 
 // How to run one session, derived from a BGPPeer.
 struct PeerPlan {
@@ -70,8 +73,11 @@ class SpeakerMetrics {
   // BGPPeers of this node that get no session, by the field that refused them (spec.vrf,
   // spec.interface, ... or "other"): PlanPeer's errors.
   void SetRefusedPeers(const std::vector<std::string>& errors);
+  // Where other parts (BFD) register their metrics; null: none.
+  prometheus::Registry* registry() const { return registry_; }
 
  private:
+  prometheus::Registry* registry_ = nullptr;
   prometheus::Family<prometheus::Gauge>* sessions_ = nullptr;
   prometheus::Family<prometheus::Gauge>* prefixes_ = nullptr;
   prometheus::Family<prometheus::Counter>* updates_ = nullptr;
@@ -105,11 +111,14 @@ struct SpeakerOptions {
   // Restart State bit.
   std::uint16_t restart_time_seconds = 120;
   bool restarted = false;
+  // The BFD driver's ports (tests only; the RFC's by default).
+  bfd::DriverOptions bfd;
 };
 
 class Speaker {
  public:
   Speaker(asio::io_context& io, SpeakerOptions options, SpeakerMetrics& metrics);
+  ~Speaker();
   // With --objects: loads them (failing when they cannot be read), starts the sessions and
   // the change poller. Without: does nothing (Apply() drives the speaker).
   std::expected<void, std::string> Start();
@@ -145,6 +154,8 @@ class Speaker {
   std::map<std::string, std::shared_ptr<PeerSession>> sessions_;
   std::map<std::string, PeerPlan> plans_;
   std::vector<RefusedPeer> refused_peers_;
+  // BFD sessions of the peers with a bfdProfile (speaker/bfd_peers.h).
+  std::unique_ptr<BfdPeers> bfd_;
   std::atomic<bool> ready_{false};
   bool stopped_ = false;
   bool applied_once_ = false;

@@ -8,6 +8,8 @@ start_bird() {
   {
     echo "router id $RTR_V4;"
     echo "log \"$WORK/bird.log\" all;"
+    # Milliseconds in the log: the BFD suite times the session's end from it.
+    echo "timeformat log \"%F %T.%3f\";"
     echo "protocol device {}"
     echo "protocol bgp spk {"
     echo "  local $RTR_ADDR as $as;"
@@ -15,12 +17,31 @@ start_bird() {
     echo "  passive on;"
     echo "  direct;"
     echo "  hold time 9;"
+    # State changes in the log (with milliseconds): the BFD suite and bench time the end of
+    # the session from it.
+    echo "  debug { states, events };"
     # BIRD's default is already `aware` (the helper side); said explicitly for the GR suite.
     [ "${RTR_GR:-0}" = 1 ] && echo "  graceful restart aware;"
     [ -n "$password" ] && echo "  password \"$password\";"
+    if [ -n "${RTR_BFD_INTERVAL:-}" ]; then
+      # BFD decides the session; after a BFD down it is accepted again within a second or two.
+      # RTR_BFD_GRACEFUL=1: a BFD down is handled as a graceful restart of the peer (BIRD's
+      # `bfd graceful`): the routes stay, stale, as with a closed session.
+      if [ "${RTR_BFD_GRACEFUL:-0}" = 1 ]; then echo "  bfd graceful;"; else echo "  bfd on;"; fi
+      echo "  error wait time 1,2;"
+    fi
     echo "  ipv4 { import all; export none; gateway direct; };"
     echo "  ipv6 { import all; export none; gateway direct; };"
     echo "}"
+    # RTR_BFD_INTERVAL (ms) and RTR_BFD_MULTIPLIER: BFD (RFC 5881) on the link to the speaker.
+    if [ -n "${RTR_BFD_INTERVAL:-}" ]; then
+      echo "protocol bfd bfd1 {"
+      echo "  interface \"veth1\" {"
+      echo "    interval ${RTR_BFD_INTERVAL} ms;"
+      echo "    multiplier ${RTR_BFD_MULTIPLIER:-3};"
+      echo "  };"
+      echo "}"
+    fi
   } >"$WORK/bird.conf"
   ip netns exec "$NS_RTR" bird -f -c "$WORK/bird.conf" -s "$WORK/bird.ctl" -P "$WORK/bird.pid" \
     >>"$WORK/bird.out" 2>&1 &
@@ -91,3 +112,14 @@ rtr_count4() {
 rtr_stale() { birdc_ show protocols all spk | grep -q 'Neighbor graceful restart active'; }
 # `rtr_attr ipv6 PREFIX next_hops` lists the link-local next hop too.
 RTR_SHOWS_LINK_LOCAL=1
+# rtr_bfd_up: the router's BFD session with the speaker is Up (`show bfd sessions`).
+rtr_bfd_up() { birdc_ show bfd sessions | awk -v a="$SPK_ADDR" '$1 == a && $3 == "Up" { f = 1 } END { exit !f }'; }
+# rtr_bfd_timeout: the router's Detection Time for the speaker, in seconds ("0.900").
+rtr_bfd_timeout() { birdc_ show bfd sessions | awk -v a="$SPK_ADDR" '$1 == a { print $NF }'; }
+rtr_bfd_show() { birdc_ show bfd sessions; }
+# rtr_down_stamps: the epoch milliseconds at which the session with the speaker ended (its
+# routes flushed), one a line, from the log (`debug { states }`, set with RTR_BFD_INTERVAL).
+rtr_down_stamps() {
+  local d t
+  { grep ' spk: State changed to down$' "$WORK/bird.log" || true; } | while read -r d t _; do log_ms "$d $t"; done
+}

@@ -16,14 +16,21 @@ start_frr() {
     echo "frr defaults traditional"
     echo "hostname rtr"
     echo "log file $WORK/frr/bgpd.log debugging"
+    # Milliseconds and neighbor state changes in the log: the BFD suite times the session's end.
+    echo "log timestamp precision 3"
     echo "router bgp $as"
     echo " bgp router-id $RTR_V4"
     echo " no bgp ebgp-requires-policy"
     echo " no bgp default ipv4-unicast"
+    echo " bgp log-neighbor-changes"
     echo " neighbor $SPK_ADDR remote-as $peer_as"
     echo " neighbor $SPK_ADDR passive"
     echo " neighbor $SPK_ADDR timers 3 9"
     [ -n "$password" ] && echo " neighbor $SPK_ADDR password $password"
+    if [ -n "${RTR_BFD_INTERVAL:-}" ]; then
+      echo " neighbor $SPK_ADDR bfd"
+      echo " neighbor $SPK_ADDR bfd profile fast"
+    fi
     echo " address-family ipv4 unicast"
     echo "  neighbor $SPK_ADDR activate"
     echo " exit-address-family"
@@ -43,6 +50,31 @@ start_frr() {
     ZEBRA_PID=$!
     PIDS+=("$ZEBRA_PID")
     wait_for 15 test -S "$WORK/frr/zserv.api"
+  fi
+  # RTR_BFD_INTERVAL (ms) and RTR_BFD_MULTIPLIER: bfdd with the profile bgpd's session uses.
+  if [ -n "${RTR_BFD_INTERVAL:-}" ] && { [ -z "${BFDD_PID:-}" ] || ! kill -0 "$BFDD_PID" 2>/dev/null; }; then
+    [ -x /usr/lib/frr/bfdd ] || { echo "interop: /usr/lib/frr/bfdd is missing (run make deps)" >&2; return 1; }
+    {
+      echo "hostname rtr"
+      echo "log file $WORK/frr/bfdd.log debugging"
+      echo "log timestamp precision 3"
+      echo "debug bfd peer"
+      echo "debug bfd zebra"
+      echo "bfd"
+      echo " profile fast"
+      echo "  transmit-interval $RTR_BFD_INTERVAL"
+      echo "  receive-interval $RTR_BFD_INTERVAL"
+      echo "  detect-multiplier ${RTR_BFD_MULTIPLIER:-3}"
+      echo " exit"
+      echo "exit"
+    } >"$WORK/frr/bfdd.conf"
+    chmod 0644 "$WORK/frr/bfdd.conf"
+    ip netns exec "$NS_RTR" /usr/lib/frr/bfdd -z "$WORK/frr/zserv.api" -f "$WORK/frr/bfdd.conf" \
+      -i "$WORK/frr/bfdd.pid" --vty_socket "$WORK/frr" --bfdctl "$WORK/frr/bfdd.sock" \
+      -A 127.0.0.1 -P 0 -u frr -g frr >>"$WORK/frr/bfdd.out" 2>&1 &
+    BFDD_PID=$!
+    PIDS+=("$BFDD_PID")
+    wait_for 15 test -S "$WORK/frr/bfdd.vty"
   fi
   ip netns exec "$NS_RTR" /usr/lib/frr/bgpd -z "$WORK/frr/zserv.api" -f "$WORK/frr/bgpd.conf" \
     -i "$WORK/frr/bgpd.pid" --vty_socket "$WORK/frr" -A 127.0.0.1 -P 0 -u frr -g frr \
@@ -113,3 +145,37 @@ rtr_stale() {
     for my $p (@{$d->{paths} // []}) { exit 0 if $p->{stale} }
     exit 1'
 }
+# frr_bfd_peer FIELD: FIELD of bfdd's session with the speaker (`show bfd peers json`).
+frr_bfd_peer() {
+  frr_cli "show bfd peers json" | perl -MJSON::PP -e '
+    my ($addr, $field) = @ARGV;
+    my $d = decode_json(join "", <STDIN>);
+    for my $p (@$d) { if (($p->{peer} // "") eq $addr) { print "$p->{$field}\n"; exit 0 } }
+    exit 1' "$SPK_ADDR" "$1"
+}
+rtr_bfd_up() { [ "$(frr_bfd_peer status)" = up ]; }
+# rtr_bfd_timeout: the router's Detection Time for the speaker in seconds ("0.900"): the
+# speaker's Detect Mult times the slower of its transmit and the router's receive interval.
+rtr_bfd_timeout() {
+  local mult tx rx
+  mult=$(frr_bfd_peer remote-detect-multiplier) || return 1
+  tx=$(frr_bfd_peer remote-transmit-interval) || return 1
+  rx=$(frr_bfd_peer receive-interval) || return 1
+  awk -v m="$mult" -v t="$tx" -v r="$rx" 'BEGIN { printf "%.3f\n", m * (t > r ? t : r) / 1000 }'
+}
+rtr_bfd_show() { frr_cli "show bfd peers"; }
+# rtr_down_stamps: the epoch milliseconds at which bgpd ended the session with the speaker,
+# one a line, from its log (`bgp log-neighbor-changes`, millisecond timestamps).
+rtr_down_stamps() {
+  local d t
+  { grep -F "%ADJCHANGE: neighbor $SPK_ADDR(" "$WORK/frr/bgpd.log" | grep ' Down ' || true; } |
+    while read -r d t _; do log_ms "$d $t"; done
+}
+# FRR 8.4's bgpd registers the neighbor's BFD session without a source and interface and
+# replaces it by one with them when BGP comes up (bfdd.log: session-delete, session-new ...
+# ifname). The replaced session's last packet says Down (diagnostic 3): when the speaker's
+# BFD session was already Up with it, the speaker resets that first BGP session once, as RFC
+# 5882 asks. `update-source` or `neighbor ... interface` does not avoid it.
+RTR_BFD_REPLACES_SESSION=1
+# rtr_bfd_settled: the replacement is done (the session is on the interface) and Up.
+rtr_bfd_settled() { [ "$(frr_bfd_peer interface)" = veth1 ] && rtr_bfd_up; }

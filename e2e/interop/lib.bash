@@ -114,14 +114,16 @@ wait_ms() {
 
 # write_many_objects DIR COUNT [key=value...]: COUNT LoadBalancer services on 198.18.0.1,
 # 198.18.0.2, ... (a pool of 198.18.0.0/17), one advertisement without communities and the
-# BGPPeer at RTR_V4 (IPv4 only). graceful_restart=true sets enableGracefulRestart.
+# BGPPeer at RTR_V4 (IPv4 only). graceful_restart=true sets enableGracefulRestart,
+# bfd_profile=NAME spec.bfdProfile.
 write_many_objects() {
   local dir="$1" count="$2"
   shift 2
-  local graceful_restart=false kv
+  local graceful_restart=false bfd_profile="" kv
   for kv in "$@"; do
     case "$kv" in
       graceful_restart=*) graceful_restart="${kv#*=}" ;;
+      bfd_profile=*) bfd_profile="${kv#*=}" ;;
     esac
   done
   mkdir -p "$dir"
@@ -158,6 +160,7 @@ spec:
   connectTime: 2s
   enableGracefulRestart: $graceful_restart
 EOF
+  [ -n "$bfd_profile" ] && echo "  bfdProfile: $bfd_profile" >>"$dir/.peer.yaml.tmp"
   perl -e 'for my $i (1 .. $ARGV[0]) {
     printf "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s%d\n  namespace: default\n" .
            "spec:\n  type: LoadBalancer\nstatus:\n  loadBalancer:\n    ingress:\n" .
@@ -175,12 +178,14 @@ EOF
 #   selector_app (both advertisements select Services labelled app=VALUE), other_ip4 and
 #   other_app (a second Service "other" at that IPv4 address, labelled app=VALUE; the
 #   Service "web" is labelled app=web)
+#   dynamic_asn (internal|external: replaces peerASN), bfd_profile (spec.bfdProfile)
 write_objects() {
   local dir="$1"
   shift
   local my_asn=64512 peer_asn=64513 password="" local_pref="" extra="" ip4=203.0.113.10
   local ip6=2001:db8:1::10 dual_stack=true hold_time=9s connect_time="" dynamic_asn="" kv
   local local_asn="" disable_mp="" prepend="" selector_app="" other_ip4="" other_app=other
+  local bfd_profile=""
   for kv in "$@"; do
     case "$kv" in
       my_asn=*) my_asn="${kv#*=}" ;;
@@ -200,6 +205,7 @@ write_objects() {
       selector_app=*) selector_app="${kv#*=}" ;;
       other_ip4=*) other_ip4="${kv#*=}" ;;
       other_app=*) other_app="${kv#*=}" ;;
+      bfd_profile=*) bfd_profile="${kv#*=}" ;;
     esac
   done
   mkdir -p "$dir"
@@ -310,6 +316,7 @@ status:
       - ip: $other_ip4
 EOF
     fi
+    [ -n "$bfd_profile" ] && echo "  bfdProfile: $bfd_profile"
     cat <<EOF
 ---
 apiVersion: v1
@@ -330,4 +337,94 @@ EOF
   } >"$tmp"
   # Atomic replace: the speaker never reads a half-written file.
   mv "$tmp" "$dir/objects.yaml"
+}
+
+# write_bfd_profile DIR NAME INTERVAL_MS MULTIPLIER [key=value...]: a BFDProfile in
+# DIR/bfd-NAME.yaml (transmitInterval and receiveInterval INTERVAL_MS). passive=true sets
+# passiveMode, echo=true echoMode.
+write_bfd_profile() {
+  local dir="$1" name="$2" interval="$3" multiplier="$4"
+  shift 4
+  local passive=false echo=false kv
+  for kv in "$@"; do
+    case "$kv" in
+      passive=*) passive="${kv#*=}" ;;
+      echo=*) echo="${kv#*=}" ;;
+    esac
+  done
+  mkdir -p "$dir"
+  cat >"$dir/.bfd-$name.yaml.tmp" <<EOF
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata:
+  name: $name
+  namespace: metallb-system
+spec:
+  receiveInterval: $interval
+  transmitInterval: $interval
+  detectMultiplier: $multiplier
+  passiveMode: $passive
+  echoMode: $echo
+EOF
+  mv "$dir/.bfd-$name.yaml.tmp" "$dir/bfd-$name.yaml"
+}
+
+# cut_link / restore_link: every packet in and out of the router namespace dropped (nft), as
+# a dead link or node looks to the speaker; the interfaces stay up.
+cut_link() {
+  require_cmd nft
+  in_rtr nft -f - <<EOF
+table inet bgpcomm_cut {
+  chain input { type filter hook input priority -300; policy drop; }
+  chain output { type filter hook output priority -300; policy drop; }
+}
+EOF
+}
+restore_link() { in_rtr nft delete table inet bgpcomm_cut; }
+
+# speaker_metric LINE: the speaker's /metrics holds LINE (exactly, as a whole line).
+speaker_metric() { in_spk curl -sf http://127.0.0.1:7472/metrics | grep -qxF "$1"; }
+
+# log_ms "DATE TIME.mmm": milliseconds since the epoch of a log timestamp (local time, or
+# ISO 8601 with Z as the speaker writes it; FRR's 2026/12/02 dates too).
+log_ms() { date -d "${1//\//-}" +%s%3N; }
+
+# speaker_stamps PATTERN: the epoch milliseconds of each speaker log line matching PATTERN.
+speaker_stamps() {
+  local ts
+  { grep -- "$1" "$WORK/speaker.log" || true; } | sed -n 's/^ts=\([^ ]*\) .*/\1/p' | while read -r ts; do log_ms "$ts"; done
+}
+
+# time_cut PREFIX BUDGET_MS LOG_PATTERN: cuts the link (cut_link) and prints
+# "RTR_MS SPK_MS ROUTE_MS", milliseconds from just before the cut until: the router ended the
+# BGP session (its log: rtr_down_stamps), the speaker logged a line matching LOG_PATTERN
+# (its log), and the router no longer holds PREFIX (rtr_attr, polled: an upper bound, as a
+# router CLI call under load takes a few hundred milliseconds); "never" for what did not
+# happen within BUDGET_MS. The logs carry milliseconds, so the first two are exact to the
+# millisecond. The link stays cut (restore_link).
+time_cut() {
+  local prefix="$1" budget="$2" pattern="$3" family=ipv4 rtr_before spk_before start now route="" stamp
+  local rtr=never spk=never
+  [[ $prefix == *:* ]] && family=ipv6
+  rtr_before=$(rtr_down_stamps | wc -l)
+  spk_before=$(speaker_stamps "$pattern" | wc -l)
+  start=$(date +%s%3N)
+  cut_link
+  while :; do
+    now=$(date +%s%3N)
+    if [ -z "$route" ] && ! rtr_attr "$family" "$prefix" present >/dev/null 2>&1; then
+      route=$((now - start))
+    fi
+    if [ -n "$route" ] && (($(rtr_down_stamps | wc -l) > rtr_before)) &&
+      (($(speaker_stamps "$pattern" | wc -l) > spk_before)); then
+      break
+    fi
+    if ((now - start > budget)); then break; fi
+    sleep 0.05
+  done
+  stamp=$(rtr_down_stamps | sed -n "$((rtr_before + 1))p")
+  [ -n "$stamp" ] && rtr=$((stamp - start))
+  stamp=$(speaker_stamps "$pattern" | sed -n "$((spk_before + 1))p")
+  [ -n "$stamp" ] && spk=$((stamp - start))
+  echo "$rtr $spk ${route:-never}"
 }

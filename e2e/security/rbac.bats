@@ -74,6 +74,8 @@ SPEAKER_ALLOWED=(
   "get bgppeers.metallb.io" "list bgppeers.metallb.io" "watch bgppeers.metallb.io"
   "list bgpadvertisements.metallb.io" "watch bgpadvertisements.metallb.io"
   "list ipaddresspools.metallb.io" "watch ipaddresspools.metallb.io"
+  # BGPPeer bfdProfile: the BFD timers of the peer's session.
+  "list bfdprofiles.metallb.io" "watch bfdprofiles.metallb.io"
   "list services all" "watch services all" "get services default"
   "list endpointslices.discovery.k8s.io all" "watch endpointslices.discovery.k8s.io all"
   # Its own Node, watched by name (a field-selected list/watch needs list and watch).
@@ -97,6 +99,7 @@ SPEAKER_DENIED=(
   "list secrets all" "create secrets" "update secrets" "delete secrets"
   "create bgppeers.metallb.io" "update bgppeers.metallb.io" "delete bgppeers.metallb.io"
   "patch bgpadvertisements.metallb.io" "update communities.metallb.io"
+  "update bfdprofiles.metallb.io" "delete bfdprofiles.metallb.io"
   "create services default" "update services default" "delete services default"
   "patch services:status default"
   "create endpointslices.discovery.k8s.io default"

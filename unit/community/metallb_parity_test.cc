@@ -537,6 +537,16 @@ INSTANTIATE_TEST_SUITE_P(
               "E spec.transmitInterval: transmitInterval 60001 is out of range 10..60000 ms",
               "E spec.detectMultiplier: detectMultiplier 1 is out of range 2..255",
               "E spec.minimumTtl: minimumTtl 255 is out of range 1..254"}},
+        Case{"EchoModeWarns", MetalLB::kAccepts,
+             [](World&) {
+               BfdProfile profile;
+               profile.meta = Meta("fast");
+               profile.echo_mode = true;
+               return ValidateBfdProfile(profile, {});
+             },
+             {"W spec.echoMode: the echo function is not implemented: bgpcomm-speaker runs no "
+              "BFD for the peers naming this profile; set echoMode to false (asynchronous mode "
+              "detects a failure within transmitInterval x detectMultiplier)"}},
         Case{"Bounds", MetalLB::kAccepts,
              [](World&) {
                BfdProfile profile;

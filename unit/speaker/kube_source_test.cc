@@ -1,11 +1,16 @@
 // KubeSource against a loopback apiserver stand-in: LISTs answered from fixtures, WATCHes
 // held open and silent, Events recorded. No peer gets a session, so no BGP session starts.
+// held open and silent, Events recorded. One case has a peer on 127.0.0.2, where nothing
+// listens (its BGP connection is refused, its BFD packets find no one).
 #include "speaker/kube_source.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "unit/kube/test_support.h"
 
@@ -18,6 +23,9 @@ using kube::testing::WaitFor;
 class FakeApiserver {
  public:
   FakeApiserver() {
+    // Every informer holds a watch open (one server thread each): room for all of them and
+    // the Event POSTs beside (httplib's default pool has 8 threads on a small machine).
+    server_.server().new_task_queue = [] { return new httplib::ThreadPool(32); };
     server_.server().Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
       if (req.get_param_value("watch") == "1") {
         res.set_chunked_content_provider("application/json", [this](std::size_t, httplib::DataSink&) {
@@ -108,15 +116,16 @@ class KubeSourceTest : public ::testing::Test {
   }
 
   // Runs a KubeSource (and the speaker's io_context) until `done` holds.
-  bool RunUntil(const std::function<bool()>& done) {
+  bool RunUntil(const std::function<bool()>& done, prometheus::Registry* registry = nullptr,
+                bfd::DriverOptions bfd = {}) {
     auto client = kube::Client::New(kube::RestConfig{.server = apiserver_.Url()});
     EXPECT_TRUE(client.has_value());
     kube::RealClock clock;
     kube::EventRecorder events(**client, clock, {.component = "bgpcomm-speaker", .instance = "n1"});
     asio::io_context io;
     auto work = asio::make_work_guard(io);
-    SpeakerMetrics metrics(nullptr);
-    Speaker speaker(io, SpeakerOptions{.objects = {}, .node_name = "n1"}, metrics);
+    SpeakerMetrics metrics(registry);
+    Speaker speaker(io, SpeakerOptions{.objects = {}, .node_name = "n1", .bfd = bfd}, metrics);
     std::jthread io_thread([&] { io.run(); });
     KubeSource source(**client, events, speaker, io,
                       KubeSourceOptions{.namespace_name = "metallb-system", .node_name = "n1"});
@@ -244,6 +253,41 @@ TEST_F(KubeSourceTest, PeerWithVrfGetsAWarningEventNamingTheField) {
   EXPECT_EQ(events[0]["message"],
             "no BGP session from node n1: spec.vrf \"red\" is not supported: this speaker "
             "peers from the default VRF only");
+}
+
+// A BGPPeer naming a BFDProfile: the profile comes through its informer and the peer gets a
+// BFD session (its state in the metrics).
+TEST_F(KubeSourceTest, BgpPeerWithBfdProfileGetsABfdSession) {
+  apiserver_.SetList("/apis/metallb.io/v1beta2/namespaces/metallb-system/bgppeers",
+                     nlohmann::json::array({{{"metadata",
+                                              {{"name", "upstream"},
+                                               {"namespace", "metallb-system"},
+                                               {"resourceVersion", "7"}}},
+                                             {"spec",
+                                              {{"myASN", 64512},
+                                               {"peerASN", 64513},
+                                               {"peerAddress", "127.0.0.2"},
+                                               {"routerID", "198.51.100.1"},
+                                               {"bfdProfile", "fast"}}}}}));
+  apiserver_.SetList(std::string(kMetallb) + "bfdprofiles",
+                     nlohmann::json::array({{{"metadata",
+                                              {{"name", "fast"},
+                                               {"namespace", "metallb-system"},
+                                               {"resourceVersion", "8"}}},
+                                             {"spec", {{"transmitInterval", 100}}}}}));
+  prometheus::Registry registry;
+  // Ports of our own on loopback: nothing answers, the session stays Down.
+  std::random_device random;
+  bfd::DriverOptions ports;
+  ports.single_hop_port = static_cast<std::uint16_t>(30000 + random() % 9000);
+  ports.peer_single_hop_port = static_cast<std::uint16_t>(ports.single_hop_port + 1);
+  const std::string down = R"(bgpcomm_speaker_bfd_session_state{peer="upstream",state="Down"} 1)";
+  ASSERT_TRUE(RunUntil(
+      [&] {
+        return prometheus::TextSerializer().Serialize(registry.Collect()).find(down) !=
+               std::string::npos;
+      },
+      &registry, ports));
 }
 
 TEST(RefusalEventReasonTest, OneReasonPerMetricReason) {
