@@ -24,15 +24,6 @@ std::string Hex(std::uint64_t value) {
   return buffer;
 }
 
-// `previous`'s condition of `type` keeps its transition time while its status holds.
-Condition Keep(Condition next, const ConfigurationStatus& previous, const std::string& now) {
-  next.last_transition = now;
-  for (const Condition& c : previous.conditions) {
-    if (c.type == next.type && c.status == next.status) next.last_transition = c.last_transition;
-  }
-  return next;
-}
-
 std::string JoinSorted(std::vector<std::string> items, std::string_view separator) {
   std::sort(items.begin(), items.end());
   items.erase(std::unique(items.begin(), items.end()), items.end());
@@ -105,18 +96,6 @@ nlohmann::json SessionStatusJson(const SessionStatus& s) {
   return j;
 }
 
-nlohmann::json ConfigurationStatusJson(const ConfigurationStatus& s) {
-  nlohmann::json conditions = nlohmann::json::array();
-  for (const Condition& c : s.conditions) {
-    conditions.push_back({{"type", c.type},
-                          {"status", c.status},
-                          {"reason", c.reason},
-                          {"message", c.message.empty() ? std::string("-") : c.message},
-                          {"lastTransitionTime", c.last_transition}});
-  }
-  return {{"result", s.result}, {"errorSummary", s.error_summary}, {"conditions", conditions}};
-}
-
 ConfigurationStatus SpeakerConfiguration(const std::vector<RefusedAdvertisement>& refused,
                                          const std::vector<std::string>& refused_peers,
                                          const ConfigurationStatus& previous,
@@ -132,13 +111,13 @@ ConfigurationStatus SpeakerConfiguration(const std::vector<RefusedAdvertisement>
   std::string peers = JoinSorted(refused_peers, "; ");
   ConfigurationStatus out;
   out.conditions.push_back(
-      Keep({.type = "AdvertisementsAnnounced",
+      objectjson::KeepTransition({.type = "AdvertisementsAnnounced",
             .status = advertisements.empty() ? "True" : "False",
             .reason = advertisements.empty() ? "AllAnnounced" : "AdvertisementRefused",
             .message = advertisements.empty() ? "every BGPAdvertisement is announced"
                                               : advertisements},
            previous, now));
-  out.conditions.push_back(Keep({.type = "PeersAccepted",
+  out.conditions.push_back(objectjson::KeepTransition({.type = "PeersAccepted",
                                  .status = peers.empty() ? "True" : "False",
                                  .reason = peers.empty() ? "AllAccepted" : "PeerRefused",
                                  .message = peers.empty() ? "every BGPPeer of this node has a session"
@@ -153,21 +132,6 @@ ConfigurationStatus SpeakerConfiguration(const std::vector<RefusedAdvertisement>
       }(),
       "; ");
   out.result = out.error_summary.empty() ? "Valid" : "Invalid";
-  return out;
-}
-
-ConfigurationStatus AllocatorConfiguration(const std::vector<std::string>& errors,
-                                           const ConfigurationStatus& previous,
-                                           const std::string& now) {
-  ConfigurationStatus out;
-  out.error_summary = JoinSorted(errors, "; ");
-  out.result = out.error_summary.empty() ? "Valid" : "Invalid";
-  out.conditions.push_back(
-      Keep({.type = "PoolsUsable",
-            .status = errors.empty() ? "True" : "False",
-            .reason = errors.empty() ? "PoolsValid" : "PoolsInvalid",
-            .message = errors.empty() ? "every IPAddressPool can be used" : out.error_summary},
-           previous, now));
   return out;
 }
 
@@ -209,93 +173,6 @@ nlohmann::json ServiceStatusJson(const std::string& node, const ServiceAnnouncem
           {"peers", service.peers},
           {"serviceName", service.name},
           {"serviceNamespace", service.namespace_name}};
-}
-
-void StatusCoalescer::Set(const std::string& key, std::string body, Duration interval,
-                          TimePoint) {
-  Entry& e = entries_[key];
-  e.desired = std::move(body);
-  if (Pending(e)) e.interval = e.interval ? std::min(*e.interval, interval) : interval;
-}
-
-void StatusCoalescer::Remove(const std::string& key, Duration interval, TimePoint) {
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return;
-  Entry& e = it->second;
-  e.desired.reset();
-  if (!e.written && !e.exists_unknown && !e.in_flight) {
-    entries_.erase(it);
-    return;
-  }
-  if (Pending(e)) e.interval = e.interval ? std::min(*e.interval, interval) : interval;
-}
-
-void StatusCoalescer::Existing(const std::string& key) {
-  Entry& e = entries_[key];
-  if (!e.written) e.exists_unknown = true;
-}
-
-bool StatusCoalescer::Pending(const Entry& e) const {
-  if (e.desired) return e.exists_unknown || e.written != e.desired;
-  return e.written.has_value() || e.exists_unknown;
-}
-
-std::optional<TimePoint> StatusCoalescer::DueAt(const Entry& e) const {
-  if (e.in_flight || !Pending(e)) return std::nullopt;
-  if (!e.last_attempt) return TimePoint::min();
-  return *e.last_attempt + e.interval.value_or(Duration{});
-}
-
-std::vector<StatusCoalescer::Write> StatusCoalescer::Due(TimePoint now) {
-  std::vector<Write> out;
-  for (auto& [key, e] : entries_) {
-    auto due = DueAt(e);
-    if (!due || *due > now) continue;
-    e.in_flight = true;
-    e.last_attempt = now;
-    e.sending = e.desired;
-    out.push_back({key, e.desired});
-  }
-  return out;
-}
-
-void StatusCoalescer::Done(const std::string& key, bool ok) {
-  auto it = entries_.find(key);
-  if (it == entries_.end()) return;
-  Entry& e = it->second;
-  e.in_flight = false;
-  if (ok) {
-    e.written = e.sending;
-    e.exists_unknown = false;
-    if (!e.desired && !e.written) {
-      entries_.erase(it);
-      return;
-    }
-  }
-  e.sending.reset();
-  // A change that arrived meanwhile keeps its interval; a failure is retried after it.
-  if (ok && !Pending(e)) e.interval.reset();
-}
-
-std::optional<TimePoint> StatusCoalescer::NextDue() const {
-  std::optional<TimePoint> next;
-  for (const auto& [key, e] : entries_) {
-    auto due = DueAt(e);
-    if (due && (!next || *due < *next)) next = due;
-  }
-  return next;
-}
-
-std::vector<std::string> StatusCoalescer::Keys() const {
-  std::vector<std::string> out;
-  for (const auto& [key, e] : entries_) out.push_back(key);
-  return out;
-}
-
-std::size_t StatusCoalescer::pending() const {
-  std::size_t n = 0;
-  for (const auto& [key, e] : entries_) n += Pending(e) ? 1 : 0;
-  return n;
 }
 
 }  // namespace bgpcomm::speaker::status
