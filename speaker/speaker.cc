@@ -319,6 +319,7 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
     plans.emplace(peer.meta.name, std::move(*plan));
   }
   metrics_.SetRefusedPeers(refused_peers);
+  if (status_) status_->Applied(objects, desired, refused, refused_peers);
   // Sessions whose peer went away or changed are stopped (Cease); new ones start.
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     auto plan = plans.find(it->first);
@@ -326,6 +327,7 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
       spdlog::info("event=peer_removed peer={}", it->first);
       it->second->Stop();
       metrics_.SetPrefixes(it->first, 0);
+      if (status_) status_->PeerRemoved(it->first);
       it = sessions_.erase(it);
     } else {
       ++it;
@@ -339,17 +341,25 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
     auto& session = sessions_[name];
     if (!session) {
       SessionObserver observer;
-      observer.state_changed = [this](const std::string&, SessionState, SessionState) {
+      observer.state_changed = [this](const std::string& peer, SessionState, SessionState to) {
         UpdateSessionMetric();
+        if (status_) status_->StateChanged(peer, to);
       };
       observer.updates_sent = [this](const std::string& peer, std::size_t n) {
         metrics_.AddUpdates(peer, n);
       };
       observer.prefixes_announced = [this](const std::string& peer, std::size_t n) {
         metrics_.SetPrefixes(peer, n);
+        auto session = sessions_.find(peer);
+        if (status_ && session != sessions_.end() && session->second)
+          status_->Sent(peer, session->second->sent());
       };
       observer.connect_unanswered = [this](const std::string& peer) {
         metrics_.AddUnanswered(peer);
+        if (status_) status_->ConnectUnanswered(peer);
+      };
+      observer.error = [this](const std::string& peer, const std::string& error) {
+        if (status_) status_->Error(peer, error);
       };
       std::string peer_as = std::to_string(plan.config.peer_asn.value());
       if (plan.config.peer_asn_mode == PeerAsnMode::kExternal) peer_as = "external";
@@ -363,6 +373,7 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
       SessionConfig config = plan.config;
       // Only the sessions of the first apply follow the restart; later ones are new peers.
       config.graceful_restart.restarted = options_.restarted && !applied_once_;
+      if (status_) status_->PeerAdded(name, plan);
       session = std::make_shared<PeerSession>(io_, plan.endpoint, config, observer);
       session->SetRoutes(std::move(desired.by_peer[name]));
       session->Start();
@@ -371,6 +382,7 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
     }
   }
   applied_once_ = true;
+  if (status_) status_->ApplyDone();
   UpdateSessionMetric();
   spdlog::info("event=objects_applied peers={} routes={} refused={}", plans.size(), routes,
                refused.size());
