@@ -48,5 +48,7 @@ RUN rm -rf build-image \
 FROM runtime
 COPY --from=build /src/build-image/bin/bgpcomm-webhook /src/build-image/bin/bgpcomm-speaker \
      /src/build-image/bin/bgpcomm /usr/local/bin/
+# `kubectl bgpcomm status`: kubectl finds plugins by name on $PATH.
+COPY --from=build /src/build-image/bin/kubectl-bgpcomm /usr/local/bin/
 # As the runtime stage (restated: the final stage is what users run).
 USER 65532:65532
