@@ -222,7 +222,8 @@ chart() {
   KUBECONFIG=$KIND_STATE/kubeconfig "$HELM" upgrade --install bgpcomm "$BGPCOMM_REPO/charts/bgpcomm" \
     --namespace metallb-system --create-namespace \
     --set image.repository="${BGPCOMM_IMAGE%%:*}" --set image.tag="$tag" \
-    --set image.pullPolicy=Never --wait --timeout 5m
+    --set image.pullPolicy=Never --set speaker.status.serviceBGPStatus=true \
+    --wait --timeout 5m
   kk -n metallb-system get pods -o wide
 }
 step chart chart
