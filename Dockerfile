@@ -48,5 +48,9 @@ RUN rm -rf build-image \
 FROM runtime
 COPY --from=build /src/build-image/bin/bgpcomm-webhook /src/build-image/bin/bgpcomm-speaker \
      /src/build-image/bin/bgpcomm /usr/local/bin/
+# `kubectl bgpcomm status`: kubectl finds plugins by name on $PATH (root only to make the
+# link; the image runs as the user below).
+USER 0
+RUN ln -s bgpcomm /usr/local/bin/kubectl-bgpcomm
 # As the runtime stage (restated: the final stage is what users run).
 USER 65532:65532

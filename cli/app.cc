@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "cli/resolve_command.h"
 #include "cli/routes_command.h"
+#include "cli/status_command.h"
 #include "version/version.h"
 
 namespace bgpcomm::cli {
@@ -95,6 +96,26 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   routes->add_option("paths", routes_options.paths, "YAML or JSON files, or folders (recursed)")
       ->required();
 
+  StatusOptions status_options;
+  std::string status_output = "text";
+  CLI::App* status = app.add_subcommand(
+      "status",
+      "from the API: each node's BGP sessions (state, uptime, prefixes sent), refused "
+      "advertisements, and the predicted routes the speakers do not send (exit 0 healthy, "
+      "1 a session down or a route missing, 2 unreadable); also `kubectl bgpcomm status`");
+  status->add_option("--kubeconfig", status_options.kubeconfig,
+                     "kubeconfig file (default $KUBECONFIG, ~/.kube/config, else in-cluster)");
+  status->add_option("--context", status_options.context, "kubeconfig context");
+  status->add_option("--namespace", status_options.namespace_name,
+                     "namespace of the metallb.io objects and the status objects")
+      ->capture_default_str();
+  status->add_option("--node", status_options.node, "only this node");
+  status->add_option("--lb-class", status_options.load_balancer_class,
+                     "predict addresses as an allocator serving this loadBalancerClass");
+  status->add_option("--output,-o", status_output, "text for people, json for programs")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
   CertsOptions certs_options;
   int validity_hours = 8760;
   CLI::App* certs_command = app.add_subcommand(
@@ -123,6 +144,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     if (certs_command->parsed()) {
       certs_options.validity = std::chrono::hours(validity_hours);
       return RunCerts(certs_options, out, err);
+    }
+    if (status->parsed()) {
+      status_options.output = status_output == "json" ? OutputFormat::kJson : OutputFormat::kText;
+      return RunStatus(status_options, out, err);
     }
     if (routes->parsed()) {
       routes_options.output = routes_output == "json" ? OutputFormat::kJson : OutputFormat::kText;

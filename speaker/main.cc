@@ -19,6 +19,7 @@
 #include "speaker/kube_source.h"
 #include "speaker/restart_marker.h"
 #include "speaker/speaker.h"
+#include "speaker/status_publisher.h"
 #include "version/version.h"
 
 namespace {
@@ -56,6 +57,11 @@ int main(int argc, char** argv) {
   std::string metrics_bind = ":7472", health_bind = ":7473", log_level = "info";
   std::string state_dir;
   int restart_time = 120;
+  const char* env_pod = std::getenv("POD_NAME");
+  const char* env_pod_uid = std::getenv("POD_UID");
+  std::string pod_name = env_pod ? env_pod : "", pod_uid = env_pod_uid ? env_pod_uid : "";
+  double status_interval = 5, status_prefixes_interval = 30;
+  bool status_objects = true, service_bgp_status = false;
   app.add_option(
       "--objects", objects,
       "read the objects from these YAML/JSON files or folders instead of the API server");
@@ -73,6 +79,26 @@ int main(int argc, char** argv) {
                  "seconds a peer keeps our routes after we went away (BGPPeers with "
                  "enableGracefulRestart)")
       ->check(CLI::Range(1, 4095));
+  app.add_option("--pod-name", pod_name,
+                 "this speaker's Pod (default $POD_NAME): owner of its status objects");
+  app.add_option("--pod-uid", pod_uid, "that Pod's UID (default $POD_UID)");
+  app.add_option("--status-objects", status_objects,
+                 "write BGPSessionState and ConfigurationState objects (Kubernetes mode)")
+      ->capture_default_str();
+  app.add_option("--status-interval", status_interval,
+                 "seconds between two writes of one status object when a session's state "
+                 "or the configuration result changes")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  app.add_option("--status-prefixes-interval", status_prefixes_interval,
+                 "seconds between two writes of one status object when only the prefixes "
+                 "sent change")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  app.add_option("--service-bgp-status", service_bgp_status,
+                 "also write MetalLB's ServiceBGPStatus, one object per node and Service "
+                 "announced")
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   try {
@@ -134,6 +160,8 @@ int main(int argc, char** argv) {
     bgpcomm::kube::RealClock clock;
     std::unique_ptr<bgpcomm::kube::EventRecorder> recorder;
     std::unique_ptr<KubeSource> source;
+    std::unique_ptr<bgpcomm::kube::StatusWriter> status_writer;
+    std::unique_ptr<StatusPublisher> status;
     if (objects.empty()) {
       auto config = kubeconfig.empty() ? bgpcomm::kube::InClusterConfig()
                                        : bgpcomm::kube::LoadKubeconfig(kubeconfig);
@@ -153,6 +181,28 @@ int main(int argc, char** argv) {
           *client, clock,
           bgpcomm::kube::EventRecorderOptions{.component = "bgpcomm-speaker",
                                               .instance = node_name});
+      if (status_objects) {
+        nlohmann::json owner;
+        if (!pod_name.empty() && !pod_uid.empty()) {
+          owner = {{"apiVersion", "v1"}, {"kind", "Pod"}, {"name", pod_name},
+                   {"uid", pod_uid}};
+        }
+        status_writer = std::make_unique<bgpcomm::kube::StatusWriter>(
+            *client, bgpcomm::kube::StatusWriterOptions{.owner = owner});
+        auto ms = [](double seconds) {
+          return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+        };
+        status = std::make_unique<StatusPublisher>(
+            *status_writer,
+            StatusPublisherOptions{.namespace_name = namespace_name,
+                                   .node_name = node_name,
+                                   .state_interval = ms(status_interval),
+                                   .prefixes_interval = ms(status_prefixes_interval),
+                                   .service_status = service_bgp_status});
+        status->Adopt();
+        speaker.SetStatusSink(status.get());
+        status_writer->Start();
+      }
       source = std::make_unique<KubeSource>(
           *client, *recorder, speaker, io,
           KubeSourceOptions{.namespace_name = namespace_name, .node_name = node_name});
@@ -217,6 +267,8 @@ int main(int argc, char** argv) {
       }
     }
     if (source) source->Stop();
+    speaker.SetStatusSink(nullptr);
+    if (status_writer) status_writer->Stop();
     // The marker stays when peers hold our routes: the next start then claims the restart.
     if (marker && !speaker.graceful_restart_enabled()) marker->Remove();
     health.stop();

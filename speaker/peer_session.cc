@@ -172,8 +172,10 @@ void PeerSession::Execute(const Action& a) {
   if (std::holds_alternative<action::Connect>(a)) {
     Connect();
   } else if (const auto* close = std::get_if<action::Close>(&a)) {
-    if (conn_)
+    if (conn_) {
       spdlog::info("event=close peer={} reason={}", Name(), community::Quote(close->reason));
+      if (observer_.error) observer_.error(endpoint_.name, close->reason);
+    }
     CloseConnection();
   } else if (const auto* send = std::get_if<action::Send>(&a)) {
     if (const auto* n = std::get_if<NotificationMessage>(&send->message)) {
@@ -290,6 +292,7 @@ void PeerSession::Connect() {
   }
   if (ec) {
     spdlog::warn("event=connect_failed peer={} error={}", Name(), community::Quote(ec.message()));
+    if (observer_.error) observer_.error(endpoint_.name, "connect: " + ec.message());
     asio::post(io_, [self = shared_from_this(), conn] {
       if (conn == self->conn_) self->Dispatch(event::TcpFails{});
     });
@@ -300,6 +303,7 @@ void PeerSession::Connect() {
     if (error) {
       spdlog::info("event=connect_failed peer={} error={}", self->Name(),
                    community::Quote(error.message()));
+      if (self->observer_.error) self->observer_.error(self->endpoint_.name, "connect: " + error.message());
       self->Dispatch(event::TcpFails{});
       return;
     }
@@ -358,6 +362,7 @@ void PeerSession::ReadMore() {
     if (ec) {
       spdlog::info("event=connection_lost peer={} error={}", self->Name(),
                    community::Quote(ec.message()));
+      if (self->observer_.error) self->observer_.error(self->endpoint_.name, "connection lost: " + ec.message());
       self->Dispatch(event::TcpFails{});
       return;
     }

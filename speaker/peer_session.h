@@ -52,6 +52,8 @@ struct SessionObserver {
   std::function<void(const std::string& peer, std::size_t prefixes)> prefixes_announced;
   // A connection attempt got no answer within the ConnectRetry time.
   std::function<void(const std::string& peer)> connect_unanswered;
+  // Why the session went down or a connection attempt failed (status: lastError).
+  std::function<void(const std::string& peer, const std::string& error)> error;
 };
 
 class PeerSession : public std::enable_shared_from_this<PeerSession> {
@@ -76,6 +78,8 @@ class PeerSession : public std::enable_shared_from_this<PeerSession> {
   const SessionConfig& config() const { return fsm_.config(); }
   // Unwritten bytes queued for the current connection (0 without one).
   std::size_t queued_bytes() const;
+  // What the peer holds from us (the Adj-RIB-Out; empty unless Established).
+  const RouteSet& sent() const { return rib_.sent(); }
 
  private:
   // One TCP connection and its output. Shared with the callbacks that use it, so a

@@ -353,6 +353,7 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
   }
   metrics_.SetRefusedPeers(refused_peers);
   refused_peers_ = std::move(refused_peers_now);
+  if (status_) status_->Applied(objects, desired, refused, refused_peers);
   // Sessions whose peer went away or changed are stopped (Cease); new ones start.
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     auto plan = plans.find(it->first);
@@ -360,6 +361,7 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
       spdlog::info("event=peer_removed peer={}", it->first);
       it->second->Stop();
       metrics_.SetPrefixes(it->first, 0);
+      if (status_) status_->PeerRemoved(it->first);
       it = sessions_.erase(it);
     } else {
       ++it;
@@ -373,17 +375,25 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
     auto& session = sessions_[name];
     if (!session) {
       SessionObserver observer;
-      observer.state_changed = [this](const std::string&, SessionState, SessionState) {
+      observer.state_changed = [this](const std::string& peer, SessionState, SessionState to) {
         UpdateSessionMetric();
+        if (status_) status_->StateChanged(peer, to);
       };
       observer.updates_sent = [this](const std::string& peer, std::size_t n) {
         metrics_.AddUpdates(peer, n);
       };
       observer.prefixes_announced = [this](const std::string& peer, std::size_t n) {
         metrics_.SetPrefixes(peer, n);
+        auto session = sessions_.find(peer);
+        if (status_ && session != sessions_.end() && session->second)
+          status_->Sent(peer, session->second->sent());
       };
       observer.connect_unanswered = [this](const std::string& peer) {
         metrics_.AddUnanswered(peer);
+        if (status_) status_->ConnectUnanswered(peer);
+      };
+      observer.error = [this](const std::string& peer, const std::string& error) {
+        if (status_) status_->Error(peer, error);
       };
       std::string peer_as = std::to_string(plan.config.peer_asn.value());
       if (plan.config.peer_asn_mode == PeerAsnMode::kExternal) peer_as = "external";
@@ -397,6 +407,7 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
       SessionConfig config = plan.config;
       // Only the sessions of the first apply follow the restart; later ones are new peers.
       config.graceful_restart.restarted = options_.restarted && !applied_once_;
+      if (status_) status_->PeerAdded(name, plan);
       session = std::make_shared<PeerSession>(io_, plan.endpoint, config, observer);
       session->SetRoutes(std::move(desired.by_peer[name]));
       session->Start();
@@ -410,6 +421,7 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
     for (const auto& [name, plan] : plans_) endpoints.emplace(name, plan.endpoint);
     bfd_->Apply(objects.peers, objects.bfd_profiles, endpoints);
   }
+  if (status_) status_->ApplyDone();
   UpdateSessionMetric();
   spdlog::info("event=objects_applied peers={} routes={} refused={}", plans.size(), routes,
                refused.size());

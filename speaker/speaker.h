@@ -16,6 +16,7 @@
 #include "speaker/desired_routes.h"
 #include "speaker/objects_file.h"
 #include "speaker/peer_session.h"
+#include "speaker/status_sink.h"
 
 namespace prometheus {
 class Registry;
@@ -139,6 +140,9 @@ class Speaker {
   // returns them with those ComputeDesiredRoutes refused, after logging and counting them.
   std::vector<RefusedAdvertisement> Apply(const SpeakerObjects& objects,
                                           std::vector<RefusedAdvertisement> refused);
+  // Where sessions and applies are reported (status objects); null: nowhere. Set before
+  // Start; must outlive the speaker's sessions.
+  void SetStatusSink(StatusSink* sink) { status_ = sink; }
 
  private:
   std::expected<void, std::string> Reload();
@@ -159,6 +163,7 @@ class Speaker {
   std::atomic<bool> ready_{false};
   bool stopped_ = false;
   bool applied_once_ = false;
+  StatusSink* status_ = nullptr;
 };
 
 }  // namespace bgpcomm::speaker

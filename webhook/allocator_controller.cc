@@ -124,7 +124,8 @@ AllocatorController::AllocatorController(kube::Client& client, kube::EventRecord
       total_(prometheus::BuildGauge()
                  .Name("bgpcomm_allocator_addresses_total")
                  .Help("Addresses an IPAddressPool holds (in use and available)")
-                 .Register(registry)) {
+                 .Register(registry)),
+      status_(client, options_.pool_namespace) {
   services_ = std::make_unique<kube::Informer>(
       client_, kube::resources::kServices, "",
       Decoding(options_.informer, kube::DecodeAs(DecodeStoredService)));
@@ -175,6 +176,7 @@ AllocatorController::AllocatorController(kube::Client& client, kube::EventRecord
 AllocatorController::~AllocatorController() { Stop(); }
 
 void AllocatorController::Start() {
+  status_.Start();
   services_->Start();
   pools_->Start();
   namespaces_->Start();
@@ -184,6 +186,7 @@ void AllocatorController::Start() {
 }
 
 void AllocatorController::Stop() {
+  status_.Stop();
   services_->Stop();
   pools_->Stop();
   namespaces_->Stop();
@@ -259,6 +262,7 @@ AllocatorPassCounts AllocatorController::Pass(bool full) {
       spdlog::warn("event=allocator_pools_refused problem=\"{}\"",
                    set.error().empty() ? "" : set.error().front().ToString());
     }
+    status_.PoolsJudged(set ? std::vector<community::Diagnostic>{} : set.error());
     std::vector<allocator::Service> services;
     for (const auto& object : services_->List()) {
       if (auto stored = object->As<StoredService>()) {
@@ -271,6 +275,7 @@ AllocatorPassCounts AllocatorController::Pass(bool full) {
   } else {
     if (pools_changed) {
       auto set = core_->SetPools(pools);
+      status_.PoolsJudged(set ? std::vector<community::Diagnostic>{} : set.error());
       if (set) {
         Handle(*set, changed, changed_pools);
       } else {

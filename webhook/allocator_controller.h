@@ -35,6 +35,7 @@
 #include "kube/client.h"
 #include "kube/events.h"
 #include "kube/informer.h"
+#include "webhook/allocator_status.h"
 
 namespace bgpcomm::webhook {
 
@@ -141,6 +142,8 @@ class AllocatorController {
   // Touched only by the thread running Pass().
   std::unique_ptr<allocator::Allocator> core_;
   std::set<std::string> unwritten_pools_;  // pool status writes to retry
+  // The allocator's ConfigurationState (written from Pass(), so by the leader only).
+  AllocatorStatus status_;
 
   // Changes seen by the informers' threads, taken by Pass().
   std::mutex mutex_;

@@ -223,6 +223,7 @@ chart() {
     --namespace metallb-system --create-namespace \
     --set image.repository="${BGPCOMM_IMAGE%%:*}" --set image.tag="$tag" \
     --set image.pullPolicy=Never --set 'speaker.passwordSecrets={bgp-auth-b}' \
+    --set speaker.status.serviceBGPStatus=true \
     --wait --timeout 5m
   kk -n metallb-system get pods -o wide
 }

@@ -41,6 +41,9 @@ WEBHOOK_ALLOWED=(
   "list namespaces cluster" "watch namespaces cluster"
   "create events default" "patch events default"
   "update ipaddresspools.metallb.io:status"
+  # The allocator's ConfigurationState (issue 18): created once, its status patched.
+  "create configurationstates.metallb.io"
+  "patch configurationstates.metallb.io/allocator:status"
 )
 WEBHOOK_DENIED=(
   "get secrets" "list secrets" "watch secrets" "get secrets/other-secret"
@@ -69,6 +72,11 @@ WEBHOOK_DENIED=(
   "update ipaddresspools.metallb.io:status default"
   "create namespaces cluster" "update namespaces cluster" "delete namespaces cluster"
   "delete events default"
+  # Only the allocator's own ConfigurationState, only its status, never deleted.
+  "patch configurationstates.metallb.io/speaker-node-a:status"
+  "update configurationstates.metallb.io" "delete configurationstates.metallb.io"
+  "create configurationstates.metallb.io default"
+  "create bgpsessionstates.bgpcomm.io" "create servicebgpstatuses.metallb.io"
 )
 SPEAKER_ALLOWED=(
   "get bgppeers.metallb.io" "list bgppeers.metallb.io" "watch bgppeers.metallb.io"
@@ -85,6 +93,12 @@ SPEAKER_ALLOWED=(
   # lands within seconds).
   "get secrets/$PEER_SECRET" "list secrets/$PEER_SECRET" "watch secrets/$PEER_SECRET"
   "create events" "patch events"
+  # Status objects (issue 18, speaker.status.enabled, the default): BGPSessionStates
+  # listed once at start, created, their status patched, deleted; its ConfigurationState
+  # created and its status patched. Nothing more.
+  "list bgpsessionstates.bgpcomm.io" "create bgpsessionstates.bgpcomm.io"
+  "delete bgpsessionstates.bgpcomm.io" "patch bgpsessionstates.bgpcomm.io:status"
+  "create configurationstates.metallb.io" "patch configurationstates.metallb.io:status"
 )
 SPEAKER_DENIED=(
   # No other Secret of its namespace: not the webhook's serving key, not Helm's release
@@ -113,6 +127,15 @@ SPEAKER_DENIED=(
   "bind clusterroles.rbac.authorization.k8s.io cluster"
   "create clusterrolebindings.rbac.authorization.k8s.io cluster"
   "create serviceaccounts:token" "impersonate users cluster"
+  # Status objects: no other verb, no other namespace; ServiceBGPStatus only with
+  # speaker.status.serviceBGPStatus (off by default).
+  "update bgpsessionstates.bgpcomm.io" "patch bgpsessionstates.bgpcomm.io"
+  "watch bgpsessionstates.bgpcomm.io" "update bgpsessionstates.bgpcomm.io:status"
+  "create bgpsessionstates.bgpcomm.io default" "list bgpsessionstates.bgpcomm.io all"
+  "update configurationstates.metallb.io" "delete configurationstates.metallb.io"
+  "patch configurationstates.metallb.io" "update configurationstates.metallb.io:status"
+  "create servicebgpstatuses.metallb.io" "patch servicebgpstatuses.metallb.io:status"
+  "delete servicebgpstatuses.metallb.io"
 )
 
 setup_file() {

@@ -90,19 +90,8 @@ event_message() {
 }
 has_event() { [[ -n $(event_message "$1" "$2") ]]; }
 
-# The webhook configurations as registered (with their caBundle), saved by setup_file and
-# put back by restore_webhook after a test removed them.
-WEBHOOK_CONFIGURATIONS=$BATS_FILE_TMPDIR/webhook-configurations.json
-save_webhook() {
-  k get validatingwebhookconfiguration/bgpcomm-webhook mutatingwebhookconfiguration/bgpcomm-webhook \
-    -o json | jq 'del(.items[].metadata | .resourceVersion, .uid, .creationTimestamp,
-                                       .generation, .managedFields)' >"$WEBHOOK_CONFIGURATIONS"
-}
-webhook_registered() { k get validatingwebhookconfiguration bgpcomm-webhook >/dev/null 2>&1; }
-restore_webhook() {
-  webhook_registered || k create -f "$WEBHOOK_CONFIGURATIONS" >/dev/null
-  provider_webhook_start >/dev/null 2>&1
-}
+# save_webhook, unregister_webhook, restore_webhook.
+source "$E2E_REPO/e2e/suites/lib/webhook-registration.bash"
 
 reset_objects() {
   clean_ns "$NS"
@@ -413,9 +402,7 @@ YAML
   apply_walkthrough
   eventually_ms 15000 communities_are a ipv4 "$IP4/32" "64512:100 64512:200"
   # The webhook is unregistered and stopped: what is stored now was never judged.
-  k delete validatingwebhookconfiguration bgpcomm-webhook >/dev/null
-  k delete mutatingwebhookconfiguration bgpcomm-webhook >/dev/null
-  provider_webhook_stop >/dev/null 2>&1
+  unregister_webhook
   k apply -f - >/dev/null <<YAML
 apiVersion: metallb.io/v1beta1
 kind: BGPAdvertisement

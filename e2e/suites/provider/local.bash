@@ -33,7 +33,9 @@ provider_speaker_setup() {  # MD5_PASSWORD_OF_B
     2001:db8:fe::2 "$PROVIDER_ROUTER_A_AS" 64512
   "$LOCAL_CLUSTER/router.sh" start b 198.51.100.13/30 "$PROVIDER_ROUTER_B" 2001:db8:fe:1::1/64 \
     2001:db8:fe:1::2 "$PROVIDER_ROUTER_B_AS" 64512 "$1"
-  "$LOCAL_CLUSTER/speaker.sh" start "$(provider_speaker_node)" --log-level debug
+  # Status objects: MetalLB's per-node ServiceBGPStatus too (off by default in the chart).
+  "$LOCAL_CLUSTER/speaker.sh" start "$(provider_speaker_node)" --log-level debug \
+    --service-bgp-status=true
 }
 provider_speaker_teardown() {
   "$LOCAL_CLUSTER/speaker.sh" stop || true

@@ -1,0 +1,224 @@
+#!/usr/bin/env bats
+# The status objects in the API (issue 18) and `bgpcomm status`, against the speaker in
+# Kubernetes mode and real BIRD 2 routers (the speaker suite's provider set-up: routers a
+# and b, b requiring TCP MD5):
+#   BGPSessionState (bgpcomm.io)        one per node and BGPPeer
+#   ConfigurationState (metallb.io)     the speaker's, and the allocator's "allocator"
+#   ServiceBGPStatus (metallb.io)       per node and Service (the local speaker runs with
+#                                       --service-bgp-status=true)
+# Writes are bounded per object: at most one per --status-interval (5 s), which the
+# flapping case checks against the apiserver's own apiserver_request_total.
+
+load helpers
+
+NODE=$(provider_speaker_node)
+RTR_A=$PROVIDER_ROUTER_A
+RTR_B=$PROVIDER_ROUTER_B
+MD5_B=e2e-md5-b-9f3c
+IP4=203.0.113.10
+source "$E2E_REPO/e2e/suites/lib/webhook-registration.bash"
+
+# The walkthrough with its BGPPeer pointed at router a; the allocator gives web $IP4.
+apply_walkthrough() {
+  local f
+  for f in "$E2E_WALKTHROUGH"/0*.yaml; do
+    sed "s/peerAddress: 198.51.100.2\$/peerAddress: $RTR_A/" "$f" | k apply -f - >/dev/null
+  done
+}
+
+# A BGPPeer no session can come up with: router b requires a TCP MD5 password, this one
+# has none, so b drops every SYN.
+apply_dead_peer() {
+  k apply -f - >/dev/null <<YAML
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata:
+  name: dead-router
+  namespace: $NS
+spec:
+  myASN: 64512
+  peerASN: $PROVIDER_ROUTER_B_AS
+  peerAddress: $RTR_B
+  connectTime: 1s
+YAML
+}
+
+session_name() { echo "$NODE-$1"; }
+# session_field PEER JSONPATH: a field of the BGPSessionState of PEER on this node.
+session_field() {
+  k get bgpsessionstate "$(session_name "$1")" -n "$NS" -o jsonpath="{$2}" 2>/dev/null
+}
+session_is() { [[ $(session_field "$1" .status.bgpStatus) == "$2" ]]; }
+session_reported() { [[ -n $(session_field "$1" .status.bgpStatus) ]]; }
+prefixes_sent_is() { [[ $(session_field "$1" .status.prefixesSent) == "$2" ]]; }
+session_absent() { ! k get bgpsessionstate "$(session_name "$1")" -n "$NS" >/dev/null 2>&1; }
+configuration_field() {
+  k get configurationstate "$1" -n "$NS" -o jsonpath="{$2}" 2>/dev/null
+}
+configuration_is() { [[ $(configuration_field "$1" .status.result) == "$2" ]]; }
+service_status_name() { echo "$NODE-default-$1"; }
+service_status_field() {
+  k get servicebgpstatus "$(service_status_name "$1")" -n "$NS" -o jsonpath="{$2}" 2>/dev/null
+}
+service_status_peers_are() { [[ $(service_status_field "$1" .status.peers[*]) == "$2" ]]; }
+service_status_absent() {
+  ! k get servicebgpstatus "$(service_status_name "$1")" -n "$NS" >/dev/null 2>&1
+}
+
+# The apiserver's count of requests on RESOURCE (any verb but reads), from its /metrics.
+writes_of() {
+  k get --raw /metrics |
+    awk -v r="resource=\"$1\"" '/^apiserver_request_total\{/ && index($0, r) &&
+      /verb="(PATCH|POST|PUT|DELETE)"/ { n += $NF } END { print n + 0 }'
+}
+
+speaker_log_count() { provider_speaker_log | grep -c -- "$1" || true; }
+
+reset_objects() {
+  clean_ns "$NS"
+  k delete service web -n default --ignore-not-found >/dev/null
+}
+
+setup_file() {
+  require_cluster
+  save_webhook
+  reset_objects
+  provider_speaker_setup "$MD5_B"
+}
+
+teardown_file() {
+  restore_webhook || true
+  reset_objects || true
+  provider_speaker_teardown || true
+}
+
+setup() { reset_objects; }
+
+teardown() {
+  if [[ -z ${BATS_TEST_COMPLETED:-} ]]; then
+    echo "--- speaker log (tail)"
+    provider_speaker_log | tail -n 40 || true
+    k get bgpsessionstates,configurationstates,servicebgpstatuses -n "$NS" -o yaml || true
+  fi
+  restore_webhook
+}
+
+@test "the walkthrough's session is Established in its BGPSessionState, with what it sends" {
+  apply_walkthrough
+  eventually_ms 20000 session_is upstream-router Established ||
+    fail "BGPSessionState: $(session_field upstream-router .status)"
+  run session_field upstream-router .status.node
+  assert_output "$NODE"
+  run session_field upstream-router .status.peer
+  assert_output "$RTR_A"
+  run session_field upstream-router .status.bfdStatus
+  assert_output "N/A"
+  eventually_ms 35000 prefixes_sent_is upstream-router 1 ||
+    fail "prefixesSent: $(session_field upstream-router .status.prefixesSent)"
+  run session_field upstream-router '.status.prefixes[*]'
+  assert_output "$IP4/32"
+  run session_field upstream-router '.metadata.labels.bgpcomm\.io/node'
+  assert_output "$NODE"
+  # kubectl's printer columns.
+  run k get bgpsessionstates -n "$NS"
+  assert_output --partial "Established"
+  assert_output --partial "$RTR_A"
+  # The speaker's and the allocator's configuration results.
+  eventually_ms 10000 configuration_is "speaker-$NODE" Valid
+  eventually_ms 10000 configuration_is allocator Valid ||
+    fail "allocator: $(configuration_field allocator .status)"
+}
+
+@test "a BGPSessionState goes with its BGPPeer, and a ServiceBGPStatus with its Service" {
+  apply_walkthrough
+  eventually_ms 20000 session_is upstream-router Established
+  eventually_ms 35000 service_status_peers_are web upstream-router ||
+    fail "ServiceBGPStatus: $(service_status_field web .status)"
+  run service_status_field web '.metadata.labels.metallb\.io/service-name'
+  assert_output web
+  run service_status_field web .status.serviceNamespace
+  assert_output default
+  k delete service web -n default >/dev/null
+  eventually_ms 35000 service_status_absent web
+  k delete bgppeer upstream-router -n "$NS" >/dev/null
+  eventually_ms 10000 session_absent upstream-router
+}
+
+@test "a refused advertisement makes the speaker's ConfigurationState Invalid with the reason" {
+  apply_walkthrough
+  eventually_ms 20000 configuration_is "speaker-$NODE" Valid
+  unregister_webhook
+  k apply -f - >/dev/null <<YAML
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata:
+  name: late-advert
+  namespace: $NS
+spec:
+  ipAddressPools: [production-pool]
+  communities: ["64512:300"]
+YAML
+  eventually_ms 10000 configuration_is "speaker-$NODE" Invalid
+  run configuration_field "speaker-$NODE" .status.errorSummary
+  assert_output --partial "BGPAdvertisement $NS/late-advert not announced (missing)"
+  run configuration_field "speaker-$NODE" \
+    '.status.conditions[?(@.type=="AdvertisementsAnnounced")].status'
+  assert_output False
+  k delete bgpadvertisement late-advert -n "$NS" >/dev/null
+  eventually_ms 10000 configuration_is "speaker-$NODE" Valid
+}
+
+@test "a session flapping 100 times in 10 s is written at most once per 5 s" {
+  apply_walkthrough
+  # Reconnect at most 1 s after each drop, so that the flapping really flaps.
+  k patch bgppeer upstream-router -n "$NS" --type=merge -p '{"spec":{"connectTime":"1s"}}' >/dev/null
+  eventually_ms 20000 session_is upstream-router Established
+  sleep 6  # past the interval of the last write
+  local before changes_before start elapsed after bound
+  before=$(writes_of bgpsessionstates)
+  changes_before=$(speaker_log_count 'event=session_state peer=upstream-router')
+  start=$SECONDS
+  for _ in $(seq 100); do
+    provider_birdc a disable "$(provider_bird_protocol a)" >/dev/null
+    sleep 0.05
+    provider_birdc a enable "$(provider_bird_protocol a)" >/dev/null
+  done
+  eventually_ms 30000 session_is upstream-router Established
+  sleep 6  # the last state is written within one interval
+  elapsed=$(( SECONDS - start ))
+  after=$(writes_of bgpsessionstates)
+  # The flapping really changed the state many times...
+  local changes=$(( $(speaker_log_count 'event=session_state peer=upstream-router') - changes_before ))
+  (( changes >= 20 )) || fail "only $changes state changes: the flap did not happen"
+  # ...and the writes stayed within one per 5 s (+1 for the first), a create and patch
+  # excepted: nothing here creates, the object exists.
+  bound=$(( elapsed / 5 + 1 ))
+  echo "state changes $changes, writes $(( after - before )) in ${elapsed}s, bound $bound"
+  (( after - before <= bound )) || fail "$(( after - before )) writes in ${elapsed}s (bound $bound)"
+  (( after - before >= 1 )) || fail "no write at all: the final state was not published"
+}
+
+@test "bgpcomm status names the dead peer and exits non-zero; healthy exits 0" {
+  apply_walkthrough
+  eventually_ms 20000 session_is upstream-router Established
+  eventually_ms 35000 prefixes_sent_is upstream-router 1
+  run "$BGPCOMM_BIN_DIR/bgpcomm" status --namespace "$NS"
+  echo "$output"
+  assert_success
+  assert_output --partial "upstream-router $RTR_A Established"
+  assert_output --partial "healthy: 0 session(s) down, 0 route(s) missing"
+
+  apply_dead_peer
+  eventually_ms 20000 session_reported dead-router
+  run "$BGPCOMM_BIN_DIR/bgpcomm" status --namespace "$NS"
+  echo "$output"
+  assert_failure 1
+  assert_output --partial "dead-router $RTR_B"
+  assert_output --partial "SESSION DOWN"
+  assert_output --partial "UNHEALTHY: 1 session(s) down"
+  # As a kubectl plugin, and as JSON.
+  run env PATH="$BGPCOMM_BIN_DIR:$PATH" "$KUBECTL" bgpcomm status --namespace "$NS" --output json
+  assert_failure 1
+  run jq -r '.nodes[].sessions[] | select(.down) | .bgpPeer' <<<"$output"
+  assert_output dead-router
+}
