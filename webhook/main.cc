@@ -482,6 +482,10 @@ int Run(const Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A client that closes its connection while its answer is written (TLS or plain)
+  // must cost that connection only: the write fails with EPIPE instead of a SIGPIPE
+  // that ends the process.
+  std::signal(SIGPIPE, SIG_IGN);
   Flags flags;
   CLI::App app{"bgpcomm-webhook: admission webhook for BGP community aliases (metallb.io)"};
   app.set_version_flag("--version", "bgpcomm-webhook " + std::string(bgpcomm::Version()),
