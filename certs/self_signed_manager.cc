@@ -298,8 +298,9 @@ std::expected<CertificateManager::Material, std::string> CertificateManager::Ens
     if (!next) return std::unexpected(next.error());
     if (!*next) return material;
     // PUT with the resourceVersion that was read: a compare-and-swap.
+    // The stored type is kept: it is immutable, and the chart's Secret is Opaque (a
+    // kubernetes.io/tls Secret would need its keys rendered by every upgrade).
     nlohmann::json object = *stored;
-    object["type"] = "kubernetes.io/tls";
     object["data"] = SecretObject(**next)["data"];
     object.erase("stringData");
     Annotate(object, kCaPublishedAnnotation, (*next)->published_at);
