@@ -89,6 +89,9 @@ event_message() {
     -o jsonpath='{.items[*].message}'
 }
 has_event() { [[ -n $(event_message "$1" "$2") ]]; }
+# True once an Event (name, reason) of the speaker on node $3 has been recorded: on a
+# cluster of several nodes each speaker records its own, not all at once.
+has_event_from_node() { [[ $(event_message "$1" "$2") == *"from node $3:"* ]]; }
 
 # save_webhook, unregister_webhook, restore_webhook.
 source "$E2E_REPO/e2e/suites/lib/webhook-registration.bash"
@@ -378,11 +381,12 @@ metadata: {name: unnumbered-peer, namespace: $NS}
 spec: {myASN: 64512, peerASN: 64515, interface: net0}
 YAML
   # Every node's speaker records its own Event; the watched node's names it.
-  eventually_ms 5000 has_event vrf-peer PeerRefused || fail "no PeerRefused Event on vrf-peer"
+  eventually_ms 10000 has_event_from_node vrf-peer PeerRefused "$NODE" ||
+    fail "no PeerRefused Event on vrf-peer from node $NODE"
   run event_message vrf-peer PeerRefused
   assert_output --partial "no BGP session from node $NODE: spec.vrf \"red\" is not supported: this speaker peers from the default VRF only"
-  eventually_ms 5000 has_event unnumbered-peer PeerRefused ||
-    fail "no PeerRefused Event on unnumbered-peer"
+  eventually_ms 10000 has_event_from_node unnumbered-peer PeerRefused "$NODE" ||
+    fail "no PeerRefused Event on unnumbered-peer from node $NODE"
   run event_message unnumbered-peer PeerRefused
   assert_output --partial "no BGP session from node $NODE: spec.interface \"net0\" is not supported"
   run metric 'bgpcomm_speaker_peers_refused{field="spec.vrf"}'
