@@ -16,7 +16,8 @@
 #             others', what kindnetd does on one L2 network); coredns (no forwarding)
 #   load      kind load of both images; chart (helm install --wait); router
 #
-# Idempotent: a running cluster is checked and only what is missing is done. A failure
+# Idempotent: a running cluster is checked and only what is missing is done; a cluster whose
+# nodes stopped (a killed run, an engine restart) is deleted and made anew. A failure
 # leaves everything for inspection (`kind export logs` goes to logs/kind-export/);
 # e2e/kind/down.sh removes all of it. Environment: BGPCOMM_BIN_DIR (the host build whose
 # binaries go into bgpcomm's image; default build/bin, else the image is built from the
@@ -157,13 +158,32 @@ YAML
         imageTag: "$(. "$BGPCOMM_REPO/e2e/tools/versions.sh"; echo "${ETCD_VERSION#v}")-0"
 YAML
 }
+# A cluster left by a run that was killed (or by an engine that stopped) has stopped
+# nodes, and kind clusters do not come back from that: such a cluster is made anew.
+cluster_healthy() {
+  local node state
+  for node in $(kind_ get nodes --name "$KIND_CLUSTER" 2>/dev/null); do
+    state=$(docker inspect -f '{{.State.Status}}' "$node" 2>/dev/null || echo missing)
+    [[ $state == running ]] || { echo "node $node is $state"; return 1; }
+  done
+  kind_ export kubeconfig --name "$KIND_CLUSTER" --kubeconfig "$KIND_STATE/kubeconfig" || return 1
+  local i
+  for i in 1 2 3 4 5 6; do
+    kk --request-timeout=5s get --raw /readyz >/dev/null 2>&1 && return 0
+    sleep 5
+  done
+  echo "the API server of $KIND_CLUSTER does not answer /readyz"
+  return 1
+}
 cluster() {
+  if kind_ get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER" && ! cluster_healthy; then
+    echo "cluster $KIND_CLUSTER exists but is not healthy: deleting it and making it anew"
+    kind_ delete cluster --name "$KIND_CLUSTER"
+  fi
   if ! kind_ get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
     cluster_config >"$KIND_STATE/cluster.yaml"
     kind_ create cluster --name "$KIND_CLUSTER" --image "$node_image" --config "$KIND_STATE/cluster.yaml" \
       --kubeconfig "$KIND_STATE/kubeconfig" --retain
-  else
-    kind_ export kubeconfig --name "$KIND_CLUSTER" --kubeconfig "$KIND_STATE/kubeconfig"
   fi
   kk get --raw /readyz
 }
