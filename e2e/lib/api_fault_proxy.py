@@ -19,8 +19,9 @@ it reads at that moment (a missing or empty file: pass):
                        watches must come back and are refused too
 
 Each request it answers 429 is logged on stdout as `429 METHOD PATH`, each write it
-passes on (any method but GET) as `fwd EPOCH_SECONDS.MS METHOD PATH`: what the client
-wrote, and when it reached the API server.
+passes on (any method but GET, every request of a keep-alive connection) as
+`fwd EPOCH_SECONDS.MS METHOD PATH`: what the client wrote, stamped just before the mode
+was read for it, so that no write stamped after a switch to blackhole was passed on.
 """
 import asyncio
 import json
@@ -51,16 +52,75 @@ def throttled(path):
     return kind == "throttle" and pattern.search(path) is not None
 
 
-async def pipe(reader, writer, path):
+class Request:
+    """The request a connection carries now (keep-alive: each in turn)."""
+
+    def __init__(self, method, path):
+        self.method, self.path = method, path
+
+
+def head_of(head):
+    """(method, path, body length) of a request head; length None for a chunked body."""
+    lines = head.split(b"\r\n")
+    parts = lines[0].decode("latin-1").split(" ")
+    method, path = (parts[0], parts[1]) if len(parts) >= 2 else ("", "")
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value.strip() or b"0")
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            return method, path, None
+    return method, path, length
+
+
+def forwarded(method, path, at):
+    """Logs a write (any method but GET) passed on at `at`, taken before the mode check,
+    so that a write logged after the test switched to blackhole cannot have passed."""
+    if method != "GET":
+        print(f"fwd {at:.3f} {method} {path}", flush=True)
+
+
+async def requests_upstream(reader, writer, request, body_left):
+    """Client to API server: every request head on the connection is checked against the
+    mode as it arrives and logged, not only the first (clients keep connections alive)."""
+    pending = b""
+    opaque = body_left is None  # a chunked body: the rest passes unparsed
     try:
         while data := await reader.read(65536):
             while mode()[0] == "blackhole":
                 await asyncio.sleep(0.2)  # held, then dropped: the stream is dead anyway
                 data = b""
-            if throttled(path):
+            if not data or throttled(request.path):
                 break
-            if data:
+            if opaque:
                 writer.write(data)
+                await writer.drain()
+                continue
+            out = b""
+            while data:
+                if body_left:
+                    n = min(body_left, len(data))
+                    out, data, body_left = out + data[:n], data[n:], body_left - n
+                    continue
+                pending, data = pending + data, b""
+                end = pending.find(b"\r\n\r\n")
+                if end < 0:
+                    break
+                head, data, pending = pending[:end + 4], pending[end + 4:], b""
+                at = time.time()
+                method, path, body_left = head_of(head)
+                if mode()[0] == "blackhole" or throttled(path):
+                    return  # cut: the client retries on a new connection, judged anew
+                request.method, request.path = method, path
+                forwarded(method, path, at)
+                out += head
+                if body_left is None:
+                    opaque, body_left = True, 0
+                    out, data = out + data, b""
+            if out:
+                writer.write(out)
                 await writer.drain()
     except (ConnectionError, ssl.SSLError, asyncio.CancelledError):
         pass
@@ -68,10 +128,26 @@ async def pipe(reader, writer, path):
         writer.close()
 
 
-async def watchdog(path, tasks):
+async def responses_downstream(reader, writer, request):
+    try:
+        while data := await reader.read(65536):
+            while mode()[0] == "blackhole":
+                await asyncio.sleep(0.2)
+                data = b""
+            if not data or throttled(request.path):
+                break
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, ssl.SSLError, asyncio.CancelledError):
+        pass
+    finally:
+        writer.close()
+
+
+async def watchdog(request, tasks):
     """Cuts an open connection once its request becomes throttled."""
     while not all(t.done() for t in tasks):
-        if throttled(path):
+        if throttled(request.path):
             for t in tasks:
                 t.cancel()
             return
@@ -108,14 +184,9 @@ async def handle(client_reader, client_writer):
             ssl.SSLError):
         client_writer.close()
         return
-    request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
-    parts = request_line.split(" ")
-    method, path = (parts[0], parts[1]) if len(parts) >= 2 else ("", "")
+    method, path, body_left = head_of(head)
     if throttled(path):
         await answer_429(client_writer, method, path)
-        return
-    if mode()[0] == "blackhole":  # it began while the request head was read
-        client_writer.close()
         return
     upstream_tls = ssl.create_default_context()
     upstream_tls.check_hostname = False
@@ -126,12 +197,20 @@ async def handle(client_reader, client_writer):
     except OSError:
         client_writer.close()
         return
+    # Judged once the upstream connection is open, right before the head is passed on: a
+    # blackhole that began during the connect stops this request too.
+    at = time.time()
+    if mode()[0] == "blackhole":
+        upstream_writer.close()
+        client_writer.close()
+        return
     upstream_writer.write(head)
-    if method != "GET":
-        print(f"fwd {time.time():.3f} {method} {path}", flush=True)
-    tasks = [asyncio.ensure_future(pipe(client_reader, upstream_writer, path)),
-             asyncio.ensure_future(pipe(upstream_reader, client_writer, path))]
-    guard = asyncio.ensure_future(watchdog(path, tasks))
+    forwarded(method, path, at)
+    request = Request(method, path)
+    tasks = [asyncio.ensure_future(requests_upstream(client_reader, upstream_writer, request,
+                                                     body_left)),
+             asyncio.ensure_future(responses_downstream(upstream_reader, client_writer, request))]
+    guard = asyncio.ensure_future(watchdog(request, tasks))
     await asyncio.gather(*tasks, return_exceptions=True)
     guard.cancel()
     upstream_writer.close()
