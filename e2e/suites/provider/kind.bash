@@ -54,7 +54,21 @@ provider_webhook_start() {
   fi
   k -n "$PROVIDER_NS" scale "deployment/$PROVIDER_WEBHOOK" --replicas="$replicas" >/dev/null
   k -n "$PROVIDER_NS" rollout status "deployment/$PROVIDER_WEBHOOK" --timeout=180s >/dev/null
+  provider_wait_old_webhook_pods_gone "$replicas"
   provider_wait_enforced
+}
+
+# `rollout status` returns while the old ReplicaSet's pods still terminate, and they keep
+# serving for --shutdown-delay: a request judged by an old pod (the previous flags) and
+# the next by a new one makes a suite flaky. Waits until only REPLICAS pods are left.
+provider_wait_old_webhook_pods_gone() {
+  local replicas=$1 deadline=$(( SECONDS + 120 )) pods
+  while :; do
+    pods=$(k -n "$PROVIDER_NS" get pods -l app.kubernetes.io/component=webhook --no-headers 2>/dev/null | wc -l)
+    (( pods <= replicas )) && return 0
+    (( SECONDS < deadline )) || { echo "old webhook pods still terminate after 120 s" >&2; return 1; }
+    sleep 1
+  done
 }
 
 # The /metrics of the webhook pod that leads (holds the resolver's Lease, whose identity
