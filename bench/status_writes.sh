@@ -117,7 +117,7 @@ diff_counts() {
   join -a1 -a2 -e0 -o '0,1.2,2.2' <(awk '{ print $1 "/" $2, $3 }' <<<"$1") \
     <(awk '{ print $1 "/" $2, $3 }' <<<"$2") | awk '$3 != $2 { sub("/", " ", $1); print $1, $3 - $2 }'
 }
-fmt() { awk '{ printf "%s%s %s %d", sep, $1, $2, $3; sep = ", " } END { if (!NR) printf "none" }' <<<"$1"; }
+fmt() { awk 'NF { printf "%s%s %s %d", sep, $1, $2, $3; sep = ", "; n++ } END { if (!n) printf "none" }' <<<"$1"; }
 ceil_div() { echo $((($1 + $2 - 1) / $2)); }
 
 rows=()
