@@ -14,6 +14,12 @@
 #              -> block "allocator-apply" (not in the default parts: it needs two control
 #              planes and ~25 minutes today; BENCH_PARTS=allocator-apply with
 #              BENCH_LIMIT_SECONDS=2400)
+#   status-writes  status_writes.sh: the speaker's status objects with 10,000 LoadBalancer
+#              Services (root: a BIRD router), default mode and per-node ServiceBGPStatus:
+#              writes over the initial sync, a minute of steady state and a burst, by
+#              resource and verb from the API server's metrics, against the chart README's
+#              bounds -> block "status-writes" (not in the default parts: ~15 minutes;
+#              BENCH_PARTS=status-writes BENCH_LIMIT_SECONDS=1800)
 #   speaker    speaker_convergence.sh --write (root: network namespaces): 10,000 and
 #              100,000 routes into BIRD and GoBGP, UPDATEs, the speaker's peak RSS
 #              -> section "Speaker convergence"
@@ -102,6 +108,11 @@ allocator_apply() {
   python3 bench/section.py "$results" allocator-apply <"$out/allocator-apply.md"
 }
 
+status_writes() {
+  { machine; echo; bench/status_writes.sh "${STATUS_SERVICES:-10000}" "${STATUS_BURST:-500}"; } >"$out/status-writes.md"
+  python3 bench/section.py "$results" status-writes <"$out/status-writes.md"
+}
+
 speaker() {
   BGPCOMM_SPEAKER=${BGPCOMM_SPEAKER:-$PWD/$BUILD_DIR/bin/bgpcomm-speaker} \
     bench/speaker_convergence.sh --write --shapes "${SPEAKER_SHAPES:-1}"
@@ -134,6 +145,7 @@ for p in $parts; do
     load) part load 120 load ;;
     admission) part admission 240 admission ;;
     allocator-apply) part allocator-apply 2400 allocator_apply ;;
+    status-writes) part status-writes 1800 status_writes ;;
     speaker) part speaker 420 speaker ;;
     allocator) part allocator 120 allocator ;;
     restart) part restart 300 restart ;;

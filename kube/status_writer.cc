@@ -5,6 +5,20 @@
 #include "kube/guarded.h"
 
 namespace bgpcomm::kube {
+namespace {
+
+// Whether `item` names `owner` (by uid) among its ownerReferences.
+bool OwnedBy(const nlohmann::json& item, const nlohmann::json& owner) {
+  const nlohmann::json& refs = item["metadata"].value("ownerReferences", nlohmann::json::array());
+  if (!refs.is_array()) return false;
+  const std::string uid = owner.value("uid", "");
+  for (const nlohmann::json& ref : refs) {
+    if (ref.is_object() && ref.value("uid", "") == uid) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 StatusWriter::StatusWriter(Client& client, StatusWriterOptions options)
     : client_(client), options_(std::move(options)) {}
@@ -62,6 +76,7 @@ std::expected<void, Error> StatusWriter::Adopt(const Resource& resource,
     if (name.empty()) continue;
     std::string key = Key(resource, namespace_name, name);
     if (!targets_.contains(key)) targets_[key] = {resource, namespace_name, name, {}};
+    if (!options_.owner.is_null() && !OwnedBy(item, options_.owner)) foreign_owner_.insert(key);
     coalescer_.Existing(key);
     // Deleted unless Set before writes start.
     coalescer_.Remove(key, SteadyDuration{}, std::chrono::steady_clock::now());
@@ -86,6 +101,7 @@ void StatusWriter::Run(std::stop_token stop) {
   while (!stop.stop_requested()) {
     std::vector<StatusCoalescer::Write> due;
     std::vector<Target> targets;
+    std::vector<bool> replace;
     {
       std::unique_lock lock(mu_);
       auto next = released_ ? coalescer_.NextDue() : std::nullopt;
@@ -102,24 +118,30 @@ void StatusWriter::Run(std::stop_token stop) {
       if (stop.stop_requested()) return;
       if (!released_) continue;
       due = coalescer_.Due(std::chrono::steady_clock::now());
-      for (const auto& write : due) targets.push_back(targets_.at(write.key));
+      for (const auto& write : due) {
+        targets.push_back(targets_.at(write.key));
+        replace.push_back(foreign_owner_.contains(write.key));
+      }
     }
     for (std::size_t i = 0; i < due.size(); ++i) {
-      bool ok = Perform(targets[i], due[i].body);
+      bool ok = Perform(targets[i], due[i].body, replace[i]);
       std::lock_guard lock(mu_);
       coalescer_.Done(due[i].key, ok);
+      if (ok) foreign_owner_.erase(due[i].key);
       if (ok && !due[i].body) targets_.erase(due[i].key);
     }
   }
 }
 
-bool StatusWriter::Perform(const Target& t, const std::optional<std::string>& body) {
+bool StatusWriter::Perform(const Target& t, const std::optional<std::string>& body,
+                           bool replace) {
   auto count = [this](int n) {
     std::lock_guard lock(mu_);
     calls_ += n;
   };
   const std::string kind = t.resource.kind;
-  if (!body) {
+  if (!body || replace) {
+    // A removal, or an object another owner left: deleted (then created anew below).
     auto deleted = client_.Delete(t.resource, t.namespace_name, t.name);
     count(1);
     if (!deleted && !deleted.error().IsNotFound()) {
@@ -128,14 +150,25 @@ bool StatusWriter::Perform(const Target& t, const std::optional<std::string>& bo
       return false;
     }
     spdlog::debug("event=status_deleted kind={} name={}", kind, t.name);
-    return true;
+    if (!body) return true;
+    spdlog::info("event=status_owner_replaced kind={} name={}", kind, t.name);
   }
   nlohmann::json parsed = nlohmann::json::parse(*body);
   std::string patch = nlohmann::json({{"status", parsed["status"]}}).dump();
-  auto patched = client_.Patch(t.resource, t.namespace_name, t.name, PatchType::kMerge, patch,
-                               {.subresource = "status"});
-  count(1);
-  if (!patched && patched.error().IsNotFound()) {
+  auto patch_status = [&] {
+    count(1);
+    return client_.Patch(t.resource, t.namespace_name, t.name, PatchType::kMerge, patch,
+                         {.subresource = "status"});
+  };
+  std::optional<decltype(patch_status())> patched;
+  if (!replace) {
+    patched = patch_status();
+    // A kind not adopted (listed) at start: the answer says whose the object is.
+    if (*patched && !options_.owner.is_null() && !OwnedBy(**patched, options_.owner)) {
+      return Perform(t, body, true);
+    }
+  }
+  if (replace || (!*patched && patched->error().IsNotFound())) {
     nlohmann::json object = {
         {"apiVersion", t.resource.ApiVersion()},
         {"kind", t.resource.kind},
@@ -149,13 +182,11 @@ bool StatusWriter::Perform(const Target& t, const std::optional<std::string>& bo
                    t.name, created.error().ToString());
       return false;
     }
-    patched = client_.Patch(t.resource, t.namespace_name, t.name, PatchType::kMerge, patch,
-                            {.subresource = "status"});
-    count(1);
+    patched = patch_status();
   }
-  if (!patched) {
+  if (!*patched) {
     spdlog::warn("event=status_write_failed kind={} name={} action=patch error=\"{}\"", kind,
-                 t.name, patched.error().ToString());
+                 t.name, patched->error().ToString());
     return false;
   }
   spdlog::debug("event=status_written kind={} name={}", kind, t.name);

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -56,6 +57,11 @@ class StatusWriter {
               const std::string& name, SteadyDuration interval);
   // Lists the objects of `resource` in `namespace_name` matching `label_selector` (what a
   // previous run of this component left): each is deleted unless Set before writes start.
+  // One Set but owned by another than `options.owner` (the Pod this one replaces) is
+  // deleted and created anew with this owner at its first write: a status PATCH keeps
+  // the old ownerReference, and the garbage collector would delete the object once the
+  // old Pod is gone, possibly after its last write. (Objects of kinds not adopted are
+  // replaced the same way when a status PATCH answers with another owner.)
   std::expected<void, Error> Adopt(const Resource& resource, const std::string& namespace_name,
                                    const std::string& label_selector);
   // Writes start only once released (after the first complete state was Set), so that an
@@ -73,7 +79,7 @@ class StatusWriter {
     std::map<std::string, std::string> labels;
   };
   void Run(std::stop_token stop);
-  bool Perform(const Target& target, const std::optional<std::string>& body);
+  bool Perform(const Target& target, const std::optional<std::string>& body, bool replace);
   static std::string Key(const Resource& resource, const std::string& ns, const std::string& name);
 
   Client& client_;
@@ -82,6 +88,8 @@ class StatusWriter {
   std::condition_variable_any wake_;
   StatusCoalescer coalescer_;
   std::map<std::string, Target> targets_;
+  // Keys adopted with an ownerReference other than options_.owner.
+  std::set<std::string> foreign_owner_;
   bool released_ = false;
   std::uint64_t calls_ = 0;
   std::jthread thread_;

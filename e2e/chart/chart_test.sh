@@ -40,6 +40,7 @@ variants=(
   "failure-ignore|--set webhook.failurePolicy=Ignore"
   "client-ca|--set webhook.clientCA.configMap=apiserver-ca"
   "netpol-off|--set webhook.networkPolicy.enabled=false"
+  "netpol-cidrs|--set webhook.networkPolicy.apiServerCIDRs={198.51.100.7/32,2001:db8::7/128} --set webhook.networkPolicy.metricsNamespaceSelector=null --set webhook.networkPolicy.metricsCIDRs={203.0.113.0/24}"
   "observability|--set prometheusRule.enabled=true --set grafanaDashboard.enabled=true"
 )
 
@@ -68,6 +69,12 @@ render() {  # render NAME FLAGS... -> file path
   "$HELM" template bgpcomm "$chart" --namespace metallb-system $crds $@ >"$work/$name.yaml"
   echo "$work/$name.yaml"
 }
+
+# netpol_peers FILE SOURCE "CIDRS" "METRICS_PEERS": the webhook's NetworkPolicy in FILE says
+# where its API server addresses came from (annotation bgpcomm.io/api-server-cidrs), admits
+# exactly CIDRS to the webhook port and sends to exactly CIDRS on the API server ports, and
+# admits exactly METRICS_PEERS (ipBlock CIDRs, or ns:SELECTOR as JSON) to the metrics port.
+netpol_peers() { python3 "$here/netpol_peers.py" "$@"; }
 
 kinds() { grep -E '^kind: ' "$1" | sort | uniq -c | awk '{print $3 "=" $1}' | tr '\n' ' '; }
 
@@ -102,6 +109,12 @@ if [[ $mode == render ]]; then
   grep -q 'topologyKey: topology.kubernetes.io/zone' "$d" || fail "webhook replicas not spread over zones"
   grep -q 'kind: NetworkPolicy' "$d" || fail "no NetworkPolicy by default"
   grep -q 'kind: NetworkPolicy' "$work/netpol-off.yaml" && fail "networkPolicy.enabled=false renders one"
+  # The webhook port's peers: without a cluster to look up (helm template) the documented
+  # permissive fallback, marked so; with apiServerCIDRs exactly those, for ingress to the
+  # webhook port and egress to the API server ports.
+  netpol_peers "$d" fallback "0.0.0.0/0 ::/0" "ns:{}" || fail "default NetworkPolicy"
+  netpol_peers "$work/netpol-cidrs.yaml" values "198.51.100.7/32 2001:db8::7/128" "203.0.113.0/24" ||
+    fail "NetworkPolicy with apiServerCIDRs and metricsCIDRs"
   grep -q -- '--client-ca-file=/etc/bgpcomm/client-ca/ca.crt' "$work/client-ca.yaml" ||
     fail "clientCA: no --client-ca-file"
   grep -q -- '--client-ca-file' "$d" && fail "--client-ca-file rendered by default"
@@ -272,9 +285,40 @@ k delete crd certificates.cert-manager.io issuers.cert-manager.io servicemonitor
   prometheusrules.monitoring.coreos.com >/dev/null
 k delete -f "$chart/crds/" >/dev/null
 
+# --- the NetworkPolicy's API server addresses, looked up ----------------------------
+# This control plane advertises 127.0.0.1 and so publishes no EndpointSlice
+# default/kubernetes; a stand-in like the one a cluster's API servers publish (two
+# addresses, their port 6444): helm's lookup (install, upgrade, template
+# --dry-run=server) takes them as /32s, and their port joins the egress ports.
+k apply -f - >/dev/null <<'YAML'
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: kubernetes
+  namespace: default
+  labels: {kubernetes.io/service-name: kubernetes}
+addressType: IPv4
+endpoints:
+  - addresses: [198.51.100.7]
+  - addresses: [198.51.100.8]
+ports:
+  - {name: https, port: 6444, protocol: TCP}
+YAML
+"$HELM" template bgpcomm "$chart" --namespace metallb-system --dry-run=server \
+  --show-only templates/webhook-networkpolicy.yaml >"$work/netpol-lookup.yaml" ||
+  fail "helm template --dry-run=server"
+netpol_peers "$work/netpol-lookup.yaml" lookup "198.51.100.7/32 198.51.100.8/32" "ns:{}" ||
+  fail "NetworkPolicy from the looked-up EndpointSlice"
+grep -q 'port: 6444' "$work/netpol-lookup.yaml" || fail "the API servers' port 6444 not in the egress rule"
+
 # --- helm install (no --wait: nothing runs pods here) ------------------------------
 "$HELM" install bgpcomm "$chart" --namespace metallb-system >"$work/install.out" ||
   fail "helm install"
+grep -q 'the webhook port admits only 198.51.100.7/32, 198.51.100.8/32, the API servers' "$work/install.out" ||
+  fail "NOTES.txt does not name the looked-up addresses: $(grep -A4 'NetworkPolicy' "$work/install.out")"
+[[ $(k -n metallb-system get networkpolicy bgpcomm-webhook \
+  -o jsonpath='{.spec.ingress[0].from[*].ipBlock.cidr}') == "198.51.100.7/32 198.51.100.8/32" ]] ||
+  fail "the installed NetworkPolicy does not admit exactly the looked-up addresses"
 "$HELM" get manifest bgpcomm -n metallb-system >"$work/manifest.yaml"
 k get -f "$work/manifest.yaml" -o name >"$work/objects" || fail "objects of the release missing"
 log "helm install created $(wc -l <"$work/objects") objects: $(sort "$work/objects" | tr '\n' ' ')"

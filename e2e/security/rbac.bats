@@ -95,10 +95,13 @@ SPEAKER_ALLOWED=(
   "create events" "patch events"
   # Status objects (issue 18, speaker.status.enabled, the default): BGPSessionStates
   # listed once at start, created, their status patched, deleted; its ConfigurationState
-  # created and its status patched. Nothing more.
+  # created and its status patched, and deleted when an earlier speaker Pod owns it (it
+  # is made anew with this Pod as owner: a status PATCH cannot change ownerReferences,
+  # and the garbage collector would delete it with the old Pod). Nothing more.
   "list bgpsessionstates.bgpcomm.io" "create bgpsessionstates.bgpcomm.io"
   "delete bgpsessionstates.bgpcomm.io" "patch bgpsessionstates.bgpcomm.io:status"
   "create configurationstates.metallb.io" "patch configurationstates.metallb.io:status"
+  "delete configurationstates.metallb.io"
 )
 SPEAKER_DENIED=(
   # No other Secret of its namespace: not the webhook's serving key, not Helm's release
@@ -132,7 +135,7 @@ SPEAKER_DENIED=(
   "update bgpsessionstates.bgpcomm.io" "patch bgpsessionstates.bgpcomm.io"
   "watch bgpsessionstates.bgpcomm.io" "update bgpsessionstates.bgpcomm.io:status"
   "create bgpsessionstates.bgpcomm.io default" "list bgpsessionstates.bgpcomm.io all"
-  "update configurationstates.metallb.io" "delete configurationstates.metallb.io"
+  "update configurationstates.metallb.io" "delete configurationstates.metallb.io default"
   "patch configurationstates.metallb.io" "update configurationstates.metallb.io:status"
   "create servicebgpstatuses.metallb.io" "patch servicebgpstatuses.metallb.io:status"
   "delete servicebgpstatuses.metallb.io"

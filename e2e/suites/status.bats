@@ -17,6 +17,7 @@ RTR_B=$PROVIDER_ROUTER_B
 MD5_B=e2e-md5-b-9f3c
 IP4=203.0.113.10
 source "$E2E_REPO/e2e/suites/lib/webhook-registration.bash"
+source "$E2E_REPO/e2e/lib/request-counts.bash"  # writes_of
 
 # The walkthrough with its BGPPeer pointed at router a; the allocator gives web $IP4.
 apply_walkthrough() {
@@ -63,13 +64,6 @@ service_status_field() {
 service_status_peers_are() { [[ $(service_status_field "$1" .status.peers[*]) == "$2" ]]; }
 service_status_absent() {
   ! k get servicebgpstatus "$(service_status_name "$1")" -n "$NS" >/dev/null 2>&1
-}
-
-# The apiserver's count of requests on RESOURCE (any verb but reads), from its /metrics.
-writes_of() {
-  k get --raw /metrics |
-    awk -v r="resource=\"$1\"" '/^apiserver_request_total\{/ && index($0, r) &&
-      /verb="(PATCH|POST|PUT|DELETE)"/ { n += $NF } END { print n + 0 }'
 }
 
 speaker_log_count() { provider_speaker_log | grep -c -- "$1" || true; }
@@ -224,4 +218,66 @@ YAML
   # Every node names it (one node locally, three on kind).
   run jq -r '[.nodes[].sessions[] | select(.down) | .bgpPeer] | unique | .[]' <<<"$output"
   assert_output dead-router
+}
+
+# The status objects of this node's speaker, one line each:
+# "KIND/NAME OWNER_KIND/OWNER_NAME/OWNER_UID ..." (every ownerReference).
+node_status_owners() {
+  local kind
+  for kind in bgpsessionstates:bgpcomm.io/node configurationstates:bgpcomm.io/node \
+    servicebgpstatuses:metallb.io/node; do
+    k get "${kind%%:*}" -n "$NS" -l "${kind#*:}=$NODE" -o json | jq -r '.items[] |
+      "\(.kind)/\(.metadata.name)" + ([.metadata.ownerReferences[]? |
+        " \(.kind)/\(.name)/\(.uid)"] | join(""))'
+  done
+}
+# status_owned_by NAME UID: the node's BGPSessionState of upstream-router and its
+# ConfigurationState exist, and every status object of the node has exactly one owner,
+# the Pod NAME with UID.
+status_owned_by() {
+  local owners
+  owners=$(node_status_owners)
+  grep -qx "BGPSessionState/$(session_name upstream-router) .*" <<<"$owners" || return 1
+  grep -qx "ConfigurationState/speaker-$NODE .*" <<<"$owners" || return 1
+  ! grep -vx "[A-Za-z]*/[^ ]* Pod/$1/$2" <<<"$owners"
+}
+# The objects in the namespace with an ownerReference to UID, one KIND/NAME a line.
+owned_by_uid() {
+  local kind
+  for kind in bgpsessionstates configurationstates servicebgpstatuses; do
+    k get "$kind" -n "$NS" -o json |
+      jq -r --arg uid "$1" '.items[] | select(any(.metadata.ownerReferences[]?; .uid == $uid))
+        | "\(.kind)/\(.metadata.name)"'
+  done
+}
+no_object_owned_by() { [[ -z $(owned_by_uid "$1") ]]; }
+
+# Owned so that they go with their node's speaker (issue 18): the owner is the speaker's
+# Pod. Locally there is no garbage collector: the new speaker must take its objects over
+# (a status PATCH keeps the old owner). On kind the Pod really goes: the garbage
+# collector deletes what it owned, and the DaemonSet's next Pod writes them anew; either
+# way the node's objects end owned by the new Pod only, and none by the old one.
+@test "the speaker's status objects are owned by its Pod, and by the Pod that replaces it" {
+  apply_walkthrough
+  eventually_ms 20000 session_is upstream-router Established
+  eventually_ms 10000 configuration_is "speaker-$NODE" Valid
+  local pod uid pod2 uid2
+  read -r pod uid < <(provider_speaker_owner)
+  [[ -n $pod && -n $uid ]] || fail "no speaker Pod: '$pod' '$uid'"
+  eventually_ms 10000 status_owned_by "$pod" "$uid" ||
+    fail "not all owned by Pod/$pod/$uid:"$'\n'"$(node_status_owners)"
+  run owned_by_uid "$uid"
+  echo "$output"
+  assert_output --partial "BGPSessionState/$(session_name upstream-router)"
+
+  provider_speaker_replace_pod
+  read -r pod2 uid2 < <(provider_speaker_owner)
+  [[ -n $uid2 && $uid2 != "$uid" ]] || fail "the speaker's Pod was not replaced: $pod2 $uid2"
+  eventually_ms 60000 status_owned_by "$pod2" "$uid2" ||
+    fail "not all owned by the new Pod/$pod2/$uid2:"$'\n'"$(node_status_owners)"
+  eventually_ms 30000 no_object_owned_by "$uid" ||
+    fail "still owned by the old Pod $pod: $(owned_by_uid "$uid")"
+  # What the objects say is this speaker's, written anew.
+  eventually_ms 30000 session_is upstream-router Established
+  eventually_ms 10000 configuration_is "speaker-$NODE" Valid
 }

@@ -58,3 +58,39 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/*
+The API servers' addresses for the webhook's NetworkPolicy, as JSON
+{"source": "values"|"lookup"|"fallback", "cidrs": [...], "ports": [...]}:
+webhook.networkPolicy.apiServerCIDRs when set; else the addresses of the EndpointSlice
+`kubernetes` in `default` (what the API servers publish about themselves), each as /32 or
+/128, with its ports added to apiServerPorts; else (lookup answers nothing: helm template,
+helm install --dry-run without =server, a GitOps renderer) every address, so that the
+webhook stays reachable, and NOTES.txt says so.
+*/}}
+{{- define "bgpcomm.apiServerPeers" -}}
+{{- $np := .Values.webhook.networkPolicy -}}
+{{- $ports := list -}}
+{{- range $np.apiServerPorts }}{{ $ports = append $ports (int .) }}{{ end -}}
+{{- $cidrs := list -}}
+{{- $source := "values" -}}
+{{- if $np.apiServerCIDRs -}}
+{{- $cidrs = $np.apiServerCIDRs -}}
+{{- else -}}
+{{- $source = "lookup" -}}
+{{- $slice := lookup "discovery.k8s.io/v1" "EndpointSlice" "default" "kubernetes" | default dict -}}
+{{- range ($slice.endpoints | default list) -}}
+{{- range (.addresses | default list) -}}
+{{- $cidrs = append $cidrs (printf "%s/%s" . (ternary "128" "32" (contains ":" .))) -}}
+{{- end -}}
+{{- end -}}
+{{- range ($slice.ports | default list) -}}
+{{- if and .port (not (has (int .port) $ports)) }}{{ $ports = append $ports (int .port) }}{{ end -}}
+{{- end -}}
+{{- if not $cidrs -}}
+{{- $source = "fallback" -}}
+{{- $cidrs = list "0.0.0.0/0" "::/0" -}}
+{{- end -}}
+{{- end -}}
+{{- dict "source" $source "cidrs" (uniq $cidrs) "ports" $ports | toJson -}}
+{{- end -}}

@@ -135,6 +135,32 @@ provider_speaker_pod() {
     -o jsonpath='{.items[0].metadata.name}'
 }
 : "${PROVIDER_SPEAKER_IP:=$(kind_cluster ip "$PROVIDER_SPEAKER_NODE")}"
+# provider_speaker_owner: "NAME UID" of the watched node's speaker Pod.
+provider_speaker_owner() {
+  local pod
+  pod=$(provider_speaker_pod)
+  echo "$pod $(k -n "$PROVIDER_NS" get pod "$pod" -o jsonpath='{.metadata.uid}')"
+}
+# provider_speaker_replace_pod: the watched node's speaker Pod deleted; returns once the
+# DaemonSet's new Pod there is Ready (the garbage collector then removes what the old Pod
+# owned).
+provider_speaker_replace_pod() {
+  local old uid deadline=$(( SECONDS + 180 ))
+  read -r old uid < <(provider_speaker_owner)
+  k -n "$PROVIDER_NS" delete pod "$old" --wait=true --timeout=120s >/dev/null
+  until kind_speaker_replaced "$uid"; do
+    (( SECONDS < deadline )) || { echo "no Ready speaker Pod on $PROVIDER_SPEAKER_NODE after 180 s" >&2; return 1; }
+    sleep 1
+  done
+}
+# kind_speaker_replaced OLD_UID: a Ready speaker Pod other than OLD_UID runs on the node.
+kind_speaker_replaced() {
+  local pod
+  pod=$(provider_speaker_pod 2>/dev/null) || return 1
+  [[ -n $pod ]] || return 1
+  [[ $(k -n "$PROVIDER_NS" get pod "$pod" -o jsonpath='{.metadata.uid} {.status.conditions[?(@.type=="Ready")].status}') \
+    == *" True" && $(k -n "$PROVIDER_NS" get pod "$pod" -o jsonpath='{.metadata.uid}') != "$1" ]]
+}
 provider_speaker_metrics() { curl -sf --max-time 5 "http://$PROVIDER_SPEAKER_IP:7472/metrics"; }
 provider_speaker_log() { k -n "$PROVIDER_NS" logs "$(provider_speaker_pod)"; }
 

@@ -33,16 +33,52 @@ provider_speaker_setup() {  # MD5_PASSWORD_OF_B
     2001:db8:fe::2 "$PROVIDER_ROUTER_A_AS" 64512
   "$LOCAL_CLUSTER/router.sh" start b 198.51.100.13/30 "$PROVIDER_ROUTER_B" 2001:db8:fe:1::1/64 \
     2001:db8:fe:1::2 "$PROVIDER_ROUTER_B_AS" 64512 "$1"
-  # Status objects: MetalLB's per-node ServiceBGPStatus too (off by default in the chart).
+  local_speaker_start bgpcomm-speaker-e2e-1
+}
+# local_speaker_start POD: the speaker as the chart runs it, its Pod POD (the owner of its
+# status objects, --pod-name/--pod-uid as the chart passes $POD_NAME and $POD_UID). There
+# is no kubelet: the Pod is an object that stays Pending, so that owners name a real Pod.
+# Status objects: MetalLB's per-node ServiceBGPStatus too (off by default in the chart).
+local_speaker_start() {
+  k apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+  namespace: $NS
+  labels: {bgpcomm-e2e/speaker-pod: "true"}
+spec:
+  nodeName: $(provider_speaker_node)
+  containers: [{name: speaker, image: bgpcomm-e2e/no-kubelet:1}]
+YAML
   "$LOCAL_CLUSTER/speaker.sh" start "$(provider_speaker_node)" --log-level debug \
-    --service-bgp-status=true
+    --service-bgp-status=true --pod-name "$1" \
+    --pod-uid "$(k get pod "$1" -n "$NS" -o jsonpath='{.metadata.uid}')"
+}
+# provider_speaker_owner: "NAME UID" of the Pod the running speaker was given.
+provider_speaker_owner() {
+  local pid name
+  pid=$(sed -n 's/^SPEAKER_PID=//p' "$BGPCOMM_STATE_DIR/env" | tail -n 1)
+  name=$(tr '\0' '\n' <"/proc/$pid/cmdline" | sed -n '/^--pod-name$/{n;p}')
+  echo "$name $(k get pod "$name" -n "$NS" -o jsonpath='{.metadata.uid}')"
+}
+# provider_speaker_replace_pod: what a DaemonSet does when the speaker's Pod is deleted:
+# the Pod goes, a new one (new name, new uid) runs the speaker. There is no garbage
+# collector here, so the old Pod's objects stay unless the new speaker takes them over.
+provider_speaker_replace_pod() {
+  local old n
+  read -r old _ < <(provider_speaker_owner)
+  n=${old##*-}
+  k delete pod "$old" -n "$NS" --wait=false >/dev/null
+  local_speaker_start "bgpcomm-speaker-e2e-$((n + 1))"
 }
 provider_speaker_teardown() {
   "$LOCAL_CLUSTER/speaker.sh" stop || true
   "$LOCAL_CLUSTER/router.sh" stop a || true
   "$LOCAL_CLUSTER/router.sh" stop b || true
-  # The Node speaker.sh created (there is no kubelet).
+  # The Node speaker.sh created and the speaker's Pods (there is no kubelet).
   k delete node "$(provider_speaker_node)" --ignore-not-found >/dev/null 2>&1 || true
+  k delete pod -n "$NS" -l bgpcomm-e2e/speaker-pod --ignore-not-found --wait=false >/dev/null 2>&1 || true
 }
 provider_birdc() { "$LOCAL_CLUSTER/router.sh" birdc "$@"; }
 provider_bird_protocol() { echo speaker; }

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""LoadBalancer Services in bulk, by parallel keep-alive HTTPS clients with the local
+control plane's admin certificate (e2e/cluster/up.sh's pki/), far faster than kubectl.
+
+    lb_services.py create STATE_DIR NAMESPACE FIRST COUNT CLIENTS
+    lb_services.py delete STATE_DIR NAMESPACE FIRST COUNT CLIENTS
+
+create: Services svc-NNNNNN (FIRST .. FIRST+COUNT-1) of type LoadBalancer in NAMESPACE
+(IPv4 family, no node ports: the default node port range holds 2,768), each then given
+the i-th address of 2001:db8:100::/104 in status.loadBalancer.ingress (the Services'
+addresses are the caller's: run the webhook with --allocate-addresses=false). delete:
+the same Services removed. A 409 on create and a 404 on delete count as done; 429 and
+5xx are retried. Prints the wall time in seconds.
+"""
+import http.client
+import ipaddress
+import json
+import ssl
+import sys
+import threading
+import time
+
+BASE_ADDRESS = ipaddress.IPv6Address("2001:db8:100::")
+
+
+def address(i):
+    """The i-th address of 2001:db8:100::/104, as BIRD prints it."""
+    return str(BASE_ADDRESS + i)
+
+
+def main():
+    mode, state, namespace = sys.argv[1], sys.argv[2], sys.argv[3]
+    first, count, clients = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+    port = None
+    with open(f"{state}/env") as env:
+        for line in env:
+            if line.startswith("API_PORT="):
+                port = int(line.strip().split("=", 1)[1])
+    if port is None:
+        raise SystemExit(f"no API_PORT in {state}/env")
+    ctx = ssl.create_default_context(cafile=f"{state}/pki/ca.crt")
+    ctx.load_cert_chain(f"{state}/pki/admin.crt", f"{state}/pki/admin.key")
+
+    def connect():
+        return http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=60)
+
+    def call(c, method, path, body=None, ctype="application/json"):
+        for attempt in range(20):
+            try:
+                c.request(method, path, None if body is None else json.dumps(body),
+                          {"Content-Type": ctype})
+                r = c.getresponse()
+                data = r.read()
+                if r.status in (200, 201):
+                    return c
+                if (r.status, method) in ((409, "POST"), (404, "DELETE")):
+                    return c
+                if r.status not in (429, 500, 503, 504):
+                    raise SystemExit(f"{method} {path}: {r.status} {data[:200]!r}")
+            except (OSError, http.client.HTTPException):
+                c.close()
+                c = connect()
+            time.sleep(0.2 * (attempt + 1))
+        raise SystemExit(f"{method} {path}: gave up")
+
+    base = f"/api/v1/namespaces/{namespace}/services"
+
+    def one(c, i):
+        name = f"svc-{i:06d}"
+        if mode == "delete":
+            return call(c, "DELETE", f"{base}/{name}")
+        c = call(c, "POST", base, {
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"type": "LoadBalancer", "allocateLoadBalancerNodePorts": False,
+                     "ipFamilies": ["IPv4"],
+                     "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}})
+        return call(c, "PATCH", f"{base}/{name}/status",
+                    {"status": {"loadBalancer": {"ingress": [{"ip": address(i)}]}}},
+                    "application/merge-patch+json")
+
+    errors = []
+
+    def worker(w):
+        try:
+            c = connect()
+            for i in range(first + w, first + count, clients):
+                c = one(c, i)
+        except BaseException as e:  # noqa: BLE001 (reported below)
+            errors.append(str(e))
+
+    if mode not in ("create", "delete"):
+        raise SystemExit(__doc__)
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(clients)]
+    start = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit(errors[0])
+    print(f"{time.time() - start:.1f}")
+
+
+if __name__ == "__main__":
+    main()
