@@ -22,6 +22,10 @@ std::string Ms(bfd::Duration d) {
 
 }  // namespace
 
+std::string BfdStatus(std::optional<bfd::State> state) {
+  return state ? std::string(bfd::StateName(*state)) : "N/A";
+}
+
 std::expected<std::optional<BfdPlan>, std::string> PlanBfd(
     const community::Peer& peer, std::span<const community::BfdProfile> profiles,
     const PeerEndpoint& endpoint) {
@@ -169,6 +173,7 @@ void BfdPeers::Changed(const std::string& peer, const bfd::StateChange& change) 
       bfd::StateName(change.remote_state),
       community::Quote(std::string(bfd::DiagnosticName(change.remote_diagnostic))));
   SetStateMetric(peer, change.to);
+  if (on_state_) on_state_(peer, change.to);
   if (change.from != bfd::State::kUp) return;
   if (change.remote_state == bfd::State::kAdminDown) {
     // RFC 5882 §3.2: the peer turned BFD off; that says nothing about the path.

@@ -48,6 +48,10 @@ std::expected<std::optional<BfdPlan>, std::string> PlanBfd(
     const community::Peer& peer, std::span<const community::BfdProfile> profiles,
     const PeerEndpoint& endpoint);
 
+// What BGPSessionState.status.bfdStatus says of a peer's BFD session: its state (AdminDown,
+// Down, Init, Up), "N/A" when it has none (no bfdProfile, or one refused), as frr-k8s does.
+std::string BfdStatus(std::optional<bfd::State> state);
+
 class BfdPeers {
  public:
   // Called when the BFD session of `peer` leaves Up for a path failure (not when the peer
@@ -57,6 +61,9 @@ class BfdPeers {
   BfdPeers(asio::io_context& io, prometheus::Registry* registry, DownHandler on_down,
            bfd::DriverOptions options = {});
   ~BfdPeers();
+  // Called on every state change of a peer's BFD session (the status objects' bfdStatus).
+  using StateHandler = std::function<void(const std::string& peer, bfd::State to)>;
+  void SetStateHandler(StateHandler on_state) { on_state_ = std::move(on_state); }
 
   // Runs exactly the BFD sessions of `peers` that have an endpoint (the BGPPeers this node
   // peers with): new ones start, changed ones restart, the others end with AdminDown.
@@ -79,6 +86,7 @@ class BfdPeers {
 
   bfd::Driver driver_;
   DownHandler on_down_;
+  StateHandler on_state_;
   std::map<std::string, Running> running_;
   std::map<std::string, std::string> refused_;  // peer -> last error logged
   prometheus::Family<prometheus::Gauge>* state_ = nullptr;

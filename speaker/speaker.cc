@@ -251,6 +251,10 @@ Speaker::Speaker(asio::io_context& io, SpeakerOptions options, SpeakerMetrics& m
         if (auto it = sessions_.find(peer); it != sessions_.end()) it->second->BfdDown(diagnostic);
       },
       options_.bfd);
+  // Its state shows in the peer's BGPSessionState (bfdStatus).
+  bfd_->SetStateHandler([this](const std::string& peer, bfd::State to) {
+    if (status_) status_->BfdChanged(peer, BfdStatus(to));
+  });
 }
 
 Speaker::~Speaker() = default;
@@ -420,6 +424,12 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
     std::map<std::string, PeerEndpoint> endpoints;
     for (const auto& [name, plan] : plans_) endpoints.emplace(name, plan.endpoint);
     bfd_->Apply(objects.peers, objects.bfd_profiles, endpoints);
+  }
+  // Every peer's bfdStatus as this apply leaves it: a new BFD session starts Down, a removed
+  // or refused one is N/A, and a BGP session restarted beside a BFD session that kept running
+  // gets its state again (the sink ignores what did not change).
+  if (status_) {
+    for (const auto& [name, plan] : plans_) status_->BfdChanged(name, BfdStatus(bfd_->state(name)));
   }
   if (status_) status_->ApplyDone();
   UpdateSessionMetric();

@@ -33,6 +33,17 @@ start_bird() {
     echo "  ipv4 { import all; export none; gateway direct; };"
     echo "  ipv6 { import all; export none; gateway direct; };"
     echo "}"
+    # RTR_DOWNSTREAM=1 (downstream_up): the IPv4 routes go on to the downstream router.
+    if [ "${RTR_DOWNSTREAM:-0}" = 1 ]; then
+      echo "protocol bgp dn {"
+      echo "  local $RTR_DN_V4 as $as;"
+      echo "  neighbor $DN_V4 as $DN_AS;"
+      echo "  passive on;"
+      echo "  direct;"
+      echo "  hold time 9;"
+      echo "  ipv4 { import none; export all; };"
+      echo "}"
+    fi
     # RTR_BFD_INTERVAL (ms) and RTR_BFD_MULTIPLIER: BFD (RFC 5881) on the link to the speaker.
     if [ -n "${RTR_BFD_INTERVAL:-}" ]; then
       echo "protocol bfd bfd1 {"

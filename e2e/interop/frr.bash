@@ -31,8 +31,15 @@ start_frr() {
       echo " neighbor $SPK_ADDR bfd"
       echo " neighbor $SPK_ADDR bfd profile fast"
     fi
+    # RTR_DOWNSTREAM=1 (downstream_up): the IPv4 routes go on to the downstream router.
+    if [ "${RTR_DOWNSTREAM:-0}" = 1 ]; then
+      echo " neighbor $DN_V4 remote-as $DN_AS"
+      echo " neighbor $DN_V4 passive"
+      echo " neighbor $DN_V4 timers 3 9"
+    fi
     echo " address-family ipv4 unicast"
     echo "  neighbor $SPK_ADDR activate"
+    [ "${RTR_DOWNSTREAM:-0}" = 1 ] && echo "  neighbor $DN_V4 activate"
     echo " exit-address-family"
     echo " address-family ipv6 unicast"
     echo "  neighbor $SPK_ADDR activate"

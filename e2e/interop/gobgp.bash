@@ -9,7 +9,11 @@ start_gobgp() {
     echo '[global.config]'
     echo "  as = $as"
     echo "  router-id = \"$RTR_V4\""
-    echo "  local-address-list = [\"$RTR_V4\", \"$RTR_V6\"]"
+    if [ "${RTR_DOWNSTREAM:-0}" = 1 ]; then
+      echo "  local-address-list = [\"$RTR_V4\", \"$RTR_V6\", \"$RTR_DN_V4\"]"
+    else
+      echo "  local-address-list = [\"$RTR_V4\", \"$RTR_V6\"]"
+    fi
     echo '[[neighbors]]'
     echo '  [neighbors.config]'
     echo "    neighbor-address = \"$SPK_ADDR\""
@@ -32,6 +36,18 @@ start_gobgp() {
         echo '      enabled = true'
       fi
     done
+    # RTR_DOWNSTREAM=1 (downstream_up): the IPv4 routes go on to the downstream router.
+    if [ "${RTR_DOWNSTREAM:-0}" = 1 ]; then
+      echo '[[neighbors]]'
+      echo '  [neighbors.config]'
+      echo "    neighbor-address = \"$DN_V4\""
+      echo "    peer-as = $DN_AS"
+      echo '  [neighbors.transport.config]'
+      echo '    passive-mode = true'
+      echo '  [[neighbors.afi-safis]]'
+      echo '    [neighbors.afi-safis.config]'
+      echo '      afi-safi-name = "ipv4-unicast"'
+    fi
   } >"$WORK/gobgpd.toml"
   ip netns exec "$NS_RTR" gobgpd -f "$WORK/gobgpd.toml" -t toml --api-hosts 127.0.0.1:50051 --pprof-disable \
     >>"$WORK/gobgpd.log" 2>&1 &

@@ -3,7 +3,8 @@
 # namespace, so the machine's own addresses (192.0.2.0/24, fd00::/64) are never touched.
 #
 # Addresses: speaker 198.51.100.1/30 and 2001:db8:ff::1/64, router 198.51.100.2/30 and
-# 2001:db8:ff::2/64 — inside the private namespaces only.
+# 2001:db8:ff::2/64 — inside the private namespaces only. downstream_up adds a third
+# namespace ("dn") behind the router: router 198.51.100.5/30, downstream 198.51.100.6/30.
 
 SPK_V4=198.51.100.1
 RTR_V4=198.51.100.2
@@ -12,6 +13,10 @@ RTR_V6=2001:db8:ff::2
 # The addresses the session runs between; an IPv6 session sets both to the V6 ones.
 SPK_ADDR=$SPK_V4
 RTR_ADDR=$RTR_V4
+# The downstream router (downstream_up): its address, the router's on that link, its AS.
+DN_V4=198.51.100.6
+RTR_DN_V4=198.51.100.5
+DN_AS=64514
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # stop_pid, wait_for: e2e/lib/proc.bash.
@@ -58,18 +63,74 @@ net_down() {
   PIDS=()
   # Anything still inside our own namespaces was started by this suite.
   local ns
-  for ns in "${NS_SPK:-}" "${NS_RTR:-}"; do
+  for ns in "${NS_SPK:-}" "${NS_RTR:-}" "${NS_DN:-}"; do
     [ -n "$ns" ] || continue
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
   done
   [ -n "${NS_SPK:-}" ] && ip netns del "$NS_SPK" 2>/dev/null || true
   [ -n "${NS_RTR:-}" ] && ip netns del "$NS_RTR" 2>/dev/null || true
+  [ -n "${NS_DN:-}" ] && ip netns del "$NS_DN" 2>/dev/null || true
   [ -n "${WORK:-}" ] && [ -d "$WORK" ] && rm -rf "$WORK"
   return 0
 }
 
 in_rtr() { ip netns exec "$NS_RTR" "$@"; }
 in_spk() { ip netns exec "$NS_SPK" "$@"; }
+in_dn() { ip netns exec "$NS_DN" "$@"; }
+
+# downstream_up: a third namespace bgpc-TAG-dn-PID (after net_up) linked to the router's
+# (veth2 there, veth3 here), and RTR_DOWNSTREAM=1, which makes rtr_start add a passive eBGP
+# neighbor DN_V4 (AS DN_AS) exporting the router's IPv4 routes. start_downstream then runs
+# the downstream router.
+downstream_up() {
+  NS_DN="${NS_RTR/-rtr-/-dn-}"
+  ip netns add "$NS_DN"
+  ip -n "$NS_DN" link set lo up
+  ip -n "$NS_RTR" link add veth2 type veth peer name veth3 netns "$NS_DN"
+  ip -n "$NS_RTR" addr add "$RTR_DN_V4/30" dev veth2
+  ip -n "$NS_DN" addr add "$DN_V4/30" dev veth3
+  ip -n "$NS_RTR" link set veth2 up
+  ip -n "$NS_DN" link set veth3 up
+  RTR_DOWNSTREAM=1
+}
+
+# start_downstream RTR_AS: BIRD 2 in the downstream namespace, an eBGP session (AS DN_AS)
+# to the router at RTR_DN_V4 importing every IPv4 route and exporting none: a second router
+# that sees what the router does with the speaker's routes (keeps or withdraws them).
+start_downstream() {
+  local rtr_as="$1"
+  require_cmd bird birdc
+  mkdir -p "$WORK/dn"
+  {
+    echo "router id $DN_V4;"
+    echo "log \"$WORK/dn/bird.log\" all;"
+    echo "protocol device {}"
+    echo "protocol bgp up {"
+    echo "  local $DN_V4 as $DN_AS;"
+    echo "  neighbor $RTR_DN_V4 as $rtr_as;"
+    echo "  direct;"
+    echo "  hold time 9;"
+    echo "  connect retry time 1;"
+    echo "  ipv4 { import all; export none; };"
+    echo "}"
+  } >"$WORK/dn/bird.conf"
+  in_dn bird -f -c "$WORK/dn/bird.conf" -s "$WORK/dn/bird.ctl" -P "$WORK/dn/bird.pid" \
+    >>"$WORK/dn/bird.out" 2>&1 &
+  DN_PID=$!
+  PIDS+=("$DN_PID")
+  wait_for 10 dn_birdc show status
+}
+
+dn_birdc() { in_dn birdc -s "$WORK/dn/bird.ctl" "$@"; }
+dn_established() { dn_birdc show protocols up | grep -q Established; }
+# dn_count: the IPv4 routes the downstream router holds.
+dn_count() { dn_birdc show route count table master4 | sed -n 's/^\([0-9]*\) of .*/\1/p'; }
+# dn_withdraws: the withdrawals the downstream router has received from the router since it
+# started (BIRD's "Import withdraws:" received column of the session's IPv4 channel); fails
+# when the counter cannot be read.
+dn_withdraws() {
+  dn_birdc show protocols all up | awk '/Import withdraws:/ { print $3; f = 1 } END { exit !f }'
+}
 
 # start_speaker OBJECTS_DIR [FLAG...]: runs bgpcomm-speaker in the speaker namespace, logging
 # at $SPEAKER_LOG_LEVEL (default debug), with the extra flags given.

@@ -50,6 +50,7 @@ session_field() {
   k get bgpsessionstate "$(session_name "$1")" -n "$NS" -o jsonpath="{$2}" 2>/dev/null
 }
 session_is() { [[ $(session_field "$1" .status.bgpStatus) == "$2" ]]; }
+bfd_status_is() { [[ $(session_field "$1" .status.bfdStatus) == "$2" ]]; }
 session_reported() { [[ -n $(session_field "$1" .status.bgpStatus) ]]; }
 prefixes_sent_is() { [[ $(session_field "$1" .status.prefixesSent) == "$2" ]]; }
 session_absent() { ! k get bgpsessionstate "$(session_name "$1")" -n "$NS" >/dev/null 2>&1; }
@@ -121,6 +122,33 @@ teardown() {
   eventually_ms 10000 configuration_is "speaker-$NODE" Valid
   eventually_ms 10000 configuration_is allocator Valid ||
     fail "allocator: $(configuration_field allocator .status)"
+}
+
+# Router a runs no BFD: a bfdProfile on the walkthrough's BGPPeer gives the speaker a BFD
+# session that stays Down (it resets the BGP session only when it leaves Up), and that state
+# is the BGPSessionState's bfdStatus; without a bfdProfile it is N/A (as frr-k8s shows).
+@test "bfdStatus: N/A without a bfdProfile, the BFD session's state with one, N/A once it goes" {
+  apply_walkthrough
+  eventually_ms 20000 session_is upstream-router Established
+  run session_field upstream-router .status.bfdStatus
+  assert_output "N/A"
+  k apply -f - >/dev/null <<YAML
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata:
+  name: status-bfd
+  namespace: $NS
+spec:
+  receiveInterval: 300
+  transmitInterval: 300
+YAML
+  k patch bgppeer upstream-router -n "$NS" --type merge -p '{"spec":{"bfdProfile":"status-bfd"}}' >/dev/null
+  eventually_ms 20000 bfd_status_is upstream-router Down ||
+    fail "bfdStatus: $(session_field upstream-router .status.bfdStatus)"
+  eventually_ms 20000 session_is upstream-router Established
+  k patch bgppeer upstream-router -n "$NS" --type json -p '[{"op":"remove","path":"/spec/bfdProfile"}]' >/dev/null
+  eventually_ms 20000 bfd_status_is upstream-router N/A ||
+    fail "bfdStatus: $(session_field upstream-router .status.bfdStatus)"
 }
 
 @test "a BGPSessionState goes with its BGPPeer, and a ServiceBGPStatus with its Service" {

@@ -1,5 +1,6 @@
 // BFD for BGPPeers: a BFDProfile turned into a session plan, and BfdPeers against a BFD
 // driver on loopback: a silent peer drops the BGP session, a peer turning BFD off does not.
+// The Speaker tells each BFD state to its status sink (BGPSessionState bfdStatus).
 #include "speaker/bfd_peers.h"
 
 #include <gmock/gmock.h>
@@ -8,6 +9,9 @@
 #include <prometheus/text_serializer.h>
 
 #include <random>
+
+#include "speaker/speaker.h"
+#include "speaker/status_sink.h"
 
 namespace bgpcomm::speaker {
 namespace {
@@ -120,6 +124,9 @@ struct Loop {
           downs.push_back(peer + ": " + diagnostic);
         },
         ours);
+    peers->SetStateHandler([this](const std::string& peer, bfd::State to) {
+      states.push_back(peer + " " + BfdStatus(to));
+    });
     router = std::make_unique<bfd::Driver>(io, theirs);
   }
   template <typename F>
@@ -161,6 +168,7 @@ struct Loop {
   std::unique_ptr<bfd::Driver> router;
   bfd::Driver::Id router_id = 0;
   std::vector<std::string> downs;
+  std::vector<std::string> states;  // "peer State", from the state handler
 };
 
 TEST(BfdPeersTest, SilentPeerDropsTheBgpSession) {
@@ -175,6 +183,99 @@ TEST(BfdPeersTest, SilentPeerDropsTheBgpSession) {
   EXPECT_THAT(loop.Metrics(),
               HasSubstr("bgpcomm_speaker_bfd_session_state{peer=\"upstream\",state=\"Down\"} 1"));
   EXPECT_THAT(loop.Metrics(), HasSubstr("bgpcomm_speaker_bfd_down_total{peer=\"upstream\"} 1"));
+}
+
+TEST(BfdStatusTest, StateNameOrNotApplicable) {
+  EXPECT_EQ(BfdStatus(std::nullopt), "N/A");
+  EXPECT_EQ(BfdStatus(bfd::State::kUp), "Up");
+  EXPECT_EQ(BfdStatus(bfd::State::kDown), "Down");
+  EXPECT_EQ(BfdStatus(bfd::State::kInit), "Init");
+  EXPECT_EQ(BfdStatus(bfd::State::kAdminDown), "AdminDown");
+}
+
+TEST(BfdPeersTest, EveryStateChangeReachesTheStateHandler) {
+  Loop loop;
+  ASSERT_TRUE(loop.Up());
+  ASSERT_FALSE(loop.states.empty());
+  EXPECT_EQ(loop.states.back(), "upstream Up");
+  loop.router.reset();  // the link is cut
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.states.back() == "upstream Down"; },
+                            milliseconds(1000)));
+}
+
+// A status sink that records what it is told of BFD.
+class BfdSink : public StatusSink {
+ public:
+  void PeerAdded(const std::string&, const PeerPlan&) override {}
+  void PeerRemoved(const std::string&) override {}
+  void StateChanged(const std::string&, SessionState) override {}
+  void Sent(const std::string&, const RouteSet&) override {}
+  void ConnectUnanswered(const std::string&) override {}
+  void Error(const std::string&, const std::string&) override {}
+  void BfdChanged(const std::string& peer, const std::string& state) override {
+    last[peer] = state;
+    calls.push_back(peer + " " + state);
+  }
+  void Applied(const SpeakerObjects&, const DesiredRoutes&,
+               const std::vector<RefusedAdvertisement>&,
+               const std::vector<std::string>&) override {}
+  void ApplyDone() override {}
+  std::map<std::string, std::string> last;
+  std::vector<std::string> calls;
+};
+
+// The Speaker wires its BFD sessions into the status sink: bfdStatus goes Down (started),
+// Up, Down (path lost) for the peer with a bfdProfile, and is N/A for a peer without one
+// and once the profile is taken away.
+TEST(SpeakerBfdStatusTest, BfdStatesReachTheStatusSink) {
+  Loop loop;  // its io_context, ports and router; the Speaker's BfdPeers replaces its own
+  loop.peers.reset();
+  asio::io_context& io = loop.io;
+  SpeakerMetrics metrics(nullptr);
+  Speaker speaker(io, SpeakerOptions{.objects = {}, .node_name = "n1", .bfd = loop.ours},
+                  metrics);
+  BfdSink sink;
+  speaker.SetStatusSink(&sink);
+  // BGP to a loopback port nobody listens on: the BGP session never comes up, BFD does.
+  auto bgp_peer = [&](std::string name, std::string profile) {
+    community::Peer p = PeerNaming(std::move(profile));
+    p.meta.name = std::move(name);
+    p.my_asn = 64512;
+    p.peer_asn = 64513;
+    p.peer_address = "127.0.0.1";
+    p.peer_port = loop.ours.single_hop_port + 2;
+    p.router_id = "198.51.100.1";
+    return p;
+  };
+  community::BfdProfile fast = Profile("fast");
+  fast.transmit_interval = 50;
+  fast.receive_interval = 50;
+  SpeakerObjects objects;
+  objects.node.name = "n1";
+  objects.peers = {bgp_peer("upstream", "fast"), bgp_peer("plain", "")};
+  objects.bfd_profiles = {fast};
+  speaker.Apply(objects, {});
+  EXPECT_EQ(sink.last["upstream"], "Down");
+  EXPECT_EQ(sink.last["plain"], "N/A");
+
+  bfd::SessionConfig config;
+  config.desired_min_tx = milliseconds(50);
+  config.required_min_rx = milliseconds(50);
+  auto id = loop.router->Add({.peer = asio::ip::make_address("127.0.0.1")}, config,
+                             [](const bfd::StateChange&) {});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(loop.RunUntil([&] { return sink.last["upstream"] == "Up"; }, milliseconds(5000)));
+  loop.router.reset();  // the link is cut
+  ASSERT_TRUE(loop.RunUntil([&] { return sink.last["upstream"] == "Down"; }, milliseconds(1000)));
+  EXPECT_EQ(sink.last["plain"], "N/A");
+  for (const std::string& call : sink.calls) EXPECT_NE(call, "plain Up");
+
+  // The profile taken away: no BFD session, N/A.
+  objects.peers = {bgp_peer("upstream", ""), bgp_peer("plain", "")};
+  speaker.Apply(objects, {});
+  EXPECT_EQ(sink.last["upstream"], "N/A");
+  speaker.Stop();
+  loop.RunUntil([] { return false; }, milliseconds(50));
 }
 
 TEST(BfdPeersTest, PeerTurningBfdOffKeepsTheBgpSession) {
