@@ -133,7 +133,7 @@ Rebuilt Rebuild(const Store& store) {
   for (int k = 0; k < 4; ++k)
     for (const auto& [name, object] : store.by_kind[k]) lists[k]->push_back(object);
   auto snapshot = NamespaceSnapshot::Make(DecodeStored(kNamespace, stored));
-  return {snapshot, BuildIndexes(snapshot->objects)};
+  return {snapshot, BuildIndexes(snapshot->Materialize())};
 }
 
 void ExpectSameObjects(const community::NamespaceObjects& a,
@@ -206,12 +206,12 @@ TEST_P(RandomEvents, IncrementalViewEqualsFullRebuildAfterEveryEvent) {
     SCOPED_TRACE("event " + std::to_string(events) + " on " + name);
     EXPECT_EQ(affected, ExpectedAffected(current, next, kind, name, object && object->decoded));
     auto snapshot = view.Snapshot();
-    ExpectSameObjects(snapshot->objects, next.snapshot->objects);
+    ExpectSameObjects(snapshot->Materialize(), next.snapshot->Materialize());
     ExpectSameAliases(snapshot->aliases, next.snapshot->aliases);
     EXPECT_EQ(view.Indexes(), next.indexes);
     current = std::move(next);
     if (gen.Chance(10)) {
-      held.push_back({snapshot, std::make_shared<NamespaceSnapshot>(*snapshot)});
+      held.push_back({snapshot, NamespaceSnapshot::Make(snapshot->Materialize())});
     }
     if (!held.empty() && gen.Chance(10)) held.erase(held.begin() + gen.Below(held.size()));
   };
@@ -252,7 +252,7 @@ TEST_P(RandomEvents, IncrementalViewEqualsFullRebuildAfterEveryEvent) {
   }
   EXPECT_GT(events, 3000);
   for (const Held& h : held) {
-    ExpectSameObjects(h.snapshot->objects, h.copy->objects);
+    ExpectSameObjects(h.snapshot->Materialize(), h.copy->Materialize());
     ExpectSameAliases(h.snapshot->aliases, h.copy->aliases);
   }
 }
