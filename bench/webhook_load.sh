@@ -63,9 +63,11 @@ echo
 echo "| endpoint | requests/s | p50 | p99 | throughput vs /noop | target (issue 16) | verdict |"
 echo "|---|---|---|---|---|---|---|"
 echo "| /noop (baseline: TLS + HTTP, no admission work) | $noop_rps | ${noop_p50} ms | ${noop_p99} ms | 1.00 | | |"
-row() {  # row LABEL RPS P50 P99 TARGET_RATIO
-  awk -v label="$1" -v r="$2" -v b="$noop_rps" -v p50="$3" -v p99="$4" -v t="$5" 'BEGIN {
+row() {  # row LABEL RPS P50 P99 TARGET_RATIO (the issue's targets are for 4 connections)
+  awk -v label="$1" -v r="$2" -v b="$noop_rps" -v p50="$3" -v p99="$4" -v t="$5" \
+      -v judged="$([[ $CONNECTIONS == 4 ]] && echo 1 || echo 0)" 'BEGIN {
     ratio = r / b
+    if (!judged) { printf "| %s | %d | %s ms | %s ms | %.2f | | |\n", label, r, p50, p99, ratio; exit }
     printf "| %s | %d | %s ms | %s ms | %.2f | >= %.2f | %s |\n", label, r, p50, p99, ratio, t,
       (sprintf("%.2f", ratio) + 0 >= t ? "meets" : "MISSES") }'
 }
