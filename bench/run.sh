@@ -99,7 +99,7 @@ load() {
 }
 
 admission() {
-  { machine; echo; bench/admission_latency.sh "${ADMISSION_OBJECTS:-300}"; } >"$out/admission.md"
+  { machine; echo; bench/admission_latency.sh "${ADMISSION_OBJECTS:-1000}"; } >"$out/admission.md"
   python3 bench/section.py "$results" admission-latency <"$out/admission.md"
 }
 
@@ -143,7 +143,7 @@ for p in $parts; do
   case $p in
     core) part core 240 core ;;
     load) part load 120 load ;;
-    admission) part admission 240 admission ;;
+    admission) part admission 420 admission ;;
     allocator-apply) part allocator-apply 2400 allocator_apply ;;
     status-writes) part status-writes 1800 status_writes ;;
     speaker) part speaker 420 speaker ;;

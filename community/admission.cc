@@ -136,7 +136,7 @@ std::optional<CommunityValue> NameValue(const AliasTable& table, std::string_vie
 // Every advertisement's name and referenced entries, read once per decision.
 using References = std::vector<std::pair<std::string, std::vector<std::string>>>;
 
-References AllReferences(const NamespaceObjects& objects) {
+References AllReferences(const NamespaceView& objects) {
   References references;
   for (const auto& advertisement : objects.advertisements) {
     references.emplace_back(advertisement.meta.name, ReferencedEntries(advertisement));
@@ -216,7 +216,7 @@ void CheckReferences(std::string_view object_name, const CommunityObject* previo
 // ---- BGPAdvertisement ---------------------------------------------------------------
 
 std::vector<const AddressPool*> SelectedPools(const Advertisement& advertisement,
-                                              const NamespaceObjects& objects) {
+                                              const NamespaceView& objects) {
   std::vector<const AddressPool*> pools;
   const bool all =
       advertisement.ip_address_pools.empty() && advertisement.ip_address_pool_selectors.empty();
@@ -231,7 +231,7 @@ std::vector<const AddressPool*> SelectedPools(const Advertisement& advertisement
 }
 
 std::vector<const Peer*> SelectedPeers(const Advertisement& advertisement,
-                                       const NamespaceObjects& objects) {
+                                       const NamespaceView& objects) {
   std::vector<const Peer*> peers;
   for (const auto& peer : objects.peers) {
     if (advertisement.peers.empty() || Contains(advertisement.peers, peer.meta.name)) {
@@ -340,7 +340,7 @@ void CheckAggregation(const Advertisement& object, const std::vector<const Addre
   }
 }
 
-void CheckLocalPref(const Advertisement& object, const NamespaceObjects& objects,
+void CheckLocalPref(const Advertisement& object, const NamespaceView& objects,
                     Diagnostics& out) {
   if (!object.local_pref) return;
   if (*object.local_pref < 0 || *object.local_pref > kMaxUint32) {
@@ -428,7 +428,7 @@ void CheckOverlaps(const Advertisement& object, const std::vector<const AddressP
 // pool's families) with a different localPref or asPathPrepend: a route carries one of
 // each. One error per other advertisement.
 void CheckConflicts(const Advertisement& object, const std::vector<const AddressPool*>& pools,
-                    const NamespaceObjects& objects, Diagnostics& out) {
+                    const NamespaceView& objects, Diagnostics& out) {
   if (!object.service_selectors.empty()) return;
   const std::int64_t own_v4 = object.aggregation_length.value_or(32);
   const std::int64_t own_v6 = object.aggregation_length_v6.value_or(128);
@@ -513,7 +513,7 @@ void CheckAsn(std::string_view field, std::string_view name, std::optional<std::
 
 // A passwordSecret among the namespace's known Secrets must be what MetalLB reads: type
 // kubernetes.io/basic-auth with a `password` key. A Secret bgpcomm cannot see is not judged.
-void CheckPasswordSecret(const Peer& object, const NamespaceObjects& objects, Diagnostics& out) {
+void CheckPasswordSecret(const Peer& object, const NamespaceView& objects, Diagnostics& out) {
   if (object.password_secret.name.empty()) return;
   // The name becomes a segment of the speaker's request URL: only a name the API server
   // could have stored is read (never '/', '?', '..', CR or LF).
@@ -541,7 +541,7 @@ void CheckPasswordSecret(const Peer& object, const NamespaceObjects& objects, Di
   }
 }
 
-void CheckBfdProfileExists(const Peer& object, const NamespaceObjects& objects,
+void CheckBfdProfileExists(const Peer& object, const NamespaceView& objects,
                            const AdmissionOptions& options, Diagnostics& out) {
   if (object.bfd_profile.empty()) return;
   if (std::any_of(objects.bfd_profiles.begin(), objects.bfd_profiles.end(),
@@ -568,7 +568,7 @@ std::string PeerIdentifier(const Peer& peer) {
 // such peers need the same routerID, the same myASN within a VRF, and different
 // addresses (one TCP session per address). Without the cluster's nodes, peers whose
 // nodeSelectors differ are assumed to share a node, as MetalLB assumes.
-void CheckSharedNodes(const Peer& object, const NamespaceObjects& objects, Diagnostics& out) {
+void CheckSharedNodes(const Peer& object, const NamespaceView& objects, Diagnostics& out) {
   for (const auto& other : objects.peers) {
     if (other.meta.name == object.meta.name) continue;
     if (!ShareNode(object.node_selectors, other.node_selectors, objects.nodes, true)) continue;

@@ -26,7 +26,7 @@ struct AdmissionOptions {
 // its old version); the rules skip an entry with the object's own name where they judge
 // it against the others. `aliases` is AliasTable::Build(objects.communities).
 struct NamespaceContext {
-  const NamespaceObjects& objects;
+  NamespaceView objects;
   const AliasTable& aliases;
 };
 

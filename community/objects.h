@@ -6,7 +6,9 @@
 // is reported by the rules with its field path; an absent optional field is nullopt.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
@@ -202,6 +204,104 @@ struct NamespaceObjects {
   // The cluster's Nodes when known; nullopt when not (then selectors are compared as
   // written instead of by the nodes they select).
   std::optional<std::vector<NodeSummary>> nodes;
+};
+
+// A read-only sequence of T for the rules: either the elements of a vector, or what the
+// elements of a vector of pointers point to (the webhook's cached view keeps the decoded
+// objects once and its snapshots hold pointers to them, so that an addition or deletion
+// in the middle of a snapshot shifts pointers, not objects). Iterates as const T&.
+template <typename T>
+class ObjectRange {
+ public:
+  class iterator {
+   public:
+    using iterator_category = std::random_access_iterator_tag;
+    using value_type = T;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const T*;
+    using reference = const T&;
+    iterator() = default;
+    iterator(const T* values, const T* const* pointers, std::size_t i)
+        : values_(values), pointers_(pointers), i_(i) {}
+    reference operator*() const { return pointers_ ? *pointers_[i_] : values_[i_]; }
+    pointer operator->() const { return &**this; }
+    reference operator[](difference_type n) const { return *(*this + n); }
+    iterator& operator++() { ++i_; return *this; }
+    iterator operator++(int) { iterator old = *this; ++i_; return old; }
+    iterator& operator--() { --i_; return *this; }
+    iterator operator--(int) { iterator old = *this; --i_; return old; }
+    iterator& operator+=(difference_type n) { i_ += n; return *this; }
+    iterator& operator-=(difference_type n) { i_ -= n; return *this; }
+    friend iterator operator+(iterator it, difference_type n) { return it += n; }
+    friend iterator operator+(difference_type n, iterator it) { return it += n; }
+    friend iterator operator-(iterator it, difference_type n) { return it -= n; }
+    friend difference_type operator-(const iterator& a, const iterator& b) {
+      return static_cast<difference_type>(a.i_) - static_cast<difference_type>(b.i_);
+    }
+    friend bool operator==(const iterator& a, const iterator& b) { return a.i_ == b.i_; }
+    friend auto operator<=>(const iterator& a, const iterator& b) { return a.i_ <=> b.i_; }
+
+   private:
+    const T* values_ = nullptr;
+    const T* const* pointers_ = nullptr;
+    std::size_t i_ = 0;
+  };
+  using const_iterator = iterator;
+  using value_type = T;
+
+  ObjectRange() = default;
+  ObjectRange(const std::vector<T>& values)  // NOLINT(google-explicit-constructor)
+      : values_(values.data()), size_(values.size()) {}
+  ObjectRange(const std::vector<const T*>& pointers)  // NOLINT(google-explicit-constructor)
+      : pointers_(pointers.data()), size_(pointers.size()) {}
+
+  iterator begin() const { return {values_, pointers_, 0}; }
+  iterator end() const { return {values_, pointers_, size_}; }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const T& operator[](std::size_t i) const { return begin()[static_cast<std::ptrdiff_t>(i)]; }
+  const T& front() const { return (*this)[0]; }
+  const T& back() const { return (*this)[size_ - 1]; }
+
+ private:
+  const T* values_ = nullptr;
+  const T* const* pointers_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// What a decision reads of one namespace: NamespaceObjects' fields, the four kinds the
+// webhook caches as ObjectRanges. Refers to the objects it was made from, which must
+// outlive it.
+struct NamespaceView {
+  NamespaceView(const NamespaceObjects& objects)  // NOLINT(google-explicit-constructor)
+      : namespace_name(objects.namespace_name),
+        communities(objects.communities),
+        advertisements(objects.advertisements),
+        pools(objects.pools),
+        peers(objects.peers),
+        bfd_profiles(objects.bfd_profiles),
+        secrets(objects.secrets),
+        nodes(objects.nodes) {}
+  NamespaceView(const std::string& namespace_name, ObjectRange<CommunityObject> communities,
+                ObjectRange<Advertisement> advertisements, ObjectRange<AddressPool> pools,
+                ObjectRange<Peer> peers, const NamespaceObjects& rest)
+      : namespace_name(namespace_name),
+        communities(communities),
+        advertisements(advertisements),
+        pools(pools),
+        peers(peers),
+        bfd_profiles(rest.bfd_profiles),
+        secrets(rest.secrets),
+        nodes(rest.nodes) {}
+
+  const std::string& namespace_name;
+  ObjectRange<CommunityObject> communities;
+  ObjectRange<Advertisement> advertisements;
+  ObjectRange<AddressPool> pools;
+  ObjectRange<Peer> peers;
+  const std::vector<BfdProfile>& bfd_profiles;
+  const std::vector<SecretSummary>& secrets;
+  const std::optional<std::vector<NodeSummary>>& nodes;
 };
 
 }  // namespace bgpcomm::community

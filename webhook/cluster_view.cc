@@ -85,41 +85,44 @@ std::vector<community::Prefix> PoolPrefixes(const community::AddressPool& pool) 
   return prefixes;
 }
 
-// The vector of `buffer` that holds objects of type T.
+// The pointer vector of `shared` that holds objects of type T.
 template <typename T>
-std::vector<T>& VectorOf(community::NamespaceObjects& objects);
+std::vector<const T*>& VectorOf(SharedObjects& shared);
 template <>
-std::vector<community::CommunityObject>& VectorOf(community::NamespaceObjects& objects) {
-  return objects.communities;
+std::vector<const community::CommunityObject*>& VectorOf(SharedObjects& shared) {
+  return shared.communities;
 }
 template <>
-std::vector<community::Advertisement>& VectorOf(community::NamespaceObjects& objects) {
-  return objects.advertisements;
+std::vector<const community::Advertisement*>& VectorOf(SharedObjects& shared) {
+  return shared.advertisements;
 }
 template <>
-std::vector<community::AddressPool>& VectorOf(community::NamespaceObjects& objects) {
-  return objects.pools;
+std::vector<const community::AddressPool*>& VectorOf(SharedObjects& shared) {
+  return shared.pools;
 }
 template <>
-std::vector<community::Peer>& VectorOf(community::NamespaceObjects& objects) {
-  return objects.peers;
+std::vector<const community::Peer*>& VectorOf(SharedObjects& shared) {
+  return shared.peers;
 }
 
-// Puts `value` (or, when null, erases `name`) into the by-name sorted vector of T.
+// Puts `value` (or, when null, erases `name`) into the by-name sorted pointer vector of
+// T, and keeps `value` alive (and the object it replaces no longer) for this buffer.
 template <typename T>
-void Upsert(community::NamespaceObjects& objects, const std::string& name,
+void Upsert(SharedObjects& shared, const std::string& name,
             const std::shared_ptr<const void>& value) {
-  std::vector<T>& vector = VectorOf<T>(objects);
+  std::vector<const T*>& vector = VectorOf<T>(shared);
   auto it = std::lower_bound(vector.begin(), vector.end(), name,
-                             [](const T& object, const std::string& key) {
-                               return object.meta.name < key;
+                             [](const T* object, const std::string& key) {
+                               return object->meta.name < key;
                              });
-  bool found = it != vector.end() && it->meta.name == name;
+  bool found = it != vector.end() && (*it)->meta.name == name;
+  if (found) shared.owners.erase(*it);
   if (!value) {
     if (found) vector.erase(it);
     return;
   }
-  const T& object = *std::static_pointer_cast<const T>(value);
+  const T* object = static_cast<const T*>(value.get());
+  shared.owners.emplace(object, value);
   if (found) {
     *it = object;
   } else {
@@ -143,6 +146,8 @@ IncrementalNamespace::IncrementalNamespace(std::string namespace_name)
       live_(std::make_shared<NamespaceSnapshot>()) {
   spare_->objects.namespace_name = namespace_;
   live_->objects.namespace_name = namespace_;
+  spare_->shared.emplace();
+  live_->shared.emplace();
 }
 
 std::shared_ptr<const NamespaceSnapshot> IncrementalNamespace::Snapshot() const {
@@ -308,7 +313,7 @@ void IncrementalNamespace::UpdatePool(std::string_view name,
 void IncrementalNamespace::ApplyOp(NamespaceSnapshot& buffer, const Op& op) {
   switch (op.kind) {
     case MetallbKind::kCommunity:
-      Upsert<community::CommunityObject>(buffer.objects, op.name, op.value);
+      Upsert<community::CommunityObject>(*buffer.shared, op.name, op.value);
       for (const auto& [alias, entry] : op.alias_changes) {
         if (entry) {
           buffer.aliases.Put(*entry);
@@ -318,13 +323,13 @@ void IncrementalNamespace::ApplyOp(NamespaceSnapshot& buffer, const Op& op) {
       }
       break;
     case MetallbKind::kAdvertisement:
-      Upsert<community::Advertisement>(buffer.objects, op.name, op.value);
+      Upsert<community::Advertisement>(*buffer.shared, op.name, op.value);
       break;
     case MetallbKind::kPool:
-      Upsert<community::AddressPool>(buffer.objects, op.name, op.value);
+      Upsert<community::AddressPool>(*buffer.shared, op.name, op.value);
       break;
     case MetallbKind::kPeer:
-      Upsert<community::Peer>(buffer.objects, op.name, op.value);
+      Upsert<community::Peer>(*buffer.shared, op.name, op.value);
       break;
   }
 }

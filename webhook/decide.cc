@@ -109,7 +109,7 @@ AdmissionResponse JudgeCommunity(const AdmissionRequest& request, const ObjectVi
     return WithView(request, view, ns, EmptyView::kFindsOnlyRealErrors,
                     [&](const NamespaceSnapshot& snapshot) {
                       Diagnostics d = community::ValidateCommunityDelete(
-                          old, {snapshot.objects, snapshot.aliases}, options);
+                          old, snapshot.Context(), options);
                       return Finish(request, d);
                     });
   }
@@ -121,7 +121,7 @@ AdmissionResponse JudgeCommunity(const AdmissionRequest& request, const ObjectVi
   return WithView(
       request, view, ns, EmptyView::kFindsOnlyRealErrors, [&](const NamespaceSnapshot& snapshot) {
         Diagnostics d = community::ValidateCommunity(object, old ? &*old : nullptr,
-                                                     {snapshot.objects, snapshot.aliases}, options);
+                                                     snapshot.Context(), options);
         return Finish(request, d);
       });
 }
@@ -141,7 +141,7 @@ AdmissionResponse JudgeAdvertisement(const AdmissionRequest& request, const Obje
 
   auto decide_with = [&](const NamespaceSnapshot& snapshot) {
     return community::ValidateAdvertisement(object, old ? &*old : nullptr,
-                                            {snapshot.objects, snapshot.aliases}, options);
+                                            snapshot.Context(), options);
   };
   if (!mutate) {
     return WithView(request, view, ns, EmptyView::kMayInventErrors,
@@ -180,7 +180,7 @@ AdmissionResponse JudgeInNamespace(const AdmissionRequest& request, Decode&& dec
   return WithView(request, view, ns, empty, [&](const NamespaceSnapshot& snapshot) {
     Diagnostics d = decoding;
     for (auto& item : validate(object,
-                               community::NamespaceContext{snapshot.objects, snapshot.aliases},
+                               snapshot.Context(),
                                snapshot.stand_in)
                           .items) {
       d.items.push_back(std::move(item));
@@ -198,7 +198,7 @@ AdmissionResponse JudgeBfdProfile(const AdmissionRequest& request, const ObjectV
     return WithView(request, view, ns, EmptyView::kFindsOnlyRealErrors,
                     [&](const NamespaceSnapshot& snapshot) {
                       return Finish(request, community::ValidateBfdProfileDelete(
-                                                 old, {snapshot.objects, snapshot.aliases},
+                                                 old, snapshot.Context(),
                                                  options));
                     });
   }

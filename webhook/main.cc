@@ -245,7 +245,7 @@ void BuildCluster(Webhook& w) {
     if (resource == objectjson::kIPAddressPools || resource == objectjson::kBGPPeers)
       w.resolver->Trigger();
     auto snapshot = w.view->cached().Snapshot();
-    const community::NamespaceObjects& cached = snapshot->objects;
+    const community::NamespaceView cached = snapshot->Objects();
     w.metrics.SetCachedObjects(
         resource.kind,
         static_cast<double>(resource == objectjson::kCommunities ? cached.communities.size()

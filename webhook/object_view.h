@@ -3,22 +3,46 @@
 
 #include <expected>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "community/admission.h"
 #include "community/alias_table.h"
 #include "community/objects.h"
 
 namespace bgpcomm::webhook {
 
+// The incremental view's objects of the four cached kinds: pointers to the decoded
+// objects, in name order (a shift moves pointers, a memmove), and the owners that keep
+// them alive while this snapshot refers to them (per object, so an event adds or drops
+// one).
+struct SharedObjects {
+  std::vector<const community::CommunityObject*> communities;
+  std::vector<const community::Advertisement*> advertisements;
+  std::vector<const community::AddressPool*> pools;
+  std::vector<const community::Peer*> peers;
+  std::unordered_map<const void*, std::shared_ptr<const void>> owners;
+};
+
 // An immutable picture of one namespace, shared by every request that reads it.
 struct NamespaceSnapshot {
+  // Read-through and stand-in snapshots own their objects here; the cached view's keep
+  // only the fields other than the four kinds here, and those in `shared`.
   community::NamespaceObjects objects;
-  community::AliasTable aliases;  // AliasTable::Build(objects.communities)
+  std::optional<SharedObjects> shared;
+  community::AliasTable aliases;  // AliasTable::Build(Objects().communities)
   // True for the empty stand-in judged when the API cannot be read: it finds only the
   // problems that need no lookup, and a rule that would look something up must not run.
   bool stand_in = false;
+
+  // What a decision reads.
+  community::NamespaceView Objects() const;
+  community::NamespaceContext Context() const { return {Objects(), aliases}; }
+  // A copy of the objects as plain vectors (tests, comparisons).
+  community::NamespaceObjects Materialize() const;
 
   static std::shared_ptr<const NamespaceSnapshot> Make(community::NamespaceObjects objects);
 };

@@ -133,7 +133,7 @@ Rebuilt Rebuild(const Store& store) {
   for (int k = 0; k < 4; ++k)
     for (const auto& [name, object] : store.by_kind[k]) lists[k]->push_back(object);
   auto snapshot = NamespaceSnapshot::Make(DecodeStored(kNamespace, stored));
-  return {snapshot, BuildIndexes(snapshot->objects)};
+  return {snapshot, BuildIndexes(snapshot->Materialize())};
 }
 
 void ExpectSameObjects(const community::NamespaceObjects& a,
@@ -206,12 +206,12 @@ TEST_P(RandomEvents, IncrementalViewEqualsFullRebuildAfterEveryEvent) {
     SCOPED_TRACE("event " + std::to_string(events) + " on " + name);
     EXPECT_EQ(affected, ExpectedAffected(current, next, kind, name, object && object->decoded));
     auto snapshot = view.Snapshot();
-    ExpectSameObjects(snapshot->objects, next.snapshot->objects);
+    ExpectSameObjects(snapshot->Materialize(), next.snapshot->Materialize());
     ExpectSameAliases(snapshot->aliases, next.snapshot->aliases);
     EXPECT_EQ(view.Indexes(), next.indexes);
     current = std::move(next);
     if (gen.Chance(10)) {
-      held.push_back({snapshot, std::make_shared<NamespaceSnapshot>(*snapshot)});
+      held.push_back({snapshot, NamespaceSnapshot::Make(snapshot->Materialize())});
     }
     if (!held.empty() && gen.Chance(10)) held.erase(held.begin() + gen.Below(held.size()));
   };
@@ -252,7 +252,7 @@ TEST_P(RandomEvents, IncrementalViewEqualsFullRebuildAfterEveryEvent) {
   }
   EXPECT_GT(events, 3000);
   for (const Held& h : held) {
-    ExpectSameObjects(h.snapshot->objects, h.copy->objects);
+    ExpectSameObjects(h.snapshot->Materialize(), h.copy->Materialize());
     ExpectSameAliases(h.snapshot->aliases, h.copy->aliases);
   }
 }
@@ -269,16 +269,16 @@ TEST(IncrementalNamespace, UpdatesWithoutCopyingWhenNoReaderHoldsTheOtherBuffer)
     auto reader = view.Snapshot();  // released before the next event
   }
   EXPECT_EQ(view.copies(), 0u);
-  EXPECT_EQ(view.Snapshot()->objects.advertisements.size(), 50u);
+  EXPECT_EQ(view.Snapshot()->Objects().advertisements.size(), 50u);
 
   // A reader that holds a snapshot across two events forces one copy, and its snapshot
   // keeps showing what it showed.
   auto held = view.Snapshot();
-  auto before = held->objects.advertisements;
+  auto before = held->Materialize().advertisements;
   for (int i = 0; i < 3; ++i) view.Apply(MetallbKind::kAdvertisement, "advert-0", nullptr);
   EXPECT_EQ(view.copies(), 1u);
-  EXPECT_EQ(held->objects.advertisements, before);
-  EXPECT_EQ(view.Snapshot()->objects.advertisements.size(), 49u);
+  EXPECT_EQ(held->Materialize().advertisements, before);
+  EXPECT_EQ(view.Snapshot()->Objects().advertisements.size(), 49u);
 }
 
 TEST(IncrementalNamespace, NamesTheUsersOfAChangedAliasOnly) {
@@ -359,9 +359,9 @@ TEST(ClusterViewReadThrough, ListsEveryKindAndBuildsTheSnapshot) {
   ClusterView view(*client, cache, std::string(kNamespace), std::chrono::seconds(5));
   auto snapshot = view.Namespace("tenant-a", Freshness::kReadThrough);
   ASSERT_TRUE(snapshot) << snapshot.error();
-  ASSERT_EQ((*snapshot)->objects.communities.size(), 1u);
+  ASSERT_EQ((*snapshot)->Objects().communities.size(), 1u);
   EXPECT_EQ((*snapshot)->aliases.Find("gold")->owner, "tiers");
-  EXPECT_TRUE((*snapshot)->objects.peers.empty());
+  EXPECT_TRUE((*snapshot)->Objects().peers.empty());
 }
 
 // A slow API server: the read-through gives up at its deadline (the LISTs run at once,

@@ -128,8 +128,8 @@ class ResolverTest : public ::testing::Test {
     // The informers report synced before their handlers have run.
     ASSERT_TRUE(kube::testing::WaitFor([&] {
       auto snapshot = view_->cached().Snapshot();
-      return snapshot->objects.communities.size() == communities &&
-             snapshot->objects.advertisements.size() == advertisements;
+      return snapshot->Objects().communities.size() == communities &&
+             snapshot->Objects().advertisements.size() == advertisements;
     }));
     resolver_ = std::make_unique<Resolver>(*client_, *cache_, view_->cached(), kNs,
                                            community::AdmissionOptions{}, metrics_, &clock_);
