@@ -72,22 +72,68 @@ std::string RefusalEventReason(community::RefusalKind kind) {
   return "AdvertisementInvalid";
 }
 
+void ObjectBatch::ApplyTo(IncrementalRoutes& routes) const {
+  routes.SetPeers(peers);
+  routes.SetNode(node);
+  for (const Changed& c : objects) {
+    switch (c.kind) {
+      case ChangedKind::kService:
+        if (auto service = c.object ? c.object->As<Service>() : nullptr) {
+          routes.SetService(std::move(service));
+        } else {
+          routes.RemoveService(c.namespace_name, c.name);
+        }
+        break;
+      case ChangedKind::kEndpointSlice:
+        if (auto slice = c.object ? c.object->As<EndpointSlice>() : nullptr) {
+          routes.SetEndpointSlice(std::move(slice));
+        } else {
+          routes.RemoveEndpointSlice(c.namespace_name, c.name);
+        }
+        break;
+      case ChangedKind::kPool:
+        if (auto pool = c.object ? c.object->As<community::AddressPool>() : nullptr) {
+          routes.SetPool(std::move(pool));
+        } else {
+          routes.RemovePool(c.namespace_name, c.name);
+        }
+        break;
+      case ChangedKind::kAdvertisement:
+        if (auto decoded = c.object ? c.object->As<DecodedAdvertisement>() : nullptr) {
+          // Shares the stored object (aliasing pointer), no copy.
+          std::shared_ptr<const community::Advertisement> advertisement(
+              decoded, &decoded->advertisement);
+          routes.SetAdvertisement(std::move(advertisement), decoded->error);
+        } else {
+          routes.RemoveAdvertisement(c.namespace_name, c.name);
+        }
+        break;
+      case ChangedKind::kOther:
+        break;
+    }
+  }
+  routes.Commit();
+}
+
 KubeSource::KubeSource(kube::Client& client, kube::EventRecorder& events, Speaker& speaker,
                        asio::io_context& io, KubeSourceOptions options)
     : client_(client), events_(events), speaker_(speaker), io_(io), options_(std::move(options)) {
+  // Each event records which object changed; the worker reads its current version from
+  // the store (so events coalesce, and an object changed then deleted is just deleted).
   auto add = [&](const kube::Resource& resource, const std::string& ns,
-                 kube::InformerOptions informer_options) {
+                 kube::InformerOptions informer_options, ChangedKind kind) {
     informers_.push_back(std::make_unique<kube::Informer>(client_, resource, ns, informer_options));
     kube::Informer* informer = informers_.back().get();
-    informer->AddHandlers({.on_add = [this](const kube::ObjectPtr&) { MarkDirty(); },
-                           .on_update = [this](const kube::ObjectPtr&,
-                                               const kube::ObjectPtr&) { MarkDirty(); },
-                           .on_delete = [this](const kube::ObjectPtr&) { MarkDirty(); }});
+    informer->AddHandlers(
+        {.on_add = [this, kind](const kube::ObjectPtr& o) { MarkChanged(kind, *o); },
+         .on_update = [this, kind](const kube::ObjectPtr&,
+                                   const kube::ObjectPtr& o) { MarkChanged(kind, *o); },
+         .on_delete = [this, kind](const kube::ObjectPtr& o) { MarkChanged(kind, *o); }});
     return informer;
   };
   const kube::InformerOptions& base = options_.informer;
   peers_ = add(objectjson::kBGPPeers, options_.namespace_name,
-               DecodingWith(base, "BGPPeer", objectjson::DecodePeer));
+               DecodingWith(base, "BGPPeer", objectjson::DecodePeer), ChangedKind::kOther);
   kube::InformerOptions advertisement_options = base;
   advertisement_options.reflector.decode =
       kube::DecodeAs([](const rapidjson::Value& object) {
@@ -99,12 +145,14 @@ KubeSource::KubeSource(kube::Client& client, kube::EventRecorder& events, Speake
         return decoded;
       });
   advertisements_ = add(objectjson::kBGPAdvertisements, options_.namespace_name,
-                        advertisement_options);
+                        advertisement_options, ChangedKind::kAdvertisement);
   pools_ = add(objectjson::kIPAddressPools, options_.namespace_name,
-               DecodingWith(base, "IPAddressPool", objectjson::DecodePool));
-  services_ = add(kube::resources::kServices, "", DecodingWith(base, "Service", DecodeService));
+               DecodingWith(base, "IPAddressPool", objectjson::DecodePool), ChangedKind::kPool);
+  services_ = add(kube::resources::kServices, "", DecodingWith(base, "Service", DecodeService),
+                  ChangedKind::kService);
   slices_ = add(kube::resources::kEndpointSlices, "",
-                DecodingWith(base, "EndpointSlice", DecodeEndpointSlice));
+                DecodingWith(base, "EndpointSlice", DecodeEndpointSlice),
+                ChangedKind::kEndpointSlice);
   // Secrets: only data.password is kept in memory, whatever else the namespace holds.
   kube::InformerOptions secret_options = base;
   secret_options.reflector.decode = kube::DecodeAs([](const rapidjson::Value& object) {
@@ -121,7 +169,7 @@ KubeSource::KubeSource(kube::Client& client, kube::EventRecorder& events, Speake
        .on_delete = [this](const kube::ObjectPtr&) { MarkDirty(); }});
   kube::InformerOptions node_options = DecodingWith(base, "Node", DecodeNode);
   node_options.reflector.list.field_selector = "metadata.name=" + options_.node_name;
-  nodes_ = add(kube::resources::kNodes, "", node_options);
+  nodes_ = add(kube::resources::kNodes, "", node_options, ChangedKind::kOther);
 }
 
 KubeSource::~KubeSource() { Stop(); }
@@ -151,6 +199,15 @@ bool KubeSource::HasSynced() const {
   return true;
 }
 
+void KubeSource::MarkChanged(ChangedKind kind, const kube::Object& object) {
+  {
+    std::lock_guard lock(mu_);
+    dirty_ = true;
+    if (kind != ChangedKind::kOther) changed_.emplace(kind, object.namespace_name, object.name);
+  }
+  wake_.notify_all();
+}
+
 void KubeSource::MarkDirty() {
   {
     std::lock_guard lock(mu_);
@@ -161,9 +218,11 @@ void KubeSource::MarkDirty() {
 
 void KubeSource::Run(std::stop_token stop) {
   {
-    // Also after a failed run (RunGuarded restarts it): apply again whatever happened.
+    // Also after a failed run (RunGuarded restarts it): the routes are rebuilt from the
+    // stores and applied whole.
     std::lock_guard lock(mu_);
     dirty_ = true;
+    resync_ = true;
   }
   bool logged_waiting = false;
   while (!stop.stop_requested()) {
@@ -181,21 +240,29 @@ void KubeSource::Run(std::stop_token stop) {
       }
     }
     // Settle: let a burst of related changes (a Service and its EndpointSlice) arrive.
+    std::set<ChangedObject> changed;
+    bool full = false;
     {
       std::unique_lock lock(mu_);
       wake_.wait_for(lock, stop, options_.settle, [] { return false; });
       dirty_ = false;
+      changed = std::move(changed_);
+      changed_.clear();
+      full = resync_;
+      resync_ = false;
     }
     if (stop.stop_requested()) return;
 
-    std::vector<RefusedAdvertisement> refused;
-    SpeakerObjects objects = Snapshot(refused);
+    // Only the objects that changed are handed over (all of them on a resync); the routes
+    // they affect are recomputed on the io_context thread, which owns `routes_`.
+    if (full) routes_ = std::make_shared<IncrementalRoutes>();
+    auto batch = std::make_shared<ObjectBatch>(Batch(changed, full));
     auto applied = std::make_shared<std::promise<std::vector<RefusedAdvertisement>>>();
     auto result = applied->get_future();
-    asio::post(io_, [this, applied, objects = std::move(objects),
-                     refused = std::move(refused)]() mutable {
+    asio::post(io_, [this, applied, batch, routes = routes_]() {
       try {
-        applied->set_value(speaker_.Apply(objects, std::move(refused)));
+        batch->ApplyTo(*routes);
+        applied->set_value(speaker_.ApplyIncremental(*routes, batch->full));
       } catch (...) {
         applied->set_exception(std::current_exception());  // rethrown on the worker
       }
@@ -264,44 +331,66 @@ std::expected<std::string, std::string> KubeSource::ReadSecretPassword(
   return fresh.password;
 }
 
-SpeakerObjects KubeSource::Snapshot(std::vector<RefusedAdvertisement>& refused) {
-  SpeakerObjects objects;
-  const std::string& ns = options_.namespace_name;
-  objects.peers = Collect<community::Peer>(peers_->ListNamespace(ns));
-  for (auto it = objects.peers.begin(); it != objects.peers.end();) {
+std::vector<community::Peer> KubeSource::Peers() {
+  std::vector<community::Peer> peers =
+      Collect<community::Peer>(peers_->ListNamespace(options_.namespace_name));
+  for (auto it = peers.begin(); it != peers.end();) {
     if (!it->password_secret.name.empty() && it->password.empty()) {
       auto password = SecretPassword(it->password_secret.name);
       if (!password) {
         spdlog::error("event=peer_invalid peer={} error={}", it->meta.name,
                       community::Quote("spec.passwordSecret: " + password.error()));
-        it = objects.peers.erase(it);
+        it = peers.erase(it);
         continue;
       }
       it->password = *password;
     }
     ++it;
   }
-  objects.pools = Collect<community::AddressPool>(pools_->ListNamespace(ns));
-  for (const kube::ObjectPtr& object : advertisements_->ListNamespace(ns)) {
-    auto decoded = object->As<DecodedAdvertisement>();
-    if (!decoded) continue;
-    if (!decoded->error.empty()) {
-      refused.push_back({object->namespace_name, object->name, decoded->error,
-                         community::RefusalKind::kInvalid});
-      continue;
-    }
-    objects.advertisements.push_back(decoded->advertisement);
-  }
-  objects.services = Collect<Service>(services_->List());
-  objects.endpoint_slices = Collect<EndpointSlice>(slices_->List());
-  objects.node.name = options_.node_name;
+  return peers;
+}
+
+ObjectBatch KubeSource::Batch(const std::set<ChangedObject>& changed, bool full) {
+  ObjectBatch batch;
+  batch.full = full;
+  // Peers and the Node are few and read whole each time (passwordSecrets are re-read);
+  // IncrementalRoutes ignores them when they did not change.
+  batch.peers = Peers();
+  batch.node.name = options_.node_name;
   if (kube::ObjectPtr node = nodes_->Get("", options_.node_name); node && node->As<Node>()) {
-    objects.node.labels = node->As<Node>()->labels;
+    batch.node.labels = node->As<Node>()->labels;
   } else {
     // No Node object (yet): only the label every node carries.
-    objects.node.labels["kubernetes.io/hostname"] = options_.node_name;
+    batch.node.labels["kubernetes.io/hostname"] = options_.node_name;
   }
-  return objects;
+  auto informer_of = [this](ChangedKind kind) {
+    switch (kind) {
+      case ChangedKind::kService:
+        return services_;
+      case ChangedKind::kEndpointSlice:
+        return slices_;
+      case ChangedKind::kPool:
+        return pools_;
+      case ChangedKind::kAdvertisement:
+        return advertisements_;
+      case ChangedKind::kOther:
+        break;
+    }
+    return static_cast<kube::Informer*>(nullptr);
+  };
+  if (full) {
+    for (ChangedKind kind : {ChangedKind::kService, ChangedKind::kEndpointSlice,
+                             ChangedKind::kPool, ChangedKind::kAdvertisement}) {
+      for (const kube::ObjectPtr& object : informer_of(kind)->List()) {
+        batch.objects.push_back({kind, object->namespace_name, object->name, object});
+      }
+    }
+    return batch;
+  }
+  for (const auto& [kind, ns, name] : changed) {
+    batch.objects.push_back({kind, ns, name, informer_of(kind)->Get(ns, name)});
+  }
+  return batch;
 }
 
 void KubeSource::RecordRefusals(const std::vector<RefusedAdvertisement>& refused) {

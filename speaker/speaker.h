@@ -6,12 +6,14 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "speaker/desired_routes.h"
+#include "speaker/incremental_routes.h"
 #include "speaker/objects_file.h"
 #include "speaker/peer_session.h"
 
@@ -112,9 +114,23 @@ class Speaker {
   // returns them with those ComputeDesiredRoutes refused, after logging and counting them.
   std::vector<RefusedAdvertisement> Apply(const SpeakerObjects& objects,
                                           std::vector<RefusedAdvertisement> refused);
+  // The Kubernetes mode's Apply: sessions for routes.peers() as Apply makes them; a new
+  // (or restarted) session gets its whole route set, every other only the routes changed
+  // since the last call (routes.TakeChanges()), so an apply costs what changed. With
+  // `full`, every session gets its whole set (after the routes were rebuilt). Returns
+  // routes.Refused(), logged and counted.
+  std::vector<RefusedAdvertisement> ApplyIncremental(IncrementalRoutes& routes, bool full);
 
  private:
   std::expected<void, std::string> Reload();
+  void LogRefused(const std::vector<RefusedAdvertisement>& refused);
+  // Makes one session per peer `selected` for this node (changed ones restart, others stop
+  // with Cease); `give_routes(session, peer, added)` hands each its routes (before Start for
+  // an added one). Returns the number of sessions.
+  std::size_t SyncSessions(
+      const std::vector<community::Peer>& peers,
+      const std::function<bool(const std::string&)>& selected,
+      const std::function<void(PeerSession&, const std::string&, bool)>& give_routes);
   void SchedulePoll();
   std::string Stamp() const;
   void UpdateSessionMetric();
