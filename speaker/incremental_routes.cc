@@ -114,7 +114,10 @@ struct IncrementalRoutes::State {
   std::vector<std::pair<std::uint32_t, IpPrefix>> touched_entries;
   std::map<RouteAttributes, std::uint32_t> attribute_ids;
   std::vector<RouteAttributes> attributes;
-  std::map<std::uint32_t, std::set<IpPrefix>> changed;  // by slot, for TakeChanges()
+  std::map<std::uint32_t, std::vector<IpPrefix>> changed;  // by slot, for TakeChanges()
+  // The published attributes of a route one advertisement alone announces, by
+  // advertisement id (kNone: not computed); cleared when the configuration changes.
+  std::vector<std::uint32_t> single;
   std::size_t last_recomputed = 0;
 
   std::uint32_t Slot(const std::string& name) {
@@ -216,6 +219,7 @@ struct IncrementalRoutes::State {
       for (std::size_t p : after.pools) add_pool(next, p);
     }
     derived = std::move(next);
+    single.clear();
     MarkServicesIn(ranges);
     touched_pools.clear();
     touched_advertisements.clear();
@@ -311,8 +315,16 @@ struct IncrementalRoutes::State {
       auto it = routes[slot].find(prefix);
       if (it == routes[slot].end()) continue;
       Entry& entry = it->second;
-      std::uint32_t now = entry.contributors.empty() ? kNone : InternAttributes(Merge(entry));
-      if (now != entry.published) changed[slot].insert(prefix);
+      std::uint32_t now = kNone;
+      if (entry.contributors.size() == 1) {
+        std::uint32_t id = entry.contributors.front().first;
+        if (id >= single.size()) single.resize(id + 1, kNone);
+        if (single[id] == kNone) single[id] = InternAttributes(Merge(entry));
+        now = single[id];
+      } else if (!entry.contributors.empty()) {
+        now = InternAttributes(Merge(entry));
+      }
+      if (now != entry.published) changed[slot].push_back(prefix);
       if (now == kNone) {
         routes[slot].erase(it);
       } else {
@@ -483,7 +495,9 @@ std::vector<RefusedAdvertisement> IncrementalRoutes::Refused() const {
 std::map<std::string, std::vector<RouteChange>> IncrementalRoutes::TakeChanges() {
   State& s = *state_;
   std::map<std::string, std::vector<RouteChange>> out;
-  for (const auto& [slot, prefixes] : s.changed) {
+  for (auto& [slot, prefixes] : s.changed) {
+    std::ranges::sort(prefixes);
+    prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
     std::vector<RouteChange>& changes = out[s.slot_names[slot]];
     changes.reserve(prefixes.size());
     for (const IpPrefix& prefix : prefixes) {
