@@ -66,8 +66,10 @@ struct Contribution {
 struct ServiceState {
   std::shared_ptr<const Service> object;  // null: removed, dropped at the next Commit()
   std::vector<Contribution> contributions;
-  std::vector<community::IpAddress> indexed;  // its addresses in by_address
+  std::vector<community::IpAddress> indexed;  // its addresses in by_address (sorted)
+  bool reindex = true;  // the object changed since `indexed` was read from it
 };
+using ServiceMap = std::map<Key, ServiceState>;
 
 // One prefix of one peer: the advertisements announcing it (with how many Service
 // addresses make each do so) and the attributes last published.
@@ -88,8 +90,8 @@ std::vector<T> Union(const std::vector<T>& a, const std::vector<T>& b) {
 
 struct IncrementalRoutes::State {
   // Inputs.
-  std::map<Key, ServiceState> services;
-  std::multimap<community::IpAddress, const Key*> by_address;  // Services' addresses
+  ServiceMap services;
+  std::multimap<community::IpAddress, ServiceMap::iterator> by_address;  // Services' addresses
   std::map<Key, std::shared_ptr<const EndpointSlice>> slices;
   std::map<Key, int> ready_slices;  // (namespace, Service) -> slices ready on this node
   std::map<Key, PoolState> pools;
@@ -100,7 +102,7 @@ struct IncrementalRoutes::State {
   Node node;
 
   // Pending since the last Commit().
-  std::set<Key> dirty_services;
+  std::vector<ServiceMap::iterator> dirty_services;  // may repeat
   std::set<Key> touched_pools;
   std::set<std::uint32_t> touched_advertisements;
   bool config_dirty = false;
@@ -146,7 +148,9 @@ struct IncrementalRoutes::State {
     int& n = ready_slices[service];
     bool before = n > 0;
     n += delta;
-    if ((n > 0) != before) dirty_services.insert(service);
+    if ((n > 0) != before) {
+      if (auto it = services.find(service); it != services.end()) dirty_services.push_back(it);
+    }
     if (n <= 0) ready_slices.erase(service);
   }
 
@@ -189,7 +193,7 @@ struct IncrementalRoutes::State {
     for (const community::Prefix& range : ranges) {
       for (auto it = by_address.lower_bound(range.address);
            it != by_address.end() && community::Contains(range, it->first); ++it) {
-        dirty_services.insert(*it->second);
+        dirty_services.push_back(it->second);
       }
     }
   }
@@ -242,39 +246,41 @@ struct IncrementalRoutes::State {
     }
   }
 
-  void Recompute(const Key& key) {
-    auto it = services.find(key);
-    if (it == services.end()) return;
+  void Recompute(ServiceMap::iterator it) {
     ++last_recomputed;
     ServiceState& state = it->second;
     for (const Contribution& c : state.contributions) Contribute(c, false);
     state.contributions.clear();
-    for (const community::IpAddress& address : state.indexed) {
-      auto [first, last] = by_address.equal_range(address);
-      for (auto i = first; i != last;) {
-        i = i->second == &it->first ? by_address.erase(i) : std::next(i);
+    // The address index changes only with the object (a configuration change recomputes
+    // the same object).
+    if (state.reindex || !state.object) {
+      for (const community::IpAddress& address : state.indexed) {
+        auto [first, last] = by_address.equal_range(address);
+        for (auto i = first; i != last;) i = i->second == it ? by_address.erase(i) : std::next(i);
       }
-    }
-    state.indexed.clear();
-    if (!state.object) {
-      services.erase(it);
-      return;
+      state.indexed.clear();
+      if (!state.object) {
+        services.erase(it);
+        return;
+      }
+      if (state.object->type == "LoadBalancer") {
+        for (const std::string& text : state.object->ingress_ips) {
+          if (auto ip = community::ParseAddress(text)) state.indexed.push_back(*ip);
+        }
+        std::ranges::sort(state.indexed);
+        state.indexed.erase(std::unique(state.indexed.begin(), state.indexed.end()),
+                            state.indexed.end());
+        for (const community::IpAddress& address : state.indexed) {
+          by_address.emplace(address, it);
+        }
+      }
+      state.reindex = false;
     }
     const Service& service = *state.object;
     if (service.type != "LoadBalancer") return;
-    std::vector<community::IpAddress> addresses;
-    for (const std::string& text : service.ingress_ips) {
-      if (auto ip = community::ParseAddress(text)) addresses.push_back(*ip);
-    }
-    state.indexed = addresses;
-    std::ranges::sort(state.indexed);
-    state.indexed.erase(std::unique(state.indexed.begin(), state.indexed.end()),
-                        state.indexed.end());
-    for (const community::IpAddress& address : state.indexed) {
-      by_address.emplace(address, &it->first);
-    }
-    if (service.external_traffic_policy == "Local" && !Ready(key)) return;
-    for (const community::IpAddress& ip : addresses) {
+    if (service.external_traffic_policy == "Local" && !Ready(it->first)) return;
+    // Each distinct address once: announcing is idempotent.
+    for (const community::IpAddress& ip : state.indexed) {
       auto pool = std::ranges::find_if(derived.pools, [&](const PoolRoute& p) {
         return std::ranges::any_of(
             p.prefixes, [&](const community::Prefix& prefix) { return community::Contains(prefix, ip); });
@@ -339,17 +345,18 @@ IncrementalRoutes::IncrementalRoutes() : state_(std::make_unique<State>()) {}
 IncrementalRoutes::~IncrementalRoutes() = default;
 
 void IncrementalRoutes::SetService(std::shared_ptr<const Service> service) {
-  Key key = MakeKey(service->namespace_name, service->name);
-  state_->services[key].object = std::move(service);
-  state_->dirty_services.insert(std::move(key));
+  auto [it, added] =
+      state_->services.try_emplace(MakeKey(service->namespace_name, service->name));
+  it->second.object = std::move(service);
+  it->second.reindex = true;
+  state_->dirty_services.push_back(it);
 }
 
 void IncrementalRoutes::RemoveService(std::string_view ns, std::string_view name) {
-  Key key = MakeKey(ns, name);
-  auto it = state_->services.find(key);
+  auto it = state_->services.find(MakeKey(ns, name));
   if (it == state_->services.end()) return;
   it->second.object = nullptr;
-  state_->dirty_services.insert(std::move(key));
+  state_->dirty_services.push_back(it);
 }
 
 void IncrementalRoutes::SetEndpointSlice(std::shared_ptr<const EndpointSlice> slice) {
@@ -443,11 +450,15 @@ void IncrementalRoutes::Commit() {
   if (s.recount) {
     s.ready_slices.clear();
     for (const auto& [key, slice] : s.slices) s.CountSlice(*slice, +1);
-    for (const auto& [key, service] : s.services) s.dirty_services.insert(key);
+    for (auto it = s.services.begin(); it != s.services.end(); ++it) s.dirty_services.push_back(it);
     s.recount = false;
   }
   if (s.config_dirty) s.Reconfigure();
-  for (const Key& key : s.dirty_services) s.Recompute(key);
+  auto address = [](ServiceMap::iterator it) { return &*it; };
+  std::ranges::sort(s.dirty_services, {}, address);
+  auto [first, last] = std::ranges::unique(s.dirty_services, {}, address);
+  s.dirty_services.erase(first, last);
+  for (ServiceMap::iterator it : s.dirty_services) s.Recompute(it);
   s.dirty_services.clear();
   s.Publish();
 }
