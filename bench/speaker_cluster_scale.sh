@@ -170,15 +170,24 @@ ticks=$(getconf CLK_TCK)
 # From the speaker process's start (not the script's: speaker.sh first creates its RBAC,
 # Node and token), in clock ticks after boot.
 boot_s=$(awk '$1 == "btime" {print $2}' /proc/stat)
-started_ms=$(awk -v b="$boot_s" -v t="$ticks" '{printf "%d\n", b * 1000 + $22 * 1000 / t}' "/proc/$pid/stat")
+started_ms=$(awk -v b="$boot_s" -v t="$ticks" '{printf "%.0f\n", b * 1000 + $22 * 1000 / t}' "/proc/$pid/stat")
 start_ms=$((all_ms - started_ms))
-cpu_start_all=$(awk -v t="$ticks" '{printf "%d\n", ($14 + $15) * 1000 / t}' "/proc/$pid/stat")
-cpu() { awk -v t="$ticks" '{printf "%d\n", ($14 + $15) * 1000 / t}' "/proc/$pid/stat"; }
+cpu_start_all=$(awk -v t="$ticks" '{printf "%.0f\n", ($14 + $15) * 1000 / t}' "/proc/$pid/stat")
+cpu() { awk -v t="$ticks" '{printf "%.0f\n", ($14 + $15) * 1000 / t}' "/proc/$pid/stat"; }
+# Idle: what the speaker spends with nothing changing (keepalives, the 30 s re-read of
+# passwordSecrets), over 10 s, subtracted from the changes' CPU per second of their run.
+idle_start=$(cpu)
+sleep 10
+idle_per_s=$(awk -v a="$idle_start" -v b="$(cpu)" 'BEGIN {printf "%.2f", (b - a) / 10}')
 cpu_start=$(cpu)
+changes_start=$(now_ms)
 ctl=$(e2e/cluster/router.sh ctl "$router")
 read -r med p99 max < <(python3 "$work/services.py" change "$BGPCOMM_STATE_DIR/pki" "$api_port" "$n" \
   "$changes" birdc -s "$ctl")
-cpu_per_change=$(awk -v a="$cpu_start" -v b="$(cpu)" -v c="$changes" 'BEGIN {printf "%.2f", (b - a) / c}')
+changes_s=$(awk -v a="$changes_start" -v b="$(now_ms)" 'BEGIN {printf "%.1f", (b - a) / 1000}')
+cpu_changes=$(($(cpu) - cpu_start))
+cpu_per_change=$(awk -v u="$cpu_changes" -v i="$idle_per_s" -v s="$changes_s" -v c="$changes" \
+  'BEGIN {v = (u - i * s) / c; printf "%.2f", v < 0 ? 0 : v}')
 hwm=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")
 
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN {print (v + 0 < t + 0) ? "meets" : "MISSES"}'; }
@@ -190,6 +199,6 @@ Services and their addresses in $create_s s).
 |---|---|---|---|---|
 | speaker process start -> all $n routes in BIRD (speaker CPU until then: $cpu_start_all ms) | $start_ms ms | 10000 ms | \`kubectl get services -o json\` of the $n: $list_ms ms | $(verdict "$start_ms" 10000) |
 | one Service's address changed -> the router has the route (median of $changes) | $med ms (p99 $p99 ms, max $max ms) | 50 ms | | $(verdict "$med" 50) |
-| speaker CPU per change (user+system over the $changes changes, watch decoding included) | $cpu_per_change ms | 1 ms | | $(verdict "$cpu_per_change" 1) |
+| speaker CPU per change: user+system over the $changes changes ($cpu_changes ms in $changes_s s), watch decoding included, less its idle CPU ($idle_per_s ms/s) | $cpu_per_change ms | 1 ms | idle speaker: $idle_per_s ms per second | $(verdict "$cpu_per_change" 1) |
 | speaker peak RSS (VmHWM) | $hwm MiB | 256 MiB | | $(verdict "$hwm" 256) |
 MD
