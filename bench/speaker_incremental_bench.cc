@@ -61,9 +61,12 @@ SpeakerObjects Objects() {
   peer.peer_address = "198.51.100.2";
   o.peers = {peer};
   for (int i = 0; i < kServices; ++i) {
-    o.services.push_back(
-        Service{"svc-" + std::to_string(i), "ns-" + std::to_string(i % 100), "LoadBalancer",
-                "Cluster", {Ip(i)}, {{"app", "bench"}}});
+    o.services.push_back(Service{"svc-" + std::to_string(i),
+                                 "ns-" + std::to_string(i % 100),
+                                 "LoadBalancer",
+                                 "Cluster",
+                                 {Ip(i)},
+                                 {{"app", "bench"}}});
   }
   o.node = {"node-a", {{"kubernetes.io/hostname", "node-a"}}};
   return o;
@@ -175,13 +178,11 @@ void BM_SpeakerInitialLoad(benchmark::State& state) {
     kept->SetPeers(o.peers);
     kept->SetNode(o.node);
     kept->SetPool(std::make_shared<const community::AddressPool>(o.pools[0]));
-    kept->SetAdvertisement(
-        std::make_shared<const community::Advertisement>(o.advertisements[0]));
+    kept->SetAdvertisement(std::make_shared<const community::Advertisement>(o.advertisements[0]));
     for (const auto& s : shared) kept->SetService(s);
     kept->Commit();
     kept->TakeChanges();
-    state.counters["heap_B/service"] =
-        static_cast<double>(HeapInUse() - with_services) / kServices;
+    state.counters["heap_B/service"] = static_cast<double>(HeapInUse() - with_services) / kServices;
     state.counters["services_heap_B/service"] =
         static_cast<double>(with_services - before) / kServices;
   }

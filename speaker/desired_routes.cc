@@ -73,8 +73,7 @@ std::expected<AdvertisedAttributes, RefusedAdvertisement> AcceptAdvertisement(
     }
   }
   std::ranges::sort(a.communities);
-  a.communities.erase(std::unique(a.communities.begin(), a.communities.end()),
-                      a.communities.end());
+  a.communities.erase(std::unique(a.communities.begin(), a.communities.end()), a.communities.end());
   std::ranges::sort(a.large_communities);
   a.large_communities.erase(std::unique(a.large_communities.begin(), a.large_communities.end()),
                             a.large_communities.end());
@@ -251,8 +250,12 @@ DesiredRoutes ComputeDesiredRoutes(const SpeakerObjects& objects) {
       out.refused.push_back(std::move(attributes.error()));
       continue;
     }
-    Accepted a{&adv, std::move(attributes->communities), std::move(attributes->large_communities),
-               attributes->length_v4, attributes->length_v6, {}};
+    Accepted a{&adv,
+               std::move(attributes->communities),
+               std::move(attributes->large_communities),
+               attributes->length_v4,
+               attributes->length_v6,
+               {}};
     for (std::size_t i = 0; i < node_peers.size(); ++i) {
       const community::Peer* peer = node_peers[i];
       if (peer->meta.namespace_name != adv.meta.namespace_name) continue;

@@ -52,9 +52,9 @@ struct PoolRoute {
 // The configuration's part of the routes, rebuilt when the configuration changes (it is
 // small next to the Services).
 struct Derived {
-  std::vector<PoolRoute> pools;                      // in (namespace, name) order
-  std::vector<AdvertisementRoute> advertisements;    // by advertisement id
-  std::set<std::uint32_t> selected;                  // slots of peers selected for the node
+  std::vector<PoolRoute> pools;                    // in (namespace, name) order
+  std::vector<AdvertisementRoute> advertisements;  // by advertisement id
+  std::set<std::uint32_t> selected;                // slots of peers selected for the node
 };
 
 struct Contribution {
@@ -67,7 +67,7 @@ struct ServiceState {
   std::shared_ptr<const Service> object;  // null: removed, dropped at the next Commit()
   std::vector<Contribution> contributions;
   std::vector<community::IpAddress> indexed;  // its addresses in by_address (sorted)
-  bool reindex = true;  // the object changed since `indexed` was read from it
+  bool reindex = true;                        // the object changed since `indexed` was read from it
 };
 using ServiceMap = std::map<Key, ServiceState>;
 
@@ -96,7 +96,7 @@ struct IncrementalRoutes::State {
   std::map<Key, int> ready_slices;  // (namespace, Service) -> slices ready on this node
   std::map<Key, PoolState> pools;
   std::map<Key, AdvertisementState> advertisements;
-  std::map<Key, std::uint32_t> advertisement_ids;  // never reused for another key
+  std::map<Key, std::uint32_t> advertisement_ids;              // never reused for another key
   std::vector<const AdvertisementState*> advertisement_by_id;  // null: removed
   std::vector<community::Peer> peers;
   Node node;
@@ -172,7 +172,8 @@ struct IncrementalRoutes::State {
       r.contributes = true;
       for (const auto& [peer, slot] : node_peers) {
         if (peer->meta.namespace_name != adv.meta.namespace_name) continue;
-        if (!adv.peers.empty() && std::ranges::find(adv.peers, peer->meta.name) == adv.peers.end()) {
+        if (!adv.peers.empty() &&
+            std::ranges::find(adv.peers, peer->meta.name) == adv.peers.end()) {
           continue;
         }
         r.slots.push_back(slot);
@@ -282,15 +283,17 @@ struct IncrementalRoutes::State {
     // Each distinct address once: announcing is idempotent.
     for (const community::IpAddress& ip : state.indexed) {
       auto pool = std::ranges::find_if(derived.pools, [&](const PoolRoute& p) {
-        return std::ranges::any_of(
-            p.prefixes, [&](const community::Prefix& prefix) { return community::Contains(prefix, ip); });
+        return std::ranges::any_of(p.prefixes, [&](const community::Prefix& prefix) {
+          return community::Contains(prefix, ip);
+        });
       });
       if (pool == derived.pools.end()) continue;
       for (std::uint32_t id : pool->advertisements) {
         const AdvertisementState& adv = *advertisement_by_id[id];
         if (!SelectsService(*adv.object, service)) continue;
         const AdvertisedAttributes& a = *adv.accepted;
-        auto prefix = FromCommunityPrefix(community::Truncate(ip, ip.v6 ? a.length_v6 : a.length_v4));
+        auto prefix =
+            FromCommunityPrefix(community::Truncate(ip, ip.v6 ? a.length_v6 : a.length_v4));
         if (!prefix) continue;
         for (std::uint32_t slot : derived.advertisements[id].slots) {
           state.contributions.push_back({slot, *prefix, id});
@@ -345,8 +348,7 @@ IncrementalRoutes::IncrementalRoutes() : state_(std::make_unique<State>()) {}
 IncrementalRoutes::~IncrementalRoutes() = default;
 
 void IncrementalRoutes::SetService(std::shared_ptr<const Service> service) {
-  auto [it, added] =
-      state_->services.try_emplace(MakeKey(service->namespace_name, service->name));
+  auto [it, added] = state_->services.try_emplace(MakeKey(service->namespace_name, service->name));
   it->second.object = std::move(service);
   it->second.reindex = true;
   state_->dirty_services.push_back(it);
@@ -397,8 +399,8 @@ void IncrementalRoutes::SetAdvertisement(
     std::shared_ptr<const community::Advertisement> advertisement, std::string decode_error) {
   State& s = *state_;
   Key key = MakeKey(advertisement->meta.namespace_name, advertisement->meta.name);
-  auto [id_it, added] =
-      s.advertisement_ids.try_emplace(key, static_cast<std::uint32_t>(s.advertisement_by_id.size()));
+  auto [id_it, added] = s.advertisement_ids.try_emplace(
+      key, static_cast<std::uint32_t>(s.advertisement_by_id.size()));
   if (added) s.advertisement_by_id.push_back(nullptr);
   std::uint32_t id = id_it->second;
   auto [it, inserted] = s.advertisements.try_emplace(
@@ -407,9 +409,9 @@ void IncrementalRoutes::SetAdvertisement(
   if (decode_error.empty()) {
     state.accepted = AcceptAdvertisement(*advertisement);
   } else {
-    state.accepted = std::unexpected(RefusedAdvertisement{
-        advertisement->meta.namespace_name, advertisement->meta.name, std::move(decode_error),
-        community::RefusalKind::kInvalid});
+    state.accepted = std::unexpected(
+        RefusedAdvertisement{advertisement->meta.namespace_name, advertisement->meta.name,
+                             std::move(decode_error), community::RefusalKind::kInvalid});
   }
   state.object = std::move(advertisement);
   s.advertisement_by_id[id] = &state;

@@ -313,8 +313,7 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
   return refused;
 }
 
-std::vector<RefusedAdvertisement> Speaker::ApplyIncremental(IncrementalRoutes& routes,
-                                                            bool full) {
+std::vector<RefusedAdvertisement> Speaker::ApplyIncremental(IncrementalRoutes& routes, bool full) {
   std::vector<RefusedAdvertisement> refused = routes.Refused();
   if (stopped_) return refused;
   LogRefused(refused);

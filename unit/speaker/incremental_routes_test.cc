@@ -43,8 +43,8 @@ std::string Describe(const RouteSet& set) {
   std::ostringstream out;
   for (const auto& [prefix, attributes] : set) {
     out << community::Format(ToCommunityPrefix(prefix)) << " c" << attributes.communities.size()
-        << " l" << attributes.large_communities.size() << " lp"
-        << attributes.local_pref.value_or(0) << " pp" << int{attributes.as_path_prepend} << "; ";
+        << " l" << attributes.large_communities.size() << " lp" << attributes.local_pref.value_or(0)
+        << " pp" << int{attributes.as_path_prepend} << "; ";
   }
   return out.str();
 }
@@ -66,8 +66,8 @@ class World {
 
   std::string Address() {
     static const std::vector<std::string> kAddresses = {
-        "203.0.113.1",  "203.0.113.2",  "203.0.113.9",  "203.0.113.17", "203.0.113.18",
-        "203.0.113.33", "203.0.113.40", "203.0.113.77", "198.51.100.5", "2001:db8::1",
+        "203.0.113.1",  "203.0.113.2",  "203.0.113.9",   "203.0.113.17", "203.0.113.18",
+        "203.0.113.33", "203.0.113.40", "203.0.113.77",  "198.51.100.5", "2001:db8::1",
         "2001:db8::5",  "2001:db8::1f", "2001:db8::100", "not-an-ip"};
     return OneOf(kAddresses);
   }
@@ -112,7 +112,7 @@ class World {
   AddressPool MakePool() {
     static const std::vector<std::string> kEntries = {
         "203.0.113.0/28", "203.0.113.0/27", "203.0.113.16-203.0.113.40", "203.0.113.64/26",
-        "2001:db8::/124", "2001:db8::/120", "198.51.100.0/24", "bogus"};
+        "2001:db8::/124", "2001:db8::/120", "198.51.100.0/24",           "bogus"};
     AddressPool p;
     p.meta.namespace_name = Chance(85) ? kNs : "other-system";
     p.meta.name = "p" + std::to_string(Pick(5));
@@ -124,8 +124,8 @@ class World {
   Advertisement MakeAdvertisement() {
     static const std::vector<std::vector<std::string>> kValues = {
         {"64512:100"}, {"64512:200", "64512:100"}, {"large:64512:1:100"}, {}, {"64512:300"}};
-    Advertisement a = Advert(Chance(85) ? kNs : "other-system", "a" + std::to_string(Pick(6)),
-                             OneOf(kValues));
+    Advertisement a =
+        Advert(Chance(85) ? kNs : "other-system", "a" + std::to_string(Pick(6)), OneOf(kValues));
     if (Chance(10)) a.meta.annotations.clear();  // refused: no resolution
     if (Chance(50)) a.aggregation_length = OneOf(std::vector<std::int64_t>{32, 30, 28, 40});
     if (Chance(30)) a.aggregation_length_v6 = OneOf(std::vector<std::int64_t>{128, 120, 124});
@@ -295,7 +295,8 @@ void RunSequence(unsigned seed, int steps) {
       ASSERT_TRUE(got.by_peer.contains(peer)) << where << ": peer " << peer;
       ASSERT_EQ(got.by_peer.at(peer), routes)
           << where << ": peer " << peer << "\n incremental: " << Describe(got.by_peer.at(peer))
-          << "\n full:        " << Describe(routes) << "\nhistory:\n" << history;
+          << "\n full:        " << Describe(routes) << "\nhistory:\n"
+          << history;
       ASSERT_TRUE(incremental.Selected(peer));
     }
     for (auto& [peer, changes] : incremental.TakeChanges()) {
@@ -306,7 +307,8 @@ void RunSequence(unsigned seed, int steps) {
       auto it = full.by_peer.find(peer);
       // A peer no longer selected got the withdrawal of every route.
       ASSERT_EQ(routes, it == full.by_peer.end() ? RouteSet{} : it->second)
-          << where << ": changes given for peer " << peer << "\nhistory:\n" << history;
+          << where << ": changes given for peer " << peer << "\nhistory:\n"
+          << history;
     }
     for (const auto& [peer, routes] : full.by_peer) {
       ASSERT_EQ(consumer[peer], routes) << where << ": peer " << peer;
@@ -359,8 +361,12 @@ TEST(IncrementalRoutesTest, OneServiceChangeRecomputesOneService) {
       std::make_shared<const Advertisement>(Advert(kNs, "adv", {"64512:100"})));
   for (int i = 0; i < 1000; ++i) {
     incremental.SetService(std::make_shared<const Service>(
-        Service{"s" + std::to_string(i), "default", "LoadBalancer", "Cluster",
-                {"198.18." + std::to_string(i / 250) + "." + std::to_string(i % 250)}, {}}));
+        Service{"s" + std::to_string(i),
+                "default",
+                "LoadBalancer",
+                "Cluster",
+                {"198.18." + std::to_string(i / 250) + "." + std::to_string(i % 250)},
+                {}}));
   }
   incremental.Commit();
   EXPECT_EQ(incremental.last_recomputed(), 1000u);
