@@ -352,8 +352,7 @@ struct IncrementalRoutes::State {
       const std::vector<std::pair<std::string_view, std::uint32_t>>& peers) const {
     ServiceAnnouncement a{key.first, key.second, {}};
     auto it = services.find(key);
-    if (it == services.end() || !it->second.object ||
-        it->second.object->type != "LoadBalancer") {
+    if (it == services.end() || !it->second.object || it->second.object->type != "LoadBalancer") {
       return a;
     }
     for (const auto& [name, slot] : peers) {

@@ -31,7 +31,6 @@ namespace bgpcomm::speaker::status {
 using objectjson::Condition;
 using objectjson::ConfigurationStatus;
 
-
 // Prefixes listed in a BGPSessionState (more: only their count and digest).
 inline constexpr std::size_t kListedPrefixes = 64;
 
@@ -80,6 +79,5 @@ using speaker::ServiceAnnouncement;
 
 // ServiceBGPStatus's status for one Service on `node` (MetalLB 0.16's fields).
 nlohmann::json ServiceStatusJson(const std::string& node, const ServiceAnnouncement& service);
-
 
 }  // namespace bgpcomm::speaker::status

@@ -47,8 +47,7 @@ class StatusPublisher final : public StatusSink {
   void Applied(const std::vector<RefusedAdvertisement>& refused,
                const std::vector<std::string>& refused_peers) override;
   bool WantsServices() const override { return options_.service_status; }
-  void ServicesAnnounced(const std::vector<ServiceAnnouncement>& services,
-                         bool whole) override;
+  void ServicesAnnounced(const std::vector<ServiceAnnouncement>& services, bool whole) override;
   void ApplyDone() override;
 
  private:

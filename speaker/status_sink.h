@@ -38,8 +38,7 @@ class StatusSink {
   // rule). `whole`: every Service announced (any other is not); otherwise only those whose
   // announcement may have changed since the last call, an empty `peers` meaning that the
   // Service is announced no more.
-  virtual void ServicesAnnounced(const std::vector<ServiceAnnouncement>& services,
-                                 bool whole) = 0;
+  virtual void ServicesAnnounced(const std::vector<ServiceAnnouncement>& services, bool whole) = 0;
   // The end of that apply: every session it starts has been added.
   virtual void ApplyDone() = 0;
 };

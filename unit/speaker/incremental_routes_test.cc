@@ -335,7 +335,9 @@ void RunSequence(unsigned seed, int steps) {
       }
     }
     std::vector<ServiceAnnouncement> got_announced;
-    for (const auto& [key, peers] : announced) got_announced.push_back({key.first, key.second, peers});
+    for (const auto& [key, peers] : announced) {
+      got_announced.push_back({key.first, key.second, peers});
+    }
     ASSERT_EQ(got_announced, AnnouncedServices(world.Objects(), full))
         << where << ": Services announced\nhistory:\n"
         << history;
