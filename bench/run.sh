@@ -26,6 +26,13 @@
 #   allocator  allocator_bench.sh: the allocation core on 100,000 Services over mixed
 #              IPv4/IPv6 pools (CPU time, peak RSS), against a copy of the inputs and a
 #              full re-allocation per change -> block "allocator"
+#   speaker-incremental  speaker_incremental_bench: the speaker's Kubernetes-mode change path
+#              at 100,000 Services against the full recomputation per change
+#              -> block "speaker-incremental"
+#   speaker-scale  speaker_cluster_scale.sh (root): 100,000 LoadBalancer Services in a
+#              private local control plane, the speaker's start into BIRD, 100 address
+#              changes, its CPU and peak RSS -> block "speaker-scale" (not in the default
+#              parts: creating the Services takes ~10 minutes; BENCH_PARTS=speaker-scale)
 #   restart    speaker_restart.sh --write (root): routes withdrawn at GoBGP, BIRD and FRR
 #              during a kill -9 and restart with 10,000 routes, graceful restart on vs off
 #              -> block "speaker-restart"
@@ -38,7 +45,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BUILD_DIR=${BUILD_DIR:-build}
-parts=${BENCH_PARTS:-core load admission speaker allocator restart bfd}
+parts=${BENCH_PARTS:-core speaker-incremental load admission speaker allocator restart bfd}
 deadline=$(($(date +%s) + ${BENCH_LIMIT_SECONDS:-900}))
 if [[ -z ${BENCH_OUT:-} ]]; then
   export BENCH_OUT
@@ -113,6 +120,20 @@ status_writes() {
   python3 bench/section.py "$results" status-writes <"$out/status-writes.md"
 }
 
+speaker_incremental() {
+  mkdir -p "$out/speaker-incremental"
+  "$BUILD_DIR/bin/speaker_incremental_bench" --benchmark_repetitions="${BENCH_REPETITIONS:-5}" \
+    --benchmark_report_aggregates_only=true --benchmark_format=json \
+    --benchmark_out="$out/speaker-incremental/speaker_incremental_bench.json" \
+    --benchmark_out_format=json >/dev/null
+  python3 bench/report.py "$out/speaker-incremental" "$results" speaker-incremental
+}
+
+speaker_scale() {
+  { machine; echo; bench/speaker_cluster_scale.sh "${SCALE_SERVICES:-100000}" "${SCALE_CHANGES:-100}"; } >"$out/speaker-scale.md"
+  python3 bench/section.py "$results" speaker-scale <"$out/speaker-scale.md"
+}
+
 speaker() {
   BGPCOMM_SPEAKER=${BGPCOMM_SPEAKER:-$PWD/$BUILD_DIR/bin/bgpcomm-speaker} \
     bench/speaker_convergence.sh --write --shapes "${SPEAKER_SHAPES:-1}"
@@ -147,6 +168,8 @@ for p in $parts; do
     allocator-apply) part allocator-apply 2400 allocator_apply ;;
     status-writes) part status-writes 1800 status_writes ;;
     speaker) part speaker 420 speaker ;;
+    speaker-incremental) part speaker-incremental 300 speaker_incremental ;;
+    speaker-scale) part speaker-scale 1800 speaker_scale ;;
     allocator) part allocator 120 allocator ;;
     restart) part restart 300 restart ;;
     bfd) part bfd 240 bfd ;;

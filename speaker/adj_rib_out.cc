@@ -99,6 +99,32 @@ RouteSet::size_type RouteSet::erase(const IpPrefix& prefix) {
   return 1;
 }
 
+void RouteSet::Apply(const std::vector<RouteChange>& changes) {
+  // In place while the moves of the tail stay below one pass over the set.
+  if (changes.size() * 16 <= routes_.size() || changes.size() <= 4) {
+    for (const RouteChange& c : changes) {
+      if (c.attributes) {
+        insert_or_assign(c.prefix, *c.attributes);
+      } else {
+        erase(c.prefix);
+      }
+    }
+    return;
+  }
+  std::vector<Route> merged;
+  merged.reserve(routes_.size() + changes.size());
+  auto old_route = routes_.begin();
+  for (const RouteChange& c : changes) {
+    for (; old_route != routes_.end() && old_route->prefix < c.prefix; ++old_route) {
+      merged.push_back(*old_route);
+    }
+    if (old_route != routes_.end() && old_route->prefix == c.prefix) ++old_route;
+    if (c.attributes) merged.push_back({c.prefix, Intern(*c.attributes)});
+  }
+  merged.insert(merged.end(), old_route, routes_.end());
+  routes_ = std::move(merged);
+}
+
 void RouteSet::clear() {
   routes_.clear();
   table_.clear();
@@ -146,6 +172,49 @@ RibOutput AdjRibOut::Start(const OutboundSession& session, const RouteSet& desir
 RibOutput AdjRibOut::Update(const RouteSet& desired) {
   if (!session_) return RibOutput{};
   return Transition(desired);
+}
+
+RibOutput AdjRibOut::Change(const std::vector<RouteChange>& changes) {
+  RibOutput out;
+  if (!session_) return out;
+  std::vector<IpPrefix> withdrawn;
+  std::map<RouteAttributes, std::vector<IpPrefix>> groups;
+  for (const RouteChange& c : changes) {
+    auto sent = sent_.find(c.prefix);
+    if (!c.attributes || !Carries(*session_, c.prefix.afi())) {
+      if (sent != sent_.end()) withdrawn.push_back(c.prefix);
+      continue;
+    }
+    RouteAttributes effective = Effective(*c.attributes);
+    if (sent != sent_.end() && (*sent).second == effective) continue;
+    groups[std::move(effective)].push_back(c.prefix);
+  }
+  std::vector<RouteChange> sent_changes;  // what the peer now holds, for sent_
+  if (!withdrawn.empty() && Append(out, PackWithdrawals(withdrawn, session_->codec))) {
+    out.withdrawn = withdrawn.size();
+    for (const IpPrefix& p : withdrawn) sent_changes.push_back({p, std::nullopt});
+  }
+  for (auto& [attributes, prefixes] : groups) {
+    auto packed = PackAnnouncements(ToPathAttributes(*session_, attributes), session_->next_hops,
+                                    prefixes, session_->codec);
+    if (Append(out, std::move(packed))) {
+      out.announced += prefixes.size();
+      for (const IpPrefix& p : prefixes) sent_changes.push_back({p, attributes});
+      continue;
+    }
+    // Not sent: if an older version was announced it must not stay at the peer.
+    std::vector<IpPrefix> stale;
+    for (const IpPrefix& p : prefixes) {
+      if (sent_.contains(p)) stale.push_back(p);
+    }
+    if (!stale.empty() && Append(out, PackWithdrawals(stale, session_->codec))) {
+      out.withdrawn += stale.size();
+      for (const IpPrefix& p : stale) sent_changes.push_back({p, std::nullopt});
+    }
+  }
+  std::ranges::sort(sent_changes, {}, &RouteChange::prefix);
+  sent_.Apply(sent_changes);
+  return out;
 }
 
 void AdjRibOut::Stop() {

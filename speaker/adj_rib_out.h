@@ -29,6 +29,13 @@ struct RouteAttributes {
   auto operator<=>(const RouteAttributes&) const = default;
 };
 
+// One route that changed: its new attributes, or nullopt when it is withdrawn.
+struct RouteChange {
+  IpPrefix prefix;
+  std::optional<RouteAttributes> attributes;
+  bool operator==(const RouteChange&) const = default;
+};
+
 // prefix -> attributes, iterated in prefix order (the announcement order), with a
 // read-only map-like interface (`for (const auto& [prefix, attributes] : set)`, find, at,
 // contains). Compact for many routes sharing few attribute sets: the set holds each
@@ -118,6 +125,9 @@ class RouteSet {
   // find its attributes in the table.
   void insert_or_assign(const IpPrefix& prefix, const RouteAttributes& attributes);
   size_type erase(const IpPrefix& prefix);
+  // Applies `changes` (strictly increasing prefixes): a few in place, many in one merge
+  // pass, so that k changes cost O(k log n) moves of the tail or one O(n + k) pass.
+  void Apply(const std::vector<RouteChange>& changes);
   // Removes every route for which pred(value_type) holds, in one pass.
   template <typename Pred>
   friend size_type erase_if(RouteSet& set, Pred pred) {
@@ -168,6 +178,9 @@ class AdjRibOut {
   // Only the differences between what was sent and `desired`: withdrawals first, then
   // new or changed routes. Nothing while no session is up.
   RibOutput Update(const RouteSet& desired);
+  // The same for a known set of changed routes (strictly increasing prefixes): only those
+  // prefixes are compared and sent, whatever the size of the table.
+  RibOutput Change(const std::vector<RouteChange>& changes);
   // The session went down: nothing is announced any more.
   void Stop();
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "community/annotation.h"
@@ -14,11 +15,7 @@
 #include "speaker/prefix_conversion.h"
 
 namespace bgpcomm::speaker {
-namespace {
 
-constexpr std::string_view kLocalPolicy = "Local";
-
-// MetalLB: no selectors select every node; otherwise any one of them must match.
 bool SelectsNode(const std::vector<community::LabelSelector>& selectors, const Node& node) {
   if (selectors.empty()) return true;
   return std::ranges::any_of(selectors, [&](const community::LabelSelector& s) {
@@ -36,6 +33,65 @@ bool SelectsPool(const community::Advertisement& adv, const community::AddressPo
     return community::Matches(s, pool.meta.labels);
   });
 }
+
+bool SelectsService(const community::Advertisement& adv, const Service& service) {
+  return adv.service_selectors.empty() ||
+         std::ranges::any_of(adv.service_selectors, [&](const community::LabelSelector& s) {
+           return community::Matches(s, service.labels);
+         });
+}
+
+std::expected<AdvertisedAttributes, RefusedAdvertisement> AcceptAdvertisement(
+    const community::Advertisement& adv) {
+  auto refuse = [&](std::string reason,
+                    community::RefusalKind kind = community::RefusalKind::kInvalid) {
+    return std::unexpected(
+        RefusedAdvertisement{adv.meta.namespace_name, adv.meta.name, std::move(reason), kind});
+  };
+  auto values = community::AnnouncedCommunities(adv);
+  if (!values) return refuse(values.error().message, values.error().kind);
+  if (adv.aggregation_length.value_or(32) < 0 || adv.aggregation_length.value_or(32) > 32) {
+    return refuse("spec.aggregationLength must be between 0 and 32");
+  }
+  if (adv.aggregation_length_v6.value_or(128) < 0 ||
+      adv.aggregation_length_v6.value_or(128) > 128) {
+    return refuse("spec.aggregationLengthV6 must be between 0 and 128");
+  }
+  if (adv.local_pref && (*adv.local_pref < 0 || *adv.local_pref > 0xffffffffLL)) {
+    return refuse("spec.localPref must be between 0 and 4294967295");
+  }
+  if (adv.as_path_prepend && (*adv.as_path_prepend < 0 || *adv.as_path_prepend > 10)) {
+    return refuse("spec.asPathPrepend must be between 1 and 10");
+  }
+  AdvertisedAttributes a;
+  a.length_v4 = static_cast<int>(adv.aggregation_length.value_or(32));
+  a.length_v6 = static_cast<int>(adv.aggregation_length_v6.value_or(128));
+  for (const community::CommunityValue& v : *values) {
+    if (const auto* s = std::get_if<StandardCommunity>(&v)) {
+      a.communities.push_back(*s);
+    } else {
+      a.large_communities.push_back(std::get<LargeCommunity>(v));
+    }
+  }
+  std::ranges::sort(a.communities);
+  a.communities.erase(std::unique(a.communities.begin(), a.communities.end()), a.communities.end());
+  std::ranges::sort(a.large_communities);
+  a.large_communities.erase(std::unique(a.large_communities.begin(), a.large_communities.end()),
+                            a.large_communities.end());
+  if (adv.local_pref) a.local_pref = static_cast<std::uint32_t>(*adv.local_pref);
+  if (adv.as_path_prepend) a.as_path_prepend = static_cast<std::uint8_t>(*adv.as_path_prepend);
+  return a;
+}
+
+bool ServiceReadyOn(const EndpointSlice& slice, const Node& node) {
+  return std::ranges::any_of(slice.endpoints, [&](const Endpoint& e) {
+    return e.node_name == node.name && e.ready.value_or(true) && !e.addresses.empty();
+  });
+}
+
+namespace {
+
+constexpr std::string_view kLocalPolicy = "Local";
 
 // An address pool with its entries parsed (entries that do not parse contain nothing).
 struct ParsedPool {
@@ -67,12 +123,7 @@ std::set<std::pair<std::string_view, std::string_view>> ServicesWithReadyLocalEn
     const std::vector<EndpointSlice>& slices, const Node& node) {
   std::set<std::pair<std::string_view, std::string_view>> out;
   for (const EndpointSlice& slice : slices) {
-    for (const Endpoint& e : slice.endpoints) {
-      if (e.node_name == node.name && e.ready.value_or(true) && !e.addresses.empty()) {
-        out.emplace(slice.namespace_name, slice.service_name);
-        break;
-      }
-    }
+    if (ServiceReadyOn(slice, node)) out.emplace(slice.namespace_name, slice.service_name);
   }
   return out;
 }
@@ -85,12 +136,6 @@ struct Accepted {
   int length_v6;
   std::vector<std::size_t> peers;  // the route sets (peer names) it announces to
 };
-
-template <typename T>
-void SortUnique(std::vector<T>& values) {
-  std::ranges::sort(values);
-  values.erase(std::unique(values.begin(), values.end()), values.end());
-}
 
 // `into` with `more` merged in (both sorted, no duplicates): their union, in order.
 template <typename T>
@@ -201,44 +246,17 @@ DesiredRoutes ComputeDesiredRoutes(const SpeakerObjects& objects) {
 
   std::vector<Accepted> accepted;
   for (const community::Advertisement& adv : objects.advertisements) {
-    auto refuse = [&](std::string reason,
-                      community::RefusalKind kind = community::RefusalKind::kInvalid) {
-      out.refused.push_back({adv.meta.namespace_name, adv.meta.name, std::move(reason), kind});
-    };
-    auto values = community::AnnouncedCommunities(adv);
-    if (!values) {
-      refuse(values.error().message, values.error().kind);
+    auto attributes = AcceptAdvertisement(adv);
+    if (!attributes) {
+      out.refused.push_back(std::move(attributes.error()));
       continue;
     }
-    int v4 = static_cast<int>(adv.aggregation_length.value_or(32));
-    int v6 = static_cast<int>(adv.aggregation_length_v6.value_or(128));
-    if (adv.aggregation_length.value_or(32) < 0 || adv.aggregation_length.value_or(32) > 32) {
-      refuse("spec.aggregationLength must be between 0 and 32");
-      continue;
-    }
-    if (adv.aggregation_length_v6.value_or(128) < 0 ||
-        adv.aggregation_length_v6.value_or(128) > 128) {
-      refuse("spec.aggregationLengthV6 must be between 0 and 128");
-      continue;
-    }
-    if (adv.local_pref && (*adv.local_pref < 0 || *adv.local_pref > 0xffffffffLL)) {
-      refuse("spec.localPref must be between 0 and 4294967295");
-      continue;
-    }
-    if (adv.as_path_prepend && (*adv.as_path_prepend < 0 || *adv.as_path_prepend > 10)) {
-      refuse("spec.asPathPrepend must be between 1 and 10");
-      continue;
-    }
-    Accepted a{&adv, {}, {}, v4, v6, {}};
-    for (const community::CommunityValue& v : *values) {
-      if (const auto* s = std::get_if<StandardCommunity>(&v)) {
-        a.communities.push_back(*s);
-      } else {
-        a.large_communities.push_back(std::get<LargeCommunity>(v));
-      }
-    }
-    SortUnique(a.communities);
-    SortUnique(a.large_communities);
+    Accepted a{&adv,
+               std::move(attributes->communities),
+               std::move(attributes->large_communities),
+               attributes->length_v4,
+               attributes->length_v6,
+               {}};
     for (std::size_t i = 0; i < node_peers.size(); ++i) {
       const community::Peer* peer = node_peers[i];
       if (peer->meta.namespace_name != adv.meta.namespace_name) continue;
@@ -299,6 +317,39 @@ DesiredRoutes ComputeDesiredRoutes(const SpeakerObjects& objects) {
     out.by_peer.find(std::string(slot_names[i]))->second = BuildRouteSet(contributions[i], merger);
     contributions[i] = {};
   }
+  return out;
+}
+
+std::vector<ServiceAnnouncement> AnnouncedServices(const SpeakerObjects& objects,
+                                                   const DesiredRoutes& desired) {
+  // Per peer, the prefix lengths its routes use: an address is covered when its
+  // truncation to one of them is a route.
+  std::map<std::string, std::set<int>> lengths;
+  for (const auto& [peer, routes] : desired.by_peer) {
+    for (const auto& [prefix, attributes] : routes) lengths[peer].insert(prefix.length);
+  }
+  std::vector<ServiceAnnouncement> out;
+  for (const Service& service : objects.services) {
+    if (service.type != "LoadBalancer") continue;
+    ServiceAnnouncement a{service.namespace_name, service.name, {}};
+    for (const auto& [peer, routes] : desired.by_peer) {
+      bool covered = false;
+      for (const std::string& ip : service.ingress_ips) {
+        auto address = community::ParseAddress(ip);
+        if (!address) continue;
+        for (int length : lengths[peer]) {
+          if (length > address->Bits()) continue;
+          auto prefix = FromCommunityPrefix(community::Truncate(*address, length));
+          if (prefix && routes.contains(*prefix)) covered = true;
+        }
+      }
+      if (covered) a.peers.push_back(peer);
+    }
+    if (!a.peers.empty()) out.push_back(std::move(a));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.namespace_name, x.name) < std::tie(y.namespace_name, y.name);
+  });
   return out;
 }
 

@@ -73,6 +73,49 @@ std::string RefusalEventReason(community::RefusalKind kind) {
   return "AdvertisementInvalid";
 }
 
+void ObjectBatch::ApplyTo(IncrementalRoutes& routes) const {
+  routes.SetPeers(peers);
+  routes.SetNode(node);
+  for (const Changed& c : objects) {
+    switch (c.kind) {
+      case ChangedKind::kService:
+        if (auto service = c.object ? c.object->As<Service>() : nullptr) {
+          routes.SetService(std::move(service));
+        } else {
+          routes.RemoveService(c.namespace_name, c.name);
+        }
+        break;
+      case ChangedKind::kEndpointSlice:
+        if (auto slice = c.object ? c.object->As<EndpointSlice>() : nullptr) {
+          routes.SetEndpointSlice(std::move(slice));
+        } else {
+          routes.RemoveEndpointSlice(c.namespace_name, c.name);
+        }
+        break;
+      case ChangedKind::kPool:
+        if (auto pool = c.object ? c.object->As<community::AddressPool>() : nullptr) {
+          routes.SetPool(std::move(pool));
+        } else {
+          routes.RemovePool(c.namespace_name, c.name);
+        }
+        break;
+      case ChangedKind::kAdvertisement:
+        if (auto decoded = c.object ? c.object->As<DecodedAdvertisement>() : nullptr) {
+          // Shares the stored object (aliasing pointer), no copy.
+          std::shared_ptr<const community::Advertisement> advertisement(
+              decoded, &decoded->advertisement);
+          routes.SetAdvertisement(std::move(advertisement), decoded->error);
+        } else {
+          routes.RemoveAdvertisement(c.namespace_name, c.name);
+        }
+        break;
+      case ChangedKind::kOther:
+        break;
+    }
+  }
+  routes.Commit();
+}
+
 KubeSource::KubeSource(kube::Client& client, kube::EventRecorder& events, Speaker& speaker,
                        asio::io_context& io, KubeSourceOptions options)
     : client_(client),
@@ -82,19 +125,22 @@ KubeSource::KubeSource(kube::Client& client, kube::EventRecorder& events, Speake
       options_(std::move(options)),
       passwords_(PasswordKeeperOptions{.refresh = options_.secret_refresh,
                                        .absent_grace = options_.secret_grace}) {
+  // Each event records which object changed; the worker reads its current version from
+  // the store (so events coalesce, and an object changed then deleted is just deleted).
   auto add = [&](const kube::Resource& resource, const std::string& ns,
-                 kube::InformerOptions informer_options) {
+                 kube::InformerOptions informer_options, ChangedKind kind) {
     informers_.push_back(std::make_unique<kube::Informer>(client_, resource, ns, informer_options));
     kube::Informer* informer = informers_.back().get();
-    informer->AddHandlers({.on_add = [this](const kube::ObjectPtr&) { MarkDirty(); },
-                           .on_update = [this](const kube::ObjectPtr&,
-                                               const kube::ObjectPtr&) { MarkDirty(); },
-                           .on_delete = [this](const kube::ObjectPtr&) { MarkDirty(); }});
+    informer->AddHandlers(
+        {.on_add = [this, kind](const kube::ObjectPtr& o) { MarkChanged(kind, *o); },
+         .on_update = [this, kind](const kube::ObjectPtr&,
+                                   const kube::ObjectPtr& o) { MarkChanged(kind, *o); },
+         .on_delete = [this, kind](const kube::ObjectPtr& o) { MarkChanged(kind, *o); }});
     return informer;
   };
   const kube::InformerOptions& base = options_.informer;
   peers_ = add(objectjson::kBGPPeers, options_.namespace_name,
-               DecodingWith(base, "BGPPeer", objectjson::DecodePeer));
+               DecodingWith(base, "BGPPeer", objectjson::DecodePeer), ChangedKind::kOther);
   kube::InformerOptions advertisement_options = base;
   advertisement_options.reflector.decode =
       kube::DecodeAs([](const rapidjson::Value& object) {
@@ -106,14 +152,18 @@ KubeSource::KubeSource(kube::Client& client, kube::EventRecorder& events, Speake
         return decoded;
       });
   advertisements_ = add(objectjson::kBGPAdvertisements, options_.namespace_name,
-                        advertisement_options);
+                        advertisement_options, ChangedKind::kAdvertisement);
   pools_ = add(objectjson::kIPAddressPools, options_.namespace_name,
-               DecodingWith(base, "IPAddressPool", objectjson::DecodePool));
+               DecodingWith(base, "IPAddressPool", objectjson::DecodePool), ChangedKind::kPool);
+  // BFD profiles are few and read whole on each apply.
   bfd_profiles_ = add(objectjson::kBFDProfiles, options_.namespace_name,
-                      DecodingWith(base, "BFDProfile", objectjson::DecodeBfdProfile));
-  services_ = add(kube::resources::kServices, "", DecodingWith(base, "Service", DecodeService));
+                      DecodingWith(base, "BFDProfile", objectjson::DecodeBfdProfile),
+                      ChangedKind::kOther);
+  services_ = add(kube::resources::kServices, "", DecodingWith(base, "Service", DecodeService),
+                  ChangedKind::kService);
   slices_ = add(kube::resources::kEndpointSlices, "",
-                DecodingWith(base, "EndpointSlice", DecodeEndpointSlice));
+                DecodingWith(base, "EndpointSlice", DecodeEndpointSlice),
+                ChangedKind::kEndpointSlice);
   // Secrets: one informer per passwordSecret name, started when a BGPPeer first names
   // it (a list/watch by field selector metadata.name, which RBAC allows by
   // resourceNames); only data.password is kept in memory.
@@ -126,7 +176,7 @@ KubeSource::KubeSource(kube::Client& client, kube::EventRecorder& events, Speake
   });
   kube::InformerOptions node_options = DecodingWith(base, "Node", DecodeNode);
   node_options.reflector.list.field_selector = "metadata.name=" + options_.node_name;
-  nodes_ = add(kube::resources::kNodes, "", node_options);
+  nodes_ = add(kube::resources::kNodes, "", node_options, ChangedKind::kOther);
 }
 
 KubeSource::~KubeSource() { Stop(); }
@@ -155,6 +205,15 @@ bool KubeSource::HasSynced() const {
   return true;
 }
 
+void KubeSource::MarkChanged(ChangedKind kind, const kube::Object& object) {
+  {
+    std::lock_guard lock(mu_);
+    dirty_ = true;
+    if (kind != ChangedKind::kOther) changed_.emplace(kind, object.namespace_name, object.name);
+  }
+  wake_.notify_all();
+}
+
 void KubeSource::MarkDirty() {
   {
     std::lock_guard lock(mu_);
@@ -165,9 +224,11 @@ void KubeSource::MarkDirty() {
 
 void KubeSource::Run(std::stop_token stop) {
   {
-    // Also after a failed run (RunGuarded restarts it): apply again whatever happened.
+    // Also after a failed run (RunGuarded restarts it): the routes are rebuilt from the
+    // stores and applied whole.
     std::lock_guard lock(mu_);
     dirty_ = true;
+    resync_ = true;
   }
   bool logged_waiting = false;
   while (!stop.stop_requested()) {
@@ -185,23 +246,32 @@ void KubeSource::Run(std::stop_token stop) {
       }
     }
     // Settle: let a burst of related changes (a Service and its EndpointSlice) arrive.
+    std::set<ChangedObject> changed;
+    bool full = false;
     {
       std::unique_lock lock(mu_);
       wake_.wait_for(lock, stop, options_.settle, [] { return false; });
       dirty_ = false;
+      changed = std::move(changed_);
+      changed_.clear();
+      full = resync_;
+      resync_ = false;
     }
     if (stop.stop_requested()) return;
 
-    std::vector<RefusedAdvertisement> refused;
-    SpeakerObjects objects = Snapshot(refused);
+    // Only the objects that changed are handed over (all of them on a resync); the routes
+    // they affect are recomputed on the io_context thread, which owns `routes_`.
+    if (full) routes_ = std::make_shared<IncrementalRoutes>();
+    auto batch = std::make_shared<ObjectBatch>(Batch(changed, full));
     auto applied = std::make_shared<std::promise<std::vector<RefusedAdvertisement>>>();
     auto result = applied->get_future();
     // Written on the io_context thread before the promise is fulfilled, read here after.
     auto refused_peers = std::make_shared<std::vector<RefusedPeer>>();
-    asio::post(io_, [this, applied, refused_peers, objects = std::move(objects),
-                     refused = std::move(refused)]() mutable {
+    asio::post(io_, [this, applied, refused_peers, batch, routes = routes_]() {
       try {
-        auto refused_advertisements = speaker_.Apply(objects, std::move(refused));
+        batch->ApplyTo(*routes);
+        auto refused_advertisements =
+            speaker_.ApplyIncremental(*routes, batch->bfd_profiles, batch->full);
         *refused_peers = speaker_.refused_peers();
         applied->set_value(std::move(refused_advertisements));
       } catch (...) {
@@ -278,19 +348,18 @@ PasswordRead KubeSource::ReadSecretPassword(const std::string& secret_name) {
   return decoded(PeerPassword(DecodeSecret(document, diagnostics)));
 }
 
-SpeakerObjects KubeSource::Snapshot(std::vector<RefusedAdvertisement>& refused) {
-  SpeakerObjects objects;
-  const std::string& ns = options_.namespace_name;
-  objects.peers = Collect<community::Peer>(peers_->ListNamespace(ns));
+std::vector<community::Peer> KubeSource::Peers() {
+  std::vector<community::Peer> peers =
+      Collect<community::Peer>(peers_->ListNamespace(options_.namespace_name));
   std::set<std::string> named_secrets;
-  for (auto it = objects.peers.begin(); it != objects.peers.end();) {
+  for (auto it = peers.begin(); it != peers.end();) {
     if (!it->password_secret.name.empty()) named_secrets.insert(it->password_secret.name);
     if (!it->password_secret.name.empty() && it->password.empty()) {
       auto password = SecretPassword(it->password_secret.name);
       if (!password) {
         spdlog::error("event=peer_invalid peer={} error={}", it->meta.name,
                       community::Quote("spec.passwordSecret: " + password.error()));
-        it = objects.peers.erase(it);
+        it = peers.erase(it);
         continue;
       }
       it->password = *password;
@@ -306,28 +375,52 @@ SpeakerObjects KubeSource::Snapshot(std::vector<RefusedAdvertisement>& refused) 
       it = secret_informers_.erase(it);
     }
   }
-  objects.pools = Collect<community::AddressPool>(pools_->ListNamespace(ns));
-  objects.bfd_profiles = Collect<community::BfdProfile>(bfd_profiles_->ListNamespace(ns));
-  for (const kube::ObjectPtr& object : advertisements_->ListNamespace(ns)) {
-    auto decoded = object->As<DecodedAdvertisement>();
-    if (!decoded) continue;
-    if (!decoded->error.empty()) {
-      refused.push_back({object->namespace_name, object->name, decoded->error,
-                         community::RefusalKind::kInvalid});
-      continue;
-    }
-    objects.advertisements.push_back(decoded->advertisement);
-  }
-  objects.services = Collect<Service>(services_->List());
-  objects.endpoint_slices = Collect<EndpointSlice>(slices_->List());
-  objects.node.name = options_.node_name;
+  return peers;
+}
+
+ObjectBatch KubeSource::Batch(const std::set<ChangedObject>& changed, bool full) {
+  ObjectBatch batch;
+  batch.full = full;
+  // Peers, BFD profiles and the Node are few and read whole each time (passwordSecrets
+  // are re-read); IncrementalRoutes ignores them when they did not change.
+  batch.peers = Peers();
+  batch.bfd_profiles =
+      Collect<community::BfdProfile>(bfd_profiles_->ListNamespace(options_.namespace_name));
+  batch.node.name = options_.node_name;
   if (kube::ObjectPtr node = nodes_->Get("", options_.node_name); node && node->As<Node>()) {
-    objects.node.labels = node->As<Node>()->labels;
+    batch.node.labels = node->As<Node>()->labels;
   } else {
     // No Node object (yet): only the label every node carries.
-    objects.node.labels["kubernetes.io/hostname"] = options_.node_name;
+    batch.node.labels["kubernetes.io/hostname"] = options_.node_name;
   }
-  return objects;
+  auto informer_of = [this](ChangedKind kind) {
+    switch (kind) {
+      case ChangedKind::kService:
+        return services_;
+      case ChangedKind::kEndpointSlice:
+        return slices_;
+      case ChangedKind::kPool:
+        return pools_;
+      case ChangedKind::kAdvertisement:
+        return advertisements_;
+      case ChangedKind::kOther:
+        break;
+    }
+    return static_cast<kube::Informer*>(nullptr);
+  };
+  if (full) {
+    for (ChangedKind kind : {ChangedKind::kService, ChangedKind::kEndpointSlice,
+                             ChangedKind::kPool, ChangedKind::kAdvertisement}) {
+      for (const kube::ObjectPtr& object : informer_of(kind)->List()) {
+        batch.objects.push_back({kind, object->namespace_name, object->name, object});
+      }
+    }
+    return batch;
+  }
+  for (const auto& [kind, ns, name] : changed) {
+    batch.objects.push_back({kind, ns, name, informer_of(kind)->Get(ns, name)});
+  }
+  return batch;
 }
 
 void KubeSource::RecordRefusals(const std::vector<RefusedAdvertisement>& refused) {

@@ -3,7 +3,8 @@
 // Node; each Secret a BGPPeer's passwordSecret names, watched by name (read by GET until
 // that watch has listed, e.g. when RBAC forbids it): the speaker needs no right to the
 // namespace's other Secrets. Any change, after a short settle delay that
-// coalesces bursts, becomes one complete SpeakerObjects handed to Speaker::Apply() on the
+// coalesces bursts, becomes one ObjectBatch (only the objects that changed, or every one
+// on a resync) given to IncrementalRoutes and Speaker::ApplyIncremental() on the
 // io_context thread. Refused advertisements, and BGPPeers of this node that get no session
 // (vrf, interface, ...), get a Kubernetes Event once per refusal.
 #pragma once
@@ -13,17 +14,44 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "kube/client.h"
 #include "kube/events.h"
 #include "kube/informer.h"
+#include "speaker/incremental_routes.h"
 #include "speaker/password_keeper.h"
 #include "speaker/speaker.h"
 
 namespace bgpcomm::speaker {
+
+// The informers whose events name the object that changed (peers, BFD profiles, the Node
+// and Secrets are read whole on each apply: kOther).
+enum class ChangedKind { kService, kEndpointSlice, kPool, kAdvertisement, kOther };
+// (kind, namespace, name)
+using ChangedObject = std::tuple<ChangedKind, std::string, std::string>;
+
+// What one apply hands to the io_context thread: the changed objects as stored now
+// (null: deleted), the peers with their passwords, the BFD profiles, the Node.
+struct ObjectBatch {
+  struct Changed {
+    ChangedKind kind;
+    std::string namespace_name;
+    std::string name;
+    kube::ObjectPtr object;
+  };
+  bool full = false;  // every object, into a new IncrementalRoutes
+  std::vector<Changed> objects;
+  std::vector<community::Peer> peers;
+  std::vector<community::BfdProfile> bfd_profiles;  // read whole each time, as the peers
+  Node node;
+  // Gives the batch to `routes` and commits it.
+  void ApplyTo(IncrementalRoutes& routes) const;
+};
 
 struct KubeSourceOptions {
   std::string namespace_name{community::kDefaultNamespace};
@@ -69,10 +97,13 @@ class KubeSource {
   PasswordRead ReadSecretPassword(const std::string& secret_name);
 
   void MarkDirty();
+  void MarkChanged(ChangedKind kind, const kube::Object& object);
   void Run(std::stop_token stop);
-  // Builds the complete objects from the stores; advertisements that do not decode are
-  // added to `refused`.
-  SpeakerObjects Snapshot(std::vector<RefusedAdvertisement>& refused);
+  // The BGPPeers with their passwordSecrets read; a peer whose Secret gives no password
+  // is left out (logged).
+  std::vector<community::Peer> Peers();
+  // The batch of `changed` objects (every object when `full`).
+  ObjectBatch Batch(const std::set<ChangedObject>& changed, bool full);
   // The password of `peer` from its passwordSecret (cached); an error when unusable.
   std::expected<std::string, std::string> SecretPassword(const std::string& secret_name);
   void RecordRefusals(const std::vector<RefusedAdvertisement>& refused);
@@ -99,6 +130,8 @@ class KubeSource {
   std::mutex mu_;
   std::condition_variable_any wake_;
   bool dirty_ = true;
+  bool resync_ = true;
+  std::set<ChangedObject> changed_;
 
   // Worker thread only.
   // passwordSecrets: last good passwords, read backoff, the grace of a deleted Secret.
@@ -107,6 +140,8 @@ class KubeSource {
   std::map<std::string, std::string> recorded_;
   // BGPPeer name -> "resourceVersion error" of the refusal last recorded as an Event.
   std::map<std::string, std::string> recorded_peers_;
+  // Created by the worker on a resync, then used on the io_context thread only.
+  std::shared_ptr<IncrementalRoutes> routes_;
   std::jthread worker_;
 };
 

@@ -156,6 +156,12 @@ void PeerSession::SetRoutes(RouteSet routes) {
   if (fsm_.state() == SessionState::kEstablished) SendRib(rib_.Update(routes_));
 }
 
+void PeerSession::ChangeRoutes(const std::vector<RouteChange>& changes) {
+  if (changes.empty()) return;
+  routes_.Apply(changes);
+  if (fsm_.state() == SessionState::kEstablished) SendRib(rib_.Change(changes));
+}
+
 void PeerSession::Dispatch(const Event& ev) {
   SessionState before = fsm_.state();
   std::vector<Action> actions = fsm_.Handle(ev, FsmClock::now());

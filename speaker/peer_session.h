@@ -72,6 +72,9 @@ class PeerSession : public std::enable_shared_from_this<PeerSession> {
   void BfdDown(std::string diagnostic);
   // The routes this peer should hold; sends the difference when Established.
   void SetRoutes(RouteSet routes);
+  // Only some routes changed (strictly increasing prefixes): sends only those when
+  // Established, whatever the size of the table.
+  void ChangeRoutes(const std::vector<RouteChange>& changes);
 
   SessionState state() const { return fsm_.state(); }
   const PeerEndpoint& endpoint() const { return endpoint_; }

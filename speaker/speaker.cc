@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <charconv>
+#include <functional>
 #include <set>
 
 #include "community/duration.h"
@@ -333,18 +334,84 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
   if (stopped_) return refused;  // shutting down: no session starts again
   DesiredRoutes desired = ComputeDesiredRoutes(objects);
   refused.insert(refused.end(), desired.refused.begin(), desired.refused.end());
+  LogRefused(refused);
+  std::size_t routes = 0;
+  for (const auto& [peer, set] : desired.by_peer) routes += set.size();
+  // Each session takes its route set (moved: at 100,000 routes a copy is megabytes).
+  std::size_t peers = SyncSessions(
+      objects.peers, objects.bfd_profiles,
+      [&](const std::string& name) { return desired.by_peer.contains(name); },
+      [&](const std::vector<std::string>& refused_peers) {
+        if (!status_) return;
+        status_->Applied(refused, refused_peers);
+        if (status_->WantsServices()) {
+          status_->ServicesAnnounced(AnnouncedServices(objects, desired), true);
+        }
+      },
+      [&](PeerSession& session, const std::string& name, bool) {
+        session.SetRoutes(std::move(desired.by_peer[name]));
+      });
+  spdlog::info("event=objects_applied peers={} routes={} refused={}", peers, routes,
+               refused.size());
+  return refused;
+}
+
+std::vector<RefusedAdvertisement> Speaker::ApplyIncremental(
+    IncrementalRoutes& routes, const std::vector<community::BfdProfile>& bfd_profiles,
+    bool full) {
+  std::vector<RefusedAdvertisement> refused = routes.Refused();
+  if (stopped_) return refused;
+  LogRefused(refused);
+  std::map<std::string, std::vector<RouteChange>> changes = routes.TakeChanges();
+  std::size_t changed = 0;
+  for (const auto& [peer, list] : changes) changed += list.size();
+  std::size_t peers = SyncSessions(
+      routes.peers(), bfd_profiles,
+      [&](const std::string& name) { return routes.Selected(name); },
+      [&](const std::vector<std::string>& refused_peers) {
+        if (!status_) return;
+        status_->Applied(refused, refused_peers);
+        if (!status_->WantsServices()) return;
+        // A rebuilt IncrementalRoutes gives every Service announced and from then on
+        // tracks which Services a change can affect.
+        if (full) {
+          status_->ServicesAnnounced(routes.Announcements(), true);
+        } else {
+          status_->ServicesAnnounced(routes.TakeAnnouncementChanges(), false);
+        }
+      },
+      [&](PeerSession& session, const std::string& name, bool added) {
+        if (added || full) {
+          session.SetRoutes(routes.RoutesOf(name));
+        } else if (auto it = changes.find(name); it != changes.end()) {
+          session.ChangeRoutes(it->second);
+        }
+      });
+  spdlog::info("event=objects_applied peers={} changed_routes={} refused={} full={}", peers,
+               changed, refused.size(), full);
+  return refused;
+}
+
+void Speaker::LogRefused(const std::vector<RefusedAdvertisement>& refused) {
   for (const RefusedAdvertisement& r : refused) {
     spdlog::warn("event=advertisement_refused namespace={} name={} reason={}", r.namespace_name,
                  r.name, community::Quote(r.reason));
   }
   metrics_.SetRefused(refused);
+}
 
+std::size_t Speaker::SyncSessions(
+    const std::vector<community::Peer>& peers,
+    const std::vector<community::BfdProfile>& bfd_profiles,
+    const std::function<bool(const std::string&)>& selected,
+    const std::function<void(const std::vector<std::string>&)>& applied,
+    const std::function<void(PeerSession&, const std::string&, bool)>& give_routes) {
   std::uint32_t host_id = HostRouterId();
   std::map<std::string, PeerPlan> plans;
   std::vector<std::string> refused_peers;
   std::vector<RefusedPeer> refused_peers_now;
-  for (const community::Peer& peer : objects.peers) {
-    if (!desired.by_peer.contains(peer.meta.name)) continue;  // not for this node
+  for (const community::Peer& peer : peers) {
+    if (!selected(peer.meta.name)) continue;  // not for this node
     auto plan = PlanPeer(peer, host_id, options_.restart_time_seconds);
     if (!plan) {
       spdlog::error("event=peer_invalid peer={} field={} error={}", peer.meta.name,
@@ -357,7 +424,7 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
   }
   metrics_.SetRefusedPeers(refused_peers);
   refused_peers_ = std::move(refused_peers_now);
-  if (status_) status_->Applied(objects, desired, refused, refused_peers);
+  applied(refused_peers);
   // Sessions whose peer went away or changed are stopped (Cease); new ones start.
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     auto plan = plans.find(it->first);
@@ -372,9 +439,6 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
     }
   }
   plans_ = plans;
-  std::size_t routes = 0;
-  for (const auto& [peer, set] : desired.by_peer) routes += set.size();
-  // Each session takes its route set (moved: at 100,000 routes a copy is megabytes).
   for (auto& [name, plan] : plans) {
     auto& session = sessions_[name];
     if (!session) {
@@ -413,17 +477,17 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
       config.graceful_restart.restarted = options_.restarted && !applied_once_;
       if (status_) status_->PeerAdded(name, plan);
       session = std::make_shared<PeerSession>(io_, plan.endpoint, config, observer);
-      session->SetRoutes(std::move(desired.by_peer[name]));
+      give_routes(*session, name, true);
       session->Start();
     } else {
-      session->SetRoutes(std::move(desired.by_peer[name]));
+      give_routes(*session, name, false);
     }
   }
   applied_once_ = true;
   {
     std::map<std::string, PeerEndpoint> endpoints;
     for (const auto& [name, plan] : plans_) endpoints.emplace(name, plan.endpoint);
-    bfd_->Apply(objects.peers, objects.bfd_profiles, endpoints);
+    bfd_->Apply(peers, bfd_profiles, endpoints);
   }
   // Every peer's bfdStatus as this apply leaves it: a new BFD session starts Down, a removed
   // or refused one is N/A, and a BGP session restarted beside a BFD session that kept running
@@ -433,10 +497,8 @@ std::vector<RefusedAdvertisement> Speaker::Apply(const SpeakerObjects& objects,
   }
   if (status_) status_->ApplyDone();
   UpdateSessionMetric();
-  spdlog::info("event=objects_applied peers={} routes={} refused={}", plans.size(), routes,
-               refused.size());
   ready_ = true;
-  return refused;
+  return plans.size();
 }
 
 void Speaker::UpdateSessionMetric() {

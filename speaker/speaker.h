@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -14,6 +15,7 @@
 
 #include "bfd/udp_driver.h"
 #include "speaker/desired_routes.h"
+#include "speaker/incremental_routes.h"
 #include "speaker/objects_file.h"
 #include "speaker/peer_session.h"
 #include "speaker/status_sink.h"
@@ -140,12 +142,34 @@ class Speaker {
   // returns them with those ComputeDesiredRoutes refused, after logging and counting them.
   std::vector<RefusedAdvertisement> Apply(const SpeakerObjects& objects,
                                           std::vector<RefusedAdvertisement> refused);
+  // The Kubernetes mode's Apply: sessions for routes.peers() as Apply makes them; a new
+  // (or restarted) session gets its whole route set, every other only the routes changed
+  // since the last call (routes.TakeChanges()), so an apply costs what changed. With
+  // `full`, every session gets its whole set (after the routes were rebuilt), and the
+  // status sink every Service announced; otherwise only the Services whose announcement
+  // may have changed. Returns routes.Refused(), logged and counted.
+  std::vector<RefusedAdvertisement> ApplyIncremental(
+      IncrementalRoutes& routes, const std::vector<community::BfdProfile>& bfd_profiles,
+      bool full);
   // Where sessions and applies are reported (status objects); null: nowhere. Set before
   // Start; must outlive the speaker's sessions.
   void SetStatusSink(StatusSink* sink) { status_ = sink; }
 
  private:
   std::expected<void, std::string> Reload();
+  void LogRefused(const std::vector<RefusedAdvertisement>& refused);
+  // Makes one session per peer `selected` for this node (changed ones restart, others stop
+  // with Cease; refused ones are kept in refused_peers_); `applied(refused_peers)` runs
+  // once the refused peers are known, before any session changes (the status sink's
+  // Applied); `give_routes(session, peer, added)` hands each its routes (before Start for
+  // an added one); then the BFD sessions follow the peers and their `bfd_profiles`.
+  // Returns the number of sessions.
+  std::size_t SyncSessions(
+      const std::vector<community::Peer>& peers,
+      const std::vector<community::BfdProfile>& bfd_profiles,
+      const std::function<bool(const std::string&)>& selected,
+      const std::function<void(const std::vector<std::string>&)>& applied,
+      const std::function<void(PeerSession&, const std::string&, bool)>& give_routes);
   void SchedulePoll();
   std::string Stamp() const;
   void UpdateSessionMetric();

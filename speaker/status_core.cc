@@ -135,39 +135,6 @@ ConfigurationStatus SpeakerConfiguration(const std::vector<RefusedAdvertisement>
   return out;
 }
 
-std::vector<ServiceAnnouncement> AnnouncedServices(const SpeakerObjects& objects,
-                                                   const DesiredRoutes& desired) {
-  // Per peer, the prefix lengths its routes use: an address is covered when its
-  // truncation to one of them is a route.
-  std::map<std::string, std::set<int>> lengths;
-  for (const auto& [peer, routes] : desired.by_peer) {
-    for (const auto& [prefix, attributes] : routes) lengths[peer].insert(prefix.length);
-  }
-  std::vector<ServiceAnnouncement> out;
-  for (const Service& service : objects.services) {
-    if (service.type != "LoadBalancer") continue;
-    ServiceAnnouncement a{service.namespace_name, service.name, {}};
-    for (const auto& [peer, routes] : desired.by_peer) {
-      bool covered = false;
-      for (const std::string& ip : service.ingress_ips) {
-        auto address = community::ParseAddress(ip);
-        if (!address) continue;
-        for (int length : lengths[peer]) {
-          if (length > address->Bits()) continue;
-          auto prefix = FromCommunityPrefix(community::Truncate(*address, length));
-          if (prefix && routes.contains(*prefix)) covered = true;
-        }
-      }
-      if (covered) a.peers.push_back(peer);
-    }
-    if (!a.peers.empty()) out.push_back(std::move(a));
-  }
-  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
-    return std::tie(x.namespace_name, x.name) < std::tie(y.namespace_name, y.name);
-  });
-  return out;
-}
-
 nlohmann::json ServiceStatusJson(const std::string& node, const ServiceAnnouncement& service) {
   return {{"node", node},
           {"peers", service.peers},

@@ -31,7 +31,6 @@ namespace bgpcomm::speaker::status {
 using objectjson::Condition;
 using objectjson::ConfigurationStatus;
 
-
 // Prefixes listed in a BGPSessionState (more: only their count and digest).
 inline constexpr std::size_t kListedPrefixes = 64;
 
@@ -74,21 +73,11 @@ ConfigurationStatus SpeakerConfiguration(const std::vector<RefusedAdvertisement>
                                          const ConfigurationStatus& previous,
                                          const std::string& now);
 
-// A Service this node announces, and to which BGPPeers (sorted names).
-struct ServiceAnnouncement {
-  std::string namespace_name;
-  std::string name;
-  std::vector<std::string> peers;
-  bool operator==(const ServiceAnnouncement&) const = default;
-};
-
-// The LoadBalancer Services of `objects` with an address covered by a route of `desired`
-// (per peer), in namespace/name order.
-std::vector<ServiceAnnouncement> AnnouncedServices(const SpeakerObjects& objects,
-                                                   const DesiredRoutes& desired);
+// A Service this node announces and the rule that finds them: speaker/desired_routes.h.
+using speaker::AnnouncedServices;
+using speaker::ServiceAnnouncement;
 
 // ServiceBGPStatus's status for one Service on `node` (MetalLB 0.16's fields).
 nlohmann::json ServiceStatusJson(const std::string& node, const ServiceAnnouncement& service);
-
 
 }  // namespace bgpcomm::speaker::status

@@ -130,8 +130,7 @@ void StatusPublisher::BfdChanged(const std::string& peer, const std::string& sta
   Publish(peer, true);
 }
 
-void StatusPublisher::Applied(const SpeakerObjects& objects, const DesiredRoutes& desired,
-                              const std::vector<RefusedAdvertisement>& refused,
+void StatusPublisher::Applied(const std::vector<RefusedAdvertisement>& refused,
                               const std::vector<std::string>& refused_peers) {
   status::ConfigurationStatus next =
       status::SpeakerConfiguration(refused, refused_peers, configuration_, Rfc3339Now());
@@ -143,29 +142,41 @@ void StatusPublisher::Applied(const SpeakerObjects& objects, const DesiredRoutes
                           {objectjson::kSessionNodeLabel, options_.node_name}},
                .status = objectjson::ConfigurationStatusJson(next)},
               options_.state_interval);
-  if (options_.service_status) {
-    std::map<std::string, std::string> now;
-    for (const status::ServiceAnnouncement& a : status::AnnouncedServices(objects, desired)) {
-      std::string name =
-          status::ObjectName(options_.node_name, a.namespace_name + "-" + a.name);
+}
+
+void StatusPublisher::ServicesAnnounced(const std::vector<ServiceAnnouncement>& services,
+                                        bool whole) {
+  if (!options_.service_status) return;
+  auto remove = [&](const std::string& name) {
+    writer_.Remove(objectjson::kServiceBGPStatuses, options_.namespace_name, name,
+                   options_.prefixes_interval);
+  };
+  std::map<std::string, std::string> now;  // whole: every one announced
+  for (const status::ServiceAnnouncement& a : services) {
+    std::string name = status::ObjectName(options_.node_name, a.namespace_name + "-" + a.name);
+    if (a.peers.empty()) {
+      if (services_.erase(name) != 0) remove(name);
+      continue;
+    }
+    writer_.Set({.resource = objectjson::kServiceBGPStatuses,
+                 .namespace_name = options_.namespace_name,
+                 .name = name,
+                 .labels = {{objectjson::kNodeLabel, options_.node_name},
+                            {objectjson::kServiceNameLabel, a.name},
+                            {objectjson::kServiceNamespaceLabel, a.namespace_name}},
+                 .status = status::ServiceStatusJson(options_.node_name, a)},
+                options_.prefixes_interval);
+    if (whole) {
       now[name] = a.namespace_name + "/" + a.name;
-      writer_.Set({.resource = objectjson::kServiceBGPStatuses,
-                   .namespace_name = options_.namespace_name,
-                   .name = name,
-                   .labels = {{objectjson::kNodeLabel, options_.node_name},
-                              {objectjson::kServiceNameLabel, a.name},
-                              {objectjson::kServiceNamespaceLabel, a.namespace_name}},
-                   .status = status::ServiceStatusJson(options_.node_name, a)},
-                  options_.prefixes_interval);
+    } else {
+      services_[name] = a.namespace_name + "/" + a.name;
     }
-    for (const auto& [name, service] : services_) {
-      if (!now.contains(name)) {
-        writer_.Remove(objectjson::kServiceBGPStatuses, options_.namespace_name, name,
-                       options_.prefixes_interval);
-      }
-    }
-    services_ = std::move(now);
   }
+  if (!whole) return;
+  for (const auto& [name, service] : services_) {
+    if (!now.contains(name)) remove(name);
+  }
+  services_ = std::move(now);
 }
 
 void StatusPublisher::ApplyDone() {

@@ -44,9 +44,10 @@ class StatusPublisher final : public StatusSink {
   void ConnectUnanswered(const std::string& peer) override;
   void Error(const std::string& peer, const std::string& error) override;
   void BfdChanged(const std::string& peer, const std::string& state) override;
-  void Applied(const SpeakerObjects& objects, const DesiredRoutes& desired,
-               const std::vector<RefusedAdvertisement>& refused,
+  void Applied(const std::vector<RefusedAdvertisement>& refused,
                const std::vector<std::string>& refused_peers) override;
+  bool WantsServices() const override { return options_.service_status; }
+  void ServicesAnnounced(const std::vector<ServiceAnnouncement>& services, bool whole) override;
   void ApplyDone() override;
 
  private:

@@ -28,11 +28,17 @@ class StatusSink {
   virtual void Error(const std::string& peer, const std::string& error) = 0;
   // The BFD session of this peer's path: Up, Down, Init, AdminDown ("N/A": none).
   virtual void BfdChanged(const std::string& peer, const std::string& state) = 0;
-  // After every apply: the objects, what they make this node announce (before the routes
-  // are handed to the sessions), the advertisements refused and the BGPPeers refused.
-  virtual void Applied(const SpeakerObjects& objects, const DesiredRoutes& desired,
-                       const std::vector<RefusedAdvertisement>& refused,
+  // After every apply: the advertisements refused and the BGPPeers refused.
+  virtual void Applied(const std::vector<RefusedAdvertisement>& refused,
                        const std::vector<std::string>& refused_peers) = 0;
+  // True when the sink publishes the Services announced (ServicesAnnounced is called only
+  // then: computing them costs).
+  virtual bool WantsServices() const = 0;
+  // In that apply, after Applied: the Services this node announces (AnnouncedServices'
+  // rule). `whole`: every Service announced (any other is not); otherwise only those whose
+  // announcement may have changed since the last call, an empty `peers` meaning that the
+  // Service is announced no more.
+  virtual void ServicesAnnounced(const std::vector<ServiceAnnouncement>& services, bool whole) = 0;
   // The end of that apply: every session it starts has been added.
   virtual void ApplyDone() = 0;
 };
