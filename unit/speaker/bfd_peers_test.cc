@@ -216,9 +216,9 @@ class BfdSink : public StatusSink {
     last[peer] = state;
     calls.push_back(peer + " " + state);
   }
-  void Applied(const SpeakerObjects&, const DesiredRoutes&,
-               const std::vector<RefusedAdvertisement>&,
-               const std::vector<std::string>&) override {}
+  void Applied(const std::vector<RefusedAdvertisement>&, const std::vector<std::string>&) override {}
+  bool WantsServices() const override { return false; }
+  void ServicesAnnounced(const std::vector<ServiceAnnouncement>&, bool) override {}
   void ApplyDone() override {}
   std::map<std::string, std::string> last;
   std::vector<std::string> calls;
