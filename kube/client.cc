@@ -320,7 +320,8 @@ struct Client::Impl {
 
   // The connect, read and write timeouts of the next send, cut to what is left of the
   // thread's CallDeadline.
-  void SetTimeouts(httplib::ClientImpl& conn, Duration read_timeout) const {
+  // Returns the shorter of the read and write timeouts set.
+  Duration SetTimeouts(httplib::ClientImpl& conn, Duration read_timeout) const {
     Duration connect_timeout = options.connect_timeout;
     Duration write_timeout = options.request_timeout;
     if (call_deadline) {
@@ -334,6 +335,7 @@ struct Client::Impl {
     conn.set_connection_timeout(connect_timeout);
     conn.set_read_timeout(read_timeout);
     conn.set_write_timeout(write_timeout);
+    return std::min(read_timeout, write_timeout);
   }
 
   // A connection of its own, never pooled: what a WATCH streams on.
@@ -396,7 +398,7 @@ struct Client::Impl {
   // One HTTP exchange on a pooled connection; a 401 re-reads a rotating token and tries
   // once more. A kept-alive connection the server closed under the request is given one
   // more try on a new connection when that cannot do anything twice: the request is a
-  // GET, or it was not sent whole (a write error).
+  // GET, or it was not sent whole (a write error); a timeout is not retried.
   std::expected<Response, Error> Do(const std::string& method, const std::string& path,
                                     std::string_view body = {},
                                     std::string_view content_type = {}) {
@@ -411,7 +413,8 @@ struct Client::Impl {
       auto conn = connection_retried
                       ? NewConnection(/*keep_alive=*/options.max_idle_connections > 0)
                       : Acquire(reused);
-      SetTimeouts(*conn, options.request_timeout);
+      const Duration timeout = SetTimeouts(*conn, options.request_timeout);
+      const auto sent = std::chrono::steady_clock::now();
       httplib::Request req;
       req.method = method;
       req.path = url.prefix + path;
@@ -422,7 +425,11 @@ struct Client::Impl {
       }
       auto result = conn->send(req);
       if (!result) {
-        if (reused && !connection_retried &&
+        // A timeout is a slow server, not a closed connection: never retried (the
+        // caller's deadline would be spent twice). cpp-httplib reports both as Read or
+        // Write errors, so a failure that took nearly the timeout counts as one.
+        const bool timed_out = std::chrono::steady_clock::now() - sent >= timeout * 9 / 10;
+        if (reused && !connection_retried && !timed_out &&
             (method == "GET" || result.error() == httplib::Error::Write)) {
           connection_retried = true;
           continue;

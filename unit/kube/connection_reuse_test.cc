@@ -168,6 +168,22 @@ TEST(ConnectionReuseTest, CallDeadlineBoundsACallOnAReusedConnection) {
   EXPECT_EQ(client->ConnectionsOpened(), 2u);
 }
 
+TEST(ConnectionReuseTest, AGetThatTimedOutOnAReusedConnectionIsNotRetried) {
+  CountingServer counting(100);
+  counting.server.Start();
+  auto client = Client::New(RestConfig{.server = counting.server.Url()},
+                            {.request_timeout = 300ms});
+  ASSERT_TRUE(client);
+  ASSERT_TRUE((*client)->Get(kCommunities, "metallb-system", "c"));  // now pooled
+  const auto start = std::chrono::steady_clock::now();
+  auto slow = (*client)->Get(kCommunities, "metallb-system", "slow");
+  ASSERT_FALSE(slow);
+  // A slow server is not a closed connection: one timeout, not two.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 550ms);
+  std::lock_guard lock(counting.mu);
+  EXPECT_EQ(counting.gets, 2);
+}
+
 TEST(ConnectionReuseTest, WatchStreamsOnAConnectionOfItsOwn) {
   TestServer server(100);
   int watches = 0;
