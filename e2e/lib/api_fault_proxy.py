@@ -21,6 +21,11 @@ it reads at that moment (a missing or empty file: pass):
 Each request it answers 429 is logged on stdout as `429 METHOD PATH`, each write it
 passes on (any method but GET) as `fwd EPOCH_SECONDS.MS METHOD PATH`: what the client
 wrote, and when it reached the API server.
+
+It reads only the first request of a connection, so it asks for one request per
+connection: `Connection: close` is set on each request it forwards, the API server
+closes after answering, and a keep-alive client (bgpcomm's kube client) opens a new
+connection for its next request, which the proxy then judges and logs too.
 """
 import asyncio
 import json
@@ -126,7 +131,10 @@ async def handle(client_reader, client_writer):
     except OSError:
         client_writer.close()
         return
-    upstream_writer.write(head)
+    # One request per connection (see above): any Connection header replaced by close.
+    lines = [line for line in head[:-4].split(b"\r\n")
+             if not line.lower().startswith(b"connection:")]
+    upstream_writer.write(b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n")
     if method != "GET":
         print(f"fwd {time.time():.3f} {method} {path}", flush=True)
     tasks = [asyncio.ensure_future(pipe(client_reader, upstream_writer, path)),
