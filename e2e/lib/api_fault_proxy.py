@@ -119,6 +119,9 @@ async def handle(client_reader, client_writer):
     if throttled(path):
         await answer_429(client_writer, method, path)
         return
+    # The time a write is logged with is taken before the check that admits it: a write
+    # passed on was admitted before the blackhole began, however late this process runs.
+    admitted = time.time()
     if mode()[0] == "blackhole":  # it began while the request head was read
         client_writer.close()
         return
@@ -136,7 +139,7 @@ async def handle(client_reader, client_writer):
              if not line.lower().startswith(b"connection:")]
     upstream_writer.write(b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n")
     if method != "GET":
-        print(f"fwd {time.time():.3f} {method} {path}", flush=True)
+        print(f"fwd {admitted:.3f} {method} {path}", flush=True)
     tasks = [asyncio.ensure_future(pipe(client_reader, upstream_writer, path)),
              asyncio.ensure_future(pipe(upstream_reader, client_writer, path))]
     guard = asyncio.ensure_future(watchdog(path, tasks))
