@@ -12,7 +12,12 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <poll.h>
+
+#include <atomic>
 #include <charconv>
+#include <csignal>
+#include <mutex>
 
 namespace bgpcomm::kube {
 namespace {
@@ -29,6 +34,10 @@ struct PkeyFree {
 struct BioFree {
   void operator()(BIO* p) const { BIO_free(p); }
 };
+struct StoreFree {
+  void operator()(X509_STORE* p) const { X509_STORE_free(p); }
+};
+using StorePtr = std::unique_ptr<X509_STORE, StoreFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using BioPtr = std::unique_ptr<BIO, BioFree>;
@@ -265,31 +274,54 @@ struct Client::Impl {
   ServerUrl url;
   RealClock real_clock;
   std::unique_ptr<TokenSource> tokens;
-  std::vector<X509Ptr> ca_certs;
+  // The CA certificates, loaded once into one store that every TLS connection shares
+  // (each SSL context holds a reference).
+  StorePtr ca_store;
   X509Ptr client_cert;
   PkeyPtr client_key;
+  std::atomic<std::uint64_t> connections_opened{0};
+
+  // Idle kept-alive connections, the most recently used last.
+  struct Idle {
+    std::unique_ptr<httplib::ClientImpl> conn;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::mutex pool_mutex;
+  std::vector<Idle> idle;
 
   struct Response {
     int status = 0;
     std::string body;
   };
 
-  std::unique_ptr<httplib::ClientImpl> Connect(Duration read_timeout) const {
+  // A client for one connection (opened by its first send), `keep_alive` or not.
+  std::unique_ptr<httplib::ClientImpl> NewConnection(bool keep_alive) {
     std::unique_ptr<httplib::ClientImpl> conn;
     if (url.https) {
       auto ssl = client_cert ? std::make_unique<httplib::SSLClient>(
                                    url.host, url.port, client_cert.get(), client_key.get())
                              : std::make_unique<httplib::SSLClient>(url.host, url.port);
-      if (!ca_certs.empty()) {
-        X509_STORE* store = X509_STORE_new();
-        for (const auto& cert : ca_certs) X509_STORE_add_cert(store, cert.get());
-        ssl->set_ca_cert_store(store);  // takes ownership
+      if (ca_store) {
+        X509_STORE_up_ref(ca_store.get());
+        ssl->set_ca_cert_store(ca_store.get());  // takes the reference
       }
       ssl->enable_server_certificate_verification(!config.insecure_skip_tls_verify);
       conn = std::move(ssl);
     } else {
       conn = std::make_unique<httplib::ClientImpl>(url.host, url.port);
     }
+    conn->set_keep_alive(keep_alive);
+    conn->set_url_encode(false);
+    conn->set_tcp_nodelay(true);
+    // Called for each socket the client creates: counts the connections opened.
+    conn->set_socket_options([this](socket_t) { ++connections_opened; });
+    return conn;
+  }
+
+  // The connect, read and write timeouts of the next send, cut to what is left of the
+  // thread's CallDeadline.
+  // Returns the shorter of the read and write timeouts set.
+  Duration SetTimeouts(httplib::ClientImpl& conn, Duration read_timeout) const {
     Duration connect_timeout = options.connect_timeout;
     Duration write_timeout = options.request_timeout;
     if (call_deadline) {
@@ -300,13 +332,59 @@ struct Client::Impl {
       read_timeout = std::clamp(left, floor, read_timeout);
       write_timeout = std::clamp(left, floor, write_timeout);
     }
-    conn->set_connection_timeout(connect_timeout);
-    conn->set_read_timeout(read_timeout);
-    conn->set_write_timeout(write_timeout);
-    conn->set_keep_alive(false);
-    conn->set_url_encode(false);
-    conn->set_tcp_nodelay(true);
+    conn.set_connection_timeout(connect_timeout);
+    conn.set_read_timeout(read_timeout);
+    conn.set_write_timeout(write_timeout);
+    return std::min(read_timeout, write_timeout);
+  }
+
+  // A connection of its own, never pooled: what a WATCH streams on.
+  std::unique_ptr<httplib::ClientImpl> Connect(Duration read_timeout) {
+    auto conn = NewConnection(/*keep_alive=*/false);
+    SetTimeouts(*conn, read_timeout);
     return conn;
+  }
+
+  // An idle pooled connection (`reused`) or a new one. An idle connection that has
+  // anything to read was closed by the server (a TLS close_notify, or EOF): it is dropped,
+  // as is one idle for longer than `idle_timeout`.
+  std::unique_ptr<httplib::ClientImpl> Acquire(bool& reused) {
+    reused = false;
+    std::vector<std::unique_ptr<httplib::ClientImpl>> stale;  // closed outside the lock
+    std::unique_ptr<httplib::ClientImpl> conn;
+    {
+      std::lock_guard lock(pool_mutex);
+      const auto now = std::chrono::steady_clock::now();
+      while (!idle.empty()) {
+        Idle entry = std::move(idle.back());
+        idle.pop_back();
+        if (now - entry.since < options.idle_timeout && entry.conn->is_socket_open() &&
+            !Readable(entry.conn->socket())) {
+          conn = std::move(entry.conn);
+          break;
+        }
+        stale.push_back(std::move(entry.conn));
+      }
+    }
+    if (conn) {
+      reused = true;
+      return conn;
+    }
+    return NewConnection(/*keep_alive=*/options.max_idle_connections > 0);
+  }
+
+  // Back to the pool after a complete exchange, if the server kept it open.
+  void Release(std::unique_ptr<httplib::ClientImpl> conn) {
+    if (!conn->is_socket_open()) return;
+    std::lock_guard lock(pool_mutex);
+    // A full pool: `conn` closes when this returns (after the lock is released).
+    if (idle.size() >= options.max_idle_connections) return;
+    idle.push_back({std::move(conn), std::chrono::steady_clock::now()});
+  }
+
+  static bool Readable(socket_t sock) {
+    pollfd fd{.fd = sock, .events = POLLIN, .revents = 0};
+    return ::poll(&fd, 1, 0) != 0;
   }
 
   std::expected<httplib::Headers, Error> Headers() {
@@ -317,16 +395,26 @@ struct Client::Impl {
     return headers;
   }
 
-  // One HTTP exchange; a 401 re-reads a rotating token and tries once more.
+  // One HTTP exchange on a pooled connection; a 401 re-reads a rotating token and tries
+  // once more. A kept-alive connection the server closed under the request is given one
+  // more try on a new connection when that cannot do anything twice: the request is a
+  // GET, or it was not sent whole (a write error); a timeout is not retried.
   std::expected<Response, Error> Do(const std::string& method, const std::string& path,
                                     std::string_view body = {},
                                     std::string_view content_type = {}) {
-    for (int attempt = 0;; ++attempt) {
+    bool token_retried = false;
+    bool connection_retried = false;
+    for (;;) {
       if (call_deadline && std::chrono::steady_clock::now() >= *call_deadline)
         return std::unexpected(LocalError(method + " " + path + ": call deadline exceeded"));
       auto headers = Headers();
       if (!headers) return std::unexpected(headers.error());
-      auto conn = Connect(options.request_timeout);
+      bool reused = false;
+      auto conn = connection_retried
+                      ? NewConnection(/*keep_alive=*/options.max_idle_connections > 0)
+                      : Acquire(reused);
+      const Duration timeout = SetTimeouts(*conn, options.request_timeout);
+      const auto sent = std::chrono::steady_clock::now();
       httplib::Request req;
       req.method = method;
       req.path = url.prefix + path;
@@ -336,11 +424,23 @@ struct Client::Impl {
         req.body = std::string(body);
       }
       auto result = conn->send(req);
-      if (!result)
+      if (!result) {
+        // A timeout is a slow server, not a closed connection: never retried (the
+        // caller's deadline would be spent twice). cpp-httplib reports both as Read or
+        // Write errors, so a failure that took nearly the timeout counts as one.
+        const bool timed_out = std::chrono::steady_clock::now() - sent >= timeout * 9 / 10;
+        if (reused && !connection_retried && !timed_out &&
+            (method == "GET" || result.error() == httplib::Error::Write)) {
+          connection_retried = true;
+          continue;
+        }
         return std::unexpected(
             LocalError(method + " " + path + ": " + httplib::to_string(result.error())));
-      if (result->status == 401 && attempt == 0 && !config.token_file.empty()) {
+      }
+      Release(std::move(conn));
+      if (result->status == 401 && !token_retried && !config.token_file.empty()) {
         tokens->Invalidate();
+        token_retried = true;
         continue;
       }
       return Response{result->status, std::move(result->body)};
@@ -366,15 +466,27 @@ Client::~Client() = default;
 
 std::expected<std::unique_ptr<Client>, Error> Client::New(RestConfig config,
                                                           ClientOptions options) {
+  // A kept-alive connection may be written to after the server closed it: the write must
+  // fail with EPIPE (and the request be retried or reported) rather than end the process
+  // with SIGPIPE. OpenSSL writes with send() without MSG_NOSIGNAL, so SIGPIPE is ignored
+  // unless the program installed a handler of its own (cpp-httplib's Server does the same).
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] {
+    struct sigaction current {};
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL)
+      std::signal(SIGPIPE, SIG_IGN);
+  });
   auto impl = std::make_unique<Impl>();
   auto url = ParseServer(config.server);
   if (!url) return std::unexpected(url.error());
   impl->url = *url;
   if (!config.ca_pem.empty()) {
-    impl->ca_certs = ParseCertificates(config.ca_pem);
-    if (impl->ca_certs.empty())
+    auto ca_certs = ParseCertificates(config.ca_pem);
+    if (ca_certs.empty())
       return std::unexpected(
           LocalError(config.origin + ": certificate authority holds no PEM certificate"));
+    impl->ca_store.reset(X509_STORE_new());
+    for (const auto& cert : ca_certs) X509_STORE_add_cert(impl->ca_store.get(), cert.get());
   }
   if (!config.client_cert_pem.empty()) {
     auto certs = ParseCertificates(config.client_cert_pem);
@@ -401,6 +513,8 @@ std::expected<std::unique_ptr<Client>, Error> Client::New(RestConfig config,
 }
 
 const std::string& Client::DefaultNamespace() const { return impl_->config.namespace_name; }
+
+std::uint64_t Client::ConnectionsOpened() const { return impl_->connections_opened.load(); }
 
 std::expected<nlohmann::json, Error> Client::Get(const Resource& resource, std::string_view ns,
                                                  std::string_view name) {

@@ -1,6 +1,7 @@
 // A small Kubernetes REST client over cpp-httplib: GET, paginated LIST, CREATE,
-// REPLACE, PATCH, DELETE and a streaming WATCH. Each call opens its own connection, so
-// one Client is safe to share between threads.
+// REPLACE, PATCH, DELETE and a streaming WATCH. Calls but WATCH take a kept-alive
+// connection from a small pool (one call per connection at a time) and give it back;
+// each WATCH opens a connection of its own. One Client is safe to share between threads.
 #pragma once
 
 #include <rapidjson/document.h>
@@ -33,6 +34,12 @@ struct ClientOptions {
   // Reads the token file; tests replace it.
   FileReader read_file = ReadWholeFile;
   std::string user_agent = "bgpcomm";
+  // Idle kept-alive connections the client holds for its next calls (about one per
+  // thread that calls at once); 0: every call opens and closes its own connection.
+  std::size_t max_idle_connections = 8;
+  // An idle connection is closed after this long, before the apiserver's own idle
+  // timeout (90 s) closes it under a request.
+  Duration idle_timeout = std::chrono::seconds(45);
 };
 
 struct ListOptions {
@@ -167,6 +174,10 @@ class Client {
                                    const WatchOptions& options,
                                    const std::function<bool(WatchEvent&&)>& on_event,
                                    std::stop_token stop = {});
+
+  // Connections opened so far (each a TCP, and for https a TLS, handshake), WATCH
+  // streams included: what tests of connection reuse count.
+  std::uint64_t ConnectionsOpened() const;
 
  private:
   struct Impl;

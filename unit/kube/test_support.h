@@ -19,11 +19,13 @@
 
 namespace bgpcomm::kube::testing {
 
-// An httplib::Server on 127.0.0.1, port 0, serving from its own thread.
+// An httplib::Server on 127.0.0.1, port 0, serving from its own thread. By default it
+// closes each connection after one answer (`Connection: close`); tests of connection
+// reuse allow more.
 class TestServer {
  public:
-  TestServer() {
-    server_.set_keep_alive_max_count(1);
+  explicit TestServer(std::size_t keep_alive_max_count = 1) {
+    server_.set_keep_alive_max_count(keep_alive_max_count);
     port_ = server_.bind_to_any_port("127.0.0.1");
   }
   ~TestServer() { Stop(); }
