@@ -82,18 +82,25 @@ def forwarded(method, path, at):
         print(f"fwd {at:.3f} {method} {path}", flush=True)
 
 
+async def passing(reader, request):
+    """The next bytes of a stream that may pass: b"" when the stream ends, when a blackhole
+    held them (dropped: the stream is dead anyway) or when the request is throttled."""
+    data = await reader.read(65536)
+    while mode()[0] == "blackhole":
+        await asyncio.sleep(0.2)
+        data = b""
+    if throttled(request.path):
+        return b""
+    return data
+
+
 async def requests_upstream(reader, writer, request, body_left):
     """Client to API server: every request head on the connection is checked against the
     mode as it arrives and logged, not only the first (clients keep connections alive)."""
     pending = b""
     opaque = body_left is None  # a chunked body: the rest passes unparsed
     try:
-        while data := await reader.read(65536):
-            while mode()[0] == "blackhole":
-                await asyncio.sleep(0.2)  # held, then dropped: the stream is dead anyway
-                data = b""
-            if not data or throttled(request.path):
-                break
+        while data := await passing(reader, request):
             if opaque:
                 writer.write(data)
                 await writer.drain()
@@ -130,12 +137,7 @@ async def requests_upstream(reader, writer, request, body_left):
 
 async def responses_downstream(reader, writer, request):
     try:
-        while data := await reader.read(65536):
-            while mode()[0] == "blackhole":
-                await asyncio.sleep(0.2)
-                data = b""
-            if not data or throttled(request.path):
-                break
+        while data := await passing(reader, request):
             writer.write(data)
             await writer.drain()
     except (ConnectionError, ssl.SSLError, asyncio.CancelledError):
