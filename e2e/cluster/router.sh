@@ -29,11 +29,31 @@ veth_of() { echo "bc$cluster_id$1"; }  # host side; at most 15 characters
 dir_of() { echo "$BGPCOMM_STATE_DIR/routers/$1"; }
 key_of() { echo "${1^^}"; }
 
+# A router of this script left behind by a run that was killed (its state dir may be gone,
+# e.g. another clone's): the host side of its veth (bc<id><name>) still holds ADDR, and its
+# namespace (bgpc-<id>-<name>) has no process left, as a running router always has BIRD.
+# Such a leftover is removed, with a line saying so; a live router is left alone.
+reclaim_leftover() {
+  local addr=$1 family=$2 dev ns
+  dev=$(ip "$family" -o addr show | awk -v a="$addr" '{split($4, p, "/"); if (p[1] == a) print $2}' |
+    head -n1)
+  dev=${dev%%@*}
+  [[ $dev =~ ^bc([0-9a-f]{6})([a-z0-9]{1,5})$ ]] || return 0
+  ns=bgpc-${BASH_REMATCH[1]}-${BASH_REMATCH[2]}
+  if ip netns list | grep -qw "$ns"; then
+    [[ -z $(ip netns pids "$ns" 2>/dev/null) ]] || return 0
+    ip netns del "$ns"
+  fi
+  ip link del "$dev" 2>/dev/null || true
+  log "removed the leftover router $ns (veth $dev, holding $addr) of an earlier run that was killed"
+}
+
 # Fails when ADDR (no prefix length) is already on an interface or inside a route of the host
 # other than the default route.
 check_free() {
   local addr=$1 family=-4
   [[ $addr == *:* ]] && family=-6
+  reclaim_leftover "$addr" "$family"
   if ip "$family" -o addr show | grep -qw "${addr}"; then die "$addr is already in use on this host"; fi
   if ip "$family" route show to match "$addr" | grep -v '^default' | grep -q .; then
     die "$addr overlaps a route of this host: $(ip "$family" route show to match "$addr" | grep -v '^default')"
