@@ -7,6 +7,7 @@ load ../suites/helpers
 load suite
 
 helm_() { "$HELM" --kubeconfig "$KUBECONFIG" "$@"; }
+webhook_replicas() { k -n "$NS" get deployment bgpcomm-webhook -o jsonpath='{.spec.replicas}'; }
 
 setup_file() {
   require_cluster
@@ -27,6 +28,9 @@ teardown_file() {
   run helm_ upgrade bgpcomm "$E2E_REPO/charts/bgpcomm" -n "$NS" --reuse-values \
     --set webhook.unresolvedAliases=warn --wait --timeout 5m
   assert_success
+  # --wait returns with the new pods ready while the old ones still serve their
+  # --shutdown-delay with the previous flags.
+  provider_wait_old_webhook_pods_gone "$(webhook_replicas)"
   run k -n "$NS" get deployment bgpcomm-webhook -o jsonpath='{.spec.template.spec.containers[0].args}'
   assert_output --partial '--unresolved-aliases=warn'
   [[ $(k -n "$NS" get deployment bgpcomm-webhook -o jsonpath='{.metadata.generation}') -gt $before ]]
@@ -43,6 +47,7 @@ teardown_file() {
   run helm_ upgrade bgpcomm "$E2E_REPO/charts/bgpcomm" -n "$NS" --reuse-values \
     --set webhook.unresolvedAliases=reject --wait --timeout 5m
   assert_success
+  provider_wait_old_webhook_pods_gone "$(webhook_replicas)"
   provider_wait_enforced
   run k apply -f "$E2E_WALKTHROUGH/04-bgp-advertisement-backup.yaml"
   assert_denied

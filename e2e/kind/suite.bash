@@ -93,7 +93,11 @@ spec:
 YAML
   k -n default rollout status deployment/web --timeout=120s >/dev/null
 }
-echo_pods() { k -n default get pods -l app=web -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}'; }
+# The web pods that serve: a pod of an earlier rollout still terminating is left out.
+echo_pods() {
+  k -n default get pods -l app=web \
+    -o go-template='{{range .items}}{{if not .metadata.deletionTimestamp}}{{.metadata.name}}{{"\n"}}{{end}}{{end}}'
+}
 
 # The chart's webhook leader (allocator.enabled) gives `web` its address: the one the
 # walkthrough's Service asks for with metallb.io/loadBalancerIPs. Nothing here writes a
