@@ -14,6 +14,11 @@
 #              -> block "allocator-apply" (not in the default parts: it needs two control
 #              planes and ~25 minutes today; BENCH_PARTS=allocator-apply with
 #              BENCH_LIMIT_SECONDS=2400)
+#   alias-rewrite  alias_rewrite.sh: an alias referenced by 10,000 BGPAdvertisements
+#              changes; the resolver rewrites every annotation, against a plain client
+#              making the same 10,000 PATCHes; the webhook's peak RSS with 10,000 aliases
+#              as well -> block "alias-rewrite" (not in the default parts: ~10 minutes;
+#              BENCH_PARTS=alias-rewrite)
 #   status-writes  status_writes.sh: the speaker's status objects with 10,000 LoadBalancer
 #              Services (root: a BIRD router), default mode and per-node ServiceBGPStatus:
 #              writes over the initial sync, a minute of steady state and a burst, by
@@ -115,6 +120,11 @@ allocator_apply() {
   python3 bench/section.py "$results" allocator-apply <"$out/allocator-apply.md"
 }
 
+alias_rewrite() {
+  { machine; echo; bench/alias_rewrite.sh "${ALIAS_REWRITE_ADVERTISEMENTS:-10000}"; } >"$out/alias-rewrite.md"
+  python3 bench/section.py "$results" alias-rewrite <"$out/alias-rewrite.md"
+}
+
 status_writes() {
   { machine; echo; bench/status_writes.sh "${STATUS_SERVICES:-10000}" "${STATUS_BURST:-500}"; } >"$out/status-writes.md"
   python3 bench/section.py "$results" status-writes <"$out/status-writes.md"
@@ -166,6 +176,7 @@ for p in $parts; do
     load) part load 120 load ;;
     admission) part admission 420 admission ;;
     allocator-apply) part allocator-apply 2400 allocator_apply ;;
+    alias-rewrite) part alias-rewrite 1200 alias_rewrite ;;
     status-writes) part status-writes 1800 status_writes ;;
     speaker) part speaker 420 speaker ;;
     speaker-incremental) part speaker-incremental 300 speaker_incremental ;;

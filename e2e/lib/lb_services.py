@@ -12,13 +12,14 @@ addresses are the caller's: run the webhook with --allocate-addresses=false). de
 the same Services removed. A 409 on create and a 404 on delete count as done; 429 and
 5xx are retried. Prints the wall time in seconds.
 """
-import http.client
 import ipaddress
-import json
-import ssl
+import os
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kube_http import Api  # noqa: E402
 
 BASE_ADDRESS = ipaddress.IPv6Address("2001:db8:100::")
 
@@ -31,37 +32,14 @@ def address(i):
 def main():
     mode, state, namespace = sys.argv[1], sys.argv[2], sys.argv[3]
     first, count, clients = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
-    port = None
-    with open(f"{state}/env") as env:
-        for line in env:
-            if line.startswith("API_PORT="):
-                port = int(line.strip().split("=", 1)[1])
-    if port is None:
-        raise SystemExit(f"no API_PORT in {state}/env")
-    ctx = ssl.create_default_context(cafile=f"{state}/pki/ca.crt")
-    ctx.load_cert_chain(f"{state}/pki/admin.crt", f"{state}/pki/admin.key")
-
-    def connect():
-        return http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=60)
+    api = Api(state)
+    connect = api.connect
 
     def call(c, method, path, body=None, ctype="application/json"):
-        for attempt in range(20):
-            try:
-                c.request(method, path, None if body is None else json.dumps(body),
-                          {"Content-Type": ctype})
-                r = c.getresponse()
-                data = r.read()
-                if r.status in (200, 201):
-                    return c
-                if (r.status, method) in ((409, "POST"), (404, "DELETE")):
-                    return c
-                if r.status not in (429, 500, 503, 504):
-                    raise SystemExit(f"{method} {path}: {r.status} {data[:200]!r}")
-            except (OSError, http.client.HTTPException):
-                c.close()
-                c = connect()
-            time.sleep(0.2 * (attempt + 1))
-        raise SystemExit(f"{method} {path}: gave up")
+        c, status, data = api.call(c, method, path, body, ctype)
+        if status in (200, 201) or (status, method) in ((409, "POST"), (404, "DELETE")):
+            return c
+        raise SystemExit(f"{method} {path}: {status} {data[:200]!r}")
 
     base = f"/api/v1/namespaces/{namespace}/services"
 
