@@ -49,7 +49,7 @@ enforced() {
 
 wait_enforced() {
   # A dry run of a known-bad Community is denied.
-  wait_for 30 enforced
+  wait_for 60 enforced
 }
 
 stop() {
@@ -100,10 +100,10 @@ start() {
       { tail -n 20 "$logfile" >&2; return 1; }
     state_set "WEBHOOK_${endpoint^^}_PORT" "$port"
   done
-  local deadline=$(( SECONDS + 30 ))
+  local deadline=$(( SECONDS + 60 ))
   until ready; do
     if ! running || (( SECONDS > deadline )); then
-      log "bgpcomm-webhook $(running && echo 'not ready after 30 s' || echo exited); its log:"
+      log "bgpcomm-webhook $(running && echo 'not ready after 60 s' || echo exited); its log:"
       tail -n 20 "$BGPCOMM_STATE_DIR/logs/webhook.log" >&2
       return 1
     fi
