@@ -19,11 +19,10 @@ bgpcomm.io/resolved-communities annotation, then how many there are.
 import json
 import os
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e", "lib"))
-from kube_http import Api  # noqa: E402
+from kube_http import Api, run_workers  # noqa: E402
 
 RESOLVED = "bgpcomm.io/resolved-communities"
 
@@ -39,27 +38,16 @@ def expect(status, data, method, where, ok):
 
 
 def create(api, namespace, count, clients, alias):
-    errors = []
+    def work(w):
+        c = api.connect()
+        for i in range(w, count, clients):
+            c, status, data = api.call(c, "POST", path(namespace), {
+                "apiVersion": "metallb.io/v1beta1", "kind": "BGPAdvertisement",
+                "metadata": {"name": f"bench-{i:06d}", "namespace": namespace},
+                "spec": {"ipAddressPools": ["bench-pool"], "communities": [alias]}})
+            expect(status, data, "POST", path(namespace), (201, 409))
 
-    def worker(w):
-        try:
-            c = api.connect()
-            for i in range(w, count, clients):
-                c, status, data = api.call(c, "POST", path(namespace), {
-                    "apiVersion": "metallb.io/v1beta1", "kind": "BGPAdvertisement",
-                    "metadata": {"name": f"bench-{i:06d}", "namespace": namespace},
-                    "spec": {"ipAddressPools": ["bench-pool"], "communities": [alias]}})
-                expect(status, data, "POST", path(namespace), (201, 409))
-        except BaseException as e:  # noqa: BLE001 (reported below)
-            errors.append(str(e))
-
-    threads = [threading.Thread(target=worker, args=(w,)) for w in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise SystemExit(errors[0])
+    run_workers(clients, work)
 
 
 def listed(api, namespace):

@@ -14,6 +14,7 @@ use next.
 import http.client
 import json
 import ssl
+import threading
 import time
 
 RETRIED = (429, 500, 503, 504)
@@ -48,3 +49,23 @@ class Api:
                 c = self.connect()
             time.sleep(0.2 * (attempt + 1))
         raise SystemExit(f"{method} {path}: gave up after 20 tries")
+
+
+def run_workers(clients, work):
+    """Runs work(w) for w in 0..clients-1 on threads of their own; the first failure of any
+    of them ends the program with its message once all have returned."""
+    errors = []
+
+    def worker(w):
+        try:
+            work(w)
+        except BaseException as e:  # noqa: BLE001 (reported below)
+            errors.append(str(e))
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit(errors[0])

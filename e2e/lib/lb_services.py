@@ -15,11 +15,10 @@ the same Services removed. A 409 on create and a 404 on delete count as done; 42
 import ipaddress
 import os
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kube_http import Api  # noqa: E402
+from kube_http import Api, run_workers  # noqa: E402
 
 BASE_ADDRESS = ipaddress.IPv6Address("2001:db8:100::")
 
@@ -57,26 +56,15 @@ def main():
                     {"status": {"loadBalancer": {"ingress": [{"ip": address(i)}]}}},
                     "application/merge-patch+json")
 
-    errors = []
-
-    def worker(w):
-        try:
-            c = connect()
-            for i in range(first + w, first + count, clients):
-                c = one(c, i)
-        except BaseException as e:  # noqa: BLE001 (reported below)
-            errors.append(str(e))
+    def work(w):
+        c = connect()
+        for i in range(first + w, first + count, clients):
+            c = one(c, i)
 
     if mode not in ("create", "delete"):
         raise SystemExit(__doc__)
-    threads = [threading.Thread(target=worker, args=(w,)) for w in range(clients)]
     start = time.time()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise SystemExit(errors[0])
+    run_workers(clients, work)
     print(f"{time.time() - start:.1f}")
 
 
