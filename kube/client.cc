@@ -34,10 +34,6 @@ struct PkeyFree {
 struct BioFree {
   void operator()(BIO* p) const { BIO_free(p); }
 };
-struct StoreFree {
-  void operator()(X509_STORE* p) const { X509_STORE_free(p); }
-};
-using StorePtr = std::unique_ptr<X509_STORE, StoreFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using BioPtr = std::unique_ptr<BIO, BioFree>;
@@ -274,9 +270,12 @@ struct Client::Impl {
   ServerUrl url;
   RealClock real_clock;
   std::unique_ptr<TokenSource> tokens;
-  // The CA certificates, loaded once into one store that every TLS connection shares
-  // (each SSL context holds a reference).
-  StorePtr ca_store;
+  // The CA certificates, parsed once. Each TLS connection gets a store of its own filled
+  // from them: cpp-httplib adds the system's default verify paths to a connection's store
+  // when it connects (SSL_CTX_set_default_verify_paths), which changes the store without a
+  // lock, so one store shared by connections opened on several threads at once was
+  // corrupted (a double free seen at the webhook's start, when its informers list at once).
+  std::vector<X509Ptr> ca_certs;
   X509Ptr client_cert;
   PkeyPtr client_key;
   std::atomic<std::uint64_t> connections_opened{0};
@@ -301,9 +300,10 @@ struct Client::Impl {
       auto ssl = client_cert ? std::make_unique<httplib::SSLClient>(
                                    url.host, url.port, client_cert.get(), client_key.get())
                              : std::make_unique<httplib::SSLClient>(url.host, url.port);
-      if (ca_store) {
-        X509_STORE_up_ref(ca_store.get());
-        ssl->set_ca_cert_store(ca_store.get());  // takes the reference
+      if (!ca_certs.empty()) {
+        X509_STORE* store = X509_STORE_new();  // the connection's SSL context takes it
+        for (const auto& cert : ca_certs) X509_STORE_add_cert(store, cert.get());
+        ssl->set_ca_cert_store(store);
       }
       ssl->enable_server_certificate_verification(!config.insecure_skip_tls_verify);
       conn = std::move(ssl);
@@ -485,8 +485,7 @@ std::expected<std::unique_ptr<Client>, Error> Client::New(RestConfig config,
     if (ca_certs.empty())
       return std::unexpected(
           LocalError(config.origin + ": certificate authority holds no PEM certificate"));
-    impl->ca_store.reset(X509_STORE_new());
-    for (const auto& cert : ca_certs) X509_STORE_add_cert(impl->ca_store.get(), cert.get());
+    impl->ca_certs = std::move(ca_certs);
   }
   if (!config.client_cert_pem.empty()) {
     auto certs = ParseCertificates(config.client_cert_pem);

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <thread>
+#include <vector>
 
 #include "kube/client.h"
 #include "unit/kube/apiserver_fixtures.h"
@@ -117,6 +118,31 @@ TEST_F(TlsTest, ServerRefusesAClientWithoutItsCertificate) {
                   .client_key_pem = Pem("stranger.key")});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().http_status, 0);
+}
+
+// Connections opened on many threads at once, each verified against the pinned CA (what
+// the webhook's informers do when they list at its start). With one CA store shared by
+// every connection, cpp-httplib's unlocked additions to it corrupted the heap (a double
+// free); each connection now has a store of its own.
+TEST_F(TlsTest, ConnectionsOpenedOnManyThreadsAtOnceAreEachVerified) {
+  for (int round = 0; round < 20; ++round) {
+    auto client = NewClient(Admin());
+    ASSERT_TRUE(client) << client.error().ToString();
+    std::atomic<int> ok{0};
+    {
+      std::vector<std::jthread> threads;
+      for (int t = 0; t < 6; ++t)  // the test server answers 8 connections at once
+        threads.emplace_back([&, t] {
+          ok += (*client)->Get(kCommunities, "metallb-system", "c" + std::to_string(t)).has_value();
+        });
+    }
+    EXPECT_EQ(ok.load(), 6) << "round " << round;
+  }
+  // The pinned CA alone is trusted: a server with another certificate is still refused.
+  auto stranger = Get({.ca_pem = Pem("stranger.crt"),
+                       .client_cert_pem = Pem("admin.crt"),
+                       .client_key_pem = Pem("admin.key")});
+  EXPECT_FALSE(stranger);
 }
 
 TEST_F(TlsTest, CallsReuseOneVerifiedConnection) {
