@@ -413,6 +413,7 @@ void AllocatorController::WritePools(const std::set<std::string>& changed) {
     auto object = pools_->Get(options_.pool_namespace, name);
     auto stored = object ? object->As<StoredPool>() : nullptr;
     if (!counts || !stored) {
+      pool_written_.erase(name);
       in_use_.Remove(&in_use_.Add({{"pool", name}}));
       total_.Remove(&total_.Add({{"pool", name}}));
       continue;
@@ -424,10 +425,17 @@ void AllocatorController::WritePools(const std::set<std::string>& changed) {
         .Set(in_use + static_cast<double>(counts->available_ipv4) +
              static_cast<double>(counts->available_ipv6));
     if (stored->status == *counts) continue;
+    const auto now = std::chrono::steady_clock::now();
+    if (auto last = pool_written_.find(name);
+        last != pool_written_.end() && now - last->second < options_.pool_status_interval) {
+      unwritten_pools_.insert(name);  // written by a pass after the interval (one a second)
+      continue;
+    }
     if (!MayWrite()) {
       unwritten_pools_.insert(name);
       continue;
     }
+    pool_written_[name] = now;
     nlohmann::json body = nlohmann::json::parse(stored->json, nullptr, false);
     if (body.is_discarded()) continue;
     body["status"] = {{"assignedIPv4", counts->assigned_ipv4},

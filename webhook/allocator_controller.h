@@ -22,6 +22,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -48,6 +49,10 @@ struct AllocatorControllerOptions {
   int writers = 4;
   // Every Service is fed and checked again this often.
   std::chrono::seconds resync = std::chrono::minutes(5);
+  // A pool's status counts are written at most once per this interval (the latest counts;
+  // the per-pool metrics follow every pass): a burst of Services costs a few pool writes,
+  // not one per Service.
+  std::chrono::milliseconds pool_status_interval = std::chrono::seconds(1);
   kube::InformerOptions informer;
 };
 
@@ -141,7 +146,8 @@ class AllocatorController {
 
   // Touched only by the thread running Pass().
   std::unique_ptr<allocator::Allocator> core_;
-  std::set<std::string> unwritten_pools_;  // pool status writes to retry
+  std::set<std::string> unwritten_pools_;  // pool status writes to retry or still due
+  std::map<std::string, std::chrono::steady_clock::time_point> pool_written_;  // last write
   // The allocator's ConfigurationState (written from Pass(), so by the leader only).
   AllocatorStatus status_;
 

@@ -138,7 +138,7 @@ class AllocatorControllerTest : public ::testing::Test {
               {"metadata", {{"name", "p"}, {"namespace", "metallb-system"}, {"resourceVersion", "2"}}},
               {"spec", {{"addresses", {"203.0.113.0/30"}}}}});
   }
-  void Start() {
+  void Start(AllocatorControllerOptions options = {.pool_namespace = "metallb-system"}) {
     auto client = kube::Client::New(kube::RestConfig{.server = api_.Url()},
                                     kube::ClientOptions{.request_timeout = std::chrono::seconds(5)});
     ASSERT_TRUE(client);
@@ -146,7 +146,7 @@ class AllocatorControllerTest : public ::testing::Test {
     events_ = std::make_unique<kube::EventRecorder>(
         *client_, clock_, kube::EventRecorderOptions{.component = "bgpcomm-webhook"});
     controller_ = std::make_unique<AllocatorController>(
-        *client_, *events_, registry_, AllocatorControllerOptions{.pool_namespace = "metallb-system"});
+        *client_, *events_, registry_, options);
     controller_->Start();
     ASSERT_TRUE(WaitFor([&] { return controller_->HasSynced(); }));
   }
@@ -239,6 +239,32 @@ TEST_F(AllocatorControllerTest, LeadershipIsAskedBeforeEachStatusWrite) {
                           [](const std::string& p) { return p.starts_with("ipaddresspools"); }),
             0);
   EXPECT_GE(asked.load(), 4);  // three Services and the pool
+}
+
+// A burst of Services costs a few pool status writes, not one per pass: a pool whose
+// counts differ from its stored status is written at most once per interval, and the
+// write held back is made by the first pass after it. This fake API server sends no watch
+// events, so the cached pool keeps its old status and every full pass finds it due; the
+// write after the interval carries the cached resourceVersion and meets a conflict, which
+// still counts as a write made.
+TEST_F(AllocatorControllerTest, APoolStatusIsWrittenAtMostOncePerInterval) {
+  api_.Add("services", Service("a", "11", Lb()));
+  Start({.pool_namespace = "metallb-system", .pool_status_interval = std::chrono::milliseconds(300)});
+  auto pool_writes = [&] {
+    auto puts = api_.Puts();
+    return std::count_if(puts.begin(), puts.end(),
+                         [](const std::string& p) { return p.starts_with("ipaddresspools"); });
+  };
+  controller_->Pass(/*full=*/true);
+  ASSERT_EQ(pool_writes(), 1);
+  EXPECT_EQ(api_.Get("ipaddresspools", "metallb-system/p")["status"],
+            json({{"assignedIPv4", 1}, {"assignedIPv6", 0}, {"availableIPv4", 3}, {"availableIPv6", 0}}));
+  controller_->Pass(/*full=*/true);   // due, but within the interval: held back
+  controller_->Pass(/*full=*/false);  // the held write waits for the interval too
+  EXPECT_EQ(pool_writes(), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  controller_->Pass(/*full=*/false);  // nothing else changed: the held write is made
+  EXPECT_EQ(pool_writes(), 2);
 }
 
 TEST_F(AllocatorControllerTest, AMalformedAnnotationIsAWarningNamingItAndItsValue) {
