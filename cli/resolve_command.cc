@@ -31,7 +31,7 @@ std::expected<void, std::string> Store(manifest::Document& doc,
   if (metadata == nullptr) return fail("object");
   YamlNode* annotations = metadata->Child("annotations");
   if (annotations == nullptr) return fail("metadata");
-  if (!annotations->Set(community::kResolvedAnnotation, QuotedString(stored.annotation))) {
+  if (!annotations->Set(community::kResolvedAnnotation, QuotedString(stored.Annotation()))) {
     return fail("metadata.annotations");
   }
   if (mode == community::ExpandMode::kInPlace) {

@@ -113,7 +113,6 @@ StoredCommunities ComputeStored(const Advertisement& submitted, const Advertisem
   } else {
     result.spec_communities = submitted.communities;
   }
-  result.annotation = EncodeAnnotation(result.resolution);
   return result;
 }
 

@@ -28,7 +28,10 @@ std::expected<Resolution, std::string> DecodeAnnotation(std::string_view text);
 struct StoredCommunities {
   std::vector<std::string> spec_communities;  // spec.communities after admission
   Resolution resolution;                      // the annotation's content
-  std::string annotation;                     // EncodeAnnotation(resolution)
+
+  // The annotation's value, EncodeAnnotation(resolution): encoded only by those who store
+  // it (the mutating endpoint, the resolver), not on every validation.
+  std::string Annotation() const { return EncodeAnnotation(resolution); }
 };
 
 // Computes what to store for `submitted`. The entries resolved are spec.communities,

@@ -132,7 +132,7 @@ std::expected<LoadedObjects, std::string> LoadObjects(std::span<const std::strin
            "spec.communities do not resolve: " + problems.Errors().front().ToString()});
       continue;
     }
-    a.meta.annotations[std::string(community::kResolvedAnnotation)] = stored.annotation;
+    a.meta.annotations[std::string(community::kResolvedAnnotation)] = stored.Annotation();
     o.advertisements.push_back(std::move(a));
   }
   return out;

@@ -25,9 +25,11 @@ bool SameStrings(const rapidjson::Value* list, const std::vector<std::string>& v
 }
 
 // The patch for what is not right yet; `create_annotations` when metadata.annotations is
-// absent (or null), so that the annotation is added with the map.
+// absent (or null), so that the annotation (`annotation`, stored's encoded) is added with
+// the map.
 std::optional<std::string> BuildPatch(bool annotation_right, bool create_annotations,
-                                      bool spec_right, const community::StoredCommunities& stored) {
+                                      bool spec_right, const community::StoredCommunities& stored,
+                                      std::string_view annotation) {
   if (annotation_right && spec_right) return std::nullopt;
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
@@ -46,14 +48,14 @@ std::optional<std::string> BuildPatch(bool annotation_right, bool create_annotat
       w.Key("value");
       w.StartObject();
       str(community::kResolvedAnnotation);
-      str(stored.annotation);
+      str(annotation);
       w.EndObject();
     } else {
       // "add" on an existing member replaces it (RFC 6902 §4.1).
       w.Key("path");
       str("/metadata/annotations/" + EscapePointerToken(community::kResolvedAnnotation));
       w.Key("value");
-      str(stored.annotation);
+      str(annotation);
     }
     w.EndObject();
   }
@@ -95,24 +97,26 @@ std::optional<std::string> ResolutionPatch(const rapidjson::Value& object,
   const rapidjson::Value* metadata = Member(&object, "metadata");
   const rapidjson::Value* annotations = Member(metadata, "annotations");
   const rapidjson::Value* current = Member(annotations, community::kResolvedAnnotation.data());
+  const std::string annotation = stored.Annotation();
   bool annotation_right =
       current != nullptr && current->IsString() &&
-      std::string_view(current->GetString(), current->GetStringLength()) == stored.annotation;
+      std::string_view(current->GetString(), current->GetStringLength()) == annotation;
   const rapidjson::Value* spec_communities = Member(Member(&object, "spec"), "communities");
   bool spec_right = !replace_spec || SameStrings(spec_communities, stored.spec_communities);
   return BuildPatch(annotation_right, annotations == nullptr || !annotations->IsObject(),
-                    spec_right, stored);
+                    spec_right, stored, annotation);
 }
 
 std::optional<std::string> ResolutionPatch(const community::ObjectMeta& meta,
                                            const std::vector<std::string>& spec_communities,
                                            const community::StoredCommunities& stored,
                                            bool replace_spec) {
+  const std::string annotation = stored.Annotation();
   auto current = meta.annotations.find(std::string(community::kResolvedAnnotation));
-  bool annotation_right = current != meta.annotations.end() && current->second == stored.annotation;
+  bool annotation_right = current != meta.annotations.end() && current->second == annotation;
   bool spec_right = !replace_spec || spec_communities == stored.spec_communities;
   // An empty map is replaced whole: the same result whether it was absent or `{}`.
-  return BuildPatch(annotation_right, meta.annotations.empty(), spec_right, stored);
+  return BuildPatch(annotation_right, meta.annotations.empty(), spec_right, stored, annotation);
 }
 
 }  // namespace bgpcomm::webhook

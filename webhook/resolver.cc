@@ -206,7 +206,7 @@ void Resolver::ResolveOne(const kube::ObjectPtr& object, const community::AliasT
   ++counts.rewritten;
   metrics_.RecordResolverAction("rewritten");
   spdlog::info("event=resolved namespace={} name={} annotation={}", namespace_, object->name,
-               fresh.annotation);
+               fresh.Annotation());
 }
 
 void Resolver::Run(std::stop_token stop, const std::function<bool()>& is_leader,

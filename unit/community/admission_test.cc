@@ -127,7 +127,7 @@ TEST(Walkthrough, PrimaryAdvertStoresItsResolution) {
   world.objects.advertisements = {BackupAdvert()};  // CREATE after backup-advert
   auto decision = ValidateAdvertisement(submitted, nullptr, world.Context(), {});
   EXPECT_EQ(Lines(decision.diagnostics), std::vector<std::string>{kMerged});
-  EXPECT_EQ(decision.stored.annotation, kPrimaryAnnotation);
+  EXPECT_EQ(decision.stored.Annotation(), kPrimaryAnnotation);
   EXPECT_EQ(decision.stored.spec_communities, submitted.communities);
 }
 
@@ -140,7 +140,7 @@ TEST(Walkthrough, BackupAdvertWarnsAboutPrimary) {
                 "W spec.communities: BGPAdvertisement primary-advert selects the same pool "
                 "production-pool, nodes and peers with different communities [64512:100, "
                 "large:64512:1:100]; their communities are merged on every route"});
-  EXPECT_EQ(decision.stored.annotation, kBackupAnnotation);
+  EXPECT_EQ(decision.stored.Annotation(), kBackupAnnotation);
 }
 
 TEST(Walkthrough, ManyOverlapsAreOneWarning) {
@@ -597,7 +597,7 @@ TEST(Advertisement, UpdateSkipsItsOwnOldVersion) {
   // and it now has the same communities.
   auto decision = ValidateAdvertisement(object, &old, world.Context(), {});
   EXPECT_TRUE(decision.diagnostics.items.empty()) << Lines(decision.diagnostics)[0];
-  EXPECT_EQ(decision.stored.annotation, kBackupAnnotation);
+  EXPECT_EQ(decision.stored.Annotation(), kBackupAnnotation);
 }
 
 TEST(Advertisement, InPlaceExpansion) {
@@ -611,7 +611,7 @@ TEST(Advertisement, InPlaceExpansion) {
   EXPECT_TRUE(decision.diagnostics.items.empty());
   EXPECT_EQ(decision.stored.spec_communities,
             (std::vector<std::string>{"64512:100", "large:64512:1:100"}));
-  EXPECT_EQ(decision.stored.annotation, kPrimaryAnnotation);
+  EXPECT_EQ(decision.stored.Annotation(), kPrimaryAnnotation);
 }
 
 TEST(Advertisement, InPlaceReadModifyWriteKeepsFrom) {
@@ -629,7 +629,7 @@ TEST(Advertisement, InPlaceReadModifyWriteKeepsFrom) {
   EXPECT_TRUE(decision.diagnostics.items.empty());
   EXPECT_EQ(decision.stored.resolution.from,
             (std::vector<std::string>{"primary-route", "region-us-east"}));
-  EXPECT_EQ(decision.stored.annotation, kPrimaryAnnotation);
+  EXPECT_EQ(decision.stored.Annotation(), kPrimaryAnnotation);
   EXPECT_EQ(decision.stored.spec_communities, submitted.communities);
 }
 
@@ -650,7 +650,7 @@ TEST(Advertisement, WarnPolicyStoresUnresolvedEntries) {
           R"(W spec.communities[0]: "primary-route" is not a community value, well-known name or alias defined in namespace metallb-system; it stays unresolved until a Community defines it)",
           R"(W spec.communities[1]: "region-us-east" is not a community value, well-known name or alias defined in namespace metallb-system; it stays unresolved until a Community defines it)"}));
   EXPECT_EQ(
-      decision.stored.annotation,
+      decision.stored.Annotation(),
       R"({"from":["primary-route","region-us-east"],"communities":[],"unresolved":["primary-route","region-us-east"]})");
 }
 

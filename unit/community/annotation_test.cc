@@ -112,7 +112,7 @@ TEST(ComputeStored, AnnotationModeKeepsSpec) {
                               UnresolvedPolicy::kReject, ExpandMode::kAnnotation, out);
   EXPECT_TRUE(out.items.empty());
   EXPECT_EQ(stored.spec_communities, (std::vector<std::string>{"primary-route", "region-us-east"}));
-  EXPECT_EQ(stored.annotation, kPrimary);
+  EXPECT_EQ(stored.Annotation(), kPrimary);
   EXPECT_EQ(stored.resolution.communities,
             (std::vector<std::string>{"64512:100", "large:64512:1:100"}));
 }
@@ -140,7 +140,7 @@ TEST(ComputeStored, InPlaceExpandsSpec) {
   EXPECT_EQ(stored.resolution.from,
             (std::vector<std::string>{"primary-route", "region-us-east", "later", "64512:100"}));
   EXPECT_EQ(
-      stored.annotation,
+      stored.Annotation(),
       R"({"from":["primary-route","region-us-east","later","64512:100"],"communities":["64512:100","large:64512:1:100"],"unresolved":["later"]})");
 }
 
@@ -158,7 +158,7 @@ TEST(ComputeStored, InPlaceReadModifyWriteKeepsFrom) {
     EXPECT_TRUE(out.items.empty());
     EXPECT_EQ(stored.resolution.from,
               (std::vector<std::string>{"primary-route", "region-us-east"}));
-    EXPECT_EQ(stored.annotation, kPrimary);
+    EXPECT_EQ(stored.Annotation(), kPrimary);
     EXPECT_EQ(stored.spec_communities, submitted.communities);
   }
 }
@@ -172,7 +172,7 @@ TEST(ComputeStored, InPlaceNewEntriesAreResolvedAgain) {
       ComputeStored(submitted, &old, aliases, UnresolvedPolicy::kReject, ExpandMode::kInPlace, out);
   EXPECT_EQ(stored.resolution.from, std::vector<std::string>{"backup-route"});
   EXPECT_EQ(stored.spec_communities, std::vector<std::string>{"64512:200"});
-  EXPECT_EQ(stored.annotation, R"({"from":["backup-route"],"communities":["64512:200"]})");
+  EXPECT_EQ(stored.Annotation(), R"({"from":["backup-route"],"communities":["64512:200"]})");
 }
 
 TEST(ComputeStored, ReportsResolutionProblemsWithNamespace) {

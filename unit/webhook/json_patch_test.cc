@@ -5,12 +5,10 @@
 namespace bgpcomm::webhook {
 namespace {
 
-constexpr char kAnnotation[] = R"({"from":["primary-route"],"communities":["64512:100"]})";
-
 community::StoredCommunities Stored(std::vector<std::string> spec) {
   community::StoredCommunities stored;
   stored.spec_communities = std::move(spec);
-  stored.annotation = kAnnotation;
+  stored.resolution = {.from = {"primary-route"}, .communities = {"64512:100"}};
   return stored;
 }
 

@@ -29,7 +29,7 @@ std::string StoredAnnotation(std::vector<std::string> communities,
   return community::ComputeStored(advertisement, nullptr, table,
                                   community::UnresolvedPolicy::kReject,
                                   community::ExpandMode::kAnnotation, ignored)
-      .annotation;
+      .Annotation();
 }
 
 json Advertisement(const std::string& name, const std::string& rv,
