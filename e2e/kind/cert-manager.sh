@@ -25,10 +25,13 @@ binary_of() {
 }
 
 # The pid in DIR/NAME.pid, if that process still runs our binary (a pid may be reused).
+# A binary replaced since (install.sh --force) reads "PATH (deleted)": still ours.
 running_pid() {  # NAME
-  local pid
+  local pid exe
   pid=$(cat "$dir/$1.pid" 2>/dev/null) || return 1
-  [[ $pid =~ ^[0-9]+$ && $(readlink "/proc/$pid/exe" 2>/dev/null) == "$(binary_of "$1")" ]] || return 1
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+  [[ ${exe% (deleted)} == "$(binary_of "$1")" ]] || return 1
   echo "$pid"
 }
 
