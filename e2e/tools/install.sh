@@ -168,11 +168,11 @@ build() {  # tool version outdir
     # build above downloaded it); nothing of cert-manager is committed here.
     local moddir
     moddir=$(cd "$here/$tool" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly \
-      go list -m -f '{{.Dir}}' github.com/cert-manager/cert-manager) &&
-      compgen -G "$moddir/deploy/crds/*.yaml" >/dev/null || {
+      go list -m -f '{{.Dir}}' github.com/cert-manager/cert-manager) || moddir=
+    if [[ -z $moddir ]] || ! compgen -G "$moddir/deploy/crds/*.yaml" >/dev/null; then
       echo "cert-manager's CRDs not found in its module ('$moddir/deploy/crds')" >>"$log"
       rm -rf "$tmp"; tail -n 20 "$log" >&2; return 1
-    }
+    fi
     mkdir -p "$tmp/crds"
     cp "$moddir"/deploy/crds/*.yaml "$tmp/crds/"
     rm -rf "$out/crds"; mkdir -p "$out"; mv "$tmp/crds" "$out/crds"
