@@ -251,10 +251,12 @@ retry() {  # retry N CMD...: discovery lags right after CRDs are established
 
 # --- each rendering, applied with a server-side dry run --------------------------
 k create namespace metallb-system >/dev/null
-# Stand-ins for cert-manager's and the Prometheus Operator's CRDs (kinds only, any
-# spec), so that those renderings can be dry-run too.
-for crd in "cert-manager.io certificates Certificate" "cert-manager.io issuers Issuer" \
-           "monitoring.coreos.com servicemonitors ServiceMonitor" \
+# cert-manager's own CRDs (e2e/tools: the pinned release's), so that the dry run of the
+# certManager rendering checks the Certificates and Issuers against cert-manager's schema
+# (kubectl's strict field validation refuses an unknown field); stand-ins for the
+# Prometheus Operator's (kinds only, any spec), so that those renderings can be dry-run too.
+k apply --server-side -f "$CERT_MANAGER_CRDS" >/dev/null
+for crd in "monitoring.coreos.com servicemonitors ServiceMonitor" \
            "monitoring.coreos.com prometheusrules PrometheusRule"; do
   read -r group plural kind <<<"$crd"
   k apply -f - >/dev/null <<YAML
@@ -281,8 +283,8 @@ for v in "${variants[@]}"; do
     { cat "$work/$name.dryrun" >&2; fail "dry-run=server of $name"; }
   log "dry-run=server $name: $(grep -c 'server dry run' "$work/$name.dryrun") objects"
 done
-k delete crd certificates.cert-manager.io issuers.cert-manager.io servicemonitors.monitoring.coreos.com \
-  prometheusrules.monitoring.coreos.com >/dev/null
+k delete -f "$CERT_MANAGER_CRDS" >/dev/null
+k delete crd servicemonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com >/dev/null
 k delete -f "$chart/crds/" >/dev/null
 
 # --- the NetworkPolicy's API server addresses, looked up ----------------------------

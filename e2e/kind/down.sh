@@ -13,6 +13,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 removed=()
 t0=$SECONDS
 took() { removed+=("$1 ($(( SECONDS - t0 )) s)"); t0=$SECONDS; }
+# cert-manager's host processes (cert-manager.bats) go first: their pids are in the state.
+if compgen -G "$KIND_STATE/cert-manager/*.pid" >/dev/null; then
+  "$here/cert-manager.sh" stop || true
+  took cert-manager
+fi
 # A stopped engine may still hold the cluster's containers: start it to remove them.
 if ! "$DOCKER" info >/dev/null 2>&1 && [[ -d $BGPCOMM_CACHE/kind/docker ]]; then
   "$BGPCOMM_REPO/e2e/image/dockerd.sh" start || true

@@ -11,11 +11,15 @@
 #   etcd, helm  the local control plane, the chart tests
 #   kind, coredns  the kind cluster (e2e/kind/)
 #   kube-score  judges the chart as rendered (e2e/chart/)
+#   cert-manager  cert-manager-controller and cert-manager-cainjector (our mains over the
+#               pinned cert-manager module, see cert-manager/), and cert-manager's CRDs
+#               (crds/, copied from the module's deploy/crds/): the chart's
+#               certManager.enabled mode on the kind cluster (e2e/kind/cert-manager.bats)
 #
 # Idempotent: a cached tool whose binaries run and report the pinned version is kept;
 # only missing or broken ones are built. Prints one line per tool, with the build time.
 #
-# Usage: install.sh [--force] [--quiet] [kubernetes|etcd|helm|kind|coredns|kube-score ...]
+# Usage: install.sh [--force] [--quiet] [kubernetes|etcd|helm|kind|coredns|kube-score|cert-manager ...]
 # Without tool names: all of them. (kube-apiserver and kubectl name kubernetes.)
 # --quiet: no line for a tool that is already cached (builds and failures still print).
 # Env:   BGPCOMM_CACHE   cache root (default /var/cache/bgpcomm)
@@ -33,12 +37,12 @@ for a in "$@"; do
     --force) force=1 ;;
     --quiet) quiet=1 ;;
     kubernetes|kube-apiserver|kubectl) tools+=(kubernetes) ;;
-    etcd|helm|kind|coredns|kube-score) tools+=("$a") ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    etcd|helm|kind|coredns|kube-score|cert-manager) tools+=("$a") ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown argument '$a'" >&2; exit 2 ;;
   esac
 done
-(( ${#tools[@]} )) || tools=(kubernetes etcd helm kind coredns kube-score)
+(( ${#tools[@]} )) || tools=(kubernetes etcd helm kind coredns kube-score cert-manager)
 mapfile -t tools < <(printf '%s\n' "${tools[@]}" | awk '!seen[$0]++')
 
 cache=${BGPCOMM_CACHE:-/var/cache/bgpcomm}/tools
@@ -52,12 +56,14 @@ version_of() {  # tool -> pinned version
     kind) echo "$KIND_VERSION" ;;
     coredns) echo "$COREDNS_VERSION" ;;
     kube-score) echo "$KUBE_SCORE_VERSION" ;;
+    cert-manager) echo "$CERT_MANAGER_VERSION" ;;
   esac
 }
 
 binaries_of() {  # tool -> the binaries it builds
   case $1 in
     kubernetes) echo "$KUBE_COMMANDS" ;;
+    cert-manager) echo "cert-manager-controller cert-manager-cainjector" ;;
     *) echo "$1" ;;
   esac
 }
@@ -87,6 +93,8 @@ check_tool() {  # tool dir version
     line=$(check_bin "$b" "$2/$b" "$3") || return 1
     [[ -n $first ]] || first="$b: $line"
   done
+  # cert-manager's CRDs, taken from its module with the binaries.
+  [[ $1 != cert-manager ]] || [[ -f $2/crds/cert-manager.io_certificates.yaml ]] || return 1
   printf '%s\n' "$first"
 }
 
@@ -121,6 +129,10 @@ build() {  # tool version outdir
     etcd) pkgs=(go.etcd.io/etcd/server/v3) ;;
     kind) pkgs=(sigs.k8s.io/kind) ;;
     coredns) pkgs=(github.com/coredns/coredns) ;;
+    cert-manager)
+      pkgs=(bgpcomm.e2e/tools/cert-manager/cert-manager-controller bgpcomm.e2e/tools/cert-manager/cert-manager-cainjector)
+      ldflags+=" -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=$version"
+      ;;
     kube-score)
       pkgs=(github.com/zegl/kube-score/cmd/kube-score)
       ldflags+=" -X main.version=${version#v}"
@@ -150,6 +162,20 @@ build() {  # tool version outdir
   if (( ${#pkgs[@]} == 1 )) && [[ ! -e $tmp/$tool ]]; then
     local built=("$tmp"/*)
     mv "${built[0]}" "$tmp/$tool"
+  fi
+  if [[ $tool == cert-manager ]]; then
+    # The CRDs of the same release, from the module zip in the Go module cache (the
+    # build above downloaded it); nothing of cert-manager is committed here.
+    local moddir
+    moddir=$(cd "$here/$tool" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly \
+      go list -m -f '{{.Dir}}' github.com/cert-manager/cert-manager) || moddir=
+    if [[ -z $moddir ]] || ! compgen -G "$moddir/deploy/crds/*.yaml" >/dev/null; then
+      echo "cert-manager's CRDs not found in its module ('$moddir/deploy/crds')" >>"$log"
+      rm -rf "$tmp"; tail -n 20 "$log" >&2; return 1
+    fi
+    mkdir -p "$tmp/crds"
+    cp "$moddir"/deploy/crds/*.yaml "$tmp/crds/"
+    rm -rf "$out/crds"; mkdir -p "$out"; mv "$tmp/crds" "$out/crds"
   fi
   mkdir -p "$out"
   for b in $(binaries_of "$tool"); do mv -f "$tmp/$b" "$out/$b"; done

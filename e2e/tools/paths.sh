@@ -1,11 +1,13 @@
 # Source me: exports the paths of the pinned end-to-end tools built by install.sh.
-#   . e2e/tools/paths.sh   ->  KUBE_APISERVER, ETCD, HELM, KUBECTL, KIND, COREDNS, KUBE_SCORE and
-#                              KUBE_BIN_DIR (every Kubernetes binary; + BGPCOMM_TOOLS_CACHE)
+#   . e2e/tools/paths.sh   ->  KUBE_APISERVER, ETCD, HELM, KUBECTL, KIND, COREDNS, KUBE_SCORE,
+#                              KUBE_BIN_DIR (every Kubernetes binary; + BGPCOMM_TOOLS_CACHE),
+#                              CERT_MANAGER_CONTROLLER, CERT_MANAGER_CAINJECTOR and
+#                              CERT_MANAGER_CRDS (a directory of cert-manager's CRDs)
 # Returns non-zero (and says why on stderr) when a tool is missing; run
 # e2e/tools/install.sh first. Changes nothing else in the caller's shell.
 __bgpcomm_tools_paths() {
   local here cache missing=0 k KUBE_VERSION ETCD_VERSION HELM_VERSION KIND_VERSION \
-    COREDNS_VERSION KUBE_SCORE_VERSION KUBE_COMMANDS
+    COREDNS_VERSION KUBE_SCORE_VERSION KUBE_COMMANDS CERT_MANAGER_VERSION
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   . "$here/versions.sh"
   cache=${BGPCOMM_CACHE:-/var/cache/bgpcomm}/tools
@@ -17,6 +19,9 @@ __bgpcomm_tools_paths() {
   export KIND="$cache/kind-$KIND_VERSION/kind"
   export COREDNS="$cache/coredns-$COREDNS_VERSION/coredns"
   export KUBE_SCORE="$cache/kube-score-$KUBE_SCORE_VERSION/kube-score"
+  export CERT_MANAGER_CONTROLLER="$cache/cert-manager-$CERT_MANAGER_VERSION/cert-manager-controller"
+  export CERT_MANAGER_CAINJECTOR="$cache/cert-manager-$CERT_MANAGER_VERSION/cert-manager-cainjector"
+  export CERT_MANAGER_CRDS="$cache/cert-manager-$CERT_MANAGER_VERSION/crds"
   # kubectl: the machine's (/usr/bin/kubectl) unless KUBECTL is already set;
   # else the one built with kube-apiserver.
   if [[ -z ${KUBECTL:-} ]]; then
@@ -25,7 +30,8 @@ __bgpcomm_tools_paths() {
     else KUBECTL="$KUBE_BIN_DIR/kubectl"; fi
   fi
   export KUBECTL
-  for k in "$KUBE_APISERVER" "$ETCD" "$HELM" "$KUBECTL" "$KIND" "$COREDNS" "$KUBE_SCORE"; do
+  for k in "$KUBE_APISERVER" "$ETCD" "$HELM" "$KUBECTL" "$KIND" "$COREDNS" "$KUBE_SCORE" \
+    "$CERT_MANAGER_CONTROLLER" "$CERT_MANAGER_CAINJECTOR"; do
     if [[ ! -x $k ]]; then
       echo "e2e/tools/paths.sh: missing $k (run e2e/tools/install.sh)" >&2
       missing=1

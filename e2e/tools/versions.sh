@@ -8,6 +8,7 @@ HELM_VERSION=v3.19.5    # helm.sh/helm/v3 (helm)
 KIND_VERSION=v0.33.0    # sigs.k8s.io/kind (kind, and its node image's files)
 COREDNS_VERSION=v1.14.2 # github.com/coredns/coredns (the kind cluster's DNS; kubeadm's pin)
 KUBE_SCORE_VERSION=v1.20.0 # github.com/zegl/kube-score (an outside judge of the rendered chart)
+CERT_MANAGER_VERSION=v1.19.5 # github.com/cert-manager/cert-manager (controller, cainjector, CRDs: chart's certManager mode)
 METALLB_VERSION=v0.16.2 # go.universe.tf/metallb (its CRDs, compared with the chart's by scripts/crd-parity.sh)
 # The Kubernetes binaries: kube-apiserver for the local control plane, all of them for
 # the kind node image (e2e/kind/).
