@@ -16,6 +16,7 @@
 # 2,768 ports, fewer than the Services.
 #
 # Prints a markdown section on stdout. Usage: bench/allocator_apply.sh [N]
+# ALLOCATOR_APPLY_PAIRS: baseline/allocator pairs, the verdict on their median (default 3).
 # ALLOCATOR_APPLY_WAIT: seconds to wait for every Service to hold an address (default 900).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,51 +69,73 @@ in_use() {
 }
 webhook_rss_kib() { awk '/VmHWM/ { print $2 }' "/proc/$(sed -n 's/^WEBHOOK_PID=//p' "$BGPCOMM_STATE_DIR/env" | tail -n1)/status"; }
 
-# --- baseline: allocator off ----------------------------------------------------------
-up --allocate-addresses=false
-t0=$(now)
-k apply -f "$work/services.yaml" >/dev/null
-t1=$(now)
-created=$(k get services -n bench --no-headers | wc -l)
-[[ $created == "$n" ]] || { echo "baseline: $created of $n Services created" >&2; exit 1; }
-baseline=$(echo "$t1 - $t0" | bc)
-down
+# --- one baseline run: allocator off; sets `baseline` -----------------------------------
+run_baseline() {
+  up --allocate-addresses=false
+  local t0 t1 created
+  t0=$(now)
+  k apply -f "$work/services.yaml" >/dev/null
+  t1=$(now)
+  created=$(k get services -n bench --no-headers | wc -l)
+  [[ $created == "$n" ]] || { echo "baseline: $created of $n Services created" >&2; exit 1; }
+  baseline=$(echo "$t1 - $t0" | bc)
+  down
+}
 
-# --- allocator on -------------------------------------------------------------------------
-up
-# The leader has taken the Lease and made its first pass (the pool's gauge exists).
-for ((i = 0; i < 600; i++)); do [[ -n $(in_use) ]] && break; sleep 0.1; done
-[[ -n $(in_use) ]] || { echo "allocator: the webhook never reported bench-pool" >&2; exit 1; }
-t0=$(now)
-k apply -f "$work/services.yaml" >/dev/null
-t_applied=$(now)
-wait_s=${ALLOCATOR_APPLY_WAIT:-900}
-deadline=$((SECONDS + wait_s))
-until [[ $(in_use) == "$n" ]]; do
-  ((SECONDS < deadline)) || { echo "allocator: only $(in_use) of $n assigned after $wait_s s" >&2; exit 1; }
-  sleep 0.2
+# --- one allocator run: sets `with`, `apply_only` and `rss` --------------------------------
+run_allocator() {
+  up
+  local i t0 t_applied t1 deadline held dupes
+  # The leader has taken the Lease and made its first pass (the pool's gauge exists).
+  for ((i = 0; i < 600; i++)); do [[ -n $(in_use) ]] && break; sleep 0.1; done
+  [[ -n $(in_use) ]] || { echo "allocator: the webhook never reported bench-pool" >&2; exit 1; }
+  t0=$(now)
+  k apply -f "$work/services.yaml" >/dev/null
+  t_applied=$(now)
+  deadline=$((SECONDS + ${ALLOCATOR_APPLY_WAIT:-900}))
+  until [[ $(in_use) == "$n" ]]; do
+    ((SECONDS < deadline)) ||
+      { echo "allocator: only $(in_use) of $n assigned after ${ALLOCATOR_APPLY_WAIT:-900} s" >&2; exit 1; }
+    sleep 0.2
+  done
+  t1=$(now)
+  k get services -n bench -o jsonpath='{range .items[*]}{.status.loadBalancer.ingress[0].ip}{"\n"}{end}' \
+    >"$work/addresses"
+  held=$(grep -c . "$work/addresses" || true)
+  dupes=$(sort "$work/addresses" | uniq -d | wc -l)
+  [[ $held == "$n" && $dupes == 0 ]] ||
+    { echo "allocator: $held of $n hold an address, $dupes held twice" >&2; exit 1; }
+  with=$(echo "$t1 - $t0" | bc)
+  apply_only=$(echo "$t_applied - $t0" | bc)
+  rss=$(webhook_rss_kib)
+  down
+}
+
+# Pairs, each a baseline then an allocator run on fresh control planes: the baseline alone
+# moves by a third between quiet runs on this machine, so one pair cannot decide a 25%
+# bound. The verdict is on the median of the pairs' ratios.
+pairs=${ALLOCATOR_APPLY_PAIRS:-3}
+rows=() ratios=() rss_max=0
+for ((p = 1; p <= pairs; p++)); do
+  run_baseline
+  run_allocator
+  ratio=$(echo "scale=3; $with / $baseline" | bc)
+  ratios+=("$ratio")
+  ((rss > rss_max)) && rss_max=$rss
+  rows+=("$(printf '| %d | %.1f s | %.1f s (the apply itself: %.1f s) | %s |' "$p" "$baseline" "$with" "$apply_only" "$ratio")")
+  echo "allocator-apply: pair $p of $pairs: baseline $baseline s, allocator $with s, ratio $ratio" >&2
 done
-t1=$(now)
-k get services -n bench -o jsonpath='{range .items[*]}{.status.loadBalancer.ingress[0].ip}{"\n"}{end}' \
-  >"$work/addresses"
-held=$(grep -c . "$work/addresses" || true)
-dupes=$(sort "$work/addresses" | uniq -d | wc -l)
-[[ $held == "$n" && $dupes == 0 ]] ||
-  { echo "allocator: $held of $n hold an address, $dupes held twice" >&2; exit 1; }
-with=$(echo "$t1 - $t0" | bc)
-apply_only=$(echo "$t_applied - $t0" | bc)
-rss=$(webhook_rss_kib)
-down
-
-ratio=$(echo "scale=3; $with / $baseline" | bc)
-added=$(echo "scale=1; ($with - $baseline) * 100 / $baseline" | bc)
-verdict=$(echo "$with <= $baseline * 1.25" | bc)
-printf 'Command: `bench/allocator_apply.sh %s`. Each run on a fresh local control plane\n' "$n"
+median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+verdict=$(echo "$median <= 1.25" | bc)
+printf 'Command: `bench/allocator_apply.sh %s` (%s pairs). Each run on a fresh local control plane\n' "$n" "$pairs"
 printf '(etcd, kube-apiserver and bgpcomm-webhook as local processes on the same CPUs as kubectl;\n'
-printf 'kubectl and kube-apiserver %s).\n\n' "${KUBE_BIN_DIR##*/kubernetes-}"
-printf '| measurement | wall time | target | verdict |\n|---|---|---|---|\n'
-printf '| baseline: `kubectl apply` of %s LoadBalancer Services, allocator off, until all are created | %.1f s | | |\n' "$n" "$baseline"
-printf '| allocator on: the same apply until every Service holds an address | %.1f s (the apply itself: %.1f s) | at most +25%% | %s |\n' \
-  "$with" "$apply_only" "$([[ $verdict == 1 ]] && echo meets || echo misses)"
-printf '\nAdded by the allocator: %s%% (ratio %s). Every Service held a distinct address of\nthe pool. The webhook'"'"'s peak RSS (VmHWM) with %s Services cached: %s MiB.\n' \
-  "$added" "$ratio" "$n" "$((rss / 1024))"
+printf 'kubectl and kube-apiserver %s). Baseline: `kubectl apply` of %s LoadBalancer Services with\n' "${KUBE_BIN_DIR##*/kubernetes-}" "$n"
+printf 'the allocator off, until all are created. Allocator: the same apply with the webhook as\n'
+printf 'installed, until every Service holds an address.\n\n'
+printf '| pair | baseline | allocator on | ratio |\n|---|---|---|---|\n'
+printf '%s\n' "${rows[@]}"
+printf '\n| measurement | value | target | verdict |\n|---|---|---|---|\n'
+printf '| what the allocator adds to the apply: median ratio of the %s pairs | %s | at most 1.25 | %s |\n' \
+  "$pairs" "$median" "$([[ $verdict == 1 ]] && echo meets || echo misses)"
+printf '\nEvery Service held a distinct address of the pool in every allocator run. The webhook'"'"'s\n'
+printf 'peak RSS (VmHWM) with %s Services cached: %s MiB (highest of the runs).\n' "$n" "$((rss_max / 1024))"

@@ -86,6 +86,17 @@ StoredService DecodeStoredService(const rapidjson::Value& object) {
   return out;
 }
 
+std::optional<community::ServiceObject> ServiceObjectOf(const kube::Object& object) {
+  auto stored = object.As<StoredService>();
+  if (!stored) return std::nullopt;
+  community::ServiceObject out;
+  out.meta.namespace_name = stored->service.namespace_name;
+  out.meta.name = stored->service.name;
+  out.type = stored->service.type;
+  for (const std::string& ip : stored->service.held) out.status.load_balancer.ingress.push_back({.ip = ip});
+  return out;
+}
+
 StoredPool DecodeStoredPool(const rapidjson::Value& object) {
   community::Diagnostics ignored;
   StoredPool out;
@@ -386,6 +397,7 @@ void AllocatorController::WriteOne(const Work& work, AllocatorPassCounts& counts
       client_.Replace(kube::resources::kServices, ns, name, body, {.subresource = "status"});
   bound.reset();
   if (written) {
+    last_status_write_ = std::chrono::steady_clock::now().time_since_epoch().count();
     count(&AllocatorPassCounts::written);
     spdlog::info("event=service_status_written namespace={} name={} ingress=\"{}\"", ns, name,
                  Join(work.addresses));
@@ -482,7 +494,18 @@ void AllocatorController::EventLoop(std::stop_token stop) {
                    event.object.namespace_name, event.object.name, event.reason,
                    recorded.error().ToString());
     }
+    if (WritingStatuses()) {
+      // Addresses first: the API server's time goes to the status writes.
+      std::unique_lock lock(events_mutex_);
+      events_wake_.wait_for(lock, stop, options_.busy_event_interval, [] { return false; });
+    }
   }
+}
+
+bool AllocatorController::WritingStatuses() const {
+  auto last = std::chrono::steady_clock::time_point(
+      std::chrono::steady_clock::duration(last_status_write_.load()));
+  return std::chrono::steady_clock::now() - last < options_.busy_window;
 }
 
 void AllocatorController::Run(std::stop_token stop, const std::function<bool()>& is_leader) {

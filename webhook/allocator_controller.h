@@ -18,6 +18,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -53,6 +54,12 @@ struct AllocatorControllerOptions {
   // the per-pool metrics follow every pass): a burst of Services costs a few pool writes,
   // not one per Service.
   std::chrono::milliseconds pool_status_interval = std::chrono::seconds(1);
+  // Events give way to addresses: while Service statuses are being written (one written
+  // within `busy_window`), at most one Event is recorded per `busy_event_interval`; the
+  // rest follow at full speed once the writes stop. A bulk create of thousands of Services
+  // gets its addresses first and its IPAllocated Events a little later.
+  std::chrono::milliseconds busy_window = std::chrono::seconds(1);
+  std::chrono::milliseconds busy_event_interval = std::chrono::milliseconds(100);
   kube::InformerOptions informer;
 };
 
@@ -77,6 +84,9 @@ struct StoredPool {
   std::string json;
 };
 StoredService DecodeStoredService(const rapidjson::Value& object);
+// A cached StoredService as the admission view reads Services (ClusterView::CacheServices):
+// its name, type and the addresses its status holds. nullopt when not decoded.
+std::optional<community::ServiceObject> ServiceObjectOf(const kube::Object& object);
 StoredPool DecodeStoredPool(const rapidjson::Value& object);
 
 class AllocatorController {
@@ -93,6 +103,9 @@ class AllocatorController {
   void Start();
   void Stop();
   bool HasSynced() const;
+  // The informer of every Service (decoded as StoredService), shared with the admission
+  // view (ServiceObjectOf) so that the API server feeds one watch of Services, not two.
+  const kube::Informer& services() const { return *services_; }
 
   // Decides and writes while `is_leader()`, until `stop`: every Service from a fresh core
   // when leadership starts, every Service again every `resync`, otherwise what changed.
@@ -169,6 +182,9 @@ class AllocatorController {
   std::mutex events_mutex_;
   std::condition_variable_any events_wake_;
   std::deque<PendingEvent> pending_events_;
+  // When a Service status was last written (steady_clock ticks): Events give way while recent.
+  std::atomic<std::chrono::steady_clock::rep> last_status_write_{0};
+  bool WritingStatuses() const;
   std::jthread events_thread_;
 };
 

@@ -451,7 +451,11 @@ ClusterView::ServicesHoldingAddresses() const {
   };
   if (services_ != nullptr && services_->HasSynced()) {
     for (const kube::ObjectPtr& object : services_->List()) {
-      if (auto decoded = object->As<community::ServiceObject>()) keep(*decoded);
+      if (read_service_) {
+        if (auto read = read_service_(*object)) keep(*read);
+      } else if (auto decoded = object->As<community::ServiceObject>()) {
+        keep(*decoded);
+      }
     }
     return out;
   }

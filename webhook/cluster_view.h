@@ -6,8 +6,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -125,10 +127,18 @@ class ClusterView : public ObjectView {
   ClusterView(const ClusterView&) = delete;
   ClusterView& operator=(const ClusterView&) = delete;
 
+  // How a cached Service is read back: null when the object's decoded form is unusable.
+  using ServiceReader =
+      std::function<std::optional<community::ServiceObject>(const kube::Object& object)>;
   // Answers ServicesHoldingAddresses() from `services` (an informer of core/v1 Services in
-  // every namespace, decoding with objectjson::DecodeService) once it has synced, by a LIST
-  // before. Call before serving; `services` must outlive the view.
-  void CacheServices(const kube::Informer* services) { services_ = services; }
+  // every namespace) once it has synced, by a LIST before. `read` turns a cached object into
+  // the Service; the default takes the object as objectjson::DecodeService decoded it. One
+  // informer serves the view and the allocator (main.cc), so that the API server feeds one
+  // watch of every Service, not two. Call before serving; `services` must outlive the view.
+  void CacheServices(const kube::Informer* services, ServiceReader read = nullptr) {
+    services_ = services;
+    read_service_ = std::move(read);
+  }
 
   std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> Namespace(
       std::string_view namespace_name, Freshness freshness) const override;
@@ -151,6 +161,7 @@ class ClusterView : public ObjectView {
   const MetallbCache& cache_;
   std::string cached_namespace_;
   const kube::Informer* services_ = nullptr;
+  ServiceReader read_service_;
   IncrementalNamespace cached_;
   std::chrono::milliseconds read_through_deadline_;
   // LISTs still running (some perhaps abandoned at their deadline).

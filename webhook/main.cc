@@ -142,7 +142,8 @@ struct Webhook {
   webhook::WebhookMetrics metrics;
   std::unique_ptr<prometheus::Exposer> exposer;
   std::unique_ptr<webhook::MetallbCache> cache;
-  // Services of every namespace: the addresses an IPAddressPool change takes away.
+  // Services of every namespace: the addresses an IPAddressPool change takes away. Only
+  // with --allocate-addresses=false; otherwise the allocator's informer serves the view.
   std::unique_ptr<kube::Informer> services;
   std::unique_ptr<webhook::ClusterView> view;
   std::unique_ptr<webhook::Resolver> resolver;
@@ -225,14 +226,27 @@ void BuildCluster(Webhook& w) {
   w.cache = std::make_unique<webhook::MetallbCache>(*w.client, ns);
   w.view = std::make_unique<webhook::ClusterView>(*w.read_client, *w.cache, ns,
                                                   *ParseDelay(w.flags.read_through_timeout));
-  kube::InformerOptions service_options;
-  service_options.reflector.decode = kube::DecodeAs([](const rapidjson::Value& object) {
-    community::Diagnostics ignored;  // stored Services are the API server's to validate
-    return objectjson::DecodeService(object, ignored);
-  });
-  w.services = std::make_unique<kube::Informer>(*w.client, kube::resources::kServices, "",
-                                                std::move(service_options));
-  w.view->CacheServices(w.services.get());
+  if (w.flags.allocate_addresses) {
+    char hostname[256] = {};
+    gethostname(hostname, sizeof hostname - 1);
+    w.events = std::make_unique<kube::EventRecorder>(
+        *w.client, w.clock,
+        kube::EventRecorderOptions{.component = "bgpcomm-webhook", .instance = hostname});
+    w.allocator = std::make_unique<webhook::AllocatorController>(
+        *w.client, *w.events, *w.metrics.registry(),
+        webhook::AllocatorControllerOptions{.pool_namespace = ns, .lb_class = w.flags.lb_class});
+    // The allocator's Service informer answers the view too: one watch of Services.
+    w.view->CacheServices(&w.allocator->services(), webhook::ServiceObjectOf);
+  } else {
+    kube::InformerOptions service_options;
+    service_options.reflector.decode = kube::DecodeAs([](const rapidjson::Value& object) {
+      community::Diagnostics ignored;  // stored Services are the API server's to validate
+      return objectjson::DecodeService(object, ignored);
+    });
+    w.services = std::make_unique<kube::Informer>(*w.client, kube::resources::kServices, "",
+                                                  std::move(service_options));
+    w.view->CacheServices(w.services.get());
+  }
   w.resolver = std::make_unique<webhook::Resolver>(*w.client, *w.cache, w.view->cached(), ns,
                                                    w.options, w.metrics);
   w.cache->OnEvent([&w](const kube::Resource& resource, const kube::ObjectPtr& before,
@@ -254,16 +268,6 @@ void BuildCluster(Webhook& w) {
                             : resource == objectjson::kIPAddressPools ? cached.pools.size()
                                                                       : cached.peers.size()));
   });
-  if (w.flags.allocate_addresses) {
-    char hostname[256] = {};
-    gethostname(hostname, sizeof hostname - 1);
-    w.events = std::make_unique<kube::EventRecorder>(
-        *w.client, w.clock,
-        kube::EventRecorderOptions{.component = "bgpcomm-webhook", .instance = hostname});
-    w.allocator = std::make_unique<webhook::AllocatorController>(
-        *w.client, *w.events, *w.metrics.registry(),
-        webhook::AllocatorControllerOptions{.pool_namespace = ns, .lb_class = w.flags.lb_class});
-  }
 }
 
 // /readyz: caches synced and a valid certificate.
@@ -378,7 +382,10 @@ std::expected<std::unique_ptr<Webhook>, std::string> Build(const Flags& flags,
 // the rest in order.
 int Serve(Webhook& w) {
   w.cache->Start();
-  w.services->Start();
+  // The Service informer (the allocator's when it runs) starts with the caches: the view
+  // reads it, and a new leader decides from a warm cache.
+  if (w.services) w.services->Start();
+  if (w.allocator) w.allocator->Start();
   // Every thread body runs under RunGuarded: what it throws is logged and it starts again.
   std::jthread health_thread;
   if (w.health) {
@@ -412,7 +419,6 @@ int Serve(Webhook& w) {
   });
   std::jthread allocating;
   if (w.allocator) {
-    w.allocator->Start();
     allocating = std::jthread([&w](std::stop_token stop) {
       kube::RunGuarded("allocator", stop, [&w](std::stop_token s) {
         w.allocator->Run(s, [&w] { return w.IsLeader(); });
@@ -457,7 +463,7 @@ int Serve(Webhook& w) {
   if (election.joinable()) election.join();
   if (w.health) w.health->Shutdown();
   w.cache->Stop();
-  w.services->Stop();
+  if (w.services) w.services->Stop();
   drained = true;
   pthread_kill(signal_waiter.native_handle(), SIGTERM);
   signal_waiter.join();

@@ -267,6 +267,25 @@ TEST_F(AllocatorControllerTest, APoolStatusIsWrittenAtMostOncePerInterval) {
   EXPECT_EQ(pool_writes(), 2);
 }
 
+// Events give way to addresses: while statuses are being written, one Event per
+// busy_event_interval; the statuses themselves are all written by the pass.
+TEST_F(AllocatorControllerTest, EventsGiveWayWhileStatusesAreWritten) {
+  api_.Add("services", Service("a", "11", Lb()));
+  api_.Add("services", Service("b", "12", Lb()));
+  api_.Add("services", Service("c", "13", Lb()));
+  constexpr auto kInterval = std::chrono::milliseconds(400);
+  Start({.pool_namespace = "metallb-system",
+         .busy_window = std::chrono::seconds(10),
+         .busy_event_interval = kInterval});
+  AllocatorPassCounts counts = controller_->Pass(/*full=*/true);
+  ASSERT_EQ(counts.written, 3);
+  ASSERT_TRUE(WaitFor([&] { return !api_.Events().empty(); }));
+  auto first = std::chrono::steady_clock::now();
+  EXPECT_EQ(api_.Events().size(), 1u);  // the next one waits for the interval
+  ASSERT_TRUE(WaitFor([&] { return api_.Events().size() == 3; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - first, 2 * kInterval - std::chrono::milliseconds(50));
+}
+
 TEST_F(AllocatorControllerTest, AMalformedAnnotationIsAWarningNamingItAndItsValue) {
   api_.Add("services", Service("bad", "11", Lb(), json::object(),
                                {{"metallb.io/loadBalancerIPs", "not-an-ip"}}));

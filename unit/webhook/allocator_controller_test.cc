@@ -57,6 +57,23 @@ TEST(DecodeStoredServiceTest, DefaultsAndWrongTypesReadAsMissing) {
   EXPECT_TRUE(s.held.empty());
 }
 
+// The admission view reads the allocator's Service informer through ServiceObjectOf.
+TEST(ServiceObjectOfTest, NameTypeAndHeldAddresses) {
+  auto json = Parse(R"({"metadata":{"name":"web","namespace":"shop"},"spec":{"type":"LoadBalancer"},
+    "status":{"loadBalancer":{"ingress":[{"ip":"203.0.113.10"},{"hostname":"x.example"},{"ip":"2001:db8::a"}]}}})");
+  kube::Object object{.namespace_name = "shop", .name = "web"};
+  object.decoded = std::make_shared<const StoredService>(DecodeStoredService(json));
+  auto read = ServiceObjectOf(object);
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->meta.namespace_name, "shop");
+  EXPECT_EQ(read->meta.name, "web");
+  EXPECT_EQ(read->type, "LoadBalancer");
+  ASSERT_EQ(read->status.load_balancer.ingress.size(), 2u);
+  EXPECT_EQ(read->status.load_balancer.ingress[0].ip, "203.0.113.10");
+  EXPECT_EQ(read->status.load_balancer.ingress[1].ip, "2001:db8::a");
+  EXPECT_FALSE(ServiceObjectOf(kube::Object{.name = "undecoded"}).has_value());
+}
+
 TEST(DecodeStoredPoolTest, ReadsThePoolAndItsStatusCounts) {
   auto json = Parse(R"({"metadata":{"name":"p","namespace":"metallb-system"},
     "spec":{"addresses":["203.0.113.0/28"],"autoAssign":false,"avoidBuggyIPs":true},

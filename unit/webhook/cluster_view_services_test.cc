@@ -86,5 +86,32 @@ TEST_F(ClusterViewServicesTest, ServicesHoldingAddressesFromTheInformerOnceSynce
   services.Stop();
 }
 
+// An informer decoding into another type (the allocator's, in main.cc) is read through the
+// reader given with it.
+TEST_F(ClusterViewServicesTest, AnInformerOfAnotherDecodingIsReadThroughItsReader) {
+  MetallbCache cache(*client_, "metallb-system", Options());
+  ClusterView view(*client_, cache, "metallb-system");
+  apiserver_.AddList("services", {200, kServices});
+  kube::InformerOptions options = Options();
+  options.reflector.decode = kube::DecodeAs([](const rapidjson::Value& object) {
+    community::Diagnostics ignored;
+    return std::make_pair(std::string("read:"), objectjson::DecodeService(object, ignored));
+  });
+  kube::Informer services(*client_, kube::resources::kServices, "", options);
+  view.CacheServices(&services, [](const kube::Object& object)
+                                    -> std::optional<community::ServiceObject> {
+    auto pair = object.As<std::pair<std::string, community::ServiceObject>>();
+    if (!pair) return std::nullopt;
+    community::ServiceObject out = pair->second;
+    out.meta.name = pair->first + out.meta.name;
+    return out;
+  });
+  services.Start();
+  ASSERT_TRUE(services.WaitForSync(10s));
+  EXPECT_THAT(Held(view.ServicesHoldingAddresses()),
+              ::testing::ElementsAre("default/read:web 203.0.113.10"));
+  services.Stop();
+}
+
 }  // namespace
 }  // namespace bgpcomm::webhook
