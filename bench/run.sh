@@ -174,7 +174,7 @@ for p in $parts; do
   case $p in
     core) part core 240 core ;;
     load) part load 120 load ;;
-    admission) part admission 420 admission ;;
+    admission) part admission 960 admission ;;
     allocator-apply) part allocator-apply 3600 allocator_apply ;;
     alias-rewrite) part alias-rewrite 1200 alias_rewrite ;;
     status-writes) part status-writes 1800 status_writes ;;
