@@ -180,7 +180,7 @@ for p in $parts; do
     status-writes) part status-writes 1800 status_writes ;;
     speaker) part speaker 420 speaker ;;
     speaker-incremental) part speaker-incremental 300 speaker_incremental ;;
-    speaker-scale) part speaker-scale 1800 speaker_scale ;;
+    speaker-scale) part speaker-scale 3600 speaker_scale ;;
     allocator) part allocator 120 allocator ;;
     restart) part restart 300 restart ;;
     bfd) part bfd 240 bfd ;;
