@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 namespace bgpcomm::community {
 namespace {
@@ -41,6 +43,35 @@ std::optional<Resolution> StoredResolution(const Advertisement& advertisement) {
 }  // namespace
 
 std::string EncodeAnnotation(const Resolution& resolution) {
+  // Entries are nearly always printable ASCII (alias names and values): those are written
+  // straight with RapidJSON's Writer, which escapes `"` and `\` as nlohmann does, so the
+  // text is byte for byte the same. Anything else (control characters, UTF-8, invalid
+  // bytes) goes through nlohmann, whose escapes and replacement of invalid UTF-8 stay the
+  // annotation's format.
+  auto printable = [](const std::vector<std::string>& entries) {
+    return std::all_of(entries.begin(), entries.end(), [](const std::string& entry) {
+      return std::all_of(entry.begin(), entry.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+    });
+  };
+  if (printable(resolution.from) && printable(resolution.communities) &&
+      printable(resolution.unresolved)) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    auto array = [&](const char* key, const std::vector<std::string>& entries) {
+      writer.Key(key);
+      writer.StartArray();
+      for (const std::string& entry : entries) {
+        writer.String(entry.data(), static_cast<rapidjson::SizeType>(entry.size()));
+      }
+      writer.EndArray();
+    };
+    writer.StartObject();
+    array("from", resolution.from);
+    array("communities", resolution.communities);
+    if (!resolution.unresolved.empty()) array("unresolved", resolution.unresolved);
+    writer.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+  }
   Json json = Json::object();
   json["from"] = resolution.from;
   json["communities"] = resolution.communities;

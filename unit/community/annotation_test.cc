@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -50,6 +52,33 @@ TEST(EncodeAnnotation, EscapesAndSurvivesInvalidUtf8) {
   EXPECT_EQ(EncodeAnnotation(resolution),
             "{\"from\":[\"a\\\"b\",\"\xEF\xBF\xBD\"],\"communities\":[],\"unresolved\":[\"a\\\"b\","
             "\"\xEF\xBF\xBD\"]}");
+}
+
+// Printable ASCII takes the RapidJSON path, everything else nlohmann's: the text is the
+// same either way, byte for byte (nlohmann's dump is the format's reference).
+TEST(EncodeAnnotation, SameTextOnBothPathsForRandomEntries) {
+  std::mt19937 random(20261203);
+  const std::string alphabet = std::string("abz09:-._ \"\\/{}[],\x7e\x20") + "\x01\n\t\x7f\xc3\xa9\xff";
+  auto entry = [&] {
+    std::string out;
+    for (int n = static_cast<int>(random() % 12); n > 0; --n) out += alphabet[random() % alphabet.size()];
+    return out;
+  };
+  auto entries = [&] {
+    std::vector<std::string> out;
+    for (int n = static_cast<int>(random() % 4); n > 0; --n) out.push_back(entry());
+    return out;
+  };
+  for (int i = 0; i < 5000; ++i) {
+    Resolution resolution{entries(), entries(), entries()};
+    nlohmann::ordered_json reference = nlohmann::ordered_json::object();
+    reference["from"] = resolution.from;
+    reference["communities"] = resolution.communities;
+    if (!resolution.unresolved.empty()) reference["unresolved"] = resolution.unresolved;
+    ASSERT_EQ(EncodeAnnotation(resolution),
+              reference.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace))
+        << "case " << i;
+  }
 }
 
 TEST(DecodeAnnotation, RoundTrip) {
