@@ -683,19 +683,28 @@ Diagnostics ValidateCommunityDelete(const CommunityObject& old_object,
   return out;
 }
 
+AdvertisementDecision ResolveAdvertisement(const Advertisement& object,
+                                           const Advertisement* old_object,
+                                           const NamespaceContext& context,
+                                           const AdmissionOptions& options) {
+  AdvertisementDecision decision;
+  CheckNamespace(object.meta.namespace_name, options, decision.diagnostics);
+  Advertisement named = object;
+  if (named.meta.namespace_name.empty()) named.meta.namespace_name = context.objects.namespace_name;
+  decision.stored = ComputeStored(named, old_object, context.aliases, options.unresolved,
+                                  options.expand, decision.diagnostics);
+  return decision;
+}
+
 AdvertisementDecision ValidateAdvertisement(const Advertisement& object,
                                             const Advertisement* old_object,
                                             const NamespaceContext& context,
                                             const AdmissionOptions& options) {
-  AdvertisementDecision decision;
+  AdvertisementDecision decision = ResolveAdvertisement(object, old_object, context, options);
   Diagnostics& out = decision.diagnostics;
-  CheckNamespace(object.meta.namespace_name, options, out);
-  Advertisement named = object;
-  if (named.meta.namespace_name.empty()) named.meta.namespace_name = context.objects.namespace_name;
-  decision.stored =
-      ComputeStored(named, old_object, context.aliases, options.unresolved, options.expand, out);
-
-  const std::string& namespace_name = named.meta.namespace_name;
+  const std::string& namespace_name = object.meta.namespace_name.empty()
+                                          ? context.objects.namespace_name
+                                          : object.meta.namespace_name;
   std::vector<const AddressPool*> pools = SelectedPools(object, context.objects);
   CheckAggregation(object, pools, out);
   for (auto [family, name, value, bits] :

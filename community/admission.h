@@ -62,6 +62,13 @@ AdvertisementDecision ValidateAdvertisement(const Advertisement& object,
                                             const Advertisement* old_object,
                                             const NamespaceContext& context,
                                             const AdmissionOptions& options);
+// Only what ValidateAdvertisement computes to store, with the namespace and resolution
+// diagnostics (unknown aliases, bad values): what the mutating endpoint needs to decide its
+// patch. The other rules are the validating endpoint's, which denies on them.
+AdvertisementDecision ResolveAdvertisement(const Advertisement& object,
+                                           const Advertisement* old_object,
+                                           const NamespaceContext& context,
+                                           const AdmissionOptions& options);
 
 // IPAddressPool CREATE/UPDATE: at least one address; every address is a CIDR or a range
 // of one family; none overlaps another of this pool or of another pool of the namespace

@@ -152,12 +152,17 @@ AdmissionResponse JudgeAdvertisement(const AdmissionRequest& request, const Obje
 
   // Mutation never denies: it stores the resolution, preferring a read-through answer to
   // storing an entry as unresolved. Without any answer it stores nothing and the
-  // validating endpoint denies with the reason.
+  // validating endpoint denies with the reason. It resolves only (the other rules are the
+  // validating endpoint's, which denies on them; an object it denies is never stored).
+  auto resolve_with = [&](const NamespaceSnapshot& snapshot) {
+    return community::ResolveAdvertisement(object, old ? &*old : nullptr, snapshot.Context(),
+                                           options);
+  };
   std::optional<community::AdvertisementDecision> decision;
-  if (auto cached = view.Namespace(ns, Freshness::kCached)) decision = decide_with(**cached);
+  if (auto cached = view.Namespace(ns, Freshness::kCached)) decision = resolve_with(**cached);
   if (!decision || decision->diagnostics.HasErrors() ||
       !decision->stored.resolution.unresolved.empty()) {
-    if (auto fresh = view.Namespace(ns, Freshness::kReadThrough)) decision = decide_with(**fresh);
+    if (auto fresh = view.Namespace(ns, Freshness::kReadThrough)) decision = resolve_with(**fresh);
   }
   AdmissionResponse response = AdmissionResponse::Allowed(request.uid);
   if (decision && !decision->diagnostics.HasErrors()) {

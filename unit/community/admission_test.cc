@@ -600,6 +600,27 @@ TEST(Advertisement, UpdateSkipsItsOwnOldVersion) {
   EXPECT_EQ(decision.stored.Annotation(), kBackupAnnotation);
 }
 
+// What the mutating endpoint computes: the same resolution as the full validation, with
+// only the resolution's diagnostics (the other rules are the validating endpoint's).
+TEST(Advertisement, ResolveComputesWhatValidateStoresWithoutTheOtherRules) {
+  World world = Walkthrough();
+  Advertisement object = PrimaryAdvert();
+  object.communities = {"backup-route", "primary-rout"};
+  object.as_path_prepend = 11;  // out of range: a rule of the validation only
+  auto validated = ValidateAdvertisement(object, nullptr, world.Context(), {});
+  auto resolved = ResolveAdvertisement(object, nullptr, world.Context(), {});
+  EXPECT_EQ(resolved.stored.Annotation(), validated.stored.Annotation());
+  EXPECT_EQ(resolved.stored.spec_communities, validated.stored.spec_communities);
+  std::vector<std::string> lines = Lines(resolved.diagnostics);
+  ASSERT_EQ(lines.size(), 1u) << ::testing::PrintToString(lines);
+  EXPECT_TRUE(lines[0].starts_with("E spec.communities[1]: ")) << lines[0];
+  EXPECT_NE(lines[0].find("primary-route"), std::string::npos) << lines[0];  // did you mean
+  std::vector<std::string> all = Lines(validated.diagnostics);
+  EXPECT_TRUE(std::any_of(all.begin(), all.end(), [](const std::string& line) {
+    return line.starts_with("E spec.asPathPrepend: ");
+  })) << ::testing::PrintToString(all);
+}
+
 TEST(Advertisement, InPlaceExpansion) {
   World world = Walkthrough();
   world.objects.advertisements.pop_back();
