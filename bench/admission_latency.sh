@@ -114,9 +114,11 @@ k apply -f "$work/base.yaml" >/dev/null
 client_p99_ms() {
   python3 -c '
 import math, re, sys
-ms = sorted(int(m.group(1)) for line in open(sys.argv[1])
-            if "verb=\"POST\"" in line and "/bgpadvertisements" in line and "status=\"201" in line
-            for m in [re.search(r"milliseconds=(\d+)", line)] if m)
+# kubectl 1.33+: "Response" verb="POST" url=... status="201 Created" milliseconds=N;
+# before: POST URL 201 Created in N milliseconds.
+pattern = re.compile(r"(?:verb=\"POST\" url=\"\S*/bgpadvertisements\?\S* status=\"201 Created\" milliseconds="
+                     r"|\] POST \S*/bgpadvertisements\?\S* 201 Created in )(\d+)")
+ms = sorted(int(m.group(1)) for line in open(sys.argv[1]) for m in [pattern.search(line)] if m)
 print("%d %d" % (ms[max(math.ceil(0.99 * len(ms)) - 1, 0)], len(ms)) if ms else "n/a 0")' "$1"
 }
 apply_run() {  # apply_run -> "mean_create_ms wall_ms p99_create_ms client_p99_ms client_creates"
