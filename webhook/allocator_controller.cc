@@ -316,6 +316,7 @@ AllocatorPassCounts AllocatorController::Pass(bool full) {
 
   AllocatorPassCounts counts;
   std::vector<Work> work;
+  std::vector<PendingEvent> events;  // queued once the writes are known (below)
   for (const auto& key : examine) {
     auto [ns, name] = SplitKey(key);
     auto object = services_->Get(ns, name);
@@ -330,17 +331,25 @@ AllocatorPassCounts AllocatorController::Pass(bool full) {
         ++counts.failed;
         spdlog::info("event=allocation_failed namespace={} name={} reason={} message=\"{}\"", ns,
                      name, allocator::Name(result->reason), result->message);
-        Emit(reference, kube::EventType::kWarning, "AllocationFailed",
-             std::string(allocator::Name(result->reason)) + ": " + result->message);
+        events.push_back({reference, kube::EventType::kWarning, "AllocationFailed",
+                          std::string(allocator::Name(result->reason)) + ": " + result->message});
       } else if (result->ok() && result->addresses != held) {
-        Emit(reference, kube::EventType::kNormal, "IPAllocated",
-             "Assigned IP [" + Join(result->addresses) + "] from pool " + result->pool);
+        events.push_back({reference, kube::EventType::kNormal, "IPAllocated",
+                          "Assigned IP [" + Join(result->addresses) + "] from pool " + result->pool});
       }
       for (const auto& note : result->notes) {
-        Emit(reference, kube::EventType::kNormal, "AllocationChanged", note);
+        events.push_back({reference, kube::EventType::kNormal, "AllocationChanged", note});
       }
     }
     if (result->addresses != held) work.push_back({key, stored, result->addresses});
+  }
+
+  // Statuses about to be written count as writing: this pass's Events already give way.
+  if (!work.empty()) {
+    last_status_write_ = std::chrono::steady_clock::now().time_since_epoch().count();
+  }
+  for (PendingEvent& event : events) {
+    Emit(event.object, event.type, std::move(event.reason), std::move(event.message));
   }
 
   AllocatorPassCounts written = WriteAll(std::move(work));
