@@ -345,9 +345,7 @@ AllocatorPassCounts AllocatorController::Pass(bool full) {
   }
 
   // Statuses about to be written count as writing: this pass's Events already give way.
-  if (!work.empty()) {
-    last_status_write_ = std::chrono::steady_clock::now().time_since_epoch().count();
-  }
+  if (!work.empty()) MarkWriting();
   for (PendingEvent& event : events) {
     Emit(event.object, event.type, std::move(event.reason), std::move(event.message));
   }
@@ -406,7 +404,7 @@ void AllocatorController::WriteOne(const Work& work, AllocatorPassCounts& counts
       client_.Replace(kube::resources::kServices, ns, name, body, {.subresource = "status"});
   bound.reset();
   if (written) {
-    last_status_write_ = std::chrono::steady_clock::now().time_since_epoch().count();
+    MarkWriting();
     count(&AllocatorPassCounts::written);
     spdlog::info("event=service_status_written namespace={} name={} ingress=\"{}\"", ns, name,
                  Join(work.addresses));
@@ -509,6 +507,10 @@ void AllocatorController::EventLoop(std::stop_token stop) {
       events_wake_.wait_for(lock, stop, options_.busy_event_interval, [] { return false; });
     }
   }
+}
+
+void AllocatorController::MarkWriting() {
+  last_status_write_ = std::chrono::steady_clock::now().time_since_epoch().count();
 }
 
 bool AllocatorController::WritingStatuses() const {

@@ -184,6 +184,7 @@ class AllocatorController {
   std::deque<PendingEvent> pending_events_;
   // When a Service status was last written (steady_clock ticks): Events give way while recent.
   std::atomic<std::chrono::steady_clock::rep> last_status_write_{0};
+  void MarkWriting();
   bool WritingStatuses() const;
   std::jthread events_thread_;
 };
