@@ -84,7 +84,11 @@ for suite in "${suites[@]}"; do
   if (( rc || not_ok || skipped )) || ! grep -q '^1\.\.' "$log"; then
     failed=1
     klog "suite $name: FAILED ($(( ok - skipped )) passed, $not_ok failed, $skipped skipped, $(( SECONDS - t0 )) s); log: $log"
-    grep -E '^not ok |^ok .* # skip' "$log" | sed 's/^/  | /' >&2 || true
+    # Each failing test with the first lines of what it printed (bats' "# " lines), so
+    # that a failure is understood from this output alone, where the log is gone.
+    awk '/^not ok |^ok .* # skip/ { print; n = 0; keep = /^not ok /; next }
+         keep && /^# / && n < 15 { print; n++; next } { keep = keep && /^# / }' "$log" |
+      sed 's/^/  | /' >&2 || true
     (( rc == 0 || not_ok || skipped )) || tail -n 15 "$log" | sed 's/^/  | /' >&2
   else
     klog "suite $name: $ok passed ($(( SECONDS - t0 )) s)"

@@ -24,10 +24,29 @@ versions() {
     -o jsonpath='{range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{"\n"}{end}'
 }
 
+# The versions once nothing changes them any more. The allocator writes a new pool's
+# status counts asynchronously (a status write, so a new resourceVersion): a reading taken
+# before that write would blame the second apply for it.
+settled_versions() {
+  local a b deadline=$(( SECONDS + 30 ))
+  eventually_ms 30000 pool_counted || { echo "the allocator wrote no pool status in 30 s" >&2; return 1; }
+  a=$(versions)
+  while :; do
+    sleep 1
+    b=$(versions)
+    [[ $a == "$b" ]] && { echo "$b"; return 0; }
+    (( SECONDS < deadline )) || { echo "versions still change after 30 s: $b" >&2; return 1; }
+    a=$b
+  done
+}
+pool_counted() {
+  [[ -n $(k get ipaddresspool production-pool -n "$NS" -o jsonpath='{.status.availableIPv4}') ]]
+}
+
 @test "client-side apply twice: the second changes nothing" {
   local f before
   for f in $(objects); do k apply -f "$f" >/dev/null; done
-  before=$(versions)
+  before=$(settled_versions)
   [[ $(wc -l <<<"$before") == 5 ]]
   for f in $(objects); do
     run k apply -f "$f"
@@ -53,7 +72,7 @@ versions() {
     run k apply --server-side --force-conflicts -f "$f"
     assert_success
   done
-  before=$(versions)
+  before=$(settled_versions)
   for f in $(objects); do
     run k apply --server-side -f "$f"
     assert_success
