@@ -128,6 +128,8 @@ if ! pid_is "$(state_get APISERVER_PID)" "$KUBE_APISERVER"; then
   # 198.18.0.0/15 (RFC 2544, routed nowhere here): room for the 100,000 Services of the
   # speaker measurement, where a /24 held 254. Nothing carries traffic to cluster IPs on
   # this control plane (no kube-proxy), so pools may reuse the block.
+  # BGPCOMM_APISERVER_AUDIT_POLICY (a policy file) writes the audit log to
+  # logs/audit.log: bench/admission_latency.sh reads each create's time from it.
   pid=$(spawn "$BGPCOMM_STATE_DIR/logs/kube-apiserver.log" "$KUBE_APISERVER" \
     --etcd-servers="http://127.0.0.1:$etcd_port" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
@@ -139,7 +141,9 @@ if ! pid_is "$(state_get APISERVER_PID)" "$KUBE_APISERVER"; then
     --service-cluster-ip-range=198.18.0.0/15,2001:db8:ffff::/112 \
     --authorization-mode=RBAC \
     --disable-admission-plugins=ServiceAccount \
-    --allow-privileged=true)
+    --allow-privileged=true \
+    ${BGPCOMM_APISERVER_AUDIT_POLICY:+--audit-policy-file="$BGPCOMM_APISERVER_AUDIT_POLICY"} \
+    ${BGPCOMM_APISERVER_AUDIT_POLICY:+--audit-log-path="$BGPCOMM_STATE_DIR/logs/audit.log"})
   state_set APISERVER_PID "$pid"
 fi
 api_port=$(state_get API_PORT)
