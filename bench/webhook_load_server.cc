@@ -50,9 +50,8 @@ int main(int argc, char** argv) {
   webhook::WebhookMetrics metrics;
   webhook::WebhookServer server(
       {.bind_address = "127.0.0.1", .port = 0}, **certificate,
-      [&view](webhook::Endpoint endpoint, const webhook::AdmissionRequest& admission) {
-        return webhook::Decide(endpoint, admission, view, {});
-      },
+      [&view](webhook::Endpoint endpoint, const webhook::AdmissionRequest& admission,
+              bool may_block) { return webhook::Decide(endpoint, admission, view, {}, may_block); },
       metrics, [] { return true; });
   auto port = server.Bind();
   if (!port) {

@@ -302,4 +302,10 @@ AdmissionResponse Decide(Endpoint endpoint, const AdmissionRequest& request, con
   return AdmissionResponse::Errored(request.uid, 500, "InternalError", "unknown endpoint");
 }
 
+AdmissionResponse Decide(Endpoint endpoint, const AdmissionRequest& request, const ObjectView& view,
+                         const community::AdmissionOptions& options, bool may_block) {
+  if (may_block) return Decide(endpoint, request, view, options);
+  return Decide(endpoint, request, NonBlockingView(view), options);
+}
+
 }  // namespace bgpcomm::webhook

@@ -23,12 +23,18 @@ enum class Endpoint {
 std::string_view EndpointPath(Endpoint endpoint);
 
 // Judges `request` as `endpoint` does. Validating endpoints deny with every problem at
-// once (403 Forbidden, see AdmissionResponse::Denied) and return warnings; the mutating endpoint never denies an object
-// for its content: it returns the JSON Patch that stores the resolution, or no patch
-// when the stored annotation is already right. A lookup the decision needs that the view
+// once (403 Forbidden, see AdmissionResponse::Denied) and return warnings; the mutating endpoint
+// never denies an object for its content: it returns the JSON Patch that stores the resolution, or
+// no patch when the stored annotation is already right. A lookup the decision needs that the view
 // cannot answer is a denial saying the API could not be reached; a denial that rests on
 // a cached lookup is re-judged with a read-through view first.
 AdmissionResponse Decide(Endpoint endpoint, const AdmissionRequest& request, const ObjectView& view,
                          const community::AdmissionOptions& options);
+
+// Decide() for a server's handler (AdmissionHandler): with `may_block` false the view is
+// read through NonBlockingView, so that where a decision would wait on the API server it
+// throws WouldBlock instead.
+AdmissionResponse Decide(Endpoint endpoint, const AdmissionRequest& request, const ObjectView& view,
+                         const community::AdmissionOptions& options, bool may_block);
 
 }  // namespace bgpcomm::webhook

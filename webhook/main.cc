@@ -288,9 +288,10 @@ std::expected<void, std::string> BuildServers(Webhook& w) {
   server_options.connections.max_connections = w.flags.max_connections;
   w.server = std::make_unique<webhook::WebhookServer>(
       server_options, *w.certificate,
-      [&w](webhook::Endpoint endpoint, const webhook::AdmissionRequest& request) {
+      [&w](webhook::Endpoint endpoint, const webhook::AdmissionRequest& request,
+           bool may_block) {
         webhook::AdmissionResponse response =
-            webhook::Decide(endpoint, request, *w.view, w.options);
+            webhook::Decide(endpoint, request, *w.view, w.options, may_block);
         // 503 is Decide's answer when a read-through LIST failed.
         if (response.code == 503) w.metrics.RecordApiError("list");
         return response;

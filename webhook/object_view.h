@@ -1,6 +1,7 @@
 // What the webhook knows of the cluster: the stored objects of a namespace.
 #pragma once
 
+#include <exception>
 #include <expected>
 #include <memory>
 #include <optional>
@@ -65,6 +66,32 @@ class ObjectView {
   ServicesHoldingAddresses() const {
     return std::unexpected("this view does not read Services");
   }
+};
+
+// Thrown where a NonBlockingView would have to block: the caller judges the request again
+// where it may wait (the server hands it to a worker).
+struct WouldBlock : std::exception {
+  const char* what() const noexcept override { return "judging this request would block"; }
+};
+
+// `view` for a caller that must not wait on the API server (the server's I/O thread):
+// cached lookups are answered; a read-through, and the Services (a LIST before the cache
+// syncs, and a walk over every Service after), throw WouldBlock.
+class NonBlockingView : public ObjectView {
+ public:
+  explicit NonBlockingView(const ObjectView& view) : view_(view) {}
+  std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> Namespace(
+      std::string_view namespace_name, Freshness freshness) const override {
+    if (freshness != Freshness::kCached) throw WouldBlock();
+    return view_.Namespace(namespace_name, freshness);
+  }
+  std::expected<std::vector<community::ServiceObject>, std::string> ServicesHoldingAddresses()
+      const override {
+    throw WouldBlock();
+  }
+
+ private:
+  const ObjectView& view_;
 };
 
 }  // namespace bgpcomm::webhook

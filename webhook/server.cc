@@ -6,6 +6,7 @@
 #include <array>
 #include <asio.hpp>
 #include <asio/ssl.hpp>
+#include <optional>
 #include <unordered_map>
 
 #include "webhook/http_request.h"
@@ -81,7 +82,8 @@ struct Connection {
 }  // namespace
 
 // Every member but the workers is used on the I/O thread only (the one in Serve()); the
-// workers run Route() and hand the response back to it.
+// workers run Route() and hand the response back to it (the I/O thread runs it itself
+// when idle, see ServerOptions::judge_inline).
 struct WebhookServer::Impl {
   // `certificate` null: plain HTTP, health endpoints only.
   Impl(WebhookServer& owner, ServerOptions options, certs::ServingCertificate* certificate,
@@ -108,8 +110,12 @@ struct WebhookServer::Impl {
   template <typename Stream>
   asio::awaitable<void> Exchange(Connection& connection, Stream& stream);
   asio::awaitable<void> Linger(Connection& connection);
-  HttpResponse Route(const HttpRequest& request);
-  HttpResponse Admit(Endpoint endpoint, const HttpRequest& request);
+  // Whether `request` is judged on the I/O thread (ServerOptions::judge_inline).
+  bool JudgeInline(const HttpRequest& request);
+  // Route() on the I/O thread; nothing when the handler would block.
+  std::optional<HttpResponse> RouteInline(const HttpRequest& request);
+  HttpResponse Route(const HttpRequest& request, bool may_block);
+  HttpResponse Admit(Endpoint endpoint, const HttpRequest& request, bool may_block);
 
   void Enter(const Connection& connection, Phase phase) {
     table.Enter(connection.id, phase, ConnectionClock::now());
@@ -137,6 +143,7 @@ struct WebhookServer::Impl {
   std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> open;
   std::uint64_t next_id = 0;
   bool draining = false;
+  std::chrono::steady_clock::time_point last_request{};
 };
 
 asio::awaitable<void> WebhookServer::Impl::Accept() {
@@ -234,10 +241,16 @@ asio::awaitable<void> WebhookServer::Impl::Exchange(Connection& connection, Stre
     } else {
       HttpRequest request = reader.TakeRequest();
       Enter(connection, Phase::kHandling);
-      response = co_await asio::co_spawn(
-          workers,
-          [this, &request]() -> asio::awaitable<HttpResponse> { co_return Route(request); },
-          asio::use_awaitable);
+      std::optional<HttpResponse> judged;
+      if (JudgeInline(request)) judged = RouteInline(request);
+      if (judged) {
+        response = std::move(*judged);
+      } else {
+        response = co_await asio::co_spawn(
+            workers,
+            [this, &request]() -> asio::awaitable<HttpResponse> { co_return Route(request, true); },
+            asio::use_awaitable);
+      }
       // Draining: this connection is not used again, so clients move to other replicas.
       if (!request.KeepAlive() || !owner.accepting()) response.close = true;
     }
@@ -266,12 +279,27 @@ asio::awaitable<void> WebhookServer::Impl::Linger(Connection& connection) {
   }
 }
 
-HttpResponse WebhookServer::Impl::Route(const HttpRequest& request) {
+bool WebhookServer::Impl::JudgeInline(const HttpRequest& request) {
+  const auto now = std::chrono::steady_clock::now();
+  const bool idle = now - last_request >= options.inline_idle;
+  last_request = now;
+  return options.judge_inline && idle && request.body.size() <= options.inline_body_limit;
+}
+
+std::optional<HttpResponse> WebhookServer::Impl::RouteInline(const HttpRequest& request) {
+  try {
+    return Route(request, false);
+  } catch (const WouldBlock&) {
+    return std::nullopt;  // judged again on a worker
+  }
+}
+
+HttpResponse WebhookServer::Impl::Route(const HttpRequest& request, bool may_block) {
   std::string what = "unknown error";
   try {
     if (request.method == "POST" && use_tls) {
       for (Endpoint endpoint : kAdmissionEndpoints) {
-        if (EndpointPath(endpoint) == request.path) return Admit(endpoint, request);
+        if (EndpointPath(endpoint) == request.path) return Admit(endpoint, request, may_block);
       }
       if (request.path == kNoopPath) {
         return HttpResponse{.status = 200, .content_type = "application/json", .body = kNoopBody};
@@ -284,6 +312,8 @@ HttpResponse WebhookServer::Impl::Route(const HttpRequest& request) {
       }
     }
     return Text(404, "no endpoint " + request.method + " " + request.path + "\n");
+  } catch (const WouldBlock&) {
+    throw;
   } catch (const std::exception& e) {
     what = e.what();
   } catch (...) {
@@ -298,7 +328,8 @@ HttpResponse WebhookServer::Impl::Route(const HttpRequest& request) {
   return Text(500, "internal error\n");
 }
 
-HttpResponse WebhookServer::Impl::Admit(Endpoint endpoint, const HttpRequest& http) {
+HttpResponse WebhookServer::Impl::Admit(Endpoint endpoint, const HttpRequest& http,
+                                        bool may_block) {
   auto start = std::chrono::steady_clock::now();
   std::string path(EndpointPath(endpoint));
   std::string content_type = http.Header("Content-Type");
@@ -318,7 +349,7 @@ HttpResponse WebhookServer::Impl::Admit(Endpoint endpoint, const HttpRequest& ht
     return HttpResponse{
         .status = 400, .content_type = "application/json", .body = EncodeReview(response)};
   }
-  AdmissionResponse response = handler(endpoint, *request);
+  AdmissionResponse response = handler(endpoint, *request, may_block);
   std::string outcome = Outcome(response);
   auto latency = std::chrono::steady_clock::now() - start;
   metrics.RecordAdmission(path, outcome, latency);

@@ -1,7 +1,8 @@
 // The webhook's HTTPS server: the admission endpoints over TLS, health endpoints, and a
 // graceful drain. Event-driven (Asio): one I/O thread holds every connection, so a
 // connection that is slow or idle costs memory and a slot, never a worker; the workers
-// (`threads`) only run handlers. Each phase of a connection has a total deadline
+// (`threads`) run handlers, but for a request the I/O thread can judge at once when idle
+// (ServerOptions::judge_inline). Each phase of a connection has a total deadline
 // (ConnectionLimits: handshake, request, response, keep-alive idle), and at
 // `max_connections` a new connection sheds the oldest idle one first.
 #pragma once
@@ -30,11 +31,22 @@ struct ServerOptions {
   ConnectionLimits connections;
   // Names this server's connections in the metrics ("https", "health").
   std::string listener = "https";
+  // A request that arrives after the server was idle for `inline_idle` (and whose body is
+  // at most `inline_body_limit`) is judged on the I/O thread when that needs no waiting:
+  // nothing else waits for the thread then, and a worker would cost two thread wake-ups
+  // on the request's path. Under load, requests go to the workers, which judge them
+  // beside the I/O thread's TLS work. False: every request goes to a worker.
+  bool judge_inline = true;
+  std::chrono::microseconds inline_idle{500};
+  std::size_t inline_body_limit = 64 * 1024;
 };
 
 // Answers one decoded request for one endpoint (Decide with the view and options bound).
-using AdmissionHandler =
-    std::function<AdmissionResponse(Endpoint endpoint, const AdmissionRequest& request)>;
+// With `may_block` false it is on the I/O thread and must not wait (on the API server,
+// a lock held long, a slow computation): it throws WouldBlock instead, and is called
+// again on a worker with `may_block` true.
+using AdmissionHandler = std::function<AdmissionResponse(
+    Endpoint endpoint, const AdmissionRequest& request, bool may_block)>;
 
 class WebhookServer {
  public:

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "webhook/object_view.h"
 
@@ -52,6 +53,7 @@ class FakeView : public ObjectView {
   std::shared_ptr<const NamespaceSnapshot> api;
   std::string api_error;
   mutable int read_throughs = 0;
+  mutable std::thread::id read_through_thread;  // of the last read-through
 
   std::expected<std::shared_ptr<const NamespaceSnapshot>, std::string> Namespace(
       std::string_view, Freshness freshness) const override {
@@ -60,6 +62,7 @@ class FakeView : public ObjectView {
       return std::unexpected("not cached");
     }
     ++read_throughs;
+    read_through_thread = std::this_thread::get_id();
     if (!api_error.empty()) return std::unexpected(api_error);
     return api;
   }

@@ -81,7 +81,8 @@ class ServerTest : public ::testing::Test {
     StopServer();
     server_ = std::make_unique<WebhookServer>(
         options, *certificate_,
-        [this](Endpoint endpoint, const AdmissionRequest& request) {
+        [this](Endpoint endpoint, const AdmissionRequest& request, bool may_block) {
+          if (hold_ && !may_block) throw WouldBlock();  // a held handler waits on a worker
           if (hold_) {
             std::unique_lock lock(mutex_);
             ++held_count_;
@@ -90,7 +91,11 @@ class ServerTest : public ::testing::Test {
             changed_.wait(lock, [this] { return !hold_; });
           }
           if (throw_) throw std::runtime_error("secret internal detail");
-          return Decide(endpoint, request, view_, {});
+          if (!may_block) {
+            ++inline_calls_;
+            io_thread_ = std::this_thread::get_id();
+          }
+          return Decide(endpoint, request, view_, {}, may_block);
         },
         metrics_, [this] { return ready_.load(); });
     auto port = server_->Bind();
@@ -151,6 +156,8 @@ class ServerTest : public ::testing::Test {
   bool held_ = false;
   int held_count_ = 0;
   std::atomic<bool> throw_{false};
+  std::atomic<int> inline_calls_{0};  // handler calls on the I/O thread
+  std::thread::id io_thread_;         // set by the first of them
 };
 
 TEST_F(ServerTest, AnswersARecordedReviewOverTls) {
@@ -169,6 +176,46 @@ TEST_F(ServerTest, AnswersARecordedReviewOverTls) {
   auto second = client->ReadResponse();
   ASSERT_TRUE(second.has_value());
   EXPECT_THAT(*second, HasSubstr(R"("allowed":false,"status":{"code":422,"reason":"Invalid")"));
+}
+
+// An idle server judges a request on its I/O thread (no hand-off to a worker).
+TEST_F(ServerTest, AnIdleServerJudgesOnItsIoThread) {
+  auto client = Connect();
+  ASSERT_TRUE(client->Send(Post("/mutate-metallb-io-v1beta1-bgpadvertisement",
+                                ReadReview("create-primary-advert.json"))));
+  auto response = client->ReadResponse();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_THAT(*response, HasSubstr(R"("allowed":true,"patchType":"JSONPatch")"));
+  EXPECT_EQ(inline_calls_.load(), 1);
+}
+
+// A denial reads through first. The I/O thread must not wait for that: the request moves
+// to a worker, which reads through once, and the answer is the same.
+TEST_F(ServerTest, ADenialReadsThroughOnAWorker) {
+  auto client = Connect();
+  ASSERT_TRUE(client->Send(Post("/validate-metallb-io-v1beta1-bgpadvertisement",
+                                ReadReview("create-advert-typo.json"))));
+  auto response = client->ReadResponse();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_THAT(*response, HasSubstr(R"("allowed":false,"status":{"code":422,"reason":"Invalid")"));
+  EXPECT_EQ(inline_calls_.load(), 1);  // tried on the I/O thread, which did not wait
+  EXPECT_EQ(view_.read_throughs, 1);   // read through once, on a worker
+  EXPECT_NE(view_.read_through_thread, io_thread_);
+}
+
+TEST_F(ServerTest, WithoutJudgeInlineEveryRequestGoesToAWorker) {
+  ServerOptions options{.bind_address = "127.0.0.1", .port = 0, .threads = 2};
+  options.judge_inline = false;
+  Start(options);
+  auto client = Connect();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(client->Send(Post("/mutate-metallb-io-v1beta1-bgpadvertisement",
+                                  ReadReview("create-primary-advert.json"))));
+    auto response = client->ReadResponse();
+    ASSERT_TRUE(response.has_value());
+    EXPECT_THAT(*response, HasSubstr(R"("allowed":true,"patchType":"JSONPatch")"));
+  }
+  EXPECT_EQ(inline_calls_.load(), 0);
 }
 
 TEST_F(ServerTest, WrongContentTypeIs415) {
