@@ -312,8 +312,9 @@ HttpResponse WebhookServer::Impl::Route(const HttpRequest& request, bool may_blo
       }
     }
     return Text(404, "no endpoint " + request.method + " " + request.path + "\n");
-  } catch (const WouldBlock&) {
-    throw;
+  } catch (const WouldBlock& e) {
+    if (!may_block) throw;  // RouteInline() sends the request to a worker
+    what = e.what();        // a worker's handler may block: this one is wrong
   } catch (const std::exception& e) {
     what = e.what();
   } catch (...) {

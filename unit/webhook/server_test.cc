@@ -83,6 +83,7 @@ class ServerTest : public ::testing::Test {
         options, *certificate_,
         [this](Endpoint endpoint, const AdmissionRequest& request, bool may_block) {
           if (hold_ && !may_block) throw WouldBlock();  // a held handler waits on a worker
+          if (always_would_block_) throw WouldBlock();
           if (hold_) {
             std::unique_lock lock(mutex_);
             ++held_count_;
@@ -164,6 +165,7 @@ class ServerTest : public ::testing::Test {
   bool held_ = false;
   int held_count_ = 0;
   std::atomic<bool> throw_{false};
+  std::atomic<bool> always_would_block_{false};  // even on a worker (a wrong handler)
   std::atomic<int> inline_calls_{0};  // handler calls on the I/O thread
   std::thread::id io_thread_;         // set by the first of them
 };
@@ -250,6 +252,18 @@ TEST_F(ServerTest, AHandlerExceptionIsAReviewWithoutTheExceptionText) {
               HasSubstr(R"("uid":"705ab4f5-6393-11e8-b7cc-42010a800002","allowed":false,)"
                         R"("status":{"code":500,"reason":"InternalError")"));
   EXPECT_THAT(*response, ::testing::Not(HasSubstr("secret internal detail")));
+}
+
+// WouldBlock from a worker's handler, which may block, is the handler's error: answered as
+// one, and the server goes on.
+TEST_F(ServerTest, WouldBlockOnAWorkerIsAnInternalError) {
+  always_would_block_ = true;
+  auto client = Connect();
+  std::string response = MutatePrimaryAdvert(*client);
+  EXPECT_THAT(response, StartsWith("HTTP/1.1 500 "));
+  EXPECT_THAT(response, HasSubstr(R"("status":{"code":500,"reason":"InternalError")"));
+  always_would_block_ = false;
+  EXPECT_THAT(MutatePrimaryAdvert(*client), HasSubstr(R"("allowed":true,"patchType":"JSONPatch")"));
 }
 
 TEST_F(ServerTest, MalformedJsonIs400AndEchoesTheUid) {
