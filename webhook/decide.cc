@@ -126,6 +126,12 @@ AdmissionResponse JudgeCommunity(const AdmissionRequest& request, const ObjectVi
       });
 }
 
+// The stored resolution annotation of an advertisement, empty when it has none.
+std::string_view ResolvedAnnotation(const community::Advertisement& advertisement) {
+  auto it = advertisement.meta.annotations.find(std::string(community::kResolvedAnnotation));
+  return it == advertisement.meta.annotations.end() ? std::string_view() : it->second;
+}
+
 AdmissionResponse JudgeAdvertisement(const AdmissionRequest& request, const ObjectView& view,
                                      const community::AdmissionOptions& options, bool mutate) {
   if (request.operation == "DELETE") return AdmissionResponse::Allowed(request.uid);
@@ -158,17 +164,25 @@ AdmissionResponse JudgeAdvertisement(const AdmissionRequest& request, const Obje
     return community::ResolveAdvertisement(object, old ? &*old : nullptr, snapshot.Context(),
                                            options);
   };
+  const bool in_place = options.expand == community::ExpandMode::kInPlace;
+  auto patch_for = [&](const community::AdvertisementDecision& d) {
+    return ResolutionPatch(*request.object, d.stored, in_place);
+  };
   std::optional<community::AdvertisementDecision> decision;
   if (auto cached = view.Namespace(ns, Freshness::kCached)) decision = resolve_with(**cached);
+  // A request that rewrites the stored resolution itself (the resolver's PATCH after an
+  // alias changed) and disagrees with this replica's cache: the cache may be the one
+  // behind (this replica's watch lags the leader's, or resumes late after an API server
+  // restart), and overwriting would store the old communities as a no-op update that
+  // nobody retries. The API server's objects decide (a hand-written annotation is still
+  // replaced by the true resolution).
   if (!decision || decision->diagnostics.HasErrors() ||
-      !decision->stored.resolution.unresolved.empty()) {
+      !decision->stored.resolution.unresolved.empty() ||
+      (old && ResolvedAnnotation(object) != ResolvedAnnotation(*old) && patch_for(*decision))) {
     if (auto fresh = view.Namespace(ns, Freshness::kReadThrough)) decision = resolve_with(**fresh);
   }
   AdmissionResponse response = AdmissionResponse::Allowed(request.uid);
-  if (decision && !decision->diagnostics.HasErrors()) {
-    response.patch = ResolutionPatch(*request.object, decision->stored,
-                                     options.expand == community::ExpandMode::kInPlace);
-  }
+  if (decision && !decision->diagnostics.HasErrors()) response.patch = patch_for(*decision);
   return response;
 }
 

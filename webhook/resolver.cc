@@ -144,6 +144,21 @@ ResolverCounts Resolver::PassOver(const std::vector<std::string>& names,
   return counts;
 }
 
+namespace {
+
+// The resolution annotation of an object the API server returned, empty when it has none.
+std::string StoredAnnotation(const nlohmann::json& object) {
+  auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->is_object()) return {};
+  auto annotations = metadata->find("annotations");
+  if (annotations == metadata->end() || !annotations->is_object()) return {};
+  auto value = annotations->find(std::string(community::kResolvedAnnotation));
+  return value != annotations->end() && value->is_string() ? value->get<std::string>()
+                                                           : std::string();
+}
+
+}  // namespace
+
 void Resolver::ResolveOne(const kube::ObjectPtr& object, const community::AliasTable& aliases,
                           ResolverCounts& counts, std::vector<std::string>* retry) {
   auto decoded = object->As<community::Advertisement>();
@@ -200,6 +215,20 @@ void Resolver::ResolveOne(const kube::ObjectPtr& object, const community::AliasT
     metrics_.RecordApiError("patch");
     spdlog::warn("event=resolve_patch_failed namespace={} name={} error=\"{}\"", namespace_,
                  object->name, patched.error().ToString());
+    return;
+  }
+  if (auto stored = StoredAnnotation(*patched); stored != fresh.Annotation()) {
+    // Admitted, but a mutating call rewrote the annotation (a webhook replica whose view
+    // could not be confirmed): the update may have been a no-op that brings no event, so
+    // the write is retried with the failure backoff until the stored value is right.
+    kube::Error overwritten = kube::LocalError("the mutating webhook stored " + stored +
+                                               " instead of " + fresh.Annotation());
+    Failed(object->name, inputs, overwritten);
+    ++counts.failed;
+    if (retry) retry->push_back(object->name);
+    metrics_.RecordResolverAction("failed");
+    spdlog::warn("event=resolve_overwritten namespace={} name={} stored={} wanted={}",
+                 namespace_, object->name, stored, fresh.Annotation());
     return;
   }
   Forget(object->name);

@@ -132,6 +132,8 @@ teardown() {
     provider_speaker_log | tail -n 40 || true
     echo "--- router a"
     provider_birdc a show route all || true
+    echo "--- webhook log: leadership and resolver (tail)"
+    provider_webhook_log | grep -E 'leading|resolve|watch|reflector' | tail -n 30 || true
   fi
   restore_webhook
 }

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "unit/webhook/review_fixtures.h"
 
 namespace bgpcomm::webhook {
@@ -51,9 +53,57 @@ TEST(Decide, MutatingAnUpdateTouchesOnlyItsAnnotation) {
   FakeView view = FakeView::Of(Walkthrough(true));
   auto response = Judge(Endpoint::kMutateAdvertisement, "update-advert.json", view);
   EXPECT_TRUE(response.allowed);
+  EXPECT_EQ(view.read_throughs, 0);  // a user's edit is resolved from the cache
   EXPECT_EQ(response.patch,
             R"([{"op":"add","path":"/metadata/annotations/bgpcomm.io~1resolved-communities",)"
             R"("value":"{\"from\":[\"backup-route\"],\"communities\":[\"64512:200\"]}"}])");
+}
+
+// update-advert.json as the resolver's PATCH makes it: spec.communities unchanged, the
+// stored resolution rewritten from `before` to `after`.
+std::string ResolutionRewrite(const std::string& before, const std::string& after) {
+  auto review = nlohmann::json::parse(ReadReview("update-advert.json"));
+  auto& request = review["request"];
+  const std::string key(community::kResolvedAnnotation);
+  request["object"]["spec"]["communities"] = request["oldObject"]["spec"]["communities"];
+  request["oldObject"]["metadata"]["annotations"][key] = before;
+  request["object"]["metadata"]["annotations"][key] = after;
+  return review.dump();
+}
+
+constexpr const char* kResolved100 =
+    R"({"from":["primary-route","region-us-east"],"communities":["64512:100","large:64512:1:100"]})";
+constexpr const char* kResolved102 =
+    R"({"from":["primary-route","region-us-east"],"communities":["64512:102","large:64512:1:100"]})";
+
+// This replica's cache still holds primary-route = 64512:100 while the leader, whose
+// cache saw the change to 64512:102, stores the new resolution: the API server's objects
+// decide, and the new resolution is kept rather than overwritten by the old one.
+TEST(Decide, MutatingARewrittenResolutionReadsThroughBeforeReplacingIt) {
+  FakeView view = FakeView::Of(Walkthrough(true));
+  community::NamespaceObjects now = Walkthrough(true);
+  now.communities[0].aliases[0].value = "64512:102";
+  view.api = NamespaceSnapshot::Make(now);
+  auto request = DecodeReview(ResolutionRewrite(kResolved100, kResolved102));
+  ASSERT_TRUE(request.has_value());
+  auto response = Decide(Endpoint::kMutateAdvertisement, *request, view, {});
+  EXPECT_TRUE(response.allowed);
+  EXPECT_EQ(response.patch, std::nullopt);
+  EXPECT_EQ(view.read_throughs, 1);
+
+  // A hand-written resolution the API server's objects do not back is replaced.
+  view.api = view.cached;
+  response = Decide(Endpoint::kMutateAdvertisement, *request, view, {});
+  ASSERT_TRUE(response.patch.has_value());
+  EXPECT_THAT(*response.patch, HasSubstr("64512:100"));
+  EXPECT_EQ(view.read_throughs, 2);
+
+  // A rewrite the cache agrees with needs no read-through.
+  request = DecodeReview(ResolutionRewrite(kResolved102, kResolved100));
+  ASSERT_TRUE(request.has_value());
+  response = Decide(Endpoint::kMutateAdvertisement, *request, view, {});
+  EXPECT_EQ(response.patch, std::nullopt);
+  EXPECT_EQ(view.read_throughs, 2);
 }
 
 TEST(Decide, DryRunIsJudgedTheSame) {

@@ -78,7 +78,15 @@ class FakeApiserver {
                             "application/json");
             return;
           }
-          res.set_content(R"({"metadata":{"name":"patched"}})", "application/json");
+          // The patched object, as the API server answers (the list keeps the old one),
+          // with the annotation a mutating webhook replaced, when one is scripted.
+          json patched = {{"metadata", {{"name", std::string(req.matches[2])}}}};
+          for (const json& item : items_["bgpadvertisements"])
+            if (item["metadata"]["name"] == req.matches[2]) patched = item.patch(json::parse(req.body));
+          if (overwrite_)
+            patched["metadata"]["annotations"][std::string(community::kResolvedAnnotation)] =
+                *overwrite_;
+          res.set_content(patched.dump(), "application/json");
         });
     server_.Start();
   }
@@ -91,6 +99,12 @@ class FakeApiserver {
     std::lock_guard lock(mu_);
     patch_status_ = status;
   }
+  // Every admitted PATCH stores `annotation` from now on (nullopt: what was sent), as a
+  // mutating webhook replica with an older view would.
+  void SetOverwrite(std::optional<std::string> annotation) {
+    std::lock_guard lock(mu_);
+    overwrite_ = std::move(annotation);
+  }
   std::vector<std::pair<std::string, json>> Patches() {
     std::lock_guard lock(mu_);
     return patches_;
@@ -102,6 +116,7 @@ class FakeApiserver {
   std::map<std::string, json> items_;
   std::vector<std::pair<std::string, json>> patches_;
   int patch_status_ = 200;
+  std::optional<std::string> overwrite_;
   kube::testing::TestServer server_;
 };
 
@@ -260,6 +275,26 @@ TEST_F(ResolverTest, ATransientPatchFailureBacksOffPerAdvertisement) {
   apiserver_.SetPatchStatus(409);
   EXPECT_EQ(patches_after(0s), 6u);
   EXPECT_EQ(patches_after(1s), 7u);  // from 1 s again
+}
+
+// A PATCH admitted with the annotation rewritten by a mutating call (a webhook replica
+// whose view is behind stores the old resolution: a no-op update, no event follows) is
+// not taken as done: it is retried with the transient backoff until the stored value is
+// the one sent.
+TEST_F(ResolverTest, AnOverwrittenResolutionIsRetried) {
+  SetStaleAdvertisements(apiserver_, {"a"});
+  Sync(1, 1);
+  apiserver_.SetOverwrite(StoredAnnotation({"gold"}, {{"gold", "64512:1"}}));
+  EXPECT_EQ(resolver_->PassOver({"a"}).failed, 1);
+  clock_.Advance(999ms);
+  EXPECT_EQ(resolver_->PassOver({"a"}).deferred, 1);
+  clock_.Advance(1ms);
+  EXPECT_EQ(resolver_->PassOver({"a"}).failed, 1);
+  EXPECT_EQ(apiserver_.Patches().size(), 2u);
+  apiserver_.SetOverwrite(std::nullopt);
+  clock_.Advance(2s);
+  EXPECT_EQ(resolver_->PassOver({"a"}).rewritten, 1);
+  EXPECT_EQ(apiserver_.Patches().size(), 3u);
 }
 
 // Leadership is asked before each PATCH, not once per pass: a term that ends during a

@@ -163,6 +163,10 @@ kind_speaker_replaced() {
 }
 provider_speaker_metrics() { curl -sf --max-time 5 "http://$PROVIDER_SPEAKER_IP:7472/metrics"; }
 provider_speaker_log() { k -n "$PROVIDER_NS" logs "$(provider_speaker_pod)"; }
+# Every webhook pod's log, each line prefixed with its pod.
+provider_webhook_log() {
+  k -n "$PROVIDER_NS" logs -l app.kubernetes.io/component=webhook --prefix --tail=-1
+}
 
 # kube-apiserver is a static pod of the control-plane node: kubelet stops it when its
 # manifest leaves /etc/kubernetes/manifests and starts it when the manifest returns.

@@ -85,6 +85,7 @@ provider_bird_protocol() { echo speaker; }
 provider_bird_tables() { echo "master4 master6"; }
 provider_speaker_metrics() { "$LOCAL_CLUSTER/speaker.sh" metrics; }
 provider_speaker_log() { cat "$BGPCOMM_STATE_DIR/logs/speaker.log"; }
+provider_webhook_log() { cat "$BGPCOMM_STATE_DIR/logs/webhook.log"; }
 
 provider_apiserver_stop() { "$LOCAL_CLUSTER/apiserver.sh" stop; }
 provider_apiserver_start() { "$LOCAL_CLUSTER/apiserver.sh" start; }
