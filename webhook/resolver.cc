@@ -227,8 +227,8 @@ void Resolver::ResolveOne(const kube::ObjectPtr& object, const community::AliasT
     ++counts.failed;
     if (retry) retry->push_back(object->name);
     metrics_.RecordResolverAction("failed");
-    spdlog::warn("event=resolve_overwritten namespace={} name={} stored={} wanted={}",
-                 namespace_, object->name, stored, fresh.Annotation());
+    spdlog::warn("event=resolve_overwritten namespace={} name={} stored={} wanted={}", namespace_,
+                 object->name, stored, fresh.Annotation());
     return;
   }
   Forget(object->name);

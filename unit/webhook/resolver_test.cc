@@ -82,7 +82,8 @@ class FakeApiserver {
           // with the annotation a mutating webhook replaced, when one is scripted.
           json patched = {{"metadata", {{"name", std::string(req.matches[2])}}}};
           for (const json& item : items_["bgpadvertisements"])
-            if (item["metadata"]["name"] == req.matches[2]) patched = item.patch(json::parse(req.body));
+            if (item["metadata"]["name"] == req.matches[2])
+              patched = item.patch(json::parse(req.body));
           if (overwrite_)
             patched["metadata"]["annotations"][std::string(community::kResolvedAnnotation)] =
                 *overwrite_;
