@@ -7,8 +7,18 @@
 # BIRD 2 router (e2e/cluster/router.sh) and one BGPPeer, one IPAddressPool
 # 2001:db8:100::/104 (IPv6: the IPv4 documentation ranges hold 768 addresses and
 # 198.18.0.0/15 is the cluster's Service range), one BGPAdvertisement of one community.
-# N Services are created with parallel clients (keep-alive HTTPS, CREATE_CLIENTS threads),
-# each then given one address in status.loadBalancer.ingress. Then:
+# N Services, each with one address in status.loadBalancer.ingress, are put in the
+# apiserver in one of two ways (SCALE_SEED):
+#   api   created with parallel clients (keep-alive HTTPS, CREATE_CLIENTS threads), then
+#         each given its address (a status PATCH). The default up to 20,000 Services.
+#   etcd  written into the apiserver's etcd, in transactions of 128 keys, each Service with
+#         its ClusterIP's IPAddress object, as the apiserver stores them (JSON, which its
+#         storage decoder reads beside protobuf); the apiserver's watch cache takes them
+#         from etcd's watch like any write. The default above 20,000 Services: kube-apiserver
+#         v1.36 counts every IPAddress object after each ClusterIP allocation, so creating
+#         100,000 through it takes over 90 minutes on this machine (RESULTS.md). The
+#         speaker sees the same objects either way: it lists and watches the apiserver.
+# Then:
 #   baseline    `kubectl get services -A -o json` of the N Services (the listing every
 #               informer does first), timed;
 #   start       the speaker process started (e2e/cluster/speaker.sh; its start time from
@@ -143,7 +153,33 @@ else:  # change C: C Services' addresses, one at a time; each until BIRD shows i
     print(f"{statistics.median(seen):.1f} {seen[min(len(seen) - 1, int(len(seen) * 0.99))]:.1f} {seen[-1]:.1f}")
 PY
 api_port=$(sed -n 's/^API_PORT=//p' "$BGPCOMM_STATE_DIR/env" | tail -n1)
-create_s=$(python3 "$work/services.py" create "$BGPCOMM_STATE_DIR/pki" "$api_port" "$n" "$clients")
+seed=${SCALE_SEED:-$( ((n > 20000)) && echo etcd || echo api)}
+case $seed in
+  api)
+    create_s=$(python3 "$work/services.py" create "$BGPCOMM_STATE_DIR/pki" "$api_port" "$n" "$clients")
+    created="$clients parallel clients created the Services and their addresses in $create_s s" ;;
+  etcd)
+    etcd_port=$(sed -n 's/^ETCD_PORT=//p' "$BGPCOMM_STATE_DIR/env" | tail -n1)
+    # ClusterIPs from 198.18.16.0 up (100,000 fit below the end of the /15), past those
+    # the control plane holds already.
+    k get ipaddresses -o name >"$work/ipaddresses-before"
+    t=$(now_ms)
+    python3 bench/seed_services_etcd.py --etcd "http://127.0.0.1:$etcd_port" --namespace scale \
+      --services "$n" --first-cluster-ip 198.18.16.0 --first-address 2001:db8:100:: \
+      --taken "$work/ipaddresses-before"
+    # The apiserver has them when a list (from its watch cache) holds all N.
+    until [[ $(k get services -n scale -o name | wc -l) == "$n" ]]; do
+      (($(now_ms) - t < 600000)) || { echo "the apiserver did not list $n Services in 600 s" >&2; exit 1; }
+      sleep 3
+    done
+    create_s=$(awk -v a="$t" -v b="$(now_ms)" 'BEGIN {printf "%.1f", (b - a) / 1000}')
+    # Every ClusterIP is held by its IPAddress object, as if the apiserver had allocated it.
+    ips=$(k get ipaddresses -o name | wc -l)
+    (( ips == $(wc -l <"$work/ipaddresses-before") + n )) ||
+      { echo "the apiserver lists $ips IPAddress objects, expected $n more than before" >&2; exit 1; }
+    created="the Services, with their addresses and ClusterIPs' IPAddress objects, were written into etcd (bench/seed_services_etcd.py) and listed by the apiserver in $create_s s" ;;
+  *) echo "SCALE_SEED is api or etcd, not $seed" >&2; exit 2 ;;
+esac
 
 t=$(now_ms)
 listed=$(k get services -n scale -o json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
@@ -192,8 +228,7 @@ hwm=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")
 
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN {print (v + 0 < t + 0) ? "meets" : "MISSES"}'; }
 cat <<MD
-Command: \`bench/speaker_cluster_scale.sh $n $changes\` ($clients parallel clients created the
-Services and their addresses in $create_s s).
+Command: \`SCALE_SEED=$seed bench/speaker_cluster_scale.sh $n $changes\` ($created).
 
 | measurement | value | target | baseline (same run) | verdict |
 |---|---|---|---|---|
