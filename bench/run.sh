@@ -37,8 +37,8 @@
 #   speaker-scale  speaker_cluster_scale.sh (root): 100,000 LoadBalancer Services in a
 #              private local control plane, the speaker's start into BIRD, 100 address
 #              changes, its CPU and peak RSS -> block "speaker-scale" (not in the default
-#              parts: kube-apiserver v1.36 creates Services in O(Services) each, so 100,000
-#              take well over an hour; BENCH_PARTS=speaker-scale BENCH_LIMIT_SECONDS=7200)
+#              parts; about 3 minutes: above 20,000 the Services are written into etcd, as
+#              kube-apiserver v1.36 creates them in O(Services) each; BENCH_PARTS=speaker-scale)
 #   restart    speaker_restart.sh --write (root): routes withdrawn at GoBGP, BIRD and FRR
 #              during a kill -9 and restart with 10,000 routes, graceful restart on vs off
 #              -> block "speaker-restart"

@@ -167,16 +167,16 @@ case $seed in
     python3 bench/seed_services_etcd.py --etcd "http://127.0.0.1:$etcd_port" --namespace scale \
       --services "$n" --first-cluster-ip 198.18.16.0 --first-address 2001:db8:100:: \
       --taken "$work/ipaddresses-before"
-    # The apiserver has them when a list (from its watch cache) holds all N.
-    until [[ $(k get services -n scale -o name | wc -l) == "$n" ]]; do
-      (($(now_ms) - t < 600000)) || { echo "the apiserver did not list $n Services in 600 s" >&2; exit 1; }
+    # The apiserver has them when its lists (from its watch caches) hold all N Services and
+    # an IPAddress object for each ClusterIP, as if it had allocated them.
+    want_ips=$(($(wc -l <"$work/ipaddresses-before") + n))
+    until [[ $(k get services -n scale -o name | wc -l) == "$n" &&
+             $(k get ipaddresses -o name | wc -l) == "$want_ips" ]]; do
+      (($(now_ms) - t < 600000)) ||
+        { echo "the apiserver did not list $n Services and $want_ips IPAddresses in 600 s" >&2; exit 1; }
       sleep 3
     done
     create_s=$(awk -v a="$t" -v b="$(now_ms)" 'BEGIN {printf "%.1f", (b - a) / 1000}')
-    # Every ClusterIP is held by its IPAddress object, as if the apiserver had allocated it.
-    ips=$(k get ipaddresses -o name | wc -l)
-    (( ips == $(wc -l <"$work/ipaddresses-before") + n )) ||
-      { echo "the apiserver lists $ips IPAddress objects, expected $n more than before" >&2; exit 1; }
     created="the Services, with their addresses and ClusterIPs' IPAddress objects, were written into etcd (bench/seed_services_etcd.py) and listed by the apiserver in $create_s s" ;;
   *) echo "SCALE_SEED is api or etcd, not $seed" >&2; exit 2 ;;
 esac

@@ -178,9 +178,14 @@ log "kube-apiserver ready on $server"
 
 # --- CRDs, namespace, RBAC ---------------------------------------------------------
 kc apply -f "$BGPCOMM_REPO/charts/bgpcomm/crds/" >/dev/null
-kc wait --for=condition=Established --timeout=60s \
-  crd/communities.metallb.io crd/bgpadvertisements.metallb.io \
-  crd/ipaddresspools.metallb.io crd/bgppeers.metallb.io crd/bfdprofiles.metallb.io >/dev/null
+# `kubectl wait` fails at once ("<nil> is of the type <nil>") on a CRD the apiserver has
+# given no status yet: each attempt is short and repeated.
+crds_established() {
+  kc wait --for=condition=Established --timeout=5s \
+    crd/communities.metallb.io crd/bgpadvertisements.metallb.io \
+    crd/ipaddresspools.metallb.io crd/bgppeers.metallb.io crd/bfdprofiles.metallb.io >/dev/null 2>&1
+}
+wait_for 60 crds_established || die "the metallb.io CRDs are not Established after 60 s"
 kc get ns "$BGPCOMM_NAMESPACE" >/dev/null 2>&1 || kc create ns "$BGPCOMM_NAMESPACE" >/dev/null
 kc apply -f "$here/manifests/webhook-rbac.yaml" >/dev/null
 
