@@ -217,25 +217,26 @@ void Resolver::ResolveOne(const kube::ObjectPtr& object, const community::AliasT
                  object->name, patched.error().ToString());
     return;
   }
-  if (auto stored = StoredAnnotation(*patched); stored != fresh.Annotation()) {
+  const std::string wanted = fresh.Annotation();
+  if (auto stored = StoredAnnotation(*patched); stored != wanted) {
     // Admitted, but a mutating call rewrote the annotation (a webhook replica whose view
     // could not be confirmed): the update may have been a no-op that brings no event, so
     // the write is retried with the failure backoff until the stored value is right.
-    kube::Error overwritten = kube::LocalError("the mutating webhook stored " + stored +
-                                               " instead of " + fresh.Annotation());
+    kube::Error overwritten =
+        kube::LocalError("the mutating webhook stored " + stored + " instead of " + wanted);
     Failed(object->name, inputs, overwritten);
     ++counts.failed;
     if (retry) retry->push_back(object->name);
     metrics_.RecordResolverAction("failed");
     spdlog::warn("event=resolve_overwritten namespace={} name={} stored={} wanted={}", namespace_,
-                 object->name, stored, fresh.Annotation());
+                 object->name, stored, wanted);
     return;
   }
   Forget(object->name);
   ++counts.rewritten;
   metrics_.RecordResolverAction("rewritten");
   spdlog::info("event=resolved namespace={} name={} annotation={}", namespace_, object->name,
-               fresh.Annotation());
+               wanted);
 }
 
 void Resolver::Run(std::stop_token stop, const std::function<bool()>& is_leader,
