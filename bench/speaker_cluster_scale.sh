@@ -28,6 +28,7 @@
 #               PATCH's answer until BIRD shows the new route (birdc polled);
 #   CPU         the speaker's user+system time over the C changes, divided by C;
 #   peak RSS    the speaker's VmHWM.
+# SCALE_PERF=FILE records a perf profile of the speaker over the changes.
 # Prints a markdown section on stdout. Usage: bench/speaker_cluster_scale.sh [N] [C]
 # Needs root (network namespace), BIRD 2 and the e2e tools (kube-apiserver, etcd, kubectl).
 set -euo pipefail
@@ -216,12 +217,19 @@ idle_start=$(cpu)
 sleep 10
 idle_per_s=$(awk -v a="$idle_start" -v b="$(cpu)" 'BEGIN {printf "%.2f", (b - a) / 10}')
 cpu_start=$(cpu)
+# SCALE_PERF=FILE: the speaker is profiled (perf record) over the changes, for finding
+# where the change path spends its time.
+if [[ -n ${SCALE_PERF:-} ]]; then
+  perf record -g -o "$SCALE_PERF" -p "$pid" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
 changes_start=$(now_ms)
 ctl=$(e2e/cluster/router.sh ctl "$router")
 read -r med p99 max < <(python3 "$work/services.py" change "$BGPCOMM_STATE_DIR/pki" "$api_port" "$n" \
   "$changes" birdc -s "$ctl")
 changes_s=$(awk -v a="$changes_start" -v b="$(now_ms)" 'BEGIN {printf "%.1f", (b - a) / 1000}')
 cpu_changes=$(($(cpu) - cpu_start))
+if [[ -n ${perf_pid:-} ]]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 cpu_per_change=$(awk -v u="$cpu_changes" -v i="$idle_per_s" -v s="$changes_s" -v c="$changes" \
   'BEGIN {v = (u - i * s) / c; printf "%.2f", v < 0 ? 0 : v}')
 hwm=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")

@@ -176,6 +176,7 @@ RibOutput AdjRibOut::Update(const RouteSet& desired) {
 
 RibOutput AdjRibOut::Change(const std::vector<RouteChange>& changes) {
   RibOutput out;
+  RibOutput::Membership& membership = out.membership.emplace();
   if (!session_) return out;
   std::vector<IpPrefix> withdrawn;
   std::map<RouteAttributes, std::vector<IpPrefix>> groups;
@@ -213,6 +214,11 @@ RibOutput AdjRibOut::Change(const std::vector<RouteChange>& changes) {
     }
   }
   std::ranges::sort(sent_changes, {}, &RouteChange::prefix);
+  for (const RouteChange& c : sent_changes) {
+    bool was = sent_.contains(c.prefix);
+    if (c.attributes && !was) membership.added.push_back(c.prefix);
+    if (!c.attributes && was) membership.removed.push_back(c.prefix);
+  }
   sent_.Apply(sent_changes);
   return out;
 }

@@ -168,6 +168,14 @@ struct RibOutput {
   // Routes that could not be encoded (their attributes leave no room in 4096 octets); they
   // are not sent and count as not announced.
   std::vector<std::string> errors;
+  // Change only: the prefixes that entered and left sent(), so that what follows the table
+  // (the session's status digest) costs O(changes). Null after Start, Update and Stop:
+  // the whole table may have changed.
+  struct Membership {
+    std::vector<IpPrefix> added;
+    std::vector<IpPrefix> removed;
+  };
+  std::optional<Membership> membership;
 };
 
 class AdjRibOut {

@@ -211,7 +211,8 @@ void PeerSession::Execute(const Action& a) {
   } else if (const auto* down = std::get_if<action::SessionDown>(&a)) {
     spdlog::info("event=session_down peer={} reason={}", Name(), community::Quote(down->reason));
     rib_.Stop();
-    if (observer_.prefixes_announced) observer_.prefixes_announced(endpoint_.name, 0);
+    if (observer_.prefixes_announced)
+      observer_.prefixes_announced(endpoint_.name, rib_.sent(), nullptr);
   } else if (std::holds_alternative<action::ResendTable>(a)) {
     rib_.Stop();
     SendRib(rib_.Start(Outbound(*fsm_.negotiated()), routes_));
@@ -273,8 +274,10 @@ void PeerSession::SendRib(const RibOutput& out) {
   if (observer_.updates_sent && !out.messages.empty()) {
     observer_.updates_sent(endpoint_.name, out.messages.size());
   }
-  if (observer_.prefixes_announced)
-    observer_.prefixes_announced(endpoint_.name, rib_.sent().size());
+  if (observer_.prefixes_announced) {
+    observer_.prefixes_announced(endpoint_.name, rib_.sent(),
+                                 out.membership ? &*out.membership : nullptr);
+  }
 }
 
 void PeerSession::Connect() {

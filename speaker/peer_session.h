@@ -49,7 +49,12 @@ struct SendLimits {
 struct SessionObserver {
   std::function<void(const std::string& peer, SessionState from, SessionState to)> state_changed;
   std::function<void(const std::string& peer, std::size_t updates)> updates_sent;
-  std::function<void(const std::string& peer, std::size_t prefixes)> prefixes_announced;
+  // What the peer holds from us changed: `sent` now, and the prefixes that entered and left
+  // it, or null when the whole table may have changed (session up or down, a whole-table
+  // update).
+  std::function<void(const std::string& peer, const RouteSet& sent,
+                     const RibOutput::Membership* membership)>
+      prefixes_announced;
   // A connection attempt got no answer within the ConnectRetry time.
   std::function<void(const std::string& peer)> connect_unanswered;
   // Why the session went down or a connection attempt failed (status: lastError).

@@ -450,11 +450,10 @@ std::size_t Speaker::SyncSessions(
       observer.updates_sent = [this](const std::string& peer, std::size_t n) {
         metrics_.AddUpdates(peer, n);
       };
-      observer.prefixes_announced = [this](const std::string& peer, std::size_t n) {
-        metrics_.SetPrefixes(peer, n);
-        auto session = sessions_.find(peer);
-        if (status_ && session != sessions_.end() && session->second)
-          status_->Sent(peer, session->second->sent());
+      observer.prefixes_announced = [this](const std::string& peer, const RouteSet& sent,
+                                           const RibOutput::Membership* membership) {
+        metrics_.SetPrefixes(peer, sent.size());
+        if (status_) status_->Sent(peer, sent, membership);
       };
       observer.connect_unanswered = [this](const std::string& peer) {
         metrics_.AddUnanswered(peer);

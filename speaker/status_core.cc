@@ -37,12 +37,32 @@ std::string JoinSorted(std::vector<std::string> items, std::string_view separato
 
 }  // namespace
 
+namespace {
+
+// One prefix's term of the digest sum: FNV-1a of its line, then SplitMix64's finalizer,
+// so that every bit of the term depends on every octet (a plain FNV sum would leave the
+// low bits of similar prefixes too close).
+std::uint64_t DigestTerm(std::string_view prefix) {
+  std::uint64_t z = Fnv1a("\n", Fnv1a(prefix));
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+void PrefixesDigestSum::Add(std::string_view prefix) { sum_ += DigestTerm(prefix); }
+
+void PrefixesDigestSum::Remove(std::string_view prefix) { sum_ -= DigestTerm(prefix); }
+
+std::string PrefixesDigestSum::Hex() const { return status::Hex(sum_); }
+
 std::string PrefixesDigest(std::vector<std::string> prefixes) {
   std::sort(prefixes.begin(), prefixes.end());
   prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (const std::string& p : prefixes) hash = Fnv1a(p + "\n", hash);
-  return Hex(hash);
+  PrefixesDigestSum digest;
+  for (const std::string& p : prefixes) digest.Add(p);
+  return digest.Hex();
 }
 
 std::string ObjectName(std::string_view first, std::string_view second) {
@@ -82,14 +102,12 @@ nlohmann::json SessionStatusJson(const SessionStatus& s) {
                       {"bgpStatus", s.bgp_status},
                       {"bfdStatus", s.bfd_status},
                       {"prefixesSent", s.prefixes_sent},
-                      {"prefixesDigest", PrefixesDigest(s.prefixes)},
+                      {"prefixesDigest", s.prefixes_digest.Hex()},
                       {"lastError", s.last_error},
                       {"unansweredConnects", s.unanswered_connects}};
   if (!s.since.empty()) j["since"] = s.since;
-  if (s.prefixes.size() <= kListedPrefixes) {
-    std::vector<std::string> sorted = s.prefixes;
-    std::sort(sorted.begin(), sorted.end());
-    j["prefixes"] = sorted;
+  if (s.prefixes_sent <= kListedPrefixes) {
+    j["prefixes"] = s.prefixes;
   } else {
     j["prefixes"] = nullptr;  // merge patch: drop a list written earlier
   }

@@ -34,8 +34,24 @@ using objectjson::ConfigurationStatus;
 // Prefixes listed in a BGPSessionState (more: only their count and digest).
 inline constexpr std::size_t kListedPrefixes = 64;
 
-// FNV-1a 64 of the sorted, de-duplicated prefixes, one per line ("203.0.113.10/32\n"), as
-// 16 lowercase hex digits. The speaker and `bgpcomm status` both call it.
+// The digest of a set of prefixes, kept up to date one prefix at a time, so that a change
+// of k prefixes costs O(k) whatever the size of the set: the sum (mod 2^64) over the
+// distinct prefixes of a 64-bit hash of each ("203.0.113.10/32\n": FNV-1a 64, then the
+// SplitMix64 finalizer), printed as 16 lowercase hex digits. Order does not matter. Adding
+// a prefix already in the set, or removing one not in it, is the caller's error.
+class PrefixesDigestSum {
+ public:
+  void Add(std::string_view prefix);
+  void Remove(std::string_view prefix);
+  std::string Hex() const;
+  bool operator==(const PrefixesDigestSum&) const = default;
+
+ private:
+  std::uint64_t sum_ = 0;
+};
+
+// The digest of `prefixes` (duplicates count once). The speaker and `bgpcomm status` both
+// call it.
 std::string PrefixesDigest(std::vector<std::string> prefixes);
 
 // "NODE-PEER" made a valid object name (DNS-1123 subdomain: lowercase, [a-z0-9.-], at most
@@ -55,7 +71,9 @@ struct SessionStatus {
   std::string bfd_status = "N/A";
   std::string since;  // RFC 3339, when bgp_status last changed
   std::uint64_t prefixes_sent = 0;
-  std::vector<std::string> prefixes;  // what the peer holds from us, sorted
+  PrefixesDigestSum prefixes_digest;  // of what the peer holds from us
+  // What the peer holds from us, sorted, when that is at most kListedPrefixes; else empty.
+  std::vector<std::string> prefixes;
   std::string last_error;
   std::uint64_t unanswered_connects = 0;
   bool operator==(const SessionStatus&) const = default;

@@ -89,18 +89,31 @@ void StatusPublisher::StateChanged(const std::string& peer, SessionState to) {
   Publish(peer, true);
 }
 
-void StatusPublisher::Sent(const std::string& peer, const RouteSet& sent) {
+void StatusPublisher::Sent(const std::string& peer, const RouteSet& sent,
+                           const RibOutput::Membership* membership) {
   auto it = sessions_.find(peer);
   if (it == sessions_.end()) return;
-  std::vector<std::string> prefixes;
-  prefixes.reserve(sent.size());
-  for (const auto& [prefix, attributes] : sent) {
-    prefixes.push_back(community::Format(ToCommunityPrefix(prefix)));
+  status::SessionStatus& s = it->second;
+  auto format = [](const IpPrefix& prefix) { return community::Format(ToCommunityPrefix(prefix)); };
+  // O(prefixes changed): the digest follows the membership changes; the list is rebuilt
+  // only while it is short enough to be published.
+  status::PrefixesDigestSum digest = s.prefixes_digest;
+  if (membership) {
+    for (const IpPrefix& p : membership->added) digest.Add(format(p));
+    for (const IpPrefix& p : membership->removed) digest.Remove(format(p));
+  } else {
+    digest = {};
+    for (const auto& [prefix, attributes] : sent) digest.Add(format(prefix));
   }
-  std::sort(prefixes.begin(), prefixes.end());
-  if (prefixes == it->second.prefixes) return;
-  it->second.prefixes = std::move(prefixes);
-  it->second.prefixes_sent = it->second.prefixes.size();
+  std::vector<std::string> listed;
+  if (sent.size() <= status::kListedPrefixes) {
+    for (const auto& [prefix, attributes] : sent) listed.push_back(format(prefix));
+    std::sort(listed.begin(), listed.end());
+  }
+  if (digest == s.prefixes_digest && s.prefixes_sent == sent.size() && listed == s.prefixes) return;
+  s.prefixes_digest = digest;
+  s.prefixes_sent = sent.size();
+  s.prefixes = std::move(listed);
   Publish(peer, false);
 }
 

@@ -40,7 +40,8 @@ class StatusPublisher final : public StatusSink {
   void PeerAdded(const std::string& peer, const PeerPlan& plan) override;
   void PeerRemoved(const std::string& peer) override;
   void StateChanged(const std::string& peer, SessionState to) override;
-  void Sent(const std::string& peer, const RouteSet& sent) override;
+  void Sent(const std::string& peer, const RouteSet& sent,
+            const RibOutput::Membership* membership) override;
   void ConnectUnanswered(const std::string& peer) override;
   void Error(const std::string& peer, const std::string& error) override;
   void BfdChanged(const std::string& peer, const std::string& state) override;

@@ -22,8 +22,10 @@ class StatusSink {
   // Its session stopped for good (the BGPPeer went away, changed or left this node).
   virtual void PeerRemoved(const std::string& peer) = 0;
   virtual void StateChanged(const std::string& peer, SessionState to) = 0;
-  // What the peer holds from us now (the Adj-RIB-Out).
-  virtual void Sent(const std::string& peer, const RouteSet& sent) = 0;
+  // What the peer holds from us now (the Adj-RIB-Out), and the prefixes that entered and
+  // left it since the last call (null: the whole table may have changed).
+  virtual void Sent(const std::string& peer, const RouteSet& sent,
+                    const RibOutput::Membership* membership) = 0;
   virtual void ConnectUnanswered(const std::string& peer) = 0;
   virtual void Error(const std::string& peer, const std::string& error) = 0;
   // The BFD session of this peer's path: Up, Down, Init, AdminDown ("N/A": none).

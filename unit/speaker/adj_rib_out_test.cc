@@ -138,6 +138,25 @@ TEST(AdjRibOutTest, UpdateSendsOnlyDifferences) {
   EXPECT_EQ(updates[1].attributes.communities, Backup().communities);
 }
 
+TEST(AdjRibOutTest, ChangeReportsOnlyThePrefixesThatEnteredOrLeftTheTable) {
+  AdjRibOut rib;
+  RibOutput start = rib.Start(Session(false), {{V4(10), Primary()}, {V4(11), Backup()}});
+  EXPECT_FALSE(start.membership) << "a whole table: no membership changes to report";
+  // V4(10) re-announced with other attributes (still held), V4(11) withdrawn, V4(12) new,
+  // V4(13) withdrawn but never sent.
+  RibOutput out = rib.Change(
+      {{V4(10), Backup()}, {V4(11), std::nullopt}, {V4(12), Primary()}, {V4(13), std::nullopt}});
+  ASSERT_TRUE(out.membership);
+  EXPECT_EQ(out.membership->added, std::vector{V4(12)});
+  EXPECT_EQ(out.membership->removed, std::vector{V4(11)});
+  // Unchanged: nothing enters or leaves.
+  out = rib.Change({{V4(12), Primary()}});
+  ASSERT_TRUE(out.membership);
+  EXPECT_TRUE(out.membership->added.empty());
+  EXPECT_TRUE(out.membership->removed.empty());
+  EXPECT_FALSE(rib.Update({{V4(10), Backup()}}).membership);
+}
+
 TEST(AdjRibOutTest, LocalPrefChangeIsInvisibleOnEbgp) {
   AdjRibOut rib;
   rib.Start(Session(false), {{V4(10), Primary()}});

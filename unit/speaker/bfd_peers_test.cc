@@ -209,7 +209,7 @@ class BfdSink : public StatusSink {
   void PeerAdded(const std::string&, const PeerPlan&) override {}
   void PeerRemoved(const std::string&) override {}
   void StateChanged(const std::string&, SessionState) override {}
-  void Sent(const std::string&, const RouteSet&) override {}
+  void Sent(const std::string&, const RouteSet&, const RibOutput::Membership*) override {}
   void ConnectUnanswered(const std::string&) override {}
   void Error(const std::string&, const std::string&) override {}
   void BfdChanged(const std::string& peer, const std::string& state) override {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "community/annotation.h"
 
 namespace bgpcomm::speaker::status {
@@ -23,22 +25,48 @@ TEST(StatusNamesTest, PeerLabelAddsOnlyAPortThatIsNot179) {
   EXPECT_EQ(PeerLabel("2001:db8::1", 1790), "[2001:db8::1]:1790");
 }
 
-TEST(SessionStatusTest, DigestIgnoresOrderAndListsOnlyFewPrefixes) {
+TEST(SessionStatusTest, DigestIgnoresOrderAndDuplicates) {
   EXPECT_EQ(PrefixesDigest({"203.0.113.10/32", "203.0.113.11/32"}),
-            PrefixesDigest({"203.0.113.11/32", "203.0.113.10/32"}));
+            PrefixesDigest({"203.0.113.11/32", "203.0.113.10/32", "203.0.113.11/32"}));
   EXPECT_NE(PrefixesDigest({"203.0.113.10/32"}), PrefixesDigest({"203.0.113.11/32"}));
+  EXPECT_NE(PrefixesDigest({"203.0.113.10/32"}), PrefixesDigest({}));
   EXPECT_EQ(PrefixesDigest({}).size(), 16u);
+  EXPECT_EQ(PrefixesDigest({}), "0000000000000000");
+}
+
+// The speaker keeps the digest one prefix at a time; `bgpcomm status` computes it from the
+// whole list: after any sequence of adds and removes the two agree.
+TEST(SessionStatusTest, DigestKeptIncrementallyEqualsTheDigestOfTheWholeSet) {
+  std::set<std::string> set;
+  PrefixesDigestSum digest;
+  std::uint32_t x = 12345;
+  for (int step = 0; step < 2000; ++step) {
+    x = x * 1103515245u + 12345u;
+    std::string p =
+        "198.18." + std::to_string((x >> 8) % 4) + "." + std::to_string((x >> 16) % 64) + "/32";
+    if (set.insert(p).second) {
+      digest.Add(p);
+    } else {
+      set.erase(p);
+      digest.Remove(p);
+    }
+    ASSERT_EQ(digest.Hex(), PrefixesDigest({set.begin(), set.end()})) << "step " << step;
+  }
+}
+
+TEST(SessionStatusTest, ListsOnlyFewPrefixes) {
   SessionStatus s{.node = "node-a", .peer = "198.51.100.2", .bgp_peer = "metallb-system/r"};
   s.bgp_status = "Established";
-  s.prefixes = {"203.0.113.11/32", "203.0.113.10/32"};
+  s.prefixes = {"203.0.113.10/32", "203.0.113.11/32"};
   s.prefixes_sent = 2;
+  for (const std::string& p : s.prefixes) s.prefixes_digest.Add(p);
   auto j = SessionStatusJson(s);
   EXPECT_EQ(j["bgpStatus"], "Established");
   EXPECT_EQ(j["bfdStatus"], "N/A");
   EXPECT_EQ(j["prefixes"], nlohmann::json::array({"203.0.113.10/32", "203.0.113.11/32"}));
   EXPECT_EQ(j["prefixesDigest"], PrefixesDigest(s.prefixes));
-  for (int i = 0; i <= static_cast<int>(kListedPrefixes); ++i)
-    s.prefixes.push_back("198.18.0." + std::to_string(i) + "/32");
+  s.prefixes.clear();
+  s.prefixes_sent = kListedPrefixes + 1;
   EXPECT_TRUE(SessionStatusJson(s)["prefixes"].is_null());
 }
 
