@@ -207,11 +207,15 @@ void Resolver::ResolveOne(const kube::ObjectPtr& object, const community::AliasT
       client_.Patch(objectjson::kBGPAdvertisements, namespace_, object->name,
                     kube::PatchType::kJson, GuardedBy(object->resource_version, *patch));
   bound.reset();
-  if (!patched) {
-    Failed(object->name, inputs, patched.error());
+  // Not stored: retried with the failure backoff.
+  auto failed = [&](const kube::Error& error) {
+    Failed(object->name, inputs, error);
     ++counts.failed;
     if (retry) retry->push_back(object->name);
     metrics_.RecordResolverAction("failed");
+  };
+  if (!patched) {
+    failed(patched.error());
     metrics_.RecordApiError("patch");
     spdlog::warn("event=resolve_patch_failed namespace={} name={} error=\"{}\"", namespace_,
                  object->name, patched.error().ToString());
@@ -222,12 +226,7 @@ void Resolver::ResolveOne(const kube::ObjectPtr& object, const community::AliasT
     // Admitted, but a mutating call rewrote the annotation (a webhook replica whose view
     // could not be confirmed): the update may have been a no-op that brings no event, so
     // the write is retried with the failure backoff until the stored value is right.
-    kube::Error overwritten =
-        kube::LocalError("the mutating webhook stored " + stored + " instead of " + wanted);
-    Failed(object->name, inputs, overwritten);
-    ++counts.failed;
-    if (retry) retry->push_back(object->name);
-    metrics_.RecordResolverAction("failed");
+    failed(kube::LocalError("the mutating webhook stored " + stored + " instead of " + wanted));
     spdlog::warn("event=resolve_overwritten namespace={} name={} stored={} wanted={}", namespace_,
                  object->name, stored, wanted);
     return;
