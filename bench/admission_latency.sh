@@ -5,7 +5,8 @@
 # On a private local control plane (e2e/cluster/up.sh with its own state dir): a
 # Community of 10 aliases and a pool, then N BGPAdvertisements of 3 aliases each created
 # by one `kubectl apply` with the webhook registered (validating + mutating), deleted,
-# and created again with the registrations removed (the baseline). The API server's
+# and created again with the registrations removed (the baseline); after a warm-up apply,
+# ADMISSION_PAIRS (3) such pairs, alternating, each figure over all runs of a mode. The API server's
 # apiserver_request_duration_seconds (verb POST, resource bgpadvertisements) gives the
 # mean create latency of each run; apiserver_admission_webhook_admission_duration_seconds
 # gives the time spent in each webhook call, and bgpcomm_webhook_admission_duration_seconds
@@ -123,66 +124,137 @@ webhook_metric() {  # webhook_metric LABEL=VALUE...: metric() of the webhook's o
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 k apply -f "$work/base.yaml" >/dev/null
-# client_p99_ms LOG: the 99th percentile (nearest rank) of the create latencies kubectl
-# itself logged at -v=6 ("Response" verb="POST" ... status="201 Created" milliseconds=N),
-# exact to the millisecond where the API server's histogram has a bucket from 5 to 25 ms.
-client_p99_ms() {
+# client_ms LOG: each create's latency as kubectl itself logged it at -v=6 ("Response"
+# verb="POST" ... status="201 Created" milliseconds=N), one per line, in whole ms.
+client_ms() {
   python3 -c '
-import math, re, sys
+import re, sys
 # kubectl 1.33+: "Response" verb="POST" url=... status="201 Created" milliseconds=N;
 # before: POST URL 201 Created in N milliseconds.
 pattern = re.compile(r"(?:verb=\"POST\" url=\"\S*/bgpadvertisements\?\S* status=\"201 Created\" milliseconds="
                      r"|\] POST \S*/bgpadvertisements\?\S* 201 Created in )(\d+)")
-ms = sorted(int(m.group(1)) for line in open(sys.argv[1]) for m in [pattern.search(line)] if m)
-print("%d %d" % (ms[max(math.ceil(0.99 * len(ms)) - 1, 0)], len(ms)) if ms else "n/a 0")' "$1"
+for line in open(sys.argv[1]):
+    m = pattern.search(line)
+    if m: print(m.group(1))' "$1"
 }
-# audit_p99_ms FIRST_LINE: the 99th percentile (nearest rank) and the median of the
-# successful creates the audit log holds from line FIRST_LINE on, each timed by the API
-# server from receiving the request to completing the response, in microseconds.
-audit_p99_ms() {
+# audit_ms FIRST_LINE: each successful create the audit log holds from line FIRST_LINE on,
+# timed by the API server from receiving the request to completing the response (to the
+# microsecond), one per line, in ms.
+audit_ms() {
   tail -n "+$1" "$audit_log" | python3 -c '
-import datetime, json, math, sys
+import datetime, json, sys
 def t(s): return datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
-us = sorted((t(e["stageTimestamp"]) - t(e["requestReceivedTimestamp"])) / datetime.timedelta(microseconds=1)
-            for e in map(json.loads, sys.stdin)
-            if e.get("stage") == "ResponseComplete" and e.get("responseStatus", {}).get("code") == 201)
-rank = lambda q: us[max(math.ceil(q * len(us)) - 1, 0)] / 1000
-print("%.2f %.2f %d" % (rank(0.99), rank(0.5), len(us)) if us else "n/a n/a 0")'
+for e in map(json.loads, sys.stdin):
+    if e.get("stage") == "ResponseComplete" and e.get("responseStatus", {}).get("code") == 201:
+        print("%.3f" % ((t(e["stageTimestamp"]) - t(e["requestReceivedTimestamp"])) / datetime.timedelta(milliseconds=1)))'
 }
-apply_run() {  # apply_run -> "mean_create_ms wall_ms p99_create_ms client_p99_ms client_creates
-               #              audit_p99_ms audit_p50_ms audit_creates"
-  local before after t0 t1 first
-  first=$(( $(wc -l <"$audit_log") + 1 ))
-  before=$(creates); t0=$(now_ms)
-  k apply -v=6 -f "$work/adverts.yaml" >/dev/null 2>"$work/apply.log"
-  t1=$(now_ms); after=$(creates)
-  grep -v '^I' "$work/apply.log" >>"$work/apply.err" || true
-  echo "$(mean_ms "$before" "$after") $((t1 - t0)) $(p99_ms "$before" "$after")" \
-    "$(client_p99_ms "$work/apply.log") $(audit_p99_ms "$first")"
+# quantiles FILE...: "p99 median count" (nearest rank) of the numbers in the files.
+quantiles() {
+  cat "$@" | python3 -c '
+import math, sys
+v = sorted(float(x) for x in sys.stdin if x.strip())
+rank = lambda q: v[max(math.ceil(q * len(v)) - 1, 0)]
+print("%.2f %.2f %d" % (rank(0.99), rank(0.5), len(v)) if v else "n/a n/a 0")'
+}
+# hist_sum BEFORE AFTER [BEFORE AFTER ...]: one metric() line, the differences of the pairs
+# summed (the observations of several runs taken together).
+hist_sum() {
+  python3 -c '
+import sys
+def parse(line):
+    w = line.split()
+    return float(w[0]), float(w[1]), {le: float(n) for le, n in (x.split(":") for x in w[2:])}
+s = c = 0.0; buckets = {}
+for before, after in zip(sys.argv[1::2], sys.argv[2::2]):
+    (s0, c0, b0), (s1, c1, b1) = parse(before), parse(after)
+    s += s1 - s0; c += c1 - c0
+    for le, n in b1.items(): buckets[le] = buckets.get(le, 0.0) + n - b0.get(le, 0.0)
+print(s, c, *("%s:%s" % (le, n) for le, n in buckets.items()))' "$@"
 }
 mutate_path=endpoint=/mutate-metallb-io-v1beta1-bgpadvertisement
 validate_path=endpoint=/validate-metallb-io-v1beta1-bgpadvertisement
-v0=$(hook validating); m0=$(hook admit)
-wv0=$(webhook_metric "$validate_path"); wm0=$(webhook_metric "$mutate_path")
-read -r with_ms with_wall with_p99 with_client_p99 with_client_n with_audit_p99 with_audit_p50 \
-  with_audit_n < <(apply_run)
-v1=$(hook validating); m1=$(hook admit)
-wv1=$(webhook_metric "$validate_path"); wm1=$(webhook_metric "$mutate_path")
-stored=$(k -n metallb-system get bgpadvertisements -o name | wc -l)
-annotated=$(k -n metallb-system get bgpadvertisements -o json |
-  python3 -c 'import json,sys; print(sum(1 for i in json.load(sys.stdin)["items"] if "bgpcomm.io/resolved-communities" in i["metadata"].get("annotations", {})))')
-[[ $stored == "$n" && $annotated == "$n" ]] || { echo "admission run stored $stored, annotated $annotated of $n" >&2; exit 1; }
-k -n metallb-system delete bgpadvertisements --all >/dev/null
-k delete validatingwebhookconfiguration bgpcomm-webhook >/dev/null
-k delete mutatingwebhookconfiguration bgpcomm-webhook >/dev/null
-sleep 2  # the API server drops the registrations from its cache asynchronously
-read -r without_ms without_wall without_p99 without_client_p99 without_client_n without_audit_p99 \
-  without_audit_p50 without_audit_n < <(apply_run)
+# Snapshots of the histograms around each measured apply, per mode (with/without).
+declare -a with_creates=() without_creates=() hooks_v=() hooks_m=() inside_v=() inside_m=()
+declare -a pair_p99_added=()
+with_wall=0 without_wall=0
+# apply_run MODE PAIR: one `kubectl apply` of the N advertisements, checked and deleted
+# again; measured as run PAIR of MODE (with/without), unless PAIR is "warm-up".
+apply_run() {
+  local mode=$1 pair=$2 first before after t0 t1 stored annotated
+  local v0 m0 wv0 wm0 v1 m1 wv1 wm1 want_annotated=0
+  [[ $mode == with ]] && want_annotated=$n
+  first=$(( $(wc -l <"$audit_log") + 1 ))
+  before=$(creates)
+  if [[ $mode == with ]]; then
+    v0=$(hook validating); m0=$(hook admit)
+    wv0=$(webhook_metric "$validate_path"); wm0=$(webhook_metric "$mutate_path")
+  fi
+  t0=$(now_ms)
+  k apply -v=6 -f "$work/adverts.yaml" >/dev/null 2>"$work/apply.log"
+  t1=$(now_ms); after=$(creates)
+  if [[ $mode == with ]]; then
+    v1=$(hook validating); m1=$(hook admit)
+    wv1=$(webhook_metric "$validate_path"); wm1=$(webhook_metric "$mutate_path")
+  fi
+  grep -v '^I' "$work/apply.log" >>"$work/apply.err" || true
+  stored=$(k -n metallb-system get bgpadvertisements -o name | wc -l)
+  annotated=$(k -n metallb-system get bgpadvertisements -o json |
+    python3 -c 'import json,sys; print(sum(1 for i in json.load(sys.stdin)["items"] if "bgpcomm.io/resolved-communities" in i["metadata"].get("annotations", {})))')
+  [[ $stored == "$n" && $annotated == "$want_annotated" ]] ||
+    { echo "$mode run stored $stored of $n, annotated $annotated (expected $want_annotated)" >&2; exit 1; }
+  # One DELETE of the collection: `kubectl delete --all` deletes one object per request
+  # under kubectl's client-side rate limit, over three minutes for 1000.
+  k delete --raw /apis/metallb.io/v1beta1/namespaces/metallb-system/bgpadvertisements >/dev/null
+  [[ $(k -n metallb-system get bgpadvertisements -o name | wc -l) == 0 ]] ||
+    { echo "$mode run: advertisements left after the delete" >&2; exit 1; }
+  [[ $pair != warm-up ]] || return 0
+  local run=$mode.$pair
+  audit_ms "$first" >"$work/$run.audit"
+  client_ms "$work/apply.log" >"$work/$run.client"
+  [[ $(wc -l <"$work/$run.audit") == "$n" && $(wc -l <"$work/$run.client") == "$n" ]] ||
+    { echo "$mode run: the audit log holds $(wc -l <"$work/$run.audit") creates and kubectl logged $(wc -l <"$work/$run.client"), not $n" >&2; exit 1; }
+  if [[ $mode == with ]]; then
+    with_creates+=("$before" "$after"); with_wall=$((with_wall + t1 - t0))
+    hooks_v+=("$v0" "$v1"); hooks_m+=("$m0" "$m1")
+    inside_v+=("$wv0" "$wv1"); inside_m+=("$wm0" "$wm1")
+  else
+    without_creates+=("$before" "$after"); without_wall=$((without_wall + t1 - t0))
+  fi
+}
+unregister() {
+  k delete validatingwebhookconfiguration bgpcomm-webhook >/dev/null
+  k delete mutatingwebhookconfiguration bgpcomm-webhook >/dev/null
+  sleep 2  # the API server drops the registrations from its cache asynchronously
+}
+register() {
+  k apply -f "$BGPCOMM_STATE_DIR/webhook-configurations.yaml" >/dev/null
+  e2e/cluster/webhook.sh wait-enforced >/dev/null 2>&1
+}
+# A warm-up apply (the API server's and the webhook's first creates of the kind, their
+# connections), then PAIRS pairs of runs, with the webhook then without, alternating so that
+# neither mode gets the fresher control plane; the p99s are over all runs of a mode.
+pairs=${ADMISSION_PAIRS:-3}
+apply_run with warm-up
+for ((pair = 0; pair < pairs; pair++)); do
+  apply_run with "$pair"
+  unregister
+  apply_run without "$pair"
+  read -r a _ < <(quantiles "$work/with.$pair.audit")
+  read -r b _ < <(quantiles "$work/without.$pair.audit")
+  pair_p99_added+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a - b }')")
+  register
+done
+runs=$((pairs * n))
+with_hist=$(hist_sum "${with_creates[@]}"); without_hist=$(hist_sum "${without_creates[@]}")
+with_ms=$(mean_ms "0 0" "$with_hist"); without_ms=$(mean_ms "0 0" "$without_hist")
+with_p99=$(p99_ms "0 0" "$with_hist"); without_p99=$(p99_ms "0 0" "$without_hist")
+read -r with_audit_p99 with_audit_p50 _ < <(quantiles "$work"/with.*.audit)
+read -r without_audit_p99 without_audit_p50 _ < <(quantiles "$work"/without.*.audit)
+read -r with_client_p99 _ < <(quantiles "$work"/with.*.client)
+read -r without_client_p99 _ < <(quantiles "$work"/without.*.client)
+with_wall=$((with_wall / pairs)); without_wall=$((without_wall / pairs))
 
 # The webhook's memory with 10,000 aliases (registered again, so it admits the Community).
-k -n metallb-system delete bgpadvertisements --all >/dev/null
-k apply -f "$BGPCOMM_STATE_DIR/webhook-configurations.yaml" >/dev/null
-e2e/cluster/webhook.sh wait-enforced >/dev/null 2>&1
 pid=$(. e2e/cluster/lib.sh; state_get WEBHOOK_PID)
 rss_before=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 k apply --server-side -f "$work/big.yaml" >/dev/null
@@ -196,14 +268,13 @@ rss_after=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 
 added=$(awk -v a="$with_ms" -v b="$without_ms" 'BEGIN { printf "%.2f", a - b }')
 added_p99=$(awk -v a="$with_p99" -v b="$without_p99" 'BEGIN { printf "%.2f", a - b }')
-[[ $with_client_n == "$n" && $without_client_n == "$n" ]] ||
-  { echo "kubectl logged $with_client_n and $without_client_n creates, not $n each" >&2; exit 1; }
-added_client_p99=$((with_client_p99 - without_client_p99))
-[[ $with_audit_n == "$n" && $without_audit_n == "$n" ]] ||
-  { echo "the audit log holds $with_audit_n and $without_audit_n creates, not $n each" >&2; exit 1; }
+added_client_p99=$(awk -v a="$with_client_p99" -v b="$without_client_p99" 'BEGIN { printf "%.0f", a - b }')
 added_audit_p99=$(awk -v a="$with_audit_p99" -v b="$without_audit_p99" 'BEGIN { printf "%.2f", a - b }')
 added_audit_p50=$(awk -v a="$with_audit_p50" -v b="$without_audit_p50" 'BEGIN { printf "%.2f", a - b }')
-validating=$(mean_ms "$v0" "$v1"); mutating=$(mean_ms "$m0" "$m1")
+validating=$(mean_ms "0 0" "$(hist_sum "${hooks_v[@]}")")
+mutating=$(mean_ms "0 0" "$(hist_sum "${hooks_m[@]}")")
+inside_validating=$(mean_ms "0 0" "$(hist_sum "${inside_v[@]}")")
+inside_mutating=$(mean_ms "0 0" "$(hist_sum "${inside_m[@]}")")
 verdict() {  # verdict VALUE OP LIMIT -> meets / MISSES
   awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { ok = (op == "<=") ? v <= l : v < l; print ok ? "meets" : "MISSES" }'
 }
@@ -212,7 +283,9 @@ cat <<MD
 Command: \`bench/admission_latency.sh $n\` (a private local control plane: kube-apiserver
 $("$KUBE_APISERVER" --version 2>/dev/null | awk '{print $2}'), etcd, kubectl; the webhook registered by URL). $n BGPAdvertisements of 3
 aliases each, created by one \`kubectl apply\`; the baseline is the same apply with the
-webhook configurations removed. Means and p99s from the API server's own histograms (the
+webhook configurations removed. After one unmeasured apply (warm-up), $pairs pairs of runs,
+with the webhook then without, alternating; every figure is over all $runs creates of a mode
+(ADMISSION_PAIRS sets the pairs). Means and p99s from the API server's own histograms (the
 p99 interpolated inside its bucket, whose bounds there are 5, 25, 50, 100 ms: a coarse
 figure); the exact p99 of the creates from the API server's audit log (each create from
 receiving the request to completing the response, to the microsecond; nearest rank), on
@@ -223,14 +296,14 @@ milliseconds); the time inside the webhook from its own histogram.
 |---|---|---|---|---|---|
 | mean create latency (apiserver_request_duration_seconds, POST bgpadvertisements) | $with_ms ms | $without_ms ms | $added ms | | |
 | p99 create latency (same histogram, interpolated in its 5-25 ms bucket) | $with_p99 ms | $without_p99 ms | $added_p99 ms | | |
-| p99 create latency, each of the $n creates as the API server's audit log times it | $with_audit_p99 ms | $without_audit_p99 ms | $added_audit_p99 ms | 5 ms | $(verdict "$added_audit_p99" "<" 5) |
+| p99 create latency, each of the $runs creates as the API server's audit log times it (per pair: ${pair_p99_added[*]} ms added) | $with_audit_p99 ms | $without_audit_p99 ms | $added_audit_p99 ms | 5 ms | $(verdict "$added_audit_p99" "<" 5) |
 | median create latency (same log) | $with_audit_p50 ms | $without_audit_p50 ms | $added_audit_p50 ms | | |
-| p99 create latency, each of the $n POSTs as kubectl timed it (whole ms) | $with_client_p99 ms | $without_client_p99 ms | $added_client_p99 ms | | |
-| \`kubectl apply\` of $n objects, wall time | $with_wall ms | $without_wall ms | $((with_wall - without_wall)) ms | | |
+| p99 create latency, each of the $runs POSTs as kubectl timed it (whole ms) | $with_client_p99 ms | $without_client_p99 ms | $added_client_p99 ms | | |
+| \`kubectl apply\` of $n objects, wall time (mean of the $pairs runs) | $with_wall ms | $without_wall ms | $((with_wall - without_wall)) ms | | |
 | mean validating webhook call (apiserver_admission_webhook_admission_duration_seconds) | $validating ms | | | | |
 | mean mutating webhook call (same metric, type admit) | $mutating ms | | ${ratio}x the validating | 1.5x | $(verdict "$ratio" "<=" 1.5) |
-| mean time inside the webhook, validating (bgpcomm_webhook_admission_duration_seconds) | $(mean_ms "$wv0" "$wv1") ms | | | | |
-| mean time inside the webhook, mutating (same metric) | $(mean_ms "$wm0" "$wm1") ms | | | | |
+| mean time inside the webhook, validating (bgpcomm_webhook_admission_duration_seconds) | $inside_validating ms | | | | |
+| mean time inside the webhook, mutating (same metric) | $inside_mutating ms | | | | |
 
 Webhook peak RSS (VmHWM): $((rss_before / 1024)) MiB before, $((rss_after / 1024)) MiB after a Community of
 10,000 aliases and one advertisement of 10 of them were admitted (target: under 30 MB).

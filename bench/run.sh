@@ -6,8 +6,9 @@
 #              lint, decide() per review, the webhook view per watch event -> the table between the "generated" markers (report.py)
 #   load       webhook_load.sh: throughput and p50/p99 over keep-alive TLS at 4 and 16
 #              connections, against the same server's /noop -> block "webhook-load"
-#   admission  admission_latency.sh: latency added to kubectl apply (API server metrics,
-#              with and without the webhook registered) and the webhook's peak RSS
+#   admission  admission_latency.sh: latency added to kubectl apply (API server metrics and
+#              audit log, 3 alternating pairs of applies with and without the webhook
+#              registered, ADMISSION_PAIRS) and the webhook's peak RSS
 #              -> block "admission-latency"
 #   allocator-apply  allocator_apply.sh: 10,000 LoadBalancer Services by one kubectl apply
 #              until all hold an address, against the same apply with the allocator off
