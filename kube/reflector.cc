@@ -1,5 +1,7 @@
 #include "kube/reflector.h"
 
+#include <spdlog/spdlog.h>
+
 namespace bgpcomm::kube {
 
 Reflector::Reflector(Client& client, Resource resource, std::string ns, ReflectorSink& sink,
@@ -28,8 +30,24 @@ void Reflector::SetResourceVersion(const std::string& rv) {
 }
 
 void Reflector::SetError(const Error& error) {
-  std::lock_guard lock(mu_);
-  last_error_ = resource_.plural + ": " + error.ToString();
+  {
+    std::lock_guard lock(mu_);
+    last_error_ = resource_.plural + ": " + error.ToString();
+  }
+  failing_ = true;
+  // 410 Gone is the apiserver's compaction, answered by a relist: not a failure.
+  if (error.http_status == 410) {
+    spdlog::info("event=watch_expired resource={} action=relist", resource_.plural);
+  } else {
+    spdlog::warn("event=watch_failed resource={} error=\"{}\" action=retrying", resource_.plural,
+                 error.ToString());
+  }
+}
+
+void Reflector::Recovered() {
+  if (!failing_) return;
+  failing_ = false;
+  spdlog::info("event=watch_resumed resource={}", resource_.plural);
 }
 
 void Reflector::Run(std::stop_token stop) {
@@ -54,6 +72,7 @@ void Reflector::Run(std::stop_token stop) {
         continue;
       }
       SetResourceVersion(*list);
+      Recovered();
       sink_.Replace(std::move(objects), *list);
       ++list_count_;
       need_list = false;
@@ -108,7 +127,10 @@ void Reflector::Run(std::stop_token stop) {
       if (jitter > Duration::zero() && !sleeper_.SleepFor(jitter, stop)) return;
       continue;
     }
-    if (received) backoff.Reset();
+    if (received) {
+      backoff.Reset();
+      Recovered();
+    }
     if (stream_error) SetError(*stream_error);
     // A failed stream, or one that ended without a single event (a healthy apiserver
     // sends bookmarks), waits before reconnecting so that a broken server is not hammered.

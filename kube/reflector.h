@@ -56,7 +56,9 @@ class Reflector {
 
  private:
   void SetResourceVersion(const std::string& rv);
+  // Records and logs a failed LIST or watch; Recovered logs the first success after one.
   void SetError(const Error& error);
+  void Recovered();
 
   Client& client_;
   Resource resource_;
@@ -68,6 +70,7 @@ class Reflector {
   mutable std::mutex mu_;
   std::string resource_version_;
   std::string last_error_;
+  bool failing_ = false;  // since the last failure, nothing succeeded (Run's thread only)
   std::atomic<int> list_count_{0};
 };
 

@@ -1,7 +1,10 @@
 #include "kube/informer.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -267,12 +270,24 @@ TEST_F(InformerTest, ListFailuresBackOffUntilTheApiserverAnswers) {
   apiserver_.AddList("communities",
                      {403, StatusJson(403, "Forbidden", "communities.metallb.io is forbidden")});
   apiserver_.AddList("communities", {200, CommunityListJson("20", "")});
+  // Each failure is logged with its reason, and the first success after them once.
+  auto log = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(32);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", log));
   Informer informer(*client_, kCommunities, "metallb-system", Options(KeepJsonText()));
   informer.Start();
   ASSERT_TRUE(informer.WaitForSync(10s));
   informer.Stop();
+  spdlog::set_default_logger(previous);
   EXPECT_TRUE(informer.List().empty());
   EXPECT_EQ(sleeper_.Delays(), (std::vector<Duration>{900ms, 1800ms, 3600ms}));
+  std::vector<std::string> lines = log->last_formatted();
+  auto count = [&](const std::string& text) {
+    return std::ranges::count_if(lines, [&](const std::string& l) { return l.contains(text); });
+  };
+  EXPECT_EQ(count("event=watch_failed resource=communities error=\"HTTP 503"), 2);
+  EXPECT_EQ(count("event=watch_failed resource=communities error=\"HTTP 403 Forbidden"), 1);
+  EXPECT_EQ(count("event=watch_resumed resource=communities"), 1);
 }
 
 TEST(BackoffTest, CapsAndResets) {
