@@ -35,10 +35,6 @@ std::string JoinSorted(std::vector<std::string> items, std::string_view separato
   return out;
 }
 
-}  // namespace
-
-namespace {
-
 // One prefix's term of the digest sum: FNV-1a of its line, then SplitMix64's finalizer,
 // so that every bit of the term depends on every octet (a plain FNV sum would leave the
 // low bits of similar prefixes too close).
